@@ -1,0 +1,279 @@
+"""The event contract: every table the store holds, described as data.
+
+The contract lives in ``contract.yaml`` beside this module. This module reads it once into frozen,
+typed values so that the rest of the product (ingest, store, demo, web, docs) asks one place what a
+table's fields are.
+
+>>> attendances = table("attendances")
+>>> attendances.key
+('attendance_id',)
+>>> attendances.field("acuity").max
+5
+>>> table_for_kind("ambulance-incidents").name
+'ambulance_incidents'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any, Literal, get_args
+
+import pyarrow as pa
+import yaml
+
+__all__ = [
+    "Contract",
+    "ContractError",
+    "Field",
+    "FieldType",
+    "Table",
+    "contract",
+    "kind_name",
+    "reference_markdown",
+    "table",
+    "table_for_kind",
+    "tables",
+]
+
+FieldType = Literal["string", "code", "integer", "number", "boolean", "instant", "date"]
+Grain = Literal["reference", "event", "return"]
+
+#: Local time for people; the store keeps UTC instants.
+LOCAL_TIME_ZONE = "Europe/London"
+
+# One SQL type per contract type that both DuckDB and PostgreSQL accept, so the store has one DDL.
+_SQL_TYPES: dict[str, str] = {
+    "string": "VARCHAR",
+    "code": "VARCHAR",
+    "integer": "BIGINT",
+    "number": "DOUBLE PRECISION",
+    "boolean": "BOOLEAN",
+    "instant": "TIMESTAMP WITH TIME ZONE",
+    "date": "DATE",
+}
+
+_ARROW_TYPES: dict[str, pa.DataType] = {
+    "string": pa.string(),
+    "code": pa.string(),
+    "integer": pa.int64(),
+    "number": pa.float64(),
+    "boolean": pa.bool_(),
+    "instant": pa.timestamp("us", tz="UTC"),
+    "date": pa.date32(),
+}
+
+
+class ContractError(ValueError):
+    """The contract file itself is malformed (a developer error, caught by the tests)."""
+
+
+@dataclass(frozen=True)
+class Field:
+    """One column of a contract table."""
+
+    name: str
+    type: FieldType
+    meaning: str
+    national: str
+    required: bool = False
+    values: tuple[str, ...] | None = None
+    min: float | None = None
+    max: float | None = None
+    unit: str | None = None
+    not_before: str | None = None
+
+    @property
+    def sql_type(self) -> str:
+        """The column's SQL type, valid on both DuckDB and PostgreSQL.
+
+        >>> Field("x", "instant", "m", "n").sql_type
+        'TIMESTAMP WITH TIME ZONE'
+        """
+        return _SQL_TYPES[self.type]
+
+    @property
+    def arrow_type(self) -> pa.DataType:
+        """The column's Arrow type.
+
+        >>> Field("x", "integer", "m", "n").arrow_type
+        DataType(int64)
+        """
+        return _ARROW_TYPES[self.type]
+
+
+@dataclass(frozen=True)
+class Table:
+    """One table of the contract."""
+
+    name: str
+    title: str
+    grain: Grain
+    description: str
+    key: tuple[str, ...]
+    fields: tuple[Field, ...]
+    time_field: str | None = None
+
+    @property
+    def kind(self) -> str:
+        """The name users type for this table on the command line (``calls_111`` -> ``calls-111``)."""
+        return kind_name(self.name)
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields)
+
+    def field(self, name: str) -> Field:
+        """The field called ``name``; ``KeyError`` if there is none."""
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(f"{self.name} has no field {name!r}")
+
+    def arrow_schema(self) -> pa.Schema:
+        """The Arrow schema of the table's contract columns (no bookkeeping columns).
+
+        >>> table("returns").arrow_schema().names[:2]
+        ['org_code', 'period_start']
+        """
+        return pa.schema([pa.field(f.name, f.arrow_type, nullable=not f.required) for f in self.fields])
+
+
+@dataclass(frozen=True)
+class Contract:
+    """The whole contract: its version and its tables in a stable order."""
+
+    version: int
+    effective_from: str
+    tables: tuple[Table, ...]
+
+
+def kind_name(table_name: str) -> str:
+    """The command-line kind for a table name.
+
+    >>> kind_name("ambulance_incidents")
+    'ambulance-incidents'
+    """
+    return table_name.replace("_", "-")
+
+
+def _field(raw: dict[str, Any], table_name: str) -> Field:
+    known = {"name", "type", "meaning", "national", "required", "values", "min", "max", "unit", "not_before"}
+    unknown = set(raw) - known
+    if unknown:
+        raise ContractError(f"{table_name}.{raw.get('name')}: unknown keys {sorted(unknown)}")
+    if raw["type"] not in get_args(FieldType):
+        raise ContractError(f"{table_name}.{raw['name']}: unknown type {raw['type']!r}")
+    values = raw.get("values")
+    return Field(
+        name=str(raw["name"]),
+        type=raw["type"],
+        meaning=str(raw["meaning"]),
+        national=str(raw["national"]),
+        required=bool(raw.get("required", False)),
+        values=tuple(str(v) for v in values) if values is not None else None,
+        min=raw.get("min"),
+        max=raw.get("max"),
+        unit=raw.get("unit"),
+        not_before=raw.get("not_before"),
+    )
+
+
+@cache
+def contract() -> Contract:
+    """The contract, read from ``contract.yaml`` and checked once.
+
+    >>> contract().version
+    1
+    """
+    text = resources.files(__package__).joinpath("contract.yaml").read_text(encoding="utf-8")
+    raw = yaml.safe_load(text)
+    out: list[Table] = []
+    for name, t in raw["tables"].items():
+        fields = tuple(_field(f, name) for f in t["fields"])
+        names = {f.name for f in fields}
+        for k in t["key"]:
+            if k not in names:
+                raise ContractError(f"{name}: key field {k!r} is not a field")
+        for f in fields:
+            if f.not_before and f.not_before not in names:
+                raise ContractError(f"{name}.{f.name}: not_before names unknown field {f.not_before!r}")
+        out.append(
+            Table(
+                name=name,
+                title=str(t["title"]),
+                grain=t["grain"],
+                description=" ".join(str(t["description"]).split()),
+                key=tuple(t["key"]),
+                fields=fields,
+                time_field=t.get("time_field"),
+            )
+        )
+    return Contract(version=int(raw["version"]), effective_from=str(raw["effective_from"]), tables=tuple(out))
+
+
+def tables() -> tuple[Table, ...]:
+    """All contract tables, in the order the contract file gives them."""
+    return contract().tables
+
+
+def table(name: str) -> Table:
+    """The contract table called ``name`` (underscored); ``KeyError`` if there is none."""
+    for t in tables():
+        if t.name == name:
+            return t
+    raise KeyError(name)
+
+
+def table_for_kind(kind: str) -> Table:
+    """The table for a command-line kind such as ``calls-111``; ``KeyError`` if there is none."""
+    return table(kind.replace("-", "_"))
+
+
+def reference_markdown() -> str:
+    """The contract as a Markdown reference page (docs/reference/contract.md is this text).
+
+    >>> "## Emergency care attendances (`attendances`)" in reference_markdown()
+    True
+    """
+    c = contract()
+    lines = [
+        "# Event contract reference",
+        "",
+        f"Contract version {c.version}, effective from {c.effective_from}. Generated from "
+        "`src/uec/contract/contract.yaml` by `uec docs contract`; do not edit by hand.",
+        "",
+        "Instants are stored as UTC and shown in Europe/London. In files, a time with an offset is taken "
+        "as written; a time without one is Europe/London local time, and a local time the clocks skip "
+        "or repeat at a daylight-saving change is rejected with that reason.",
+        "",
+    ]
+    for t in c.tables:
+        lines += [
+            f"## {t.title} (`{t.name}`)",
+            "",
+            t.description,
+            "",
+            f"Grain: {t.grain}. Key: {', '.join(f'`{k}`' for k in t.key)}. "
+            f"Ingest kind: `{t.kind}`.",
+            "",
+            "| field | type | required | unit / allowed values | meaning | national equivalent |",
+            "|---|---|---|---|---|---|",
+        ]
+        for f in t.fields:
+            rules: list[str] = []
+            if f.unit:
+                rules.append(f.unit)
+            if f.values:
+                rules.append(", ".join(f"`{v}`" for v in f.values))
+            if f.min is not None or f.max is not None:
+                rules.append(f"{f.min if f.min is not None else ''}..{f.max if f.max is not None else ''}")
+            if f.not_before:
+                rules.append(f"not before `{f.not_before}`")
+            lines.append(
+                f"| `{f.name}` | {f.type} | {'yes' if f.required else ''} | {'; '.join(rules)} "
+                f"| {f.meaning} | {f.national} |"
+            )
+        lines.append("")
+    return "\n".join(lines)
