@@ -1,0 +1,252 @@
+"""Reading files, and the real-world formats that map onto contract tables.
+
+A *kind* is what a user names on the command line. Every contract table is a kind in its own
+columns (``attendances``, ``ambulance-incidents``, …); a few real national layouts are kinds too,
+each a SQL mapping from its own columns onto a contract table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from uec.contract import Table, table, tables
+from uec.errors import UecError
+
+__all__ = ["FORMATS", "Format", "ReadResult", "kinds", "read_file", "resolve_kind"]
+
+
+@dataclass(frozen=True)
+class Format:
+    """A real-world layout that maps onto a contract table.
+
+    ``mapping_sql`` is a DuckDB query over the relation ``src`` (the file's columns as text, plus
+    ``_row``) that yields contract columns as text, ``_row`` and optionally ``_pre_reason``. A
+    mapping may yield several rows per source row (an unpivot); the load then counts source rows.
+    """
+
+    kind: str
+    title: str
+    table: str
+    required_columns: tuple[str, ...]
+    mapping_sql: str
+    source: str
+
+
+def _hhmm(date_col: str, time_col: str) -> str:
+    # HES keeps times as hhmm integers ("0652"); a missing or malformed time leaves the instant NULL,
+    # which the contract check then reports against the contract field.
+    t = f"lpad(trim({time_col}), 4, '0')"
+    return (
+        f"CASE WHEN regexp_matches(trim({time_col}), '^[0-9]{{1,4}}$') "
+        f"AND CAST({t}[1:2] AS INTEGER) < 24 AND CAST({t}[3:4] AS INTEGER) < 60 "
+        f"THEN {date_col} || ' ' || {t}[1:2] || ':' || {t}[3:4] || ':00' "
+        f"ELSE {date_col} || ' ' || coalesce({time_col}, '') END"
+    )
+
+
+def _after_arrival(dur_col: str) -> str:
+    # HES durations are elapsed minutes from arrival. Adding them to the UTC instant (not the local
+    # clock) keeps an attendance that spans a clock change the right length; the result carries a
+    # 'Z' so validation takes it as written.
+    return (
+        f"CASE WHEN TRY_CAST({dur_col} AS INTEGER) IS NOT NULL AND _arrival_utc IS NOT NULL "
+        f"THEN strftime(_arrival_utc + TRY_CAST({dur_col} AS INTEGER) * INTERVAL 1 MINUTE, "
+        f"'%Y-%m-%dT%H:%M:%SZ') END"
+    )
+
+
+_HES_AE_SQL = f"""
+WITH base AS (
+  SELECT *, {_hhmm("ARRIVALDATE", "ARRIVALTIME")} AS _arrival_local FROM src
+), withutc AS (
+  SELECT *, {{local_to_utc}} AS _arrival_utc FROM base
+)
+SELECT
+  _row,
+  AEKEY AS attendance_id,
+  coalesce(nullif(SITETRET, ''), PROCODE3) AS site_code,
+  CASE AEDEPTTYPE WHEN '01' THEN 'ed_type1' WHEN '02' THEN 'ed_type2' WHEN '03' THEN 'ed_type3'
+                  WHEN '04' THEN 'ed_type4' END AS service_type,
+  _arrival_local AS arrival_time,
+  CASE AEARRIVALMODE WHEN '1' THEN 'ambulance' WHEN '2' THEN 'other' END AS arrival_mode,
+  {_after_arrival("INITDUR")} AS initial_assessment_time,
+  {_after_arrival("TRETDUR")} AS seen_time,
+  {_after_arrival("DEPDUR")} AS departure_time,
+  CASE WHEN AEATTENDDISP = '01' THEN 'admitted'
+       WHEN AEATTENDDISP IN ('02', '03') THEN 'discharged'
+       WHEN AEATTENDDISP IN ('04', '05', '06', '11') THEN 'referred'
+       WHEN AEATTENDDISP = '07' THEN 'transferred'
+       WHEN AEATTENDDISP = '10' THEN 'died'
+       WHEN AEATTENDDISP IN ('12', '13') THEN 'left_before_treatment'
+       WHEN AEATTENDDISP = '14' THEN 'other' END AS disposal,
+  CASE WHEN TRY_CAST(ARRIVALAGE AS DOUBLE) IS NULL THEN NULL
+       WHEN TRY_CAST(ARRIVALAGE AS DOUBLE) >= 7000 OR TRY_CAST(ARRIVALAGE AS DOUBLE) < 5 THEN '0-4'
+       WHEN TRY_CAST(ARRIVALAGE AS DOUBLE) < 18 THEN '5-17'
+       WHEN TRY_CAST(ARRIVALAGE AS DOUBLE) < 65 THEN '18-64'
+       WHEN TRY_CAST(ARRIVALAGE AS DOUBLE) < 75 THEN '65-74'
+       WHEN TRY_CAST(ARRIVALAGE AS DOUBLE) < 85 THEN '75-84'
+       ELSE '85+' END AS age_band,
+  CASE SEX WHEN '1' THEN 'male' WHEN '2' THEN 'female' WHEN '9' THEN 'unknown' WHEN '0' THEN 'unknown' END AS sex,
+  CASE WHEN ETHNOS IN ('A', 'B', 'C') THEN 'white' WHEN ETHNOS IN ('D', 'E', 'F', 'G') THEN 'mixed'
+       WHEN ETHNOS IN ('H', 'J', 'K', 'L') THEN 'asian' WHEN ETHNOS IN ('M', 'N', 'P') THEN 'black'
+       WHEN ETHNOS IN ('R', 'S') THEN 'other' WHEN ETHNOS IN ('Z', 'X', '99') THEN 'not_stated' END AS ethnic_group,
+  PSEUDO_HESID AS patient_key,
+  concat_ws('; ',
+    CASE WHEN AEDEPTTYPE IS NULL OR AEDEPTTYPE NOT IN ('01', '02', '03', '04')
+         THEN 'AEDEPTTYPE: ''' || coalesce(AEDEPTTYPE, '') || ''' is not a department type 01-04' END
+  ) AS _pre_reason
+FROM withutc
+"""
+
+_AE_MONTHLY_SQL = """
+WITH typed AS (
+  SELECT _row, org_code, period, type,
+         unnest(['attendances', 'breaches', 'admissions']) AS measure,
+         unnest([attendances, breaches, admissions]) AS value,
+         concat_ws('; ',
+           CASE WHEN type IS NULL OR type NOT IN ('1', '2', 'other')
+                THEN 'type: ''' || coalesce(type, '') || ''' is not one of 1, 2, other' END,
+           CASE WHEN TRY_CAST(period AS DATE) IS NOT NULL AND day(TRY_CAST(period AS DATE)) <> 1
+                THEN 'period: ' || period || ' is not the first day of a month' END,
+           CASE WHEN TRY_CAST(breaches AS DOUBLE) > TRY_CAST(attendances AS DOUBLE)
+                THEN 'breaches exceed attendances' END
+         ) AS _pre_reason
+  FROM src
+)
+SELECT _row, org_code, period AS period_start, 'month' AS period_length,
+       'ae_' || measure || '_type' || CASE type WHEN 'other' THEN '_other' ELSE type END AS metric_code,
+       value, 'ae_monthly' AS source, _pre_reason
+FROM typed
+"""
+
+FORMATS: dict[str, Format] = {
+    "hes-ae": Format(
+        kind="hes-ae",
+        title="HES A&E extract (hhmm times, durations in minutes)",
+        table="attendances",
+        required_columns=("AEKEY", "PROCODE3", "AEDEPTTYPE", "ARRIVALDATE", "ARRIVALTIME"),
+        mapping_sql=_HES_AE_SQL,
+        source="NHS Digital Hospital Episode Statistics A&E data dictionary",
+    ),
+    "ae-attendances": Format(
+        kind="ae-attendances",
+        title="Monthly A&E attendances and emergency admissions return (by provider and type)",
+        table="returns",
+        required_columns=("period", "org_code", "type", "attendances", "breaches", "admissions"),
+        mapping_sql=_AE_MONTHLY_SQL,
+        source="NHS England A&E Attendances and Emergency Admissions statistics",
+    ),
+}
+
+
+def kinds() -> list[str]:
+    """Every kind ``uec ingest`` accepts.
+
+    >>> "attendances" in kinds() and "hes-ae" in kinds()
+    True
+    """
+    return [t.kind for t in tables()] + list(FORMATS)
+
+
+def resolve_kind(kind: str) -> tuple[Table, Format | None]:
+    """The contract table a kind loads into, and its format mapping if it is a real-world layout.
+
+    >>> resolve_kind("ae-attendances")[0].name
+    'returns'
+    >>> resolve_kind("beds")
+    Traceback (most recent call last):
+    ...
+    uec.errors.UecError: unknown kind 'beds'; choose one of: organisations, sites, services, calls-111, ambulance-incidents, attendances, spells, bed-states, ucr-referrals, returns, hes-ae, ae-attendances
+    """
+    if kind in FORMATS:
+        fmt = FORMATS[kind]
+        return table(fmt.table), fmt
+    for t in tables():
+        if t.kind == kind:
+            return t, None
+    raise UecError(f"unknown kind {kind!r}; choose one of: {', '.join(kinds())}")
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    """A file read into Arrow, with ``_row`` numbering its data rows from 1, and any unparseable lines."""
+
+    data: pa.Table
+    bad_lines: tuple[tuple[int | None, str, str], ...]  # (line number, text, reason)
+
+
+def read_file(path: Path, *, all_text: bool) -> ReadResult:
+    """Read a CSV (optionally .gz) or Parquet file. CSV columns are all read as text.
+
+    Lines with the wrong number of fields are not fatal: they come back in ``bad_lines`` so the
+    load can quarantine them with their reason.
+    """
+    if not path.exists():
+        raise UecError(f"no such file: {path}")
+    if path.is_dir():
+        raise UecError(f"{path} is a folder, not a file")
+    name = path.name.lower()
+    try:
+        if name.endswith((".parquet", ".pq")):
+            data = pq.read_table(path)
+            if all_text:
+                data = pa.table(
+                    [c if pa.types.is_string(c.type) else c.cast(pa.string()) for c in data.columns],
+                    names=data.column_names,
+                )
+            bad: list[tuple[int | None, str, str]] = []
+        elif name.endswith((".csv", ".csv.gz", ".txt")):
+            data, bad = _read_csv(path)
+        else:
+            raise UecError(f"cannot tell the format of {path.name}: name it .csv, .csv.gz or .parquet")
+    except UecError:
+        raise
+    except (pa.ArrowInvalid, OSError, UnicodeDecodeError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UecError(f"cannot read {path.name}: {first}") from None
+    rows = pa.array(range(1, data.num_rows + 1), pa.int64())
+    return ReadResult(data.append_column("_row", rows), tuple(bad))
+
+
+def _header(path: Path) -> list[str]:
+    import csv
+    import gzip
+    import io
+
+    raw = gzip.open(path, "rb") if path.name.lower().endswith(".gz") else path.open("rb")
+    with raw, io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as text:
+        first = next(csv.reader(text), None)
+    if not first:
+        raise UecError(f"{path.name} is empty: expected a header line naming the columns")
+    return first
+
+
+def _read_csv(path: Path) -> tuple[pa.Table, list[tuple[int | None, str, str]]]:
+    names = _header(path)
+    if len(set(names)) != len(names):
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        raise UecError(f"{path.name} repeats column(s) {', '.join(dupes)}")
+    bad: list[tuple[int | None, str, str]] = []
+
+    def on_invalid(row: Any) -> str:
+        bad.append((row.number, row.text, f"line has {row.actual_columns} fields; the header has {row.expected_columns}"))
+        return "skip"
+
+    data = pacsv.read_csv(
+        path,
+        read_options=pacsv.ReadOptions(use_threads=True, block_size=1 << 24, column_names=names, skip_rows=1),
+        parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid, newlines_in_values=False),
+        convert_options=pacsv.ConvertOptions(
+            column_types={n: pa.string() for n in names},
+            strings_can_be_null=True,
+            null_values=[""],
+            quoted_strings_can_be_null=True,
+        ),
+    )
+    return data, bad

@@ -1,0 +1,178 @@
+"""Validation of staged rows against the contract, written as one DuckDB query.
+
+Each contract field becomes a typed expression and a handful of reason expressions; a row's reason
+is every failed check joined with "; ". Doing it in SQL keeps validation vectorised (about a million
+rows a second here) and lets the same code serve both stores: validation always runs in an
+in-memory DuckDB, whatever the target store is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from uec.contract import LOCAL_TIME_ZONE, Field, Table
+
+__all__ = ["local_to_utc_sql", "typed_select_sql"]
+
+# A value with an explicit offset or Z is an instant as written; anything else is local time.
+_OFFSET_RE = r"([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)$"
+
+
+def _q(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def local_to_utc_sql(ts: str) -> tuple[str, str, str]:
+    """SQL for a naive local (Europe/London) timestamp: (instant, is_ambiguous, does_not_exist).
+
+    Europe/London is UTC+0 or UTC+1, so a local time ``t`` can only be the instant ``t`` UTC or
+    ``t - 1h`` UTC. Converting each candidate back to local time and keeping those that round-trip
+    gives one answer normally, two when the clocks go back and none when they go forward.
+
+    >>> import duckdb
+    >>> con = duckdb.connect()
+    >>> _ = con.execute("SET TimeZone='UTC'")
+    >>> inst, amb, gap = local_to_utc_sql("t")
+    >>> q = f"SELECT {inst}::VARCHAR, {amb}, {gap} FROM (SELECT TIMESTAMP '2024-07-01 12:00' AS t)"
+    >>> con.execute(q).fetchone()
+    ('2024-07-01 11:00:00+00', False, False)
+    """
+    gmt = f"timezone('UTC', {ts})"
+    bst = f"timezone('UTC', {ts} - INTERVAL 1 HOUR)"
+    gmt_ok = f"(timezone({_q(LOCAL_TIME_ZONE)}, {gmt}) = {ts})"
+    bst_ok = f"(timezone({_q(LOCAL_TIME_ZONE)}, {bst}) = {ts})"
+    instant = f"(CASE WHEN {bst_ok} AND NOT {gmt_ok} THEN {bst} WHEN {gmt_ok} AND NOT {bst_ok} THEN {gmt} END)"
+    return instant, f"({gmt_ok} AND {bst_ok})", f"(NOT {gmt_ok} AND NOT {bst_ok})"
+
+
+def _typed(f: Field, col: str, source_type: str) -> tuple[str, list[str]]:
+    """(typed expression, reason expressions) for one field read from a column of ``source_type``."""
+    c = f'"{col}"'
+    reasons: list[str] = []
+    is_text = source_type.upper() in {"VARCHAR", "STRING", "TEXT", '"NULL"', "NULL"}
+    if f.type in ("string", "code"):
+        typed = f"CAST({c} AS VARCHAR)"
+    elif f.type == "integer":
+        typed = f"TRY_CAST({c} AS BIGINT)" if is_text else f"CAST({c} AS BIGINT)"
+    elif f.type == "number":
+        typed = f"TRY_CAST({c} AS DOUBLE)" if is_text else f"CAST({c} AS DOUBLE)"
+    elif f.type == "date":
+        typed = f"TRY_CAST({c} AS DATE)" if is_text else f"CAST({c} AS DATE)"
+    elif f.type == "boolean":
+        if is_text:
+            typed = (
+                f"(CASE WHEN lower(trim({c})) IN ('true','t','1','yes','y') THEN TRUE "
+                f"WHEN lower(trim({c})) IN ('false','f','0','no','n') THEN FALSE END)"
+            )
+        else:
+            typed = f"CAST({c} AS BOOLEAN)"
+    elif f.type == "instant":
+        st = source_type.upper()
+        if st.startswith("TIMESTAMP WITH TIME ZONE") or st == "TIMESTAMPTZ":
+            typed = c
+        elif st.startswith("TIMESTAMP") or st == "DATE":
+            typed, amb, gap = local_to_utc_sql(f"CAST({c} AS TIMESTAMP)")
+            reasons += [
+                f"CASE WHEN {c} IS NOT NULL AND {amb} THEN {_q(f.name + ': local time ')} || {c}::VARCHAR || "
+                f"{_q(' happens twice when the clocks go back; give a UTC offset')} END",
+                f"CASE WHEN {c} IS NOT NULL AND {gap} THEN {_q(f.name + ': local time ')} || {c}::VARCHAR || "
+                f"{_q(' does not exist (the clocks go forward); give a UTC offset')} END",
+            ]
+        else:
+            naive = f"TRY_CAST({c} AS TIMESTAMP)"
+            local, amb, gap = local_to_utc_sql(naive)
+            has_offset = f"regexp_matches({c}, {_q(_OFFSET_RE)})"
+            typed = f"(CASE WHEN {has_offset} THEN TRY_CAST({c} AS TIMESTAMPTZ) ELSE {local} END)"
+            reasons += [
+                f"CASE WHEN {c} IS NOT NULL AND NOT {has_offset} AND {naive} IS NOT NULL AND {amb} THEN "
+                f"{_q(f.name + ': local time ')} || {c} || "
+                f"{_q(' happens twice when the clocks go back; give a UTC offset')} END",
+                f"CASE WHEN {c} IS NOT NULL AND NOT {has_offset} AND {naive} IS NOT NULL AND {gap} THEN "
+                f"{_q(f.name + ': local time ')} || {c} || "
+                f"{_q(' does not exist (the clocks go forward); give a UTC offset')} END",
+                f"CASE WHEN {c} IS NOT NULL AND (CASE WHEN {has_offset} THEN TRY_CAST({c} AS TIMESTAMPTZ) "
+                f"ELSE {naive} END) IS NULL THEN {_q(f.name + ': ')} || {_q(chr(39))} || {c} || "
+                f"{_q(chr(39) + ' is not a date and time (use ISO 8601, e.g. 2024-03-01T14:05:00Z)')} END",
+            ]
+        return typed, reasons
+    else:  # pragma: no cover - the contract loader rejects other types
+        raise ValueError(f.type)
+    if is_text and f.type not in ("string", "code"):
+        reasons.append(
+            f"CASE WHEN {c} IS NOT NULL AND {typed} IS NULL THEN {_q(f.name + ': ')} || {_q(chr(39))} || "
+            f"{c} || {_q(chr(39) + ' is not a valid ' + f.type)} END"
+        )
+    return typed, reasons
+
+
+def typed_select_sql(table: Table, relation: str, source_types: Mapping[str, str]) -> str:
+    """A query over ``relation`` giving each contract column typed, plus ``_row`` and ``_reason``.
+
+    ``relation`` must have ``_row`` (the source row number) and may have ``_pre_reason`` (reasons a
+    format mapping found before validation). Columns absent from ``source_types`` are taken as NULL.
+    ``_reason`` is NULL for a valid row.
+
+    >>> import duckdb, pyarrow as pa
+    >>> from uec.contract import table
+    >>> con = duckdb.connect()
+    >>> _ = con.execute("SET TimeZone='UTC'")
+    >>> rows = pa.table({"_row": [1, 2], "org_code": ["RXA", None], "period_start": ["2024-04-01", "x"],
+    ...                  "period_length": ["month", "month"], "metric_code": ["m", "m"],
+    ...                  "value": ["1.5", "1"], "source": ["s", "s"]})
+    >>> sql = typed_select_sql(table("returns"), "rows", {c: "VARCHAR" for c in rows.column_names})
+    >>> [r[-1] for r in con.execute(sql).fetchall()]
+    [None, "org_code is missing; period_start: 'x' is not a valid date"]
+    """
+    selects: list[str] = []
+    checks: list[str] = []
+    typed_of: dict[str, str] = {}
+    for f in table.fields:
+        if f.name in source_types:
+            typed, reasons = _typed(f, f.name, source_types[f.name])
+            raw_present = f'"{f.name}" IS NOT NULL'
+        else:
+            typed, reasons, raw_present = f"CAST(NULL AS {_duck_type(f)})", [], "FALSE"
+        typed_of[f.name] = typed
+        selects.append(f'{typed} AS "{f.name}"')
+        if f.required:
+            checks.append(f"CASE WHEN NOT ({raw_present}) THEN {_q(f.name + ' is missing')} END")
+        checks.extend(reasons)
+        if f.values is not None:
+            allowed = ", ".join(_q(v) for v in f.values)
+            shown = ", ".join(f.values)
+            checks.append(
+                f"CASE WHEN {typed} IS NOT NULL AND {typed} NOT IN ({allowed}) THEN "
+                f"{_q(f.name + ': ')} || {_q(chr(39))} || {typed} || {_q(chr(39) + ' is not one of ' + shown)} END"
+            )
+        if f.min is not None:
+            checks.append(
+                f"CASE WHEN {typed} < {f.min} THEN {_q(f.name + ': ')} || {typed}::VARCHAR || "
+                f"{_q(' is below the minimum ' + str(f.min))} END"
+            )
+        if f.max is not None:
+            checks.append(
+                f"CASE WHEN {typed} > {f.max} THEN {_q(f.name + ': ')} || {typed}::VARCHAR || "
+                f"{_q(' is above the maximum ' + str(f.max))} END"
+            )
+    for f in table.fields:
+        if f.not_before and f.name in source_types and f.not_before in source_types:
+            checks.append(
+                f"CASE WHEN {typed_of[f.name]} < {typed_of[f.not_before]} THEN "
+                f"{_q(f.name + ' is before ' + f.not_before)} END"
+            )
+    if "_pre_reason" in source_types:
+        checks.insert(0, '"_pre_reason"')
+    reason = f"NULLIF(concat_ws('; ', {', '.join(checks)}), '')" if checks else "NULL"
+    return f"SELECT _row, {', '.join(selects)}, {reason} AS _reason FROM {relation}"
+
+
+def _duck_type(f: Field) -> str:
+    return {
+        "string": "VARCHAR",
+        "code": "VARCHAR",
+        "integer": "BIGINT",
+        "number": "DOUBLE",
+        "boolean": "BOOLEAN",
+        "instant": "TIMESTAMPTZ",
+        "date": "DATE",
+    }[f.type]
