@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -207,7 +208,8 @@ def ingest(store: Store, kind: str, path: Path | str, *, progress: Progress | No
             # Test seam: lets the atomicity test kill the process inside the open transaction.
             pause = os.environ.get("UEC_TEST_PAUSE_BEFORE_COMMIT")
             if pause:
-                report("committing", 0.95)
+                sys.stderr.write("uec: pausing before commit (UEC_TEST_PAUSE_BEFORE_COMMIT)\n")
+                sys.stderr.flush()
                 time.sleep(float(pause))
         report("done", 1.0)
         return LoadResult(

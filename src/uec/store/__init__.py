@@ -306,7 +306,7 @@ class PostgresStore(Store):
         import psycopg
 
         try:
-            con = psycopg.connect(self._dsn, connect_timeout=10)
+            con = psycopg.connect(self._dsn, connect_timeout=10, autocommit=True)
         except psycopg.Error as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise UecError(f"cannot open store {self._redacted()}: {first}") from None
