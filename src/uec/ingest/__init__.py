@@ -128,12 +128,18 @@ def ingest(store: Store, kind: str, path: Path | str, *, progress: Progress | No
         con.execute(f"CREATE TEMP TABLE checked AS {typed_select_sql(table, relation, types)}")
         # A row whose key appears earlier in the same file is a duplicate, not a second record.
         key = ", ".join(f'"{k}"' for k in table.key)
+        # Most files have no repeated keys: find the repeated ones with a hash aggregate first and
+        # rank rows only for those, rather than sorting the whole file.
         con.execute(
             f"""CREATE TEMP TABLE dup_in_file AS
-                SELECT _row, 'duplicate of row ' || first_row || ' in this file (same ' ||
-                       '{", ".join(table.key)})' AS reason
-                FROM (SELECT _row, min(_row) OVER (PARTITION BY {key}) AS first_row FROM checked
-                      WHERE _reason IS NULL) WHERE _row <> first_row"""
+                WITH repeated AS (
+                  SELECT {key} FROM checked WHERE _reason IS NULL GROUP BY {key} HAVING count(*) > 1
+                ), ranked AS (
+                  SELECT c._row, min(c._row) OVER (PARTITION BY {", ".join(f"c.{k}" for k in table.key)}) AS first_row
+                  FROM checked c SEMI JOIN repeated r USING ({key}) WHERE c._reason IS NULL
+                )
+                SELECT _row, 'duplicate of row ' || first_row || ' in this file (same {", ".join(table.key)})' AS reason
+                FROM ranked WHERE _row <> first_row"""
         )
         # One source row may have become several contract rows (an unpivot): judge it whole.
         con.execute(
@@ -144,7 +150,7 @@ def ingest(store: Store, kind: str, path: Path | str, *, progress: Progress | No
         )
         cols = ", ".join(f'"{f.name}"' for f in table.fields)
         good: pa.Table = con.sql(
-            f"SELECT _row, {cols} FROM checked WHERE _row NOT IN (SELECT _row FROM bad) ORDER BY _row"
+            f"SELECT _row, {cols} FROM checked ANTI JOIN bad USING (_row)"
         ).to_arrow_table()
         report("loading", 0.6)
 

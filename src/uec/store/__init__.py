@@ -253,11 +253,9 @@ class _DuckDBWriter(StoreWriter):
             self.con.unregister("_uec_append")
 
     def stage(self, name: str, data: pa.Table) -> None:
-        self.con.register("_uec_stage", data)
-        try:
-            self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM _uec_stage")
-        finally:
-            self.con.unregister("_uec_stage")
+        # A registered Arrow table is a zero-copy view for the life of the connection: no need to
+        # copy a million rows into a temporary table only to copy them again.
+        self.con.register(name, data)
 
 
 # --- PostgreSQL ---------------------------------------------------------------------------------
