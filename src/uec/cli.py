@@ -12,7 +12,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -41,7 +41,9 @@ err = Console(stderr=True, soft_wrap=True)
 
 StoreOpt = Annotated[
     str | None,
-    typer.Option("--store", help="Store: a DuckDB file path or postgresql://… URL (default: $UEC_STORE or data/uec.duckdb)."),
+    typer.Option(
+        "--store", help="Store: a DuckDB file path or postgresql://… URL (default: $UEC_STORE or data/uec.duckdb)."
+    ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object as the last line.")]
 
@@ -116,7 +118,8 @@ def quarantine(
 ) -> None:
     """Show rejected rows and why they were rejected."""
     s = _open(store)
-    where, params = [], {}
+    where: list[str] = []
+    params: dict[str, Any] = {}
     if load is not None:
         where.append("load_id = :load")
         params["load"] = load
@@ -140,7 +143,7 @@ def quarantine(
         _emit_json({"total": total, "rows": rows})
 
 
-class ExportFormat(str, Enum):
+class ExportFormat(StrEnum):
     csv = "csv"
     parquet = "parquet"
 
@@ -192,13 +195,13 @@ def status(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
             spans[t.name] = {"first": r["first"], "last": r["last"]}
     loads = s.query("SELECT count(*) AS n FROM loads")[0]["n"]
     quarantined = s.query("SELECT count(*) AS n FROM quarantine")[0]["n"]
-    t = RichTable(title=f"Store {s.url} ({s.engine})")
+    grid = RichTable(title=f"Store {s.url} ({s.engine})")
     for c in ("table", "rows", "first", "last"):
-        t.add_column(c, justify="right" if c == "rows" else "left")
+        grid.add_column(c, justify="right" if c == "rows" else "left")
     for name, n in counts.items():
         span = spans.get(name, {})
-        t.add_row(name, f"{n:,}", str(span.get("first") or ""), str(span.get("last") or ""))
-    out.print(t)
+        grid.add_row(name, f"{n:,}", str(span.get("first") or ""), str(span.get("last") or ""))
+    out.print(grid)
     out.print(f"loads: {loads:,}   quarantined rows: {quarantined:,}")
     if as_json:
         _emit_json({

@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 from uec.store import open_store
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "bench"))
-from ingest_bench import make_attendances  # noqa: E402
+from ingest_bench import make_attendances
 
 UEC = [sys.executable, "-m", "uec"]
 

@@ -67,7 +67,8 @@ def test_reingesting_the_same_file_adds_nothing(store: Store, tmp_path: Path) ->
 
 
 def test_a_key_already_in_the_store_is_quarantined_not_doubled(store: Store, tmp_path: Path) -> None:
-    ingest(store, "attendances", write(tmp_path, "a.csv", HEADER + "A1,RXA01,ed_type1,2024-06-01T10:00:00Z,,3,walk_in\n"))
+    first = HEADER + "A1,RXA01,ed_type1,2024-06-01T10:00:00Z,,3,walk_in\n"
+    ingest(store, "attendances", write(tmp_path, "a.csv", first))
     r = ingest(store, "attendances", write(tmp_path, "b.csv", HEADER + (
         "A1,RXA01,ed_type1,2024-06-01T10:00:00Z,,3,walk_in\n"
         "A2,RXA01,ed_type1,2024-06-01T11:00:00Z,,3,walk_in\n")))
@@ -137,7 +138,9 @@ def test_ragged_lines_are_quarantined_with_their_text(store: Store, tmp_path: Pa
         ("", "is empty"),
     ],
 )
-def test_wrong_files_are_refused_whole_and_change_nothing(store: Store, tmp_path: Path, text: str, message: str) -> None:
+def test_wrong_files_are_refused_whole_and_change_nothing(
+    store: Store, tmp_path: Path, text: str, message: str
+) -> None:
     with pytest.raises(UecError, match=message.replace("(", r"\(").replace(")", r"\)")):
         ingest(store, "attendances", write(tmp_path, "bad.csv", text))
     assert store.query("SELECT count(*) AS n FROM loads")[0]["n"] == 0

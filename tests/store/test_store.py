@@ -62,7 +62,7 @@ def test_store_urls(tmp_path: Path) -> None:
         open_store(str(tmp_path))
     with pytest.raises(UecError, match="unknown store URL 'sqlite:///x'"):
         open_store("sqlite:///x")
-    with pytest.raises(UecError, match="cannot open store postgresql://u:\\*\\*\\*@127.0.0.1:1/x"):
+    with pytest.raises(UecError, match=r"cannot open store postgresql://u:\*\*\*@127\.0\.0\.1:1/x"):
         open_store("postgresql://u:secret@127.0.0.1:1/x")
 
 

@@ -159,10 +159,10 @@ def resolve_kind(kind: str) -> tuple[Table, Format | None]:
 
     >>> resolve_kind("ae-attendances")[0].name
     'returns'
-    >>> resolve_kind("beds")
+    >>> resolve_kind("beds")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    uec.errors.UecError: unknown kind 'beds'; choose one of: organisations, sites, services, calls-111, ambulance-incidents, attendances, spells, bed-states, ucr-referrals, returns, hes-ae, ae-attendances
+    uec.errors.UecError: unknown kind 'beds'; choose one of: organisations, sites, ..., hes-ae, ae-attendances
     """
     if kind in FORMATS:
         fmt = FORMATS[kind]
@@ -219,8 +219,8 @@ def _header(path: Path) -> list[str]:
     import gzip
     import io
 
-    raw = gzip.open(path, "rb") if path.name.lower().endswith(".gz") else path.open("rb")
-    with raw, io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as text:
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rb") as raw, io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as text:
         first = next(csv.reader(text), None)
     if not first:
         raise UecError(f"{path.name} is empty: expected a header line naming the columns")
@@ -235,7 +235,8 @@ def _read_csv(path: Path) -> tuple[pa.Table, list[tuple[int | None, str, str]]]:
     bad: list[tuple[int | None, str, str]] = []
 
     def on_invalid(row: Any) -> str:
-        bad.append((row.number, row.text, f"line has {row.actual_columns} fields; the header has {row.expected_columns}"))
+        reason = f"line has {row.actual_columns} fields; the header has {row.expected_columns}"
+        bad.append((row.number, row.text, reason))
         return "skip"
 
     data = pacsv.read_csv(
