@@ -1,0 +1,38 @@
+"""Fixtures for the web tests: the hand-made store of ``web_fixture.py`` and clients over it.
+
+Reuse them from another folder by importing ``web_fixture`` (the data and ``build_web_store``); the
+fixtures here are found by pytest for every test under ``tests/web``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from web_fixture import build_web_store
+
+from uec.store import open_store
+from uec.web import create_app
+
+
+@pytest.fixture(scope="session")
+def web_store(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A store holding the fixture. Shared by the session: tests must not write to it."""
+    return build_web_store(tmp_path_factory.mktemp("web") / "uec.duckdb")
+
+
+@pytest.fixture
+def empty_store(tmp_path: Path) -> str:
+    """A store with the schema and no rows."""
+    path = tmp_path / "empty.duckdb"
+    open_store(str(path))
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def web_client(web_store: str) -> Iterator[TestClient]:
+    """A test client for the app over :func:`web_store`."""
+    with TestClient(create_app(web_store)) as client:
+        yield client
