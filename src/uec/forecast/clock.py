@@ -33,10 +33,12 @@ def parse_moment(value: str | dt.date | pd.Timestamp, freq: Freq, *, tz: str = L
     Timestamp('2024-07-01 13:00:00')
     """
     try:
-        ts = pd.Timestamp(value)
-    except (ValueError, TypeError):
+        # fromisoformat, not pd.Timestamp: the latter reads "1 Feb" as the year 1.
+        parsed = dt.datetime.fromisoformat(value.strip()) if isinstance(value, str) else value
+        ts = pd.Timestamp(parsed)
+    except (ValueError, TypeError, OverflowError):
         raise ValueError(f"cannot read {value!r} as a date (use YYYY-MM-DD)") from None
-    if ts is pd.NaT:
+    if pd.isna(ts):
         raise ValueError(f"cannot read {value!r} as a date (use YYYY-MM-DD)")
     if ts.tzinfo is not None:
         ts = ts.tz_convert(tz).tz_localize(None)
@@ -102,7 +104,7 @@ def seasonal_position(ds: pd.DatetimeIndex, freq: Freq) -> NDArray[np.int64]:
     [12]
     """
     local = local_time(ds)
-    dow = np.asarray(local.dayofweek, dtype=np.int64)
+    dow = np.asarray(local.day_of_week, dtype=np.int64)
     if freq == "daily":
         return dow
     return dow * 24 + np.asarray(local.hour, dtype=np.int64)

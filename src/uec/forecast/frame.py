@@ -28,8 +28,8 @@ __all__ = [
     "LOCAL_TZ",
     "Freq",
     "Gaps",
-    "find_gaps",
     "check_freq",
+    "find_gaps",
     "read_series_csv",
     "season_length",
     "step_of",
@@ -107,7 +107,7 @@ def _parse_ds(raw: pd.Series, freq: Freq, naive_tz: str) -> pd.Series:
             ds = ds.dt.tz_localize(naive_tz, ambiguous="infer", nonexistent="raise")
         except Exception as exc:  # pytz/zoneinfo raise several types; all mean the clock times do not fit
             raise ValueError(f"hourly ds cannot be read as {naive_tz} clock times: {exc}") from None
-    ds = ds.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
+    ds = pd.Series(ds.dt.tz_convert("UTC").astype("datetime64[ns, UTC]"))
     off_hour = ds != ds.dt.floor("h")
     if off_hour.any():
         first = int(np.flatnonzero(off_hour.to_numpy())[0])
@@ -120,9 +120,7 @@ def _has_offset(text: pd.Series) -> bool:
     return bool(text.str.contains(r"(?:[+-]\d\d:?\d\d|Z)$", regex=True).any())
 
 
-def validate_long(
-    df: pd.DataFrame, freq: Freq, *, gaps: Gaps = "error", naive_tz: str = "UTC"
-) -> pd.DataFrame:
+def validate_long(df: pd.DataFrame, freq: Freq, *, gaps: Gaps = "error", naive_tz: str = "UTC") -> pd.DataFrame:
     """Check and normalise a long-format frame to columns ``unique_id, ds, y``, sorted.
 
     ``unique_id`` is optional (one series called ``"series"``). Hourly ``ds`` without an offset
@@ -164,17 +162,14 @@ def validate_long(
         raw = df["y"].iloc[first]
         what = "is missing" if pd.isna(raw) else f"{raw!r} is not a number"
         raise ValueError(f"y row {first + 1}: {what}")
-    out = pd.DataFrame(
-        {"unique_id": uid.to_numpy(), "ds": ds.to_numpy(), "y": y.to_numpy(dtype=float)}
-    )
+    out = pd.DataFrame({"unique_id": uid.to_numpy(), "ds": ds.to_numpy(), "y": y.to_numpy(dtype=float)})
     if freq == "hourly":
         out["ds"] = pd.DatetimeIndex(ds)
     dup = out.duplicated(["unique_id", "ds"])
     if dup.any():
         first = int(np.flatnonzero(dup.to_numpy())[0])
         raise ValueError(
-            f"duplicate (unique_id, ds) = ({out['unique_id'].iloc[first]}, {out['ds'].iloc[first]})"
-            f" at row {first + 1}"
+            f"duplicate (unique_id, ds) = ({out['unique_id'].iloc[first]}, {out['ds'].iloc[first]}) at row {first + 1}"
         )
     out = out.sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True)
     holes = find_gaps(out, freq)
@@ -219,9 +214,7 @@ def find_gaps(df: pd.DataFrame, freq: Freq) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def read_series_csv(
-    path: str | Path, freq: Freq, *, gaps: Gaps = "error", naive_tz: str = "UTC"
-) -> pd.DataFrame:
+def read_series_csv(path: str | Path, freq: Freq, *, gaps: Gaps = "error", naive_tz: str = "UTC") -> pd.DataFrame:
     """Read a CSV with columns ``ds, y`` and optional ``unique_id`` into the long format.
 
     Extra columns are ignored. Errors are ``ValueError`` (bad content) or ``FileNotFoundError``,

@@ -1,0 +1,70 @@
+"""Forecasting for urgent and emergency care demand: long-format series, benchmark models,
+accuracy metrics and rolling-origin backtesting.
+
+>>> import pandas as pd
+>>> ds = pd.date_range("2024-01-01", periods=56)
+>>> df = pd.DataFrame({"ds": ds, "y": [100.0, 120, 110, 105, 130, 90, 80] * 8 + ds.day.to_numpy() % 3})
+>>> res = backtest(df, "daily", horizon=7, every=7, test_from="2024-02-12", test_to="2024-02-19")
+>>> res.forecasts.shape[0], list(res.forecasts.columns[:4])
+(14, ['unique_id', 'origin', 'ds', 'mean'])
+"""
+
+from uec.forecast.backtest import METRICS, BacktestResult, backtest, fold_summary, score
+from uec.forecast.clock import bank_holidays, origins
+from uec.forecast.frame import Freq, find_gaps, read_series_csv, validate_long
+from uec.forecast.metrics import (
+    crps_from_quantiles,
+    interval_coverage,
+    mae,
+    mase,
+    pinball_loss,
+    quantile_bias,
+    rmse,
+    rmsse,
+    seasonal_naive_scale,
+    smape,
+)
+from uec.forecast.models import (
+    MODEL_NAMES,
+    AutoModel,
+    CountRegression,
+    EmpiricalQuantile,
+    Model,
+    SeasonalNaive,
+    make_model,
+)
+from uec.forecast.quantiles import QUANTILE_COLUMNS, QUANTILE_LEVELS, SCORED_LEVELS
+
+__all__ = [
+    "METRICS",
+    "MODEL_NAMES",
+    "QUANTILE_COLUMNS",
+    "QUANTILE_LEVELS",
+    "SCORED_LEVELS",
+    "AutoModel",
+    "BacktestResult",
+    "CountRegression",
+    "EmpiricalQuantile",
+    "Freq",
+    "Model",
+    "SeasonalNaive",
+    "backtest",
+    "bank_holidays",
+    "crps_from_quantiles",
+    "find_gaps",
+    "fold_summary",
+    "interval_coverage",
+    "mae",
+    "make_model",
+    "mase",
+    "origins",
+    "pinball_loss",
+    "quantile_bias",
+    "read_series_csv",
+    "rmse",
+    "rmsse",
+    "score",
+    "seasonal_naive_scale",
+    "smape",
+    "validate_long",
+]
