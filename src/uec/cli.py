@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table as RichTable
 
-from uec.contract import reference_markdown, tables
+from uec.contract import LOCAL_TIME_ZONE, reference_markdown, tables
 from uec.errors import UecError
 from uec.store import Store, open_store, resolve_store_url
 
@@ -183,6 +183,16 @@ def export(
         _emit_json({"kind": kind, "rows": data.num_rows, "output": str(output), "format": fmt.value})
 
 
+def _local(value: Any) -> str:
+    """A stored instant as people read it: Europe/London, zone stated; dates as they are."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    if isinstance(value, datetime):
+        return value.astimezone(ZoneInfo(LOCAL_TIME_ZONE)).strftime("%Y-%m-%d %H:%M %Z")
+    return "" if value is None else str(value)
+
+
 @app.command()
 def status(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
     """What the store holds: rows and time span per table, loads and quarantined rows."""
@@ -200,7 +210,7 @@ def status(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
         grid.add_column(c, justify="right" if c == "rows" else "left")
     for name, n in counts.items():
         span = spans.get(name, {})
-        grid.add_row(name, f"{n:,}", str(span.get("first") or ""), str(span.get("last") or ""))
+        grid.add_row(name, f"{n:,}", _local(span.get("first")), _local(span.get("last")))
     out.print(grid)
     out.print(f"loads: {loads:,}   quarantined rows: {quarantined:,}")
     if as_json:

@@ -106,3 +106,19 @@ def test_docs_contract_prints_the_reference() -> None:
     r = uec("docs", "contract")
     assert r.returncode == 0
     assert r.stdout.startswith("# Event contract reference")
+
+
+def test_demo_builds_once_and_status_shows_local_times(tmp_path: Path) -> None:
+    db = str(tmp_path / "demo.duckdb")
+    r = uec("demo", "--days", "3", "--end", "2024-10-28", "--seed", "7", "--store", db, "--json")
+    assert r.returncode == 0, r.stderr
+    summary = last_json(r.stdout)
+    rows = summary["rows"]
+    assert isinstance(rows, dict) and rows["attendances"] > 1000
+    status = uec("status", "--store", db)
+    # 2024-10-28 is after the clocks went back: the last events are shown in GMT.
+    assert "2024-10-28 23:" in status.stdout and "GMT" in status.stdout
+    again = uec("demo", "--days", "3", "--store", db)
+    assert again.returncode == 2
+    assert again.stderr.strip().splitlines() == [
+        f"error: store {db} already holds data; give an empty --store for the demo"]

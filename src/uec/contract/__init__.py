@@ -25,6 +25,7 @@ import yaml
 
 __all__ = [
     "Contract",
+    "LOCAL_TIME_ZONE",
     "ContractError",
     "Field",
     "FieldType",
