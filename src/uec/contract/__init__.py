@@ -24,8 +24,8 @@ import pyarrow as pa
 import yaml
 
 __all__ = [
-    "Contract",
     "LOCAL_TIME_ZONE",
+    "Contract",
     "ContractError",
     "Field",
     "FieldType",
