@@ -318,6 +318,9 @@ def _mount_optional() -> None:
     except ImportError:  # pragma: no cover - forecast is part of the package; guard partial installs
         return
     app.add_typer(forecast_app, name="forecast", help="Forecast demand and occupancy; backtest models.")
+    from uec.standards.cli import app as kpi_app
+
+    app.add_typer(kpi_app, name="kpi")
 
 
 _mount_optional()

@@ -1,0 +1,4 @@
+"""The reviewed standards catalogue: one YAML file per area, and the sources they cite.
+
+A package (not just a folder) so that packaging's ``*.yaml`` package-data rule ships these files.
+"""
