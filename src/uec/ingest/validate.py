@@ -79,19 +79,23 @@ def _typed(f: Field, col: str, source_type: str) -> tuple[str, list[str]]:
                 f"{_q(' does not exist (the clocks go forward); give a UTC offset')} END",
             ]
         else:
-            naive = f"TRY_CAST({c} AS TIMESTAMP)"
-            local, amb, gap = local_to_utc_sql(naive)
-            has_offset = f"regexp_matches({c}, {_q(_OFFSET_RE)})"
-            typed = f"(CASE WHEN {has_offset} THEN TRY_CAST({c} AS TIMESTAMPTZ) ELSE {local} END)"
+            # The costly parts (the pattern match, the casts, the round trips through the time zone)
+            # are computed once per value in inner queries (see _instant_pre) and named here.
+            off, naive, tz, gmt, bst = (f'"__{k}_{col}"' for k in ("off", "naive", "tz", "gmt", "bst"))
+            typed = (
+                f"(CASE WHEN {off} THEN {tz} "
+                f"WHEN {bst} AND NOT {gmt} THEN timezone('UTC', {naive} - INTERVAL 1 HOUR) "
+                f"WHEN {gmt} AND NOT {bst} THEN timezone('UTC', {naive}) END)"
+            )
             reasons += [
-                f"CASE WHEN {c} IS NOT NULL AND NOT {has_offset} AND {naive} IS NOT NULL AND {amb} THEN "
+                f"CASE WHEN {c} IS NOT NULL AND {gmt} AND {bst} THEN "
                 f"{_q(f.name + ': local time ')} || {c} || "
                 f"{_q(' happens twice when the clocks go back; give a UTC offset')} END",
-                f"CASE WHEN {c} IS NOT NULL AND NOT {has_offset} AND {naive} IS NOT NULL AND {gap} THEN "
+                f"CASE WHEN {c} IS NOT NULL AND NOT {gmt} AND NOT {bst} THEN "
                 f"{_q(f.name + ': local time ')} || {c} || "
                 f"{_q(' does not exist (the clocks go forward); give a UTC offset')} END",
-                f"CASE WHEN {c} IS NOT NULL AND (CASE WHEN {has_offset} THEN TRY_CAST({c} AS TIMESTAMPTZ) "
-                f"ELSE {naive} END) IS NULL THEN {_q(f.name + ': ')} || {_q(chr(39))} || {c} || "
+                f"CASE WHEN {c} IS NOT NULL AND (CASE WHEN {off} THEN {tz} ELSE {naive} END) IS NULL THEN "
+                f"{_q(f.name + ': ')} || {_q(chr(39))} || {c} || "
                 f"{_q(chr(39) + ' is not a date and time (use ISO 8601, e.g. 2024-03-01T14:05:00Z)')} END",
             ]
         return typed, reasons
@@ -103,6 +107,26 @@ def _typed(f: Field, col: str, source_type: str) -> tuple[str, list[str]]:
             f"{c} || {_q(chr(39) + ' is not a valid ' + f.type)} END"
         )
     return typed, reasons
+
+
+def _is_text_instant(f: Field, source_type: str) -> bool:
+    st = source_type.upper()
+    return f.type == "instant" and not st.startswith("TIMESTAMP") and st != "DATE"
+
+
+def _instant_pre(col: str) -> tuple[str, str]:
+    """Inner-query columns for a text instant: (first level, second level) select lists."""
+    c = f'"{col}"'
+    off, naive = f'"__off_{col}"', f'"__naive_{col}"'
+    zone = _q(LOCAL_TIME_ZONE)
+    first = f"regexp_matches({c}, {_q(_OFFSET_RE)}) AS {off}, TRY_CAST({c} AS TIMESTAMP) AS {naive}"
+    second = (
+        f'CASE WHEN {off} THEN TRY_CAST({c} AS TIMESTAMPTZ) END AS "__tz_{col}", '
+        f"CASE WHEN NOT {off} THEN timezone({zone}, timezone('UTC', {naive})) = {naive} END AS \"__gmt_{col}\", "
+        f"CASE WHEN NOT {off} THEN timezone({zone}, timezone('UTC', {naive} - INTERVAL 1 HOUR)) = {naive} END "
+        f'AS "__bst_{col}"'
+    )
+    return first, second
 
 
 def typed_select_sql(table: Table, relation: str, source_types: Mapping[str, str]) -> str:
@@ -163,7 +187,17 @@ def typed_select_sql(table: Table, relation: str, source_types: Mapping[str, str
     if "_pre_reason" in source_types:
         checks.insert(0, '"_pre_reason"')
     reason = f"NULLIF(concat_ws('; ', {', '.join(checks)}), '')" if checks else "NULL"
-    return f"SELECT _row, {', '.join(selects)}, {reason} AS _reason FROM {relation}"
+    pre = [
+        _instant_pre(f.name)
+        for f in table.fields
+        if f.name in source_types and _is_text_instant(f, source_types[f.name])
+    ]
+    source = relation
+    if pre:
+        first = ", ".join(p[0] for p in pre)
+        second = ", ".join(p[1] for p in pre)
+        source = f"(SELECT *, {second} FROM (SELECT *, {first} FROM {relation}) AS p1) AS p2"
+    return f"SELECT _row, {', '.join(selects)}, {reason} AS _reason FROM {source}"
 
 
 def _duck_type(f: Field) -> str:
