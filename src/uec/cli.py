@@ -311,6 +311,21 @@ def docs_contract(
         output.write_text(text, encoding="utf-8")
 
 
+@docs_app.command("standards")
+def docs_standards(
+    output: Annotated[Path | None, typer.Option(help="Write to this file instead of printing.")] = None,
+) -> None:
+    """The catalogue of national standards (docs/reference/standards.md)."""
+    from uec.standards.reference import reference_markdown as standards_markdown
+
+    text = standards_markdown()
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+
+
 def _mount_optional() -> None:
     # Capabilities that arrive as their own sub-applications.
     try:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from typer.testing import CliRunner
 
 from uec.store import open_store
 
@@ -122,3 +123,12 @@ def test_demo_builds_once_and_status_shows_local_times(tmp_path: Path) -> None:
     assert again.returncode == 2
     assert again.stderr.strip().splitlines() == [
         f"error: store {db} already holds data; give an empty --store for the demo"]
+
+
+def test_docs_standards_prints_the_committed_catalogue_page() -> None:
+    from uec.cli import app
+
+    result = CliRunner().invoke(app, ["docs", "standards"])
+    assert result.exit_code == 0
+    committed = (Path(__file__).parents[2] / "docs" / "reference" / "standards.md").read_text(encoding="utf-8")
+    assert result.output == committed

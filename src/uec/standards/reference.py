@@ -17,9 +17,7 @@ from uec.standards.model import EventsRecipe, Part, ReturnsRecipe, Standard, Tar
 __all__ = ["REGENERATE", "reference_markdown", "write_reference"]
 
 #: The command that rewrites docs/reference/standards.md from the catalogue.
-REGENERATE = (
-    ".venv/bin/python -c \"import uec.standards as s; s.write_reference('docs/reference/standards.md')\""
-)
+REGENERATE = ".venv/bin/uec docs standards --output docs/reference/standards.md"
 
 _AREAS = (("ed", "Emergency department"), ("ambulance", "Ambulance"), ("flow", "Beds and flow"))
 _UNITS = {
@@ -139,7 +137,7 @@ def reference_markdown() -> str:
     lines = [
         "# Standards catalogue reference",
         "",
-        f"Generated from `src/uec/standards/catalogue/*.yaml` by `{REGENERATE}`; do not edit by hand. "
+        "Generated from `src/uec/standards/catalogue/*.yaml` by `uec docs standards`; do not edit by hand. "
         "How the engine uses these recipes is in [docs/standards.md](../standards.md).",
         "",
         f"{len(cat.standards)} standards. Proportions are stored as fractions (0.78) and shown as "
