@@ -69,3 +69,26 @@ def test_store_urls(tmp_path: Path) -> None:
 def test_environment_variable_names_the_default_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("UEC_STORE", str(tmp_path / "env.duckdb"))
     assert open_store().url == str(tmp_path / "env.duckdb")
+
+
+def test_reading_shares_one_connection_and_releases_it(store: Store) -> None:
+    opened: list[object] = []
+    real = store._open_reader
+
+    def counting() -> object:
+        con = real()
+        opened.append(con)
+        return con
+
+    store._open_reader = counting  # type: ignore[method-assign]
+    with store.reading():
+        with store.reading():  # nested blocks reuse the outer connection
+            assert store.query("SELECT count(*) AS n FROM attendances") == [{"n": 0}]
+        assert store.query_arrow("SELECT count(*) AS n FROM spells").column("n").to_pylist() == [0]
+        assert store._held() is opened[0]
+    assert len(opened) == 1
+    assert store._held() is None
+    # Once the block ends a writer gets in (on DuckDB the held read connection would have kept it out).
+    with store.write() as w:
+        w.execute("DELETE FROM returns")
+    assert store.query_arrow("SELECT org_code FROM returns").num_rows == 0

@@ -180,10 +180,11 @@ def compute(
     site, say) is a one-line ``UecError`` rather than an empty answer.
     """
     s = standard if isinstance(standard, Standard) else catalogue().get(standard)
-    plan, q = _prepare(store, [s], period, start, end, site, org, level, breakdown, source)
-    if s.id in plan.impossible:
-        raise UecError(plan.notes[s.id][0])
-    (result,) = _run(store, plan, q)
+    with store.reading():  # one connection for the checks and the queries
+        plan, q = _prepare(store, [s], period, start, end, site, org, level, breakdown, source)
+        if s.id in plan.impossible:
+            raise UecError(plan.notes[s.id][0])
+        (result,) = _run(store, plan, q)
     if not result.rows and s.id in plan.unusable_events:
         # Events could not serve the scope and no return did either: say why, not just "no data".
         raise UecError(f"{s.id} cannot be computed for this query: {plan.unusable_events[s.id]}")
@@ -215,8 +216,9 @@ def compute_many(
     """
     cat = catalogue()
     chosen = [s if isinstance(s, Standard) else cat.get(s) for s in (standards or cat.standards)]
-    plan, q = _prepare(store, chosen, period, start, end, site, org, level, breakdown, source)
-    return _run(store, plan, q)
+    with store.reading():  # one connection for the checks and every query
+        plan, q = _prepare(store, chosen, period, start, end, site, org, level, breakdown, source)
+        return _run(store, plan, q)
 
 
 def _prepare(

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from functools import wraps
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
 
 import pyarrow as pa
 
@@ -32,6 +34,7 @@ __all__ = [
     "Store",
     "StoreWriter",
     "open_store",
+    "reading",
     "resolve_store_url",
     "schema_ddl",
 ]
@@ -131,6 +134,43 @@ class Store(ABC):
     def write(self) -> Iterator[StoreWriter]:
         """A write transaction: commits when the block ends, rolls back if it raises or is killed."""
 
+    @abstractmethod
+    def _open_reader(self) -> Any:
+        """A new read-only connection."""
+
+    def _held(self) -> Any:
+        """The connection a :meth:`reading` block on this thread holds, if any."""
+        local: threading.local | None = self.__dict__.get("_local")
+        return None if local is None else getattr(local, "con", None)
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """Run the block's queries on one read connection instead of one each.
+
+        A page or a whole catalogue of standards makes dozens of small queries; opening a
+        connection for each costs more than many of the queries themselves. Blocks nest (the outer
+        one's connection is used) and are per thread. On DuckDB the held connection keeps writers
+        in other processes waiting, so hold it for one request, not longer.
+
+        >>> import tempfile, os
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     store = open_store(os.path.join(d, "uec.duckdb"))
+        ...     with store.reading():
+        ...         [store.query("SELECT 1 AS one")[0]["one"], store.query_arrow("SELECT 2 AS two").num_rows]
+        [1, 1]
+        """
+        local = self.__dict__.setdefault("_local", threading.local())
+        if getattr(local, "con", None) is not None:
+            yield
+            return
+        con = self._open_reader()
+        local.con = con
+        try:
+            yield
+        finally:
+            local.con = None
+            con.close()
+
     def ensure_schema(self) -> None:
         """Create every contract and bookkeeping table that is missing."""
         with self.write() as w:
@@ -200,22 +240,29 @@ class DuckDBStore(Store):
     def _sql(sql: str) -> str:
         return _PARAM.sub(r"$\1", sql)
 
+    def _open_reader(self) -> Any:
+        return self._connect(read_only=True)
+
     def query(self, sql: str, params: Params = None) -> list[dict[str, Any]]:
-        con = self._connect(read_only=True)
+        held = self._held()
+        con = held or self._connect(read_only=True)
         try:
             cur = con.execute(self._sql(sql), dict(params) if params else None)
             names = [d[0] for d in cur.description]
             return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
         finally:
-            con.close()
+            if held is None:
+                con.close()
 
     def query_arrow(self, sql: str, params: Params = None) -> pa.Table:
-        con = self._connect(read_only=True)
+        held = self._held()
+        con = held or self._connect(read_only=True)
         try:
             result: pa.Table = con.sql(self._sql(sql), params=dict(params) if params else None).to_arrow_table()
             return result
         finally:
-            con.close()
+            if held is None:
+                con.close()
 
     @contextmanager
     def write(self) -> Iterator[StoreWriter]:
@@ -320,19 +367,36 @@ class PostgresStore(Store):
             return sql
         return _PARAM.sub(r"%(\1)s", sql.replace("%", "%%"))
 
+    def _open_reader(self) -> Any:
+        return self._connect()
+
+    def _cursor(self, con: Any, sql: str, params: Params) -> Any:
+        return con.execute(self._sql(sql, params), dict(params) if params else None)
+
     def query(self, sql: str, params: Params = None) -> list[dict[str, Any]]:
-        with self._connect() as con:
-            cur = con.execute(self._sql(sql, params), dict(params) if params else None)
+        held = self._held()
+        con = held or self._connect()
+        try:
+            cur = self._cursor(con, sql, params)
             names = [d.name for d in cur.description]
             return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+        finally:
+            if held is None:
+                con.close()
 
     def query_arrow(self, sql: str, params: Params = None) -> pa.Table:
-        rows = self.query(sql, params)
+        held = self._held()
+        con = held or self._connect()
+        try:
+            cur = self._cursor(con, sql, params)
+            names = [d.name for d in cur.description]
+            rows = cur.fetchall()
+        finally:
+            if held is None:
+                con.close()
         if rows:
-            return pa.Table.from_pylist(rows)
-        with self._connect() as con:
-            cur = con.execute(self._sql(sql, params), dict(params) if params else None)
-            return pa.table({d.name: pa.array([], pa.string()) for d in cur.description})
+            return pa.Table.from_pylist([dict(zip(names, row, strict=True)) for row in rows])
+        return pa.table({n: pa.array([], pa.string()) for n in names})
 
     @contextmanager
     def write(self) -> Iterator[StoreWriter]:
@@ -394,3 +458,26 @@ def open_store(url: str | None = None) -> Store:
         raise UecError(f"unknown store URL {url!r}: use a file path, duckdb:///path or postgresql://...")
     return DuckDBStore(url)
 
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def reading(fn: Callable[Concatenate[Store, _P], _R]) -> Callable[Concatenate[Store, _P], _R]:
+    """Decorate a function of a store so that all its queries share one connection (:meth:`Store.reading`).
+
+    >>> @reading
+    ... def two_counts(store: Store) -> tuple[int, int]:
+    ...     return store.counts()["attendances"], store.counts()["spells"]
+    >>> import tempfile, os
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     two_counts(open_store(os.path.join(d, "uec.duckdb")))
+    (0, 0)
+    """
+
+    @wraps(fn)
+    def wrapper(store: Store, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with store.reading():
+            return fn(store, *args, **kwargs)
+
+    return wrapper

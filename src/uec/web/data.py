@@ -27,7 +27,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from uec.store import Store
+from uec.store import Store, reading
 from uec.web.display import LONDON, hours, label
 
 __all__ = [
@@ -371,6 +371,7 @@ def _pct(part: int, whole: int) -> float | None:
 # --- pages ----------------------------------------------------------------------------------------
 
 
+@reading
 def overview(store: Store, now: datetime | None = None) -> Overview:
     """The system overview. ``now`` decides which day is "yesterday" (default: the clock)."""
     latest, window = _window(store, now)
@@ -433,6 +434,7 @@ def _ambulance(rows: list[dict[str, Any]], period: str) -> AmbulanceDay:
     )
 
 
+@reading
 def site_detail(store: Store, site_code: str, now: datetime | None = None) -> SiteDetail | None:
     """One site's page, or ``None`` when the store has no site with that code."""
     found = list_sites(store, site_code)

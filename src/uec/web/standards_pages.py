@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from uec.errors import UecError
 from uec.spc import AssuranceIcon, Direction, Series, SpcError, VariationIcon, XmROptions, XmRResult, icon_svg, xmr
 from uec.standards import Result, Row, Standard, catalogue, compute, compute_many, format_value
-from uec.store import Store
+from uec.store import Store, reading
 from uec.web import data
 from uec.web.chart import xmr_svg
 
@@ -274,6 +274,7 @@ def _results_by_unit(results: Sequence[Result]) -> dict[tuple[str, str | None], 
     return out
 
 
+@reading
 def standards_matrix(store: Store, period: str = "month", start: dt.date | None = None) -> StandardsMatrix:
     """Sites and the whole ICS by the matrix standards, for the latest ``period`` from ``start``."""
     _check_grain(period)
@@ -312,6 +313,7 @@ def _standard_or_404(standard_id: str) -> Standard:
     return cat.get(standard_id)
 
 
+@reading
 def standard_detail(
     store: Store, standard_id: str, period: str = "month", start: dt.date | None = None, site: str | None = None
 ) -> StandardDetail:
