@@ -146,3 +146,39 @@ def test_chart_module_has_title(tmp_path: Path) -> None:
     svg = xmr_svg(xmr([1.0, 2.0, 1.5, 9.0], XmROptions(direction=Direction.HIGHER_IS_BETTER)),
                   title="T <x>", desc="D", labels=["a", "b", "c", "d"])
     assert "<title" in svg and "T &lt;x&gt;" in svg
+
+
+def test_matrix_covers_the_whole_catalogue_and_filters_by_area(spc_client: TestClient) -> None:
+    from uec.standards import catalogue
+
+    cat = catalogue()
+    every = spc_client.get("/standards.json").json()
+    assert [s["id"] for s in every["standards"]] == [s.id for a in ("ed", "ambulance", "flow") for s in cat.area(a)]
+    assert all(len(r["cells"]) == len(cat.standards) for r in every["rows"])
+    flow = spc_client.get("/standards.json?area=flow").json()
+    assert flow["area"] == "flow" and {s["area"] for s in flow["standards"]} == {"flow"}
+    page = spc_client.get("/standards?area=ambulance").text
+    assert 'id="standards-matrix-ambulance"' in page and 'id="standards-matrix-ed"' not in page
+    assert spc_client.get("/standards.json?area=dental").status_code == 400
+
+
+def test_matrix_follows_new_data(tmp_path: Path) -> None:
+    # The matrix is cached per data version: a new row must show at once, not after a restart.
+    rows = {k: v for k, v in FIXTURE.items() if k in ("organisations", "sites", "services")}
+    rows["attendances"] = _attendances()
+    url = write_fixture(tmp_path / "uec.duckdb", rows)
+    with TestClient(create_app(url)) as client:
+        before = client.get("/standards.json?area=ed").json()
+        assert client.get("/standards.json?area=ed").json() == before
+        import pyarrow as pa
+
+        arrive = datetime(2025, 6, 20, 10, tzinfo=UTC)
+        with open_store(url).write() as w:
+            w.append("attendances", pa.table({
+                "attendance_id": ["new-1"], "site_code": ["RAA01"], "service_type": ["ed_type1"],
+                "arrival_time": [arrive], "departure_time": [arrive + timedelta(hours=9)],
+            }))
+        after = client.get("/standards.json?area=ed").json()
+    cell = next(c for c in after["rows"][0]["cells"] if c["standard_id"] == "ed-4hr")
+    assert cell["period_start"] == "2025-06-01"
+    assert after != before
