@@ -182,3 +182,21 @@ def test_matrix_follows_new_data(tmp_path: Path) -> None:
     cell = next(c for c in after["rows"][0]["cells"] if c["standard_id"] == "ed-4hr")
     assert cell["period_start"] == "2025-06-01"
     assert after != before
+
+
+def test_chart_rebases_and_redraws_its_limits(spc_client: TestClient) -> None:
+    plain = spc_client.get("/standards/ed-4hr.json").json()
+    assert len({p["mean"] for p in plain["points"]}) == 1
+    rebased = spc_client.get("/standards/ed-4hr.json?rebase=2024-10-01").json()
+    assert rebased["rebase"] == ["2024-10-01"]
+    before = {p["mean"] for p in rebased["points"] if p["period_start"] < "2024-10-01"}
+    after = {p["mean"] for p in rebased["points"] if p["period_start"] >= "2024-10-01"}
+    assert len(before) == 1 and len(after) == 1 and before != after
+    # The SVG draws a mean and two limits for each period of the chart.
+    page = spc_client.get("/standards/ed-4hr?rebase=2024-10-01").text
+    assert page.count('class="spc-mean"') == 2 and page.count('class="spc-limit"') == 4
+    assert 'value="2024-10-01"' in page
+    fixed = spc_client.get("/standards/ed-4hr.json?baseline=6").json()
+    assert fixed["baseline"] == 6 and fixed["points"][0]["mean"] != plain["points"][0]["mean"]
+    assert spc_client.get("/standards/ed-4hr.json?rebase=October").status_code == 400
+    assert spc_client.get("/standards/ed-4hr.json?baseline=1").status_code == 400

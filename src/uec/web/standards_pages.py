@@ -178,6 +178,8 @@ class StandardDetail(BaseModel):
     period: str
     start: str | None
     end: str | None
+    rebase: list[str]
+    baseline: int | None
     points: list[SeriesPoint]
     variation: Icon | None
     assurance: Icon | None
@@ -207,18 +209,36 @@ def _series_rows(rows: Sequence[Row]) -> list[Row]:
     return sorted((r for r in rows if r.value is not None and not r.suppressed), key=lambda r: r.period_start)
 
 
-def _chart(standard: Standard, rows: Sequence[Row]) -> XmRResult | None:
-    """The XmR chart over the rows (with values), or ``None`` with fewer than 2 points."""
+def _day(value: dt.date | dt.datetime) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def _rebase_points(rows: Sequence[Row], rebase: Sequence[dt.date]) -> list[int]:
+    """Point indices where a new chart period starts: the first period on or after each date."""
+    out: set[int] = set()
+    for when in rebase:
+        i = next((k for k, r in enumerate(rows) if _day(r.period_start) >= when), None)
+        if i is not None and i > 0:
+            out.add(i)
+    return sorted(out)
+
+
+def _chart(standard: Standard, rows: Sequence[Row], rebase: Sequence[dt.date] = (),
+           baseline: int | None = None) -> XmRResult | None:
+    """The XmR chart over the rows (with values), or ``None`` with fewer than 2 points.
+
+    ``rebase`` starts a new period (own mean and limits) at the first point on or after each date,
+    for a known change in the process; ``baseline`` fixes each period's limits on its first points.
+    """
     if len(rows) < 2:
         return None
-    last = rows[-1].period_start
-    day = last.date() if isinstance(last, dt.datetime) else last
-    target = standard.target_for(day)
+    target = standard.target_for(_day(rows[-1].period_start))
     try:
         return xmr(
             Series([float(r.value) for r in rows if r.value is not None]),
             XmROptions(direction=_DIRECTION.get(standard.direction, Direction.NEITHER),
-                       target=None if target is None else target.value),
+                       target=None if target is None else target.value,
+                       rebase_at=_rebase_points(rows, rebase), baseline=baseline),
         )
     except SpcError:
         return None
@@ -258,6 +278,20 @@ def parse_from(text: str | None) -> dt.date | None:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise HTTPException(400, f"The from date {text!r} is not a date in the form YYYY-MM-DD.") from None
+
+
+def parse_rebase(text: str | None) -> list[dt.date]:
+    """The ``rebase`` query parameter (comma-separated ``YYYY-MM-DD``) as dates; 400 if malformed.
+
+    >>> parse_rebase("2024-04-01, 2024-10-01")
+    [datetime.date(2024, 4, 1), datetime.date(2024, 10, 1)]
+    """
+    if not text:
+        return []
+    try:
+        return sorted({dt.date.fromisoformat(part.strip()) for part in text.split(",") if part.strip()})
+    except ValueError:
+        raise HTTPException(400, f"The rebase dates {text!r} are not dates in the form YYYY-MM-DD.") from None
 
 
 def _results_by_unit(results: Sequence[Result]) -> dict[tuple[str, str | None], list[Row]]:
@@ -341,9 +375,12 @@ def _standard_or_404(standard_id: str) -> Standard:
 
 @reading
 def standard_detail(
-    store: Store, standard_id: str, period: str = "month", start: dt.date | None = None, site: str | None = None
+    store: Store, standard_id: str, period: str = "month", start: dt.date | None = None, site: str | None = None,
+    rebase: Sequence[dt.date] = (), baseline: int | None = None,
 ) -> StandardDetail:
-    """One standard for the whole ICS (or ``site``): its definition, chart series and breakdowns."""
+    """One standard for the whole ICS (or ``site``): its definition, chart series and breakdowns.
+
+    ``rebase`` and ``baseline`` are the SPC chart's options (see :func:`_chart`)."""
     s = _standard_or_404(standard_id)
     _check_grain(period)
     site_name = "Whole ICS"
@@ -362,7 +399,9 @@ def standard_detail(
         q_start, q_end = result.query.start.isoformat(), result.query.end.isoformat()
     except UecError as exc:
         messages.append(str(exc))
-    chart = _chart(s, rows)
+    if baseline is not None and baseline < 2:
+        raise HTTPException(400, "The baseline must be at least 2 points: limits need two.")
+    chart = _chart(s, rows, rebase, baseline)
     points: list[SeriesPoint] = []
     for i, r in enumerate(rows):
         p = chart.points[i] if chart is not None else None
@@ -435,6 +474,7 @@ def standard_detail(
             source=t.source.citation(), source_url=t.source.url, in_force=t.in_force(today),
         ) for t in s.targets],
         site=site, site_name=site_name, period=period, start=q_start, end=q_end,
+        rebase=[d.isoformat() for d in rebase], baseline=baseline,
         points=points, variation=variation, assurance=assurance, chart_svg=svg, chart_summary=summary,
         breakdowns=breakdowns, messages=messages,
     )
@@ -496,13 +536,17 @@ def standards_router(store: Callable[[], Store], page: Callable[..., HTMLRespons
     def matrix(by: str, start: str | None, area: str = "all") -> StandardsMatrix:
         return standards_matrix(store(), by, parse_from(start), area)
 
-    def detail(standard_id: str, by: str, start: str | None, site: str | None) -> StandardDetail:
-        return standard_detail(store(), standard_id, by, parse_from(start), site or None)
+    def detail(standard_id: str, by: str, start: str | None, site: str | None, rebase: str | None = None,
+               baseline: int | None = None) -> StandardDetail:
+        return standard_detail(store(), standard_id, by, parse_from(start), site or None,
+                               parse_rebase(rebase), baseline)
 
     By = Query("month", description="Period: month, week or day")
     From = Query(None, alias="from", description="First local date, YYYY-MM-DD")
     Site = Query(None, description="A site code; the whole ICS if not given")
     Area = Query("all", description="Which standards: all, ed, ambulance or flow")
+    Rebase = Query(None, description="Rebase the SPC chart: comma-separated dates, YYYY-MM-DD")
+    Baseline = Query(None, description="Fix each chart period's limits on its first N points (N >= 2)")
 
     @router.get("/standards.json", response_model=StandardsMatrix, tags=["downloads"])
     def standards_json(by: str = By, start: str | None = From, area: str = Area) -> StandardsMatrix:
@@ -521,21 +565,22 @@ def standards_router(store: Callable[[], Store], page: Callable[..., HTMLRespons
                     nav="standards")
 
     @router.get("/standards/{standard_id}.json", response_model=StandardDetail, tags=["downloads"])
-    def standard_json(standard_id: str, by: str = By, start: str | None = From,
-                      site: str | None = Site) -> StandardDetail:
+    def standard_json(standard_id: str, by: str = By, start: str | None = From, site: str | None = Site,
+                      rebase: str | None = Rebase, baseline: int | None = Baseline) -> StandardDetail:
         """One standard, as its page shows it."""
-        return detail(standard_id, by, start, site)
+        return detail(standard_id, by, start, site, rebase, baseline)
 
     @router.get("/standards/{standard_id}.csv", response_class=Response, tags=["downloads"])
-    def standard_csv(standard_id: str, by: str = By, start: str | None = From, site: str | None = Site) -> Response:
+    def standard_csv(standard_id: str, by: str = By, start: str | None = From, site: str | None = Site,
+                     rebase: str | None = Rebase, baseline: int | None = Baseline) -> Response:
         """One standard's series and breakdowns, one number set per row."""
-        d = detail(standard_id, by, start, site)
+        d = detail(standard_id, by, start, site, rebase, baseline)
         return _csv(detail_csv_rows(d), DETAIL_CSV_COLUMNS, f"standard-{standard_id}.csv")
 
     @router.get("/standards/{standard_id}", response_class=HTMLResponse, include_in_schema=False)
-    def standard_page(standard_id: str, by: str = By, start: str | None = From,
-                      site: str | None = Site) -> HTMLResponse:
-        d = detail(standard_id, by, start, site)
+    def standard_page(standard_id: str, by: str = By, start: str | None = From, site: str | None = Site,
+                      rebase: str | None = Rebase, baseline: int | None = Baseline) -> HTMLResponse:
+        d = detail(standard_id, by, start, site, rebase, baseline)
         sites = data.list_sites(store())
         return page("standards_detail.html", d=d, by=by, start=start or "", grains=GRAINS, sites=sites,
                     nav="standards", fmt=format_value)
