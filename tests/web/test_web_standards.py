@@ -200,3 +200,19 @@ def test_chart_rebases_and_redraws_its_limits(spc_client: TestClient) -> None:
     assert fixed["baseline"] == 6 and fixed["points"][0]["mean"] != plain["points"][0]["mean"]
     assert spc_client.get("/standards/ed-4hr.json?rebase=October").status_code == 400
     assert spc_client.get("/standards/ed-4hr.json?baseline=1").status_code == 400
+
+
+def test_standards_pages_on_both_stores(store_url: str) -> None:
+    rows = {k: v for k, v in FIXTURE.items() if k in ("organisations", "sites", "services")}
+    rows["attendances"] = _attendances()
+    write_fixture(store_url, rows)
+    expected = compute(open_store(store_url), "ed-4hr", period="month").rows[-1]
+    with TestClient(create_app(store_url)) as client:
+        matrix = client.get("/standards.json?area=ed").json()
+        cell = next(c for c in matrix["rows"][0]["cells"] if c["standard_id"] == "ed-4hr")
+        assert cell["value"] == pytest.approx(expected.value) and cell["variation"]["code"]
+        detail = client.get("/standards/ed-4hr.json?site=RAA01&rebase=2024-10-01").json()
+        assert detail["points"][-1]["value"] == pytest.approx(expected.value)
+        assert len({p["mean"] for p in detail["points"]}) == 2
+        assert client.get("/standards?area=ed").status_code == 200
+        assert client.get("/standards/ed-4hr?site=RAA01").status_code == 200
