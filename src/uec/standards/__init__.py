@@ -1,6 +1,6 @@
 """National UEC standards: the reviewed catalogue and the one engine that computes any of them.
 
-The catalogue (``catalogue/*.yaml``) says what each standard measures, how to compute it from the
+The catalogue (``catalogue_data/*.yaml``) says what each standard measures, how to compute it from the
 event contract and from aggregate returns, and which dated, sourced targets apply. The engine
 computes any standard for any site, organisation or the whole ICS, by hour, day, week, month,
 quarter or financial year (Europe/London), with breakdowns, from events where present and returns

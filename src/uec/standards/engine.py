@@ -468,7 +468,9 @@ def _events_sql(items: Sequence[tuple[int, Standard, EventsRecipe]], q: Query) -
     base = f"SELECT e.*{extra}, {unit} AS _unit FROM {source}{joins}"
     if where:
         base += " WHERE " + " AND ".join(f"({w})" for w in where)
-    period = "CAST(NULL AS DATE)" if r0.reference else period_key_sql(str(r0.time), q.period, q.start)
+    # Every row's time lies in the query's range (the WHERE above, or the census instants), which
+    # lets the period be found by comparison with the periods' starting instants.
+    period = "CAST(NULL AS DATE)" if r0.reference else period_key_sql(str(r0.time), q.period, q.start, q.end)
     group = f"CAST({q.breakdown} AS VARCHAR)" if q.breakdown else "CAST(NULL AS VARCHAR)"
     aggs = []
     for i, s, r in items:

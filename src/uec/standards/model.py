@@ -1,6 +1,6 @@
 """The standards catalogue as typed, frozen values read from reviewed YAML.
 
-Each file under ``uec/standards/catalogue/`` holds the standards of one area (``ed.yaml``,
+Each file under ``uec/standards/catalogue_data/`` holds the standards of one area (``ed.yaml``,
 ``ambulance.yaml``, ``flow.yaml``) and ``sources.yaml`` holds the publications that targets cite.
 Loading rejects unknown keys, unknown tables and columns, and targets that cite no known source, so
 a typo in a reviewed file fails the tests rather than silently dropping a rule.
@@ -577,6 +577,6 @@ def catalogue() -> Catalogue:
     >>> len(catalogue().standards) >= 40
     True
     """
-    folder = resources.files(__package__).joinpath("catalogue")
+    folder = resources.files(__package__).joinpath("catalogue_data")
     texts = [(name, folder.joinpath(name).read_text(encoding="utf-8")) for name in AREA_FILES]
     return load_catalogue(texts, folder.joinpath("sources.yaml").read_text(encoding="utf-8"))

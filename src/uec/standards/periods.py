@@ -146,14 +146,38 @@ def count_days(start: dt.date, end: dt.date, kind: str) -> int:
     return n
 
 
-def period_key_sql(x: str, grain: Grain, range_start: dt.date) -> str:
+# Up to this many periods in the range, the period of an instant is found by comparing it with the
+# UTC instants at which the periods start, rather than by converting every row to local time.
+_MAX_CASE_PERIODS = 64
+
+
+def period_key_sql(x: str, grain: Grain, range_start: dt.date, range_end: dt.date | None = None) -> str:
     """SQL that gives the local period of the UTC instant expression ``x``.
 
-    Day grains give a DATE; ``hour`` gives the UTC hour (a TIMESTAMP WITH TIME ZONE).
+    Day grains give a DATE; ``hour`` gives the UTC hour (a TIMESTAMP WITH TIME ZONE). When the
+    caller guarantees that ``x`` lies in the local range ``[range_start, range_end)`` and the range
+    holds few periods, the SQL compares ``x`` with the periods' starting instants instead of
+    converting each row to local time, which costs a time-zone lookup per row (the same answer,
+    several times cheaper on DuckDB).
 
     >>> period_key_sql("arrival_time", "month", dt.date(2024, 1, 1))
     "CAST(date_trunc('month', (arrival_time AT TIME ZONE 'Europe/London')) AS DATE)"
+    >>> period_key_sql("arrival_time", "month", dt.date(2024, 6, 1), dt.date(2024, 7, 1))
+    "DATE '2024-06-01'"
+    >>> print(period_key_sql("t", "month", dt.date(2024, 3, 1), dt.date(2024, 5, 1)))
+    CASE WHEN t < CAST('2024-03-31T23:00:00+00:00' AS TIMESTAMP WITH TIME ZONE) THEN DATE '2024-03-01' ELSE DATE '2024-04-01' END
     """
+    if range_end is not None and grain not in ("hour", "range"):
+        starts = list(iter_periods(range_start, range_end, grain))
+        if len(starts) == 1:
+            return f"DATE '{starts[0].isoformat()}'"
+        if 1 < len(starts) <= _MAX_CASE_PERIODS:
+            whens = " ".join(
+                f"WHEN {x} < CAST('{local_midnight(nxt).isoformat()}' AS TIMESTAMP WITH TIME ZONE) "
+                f"THEN DATE '{cur.isoformat()}'"
+                for cur, nxt in zip(starts, starts[1:], strict=False)
+            )
+            return f"CASE {whens} ELSE DATE '{starts[-1].isoformat()}' END"
     local = _LOCAL.format(x=x)
     if grain == "hour":
         # Every UK offset is a whole number of hours, so UTC hours are local hours, and the UTC hour

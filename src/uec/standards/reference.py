@@ -137,7 +137,7 @@ def reference_markdown() -> str:
     lines = [
         "# Standards catalogue reference",
         "",
-        "Generated from `src/uec/standards/catalogue/*.yaml` by `uec docs standards`; do not edit by hand. "
+        "Generated from `src/uec/standards/catalogue_data/*.yaml` by `uec docs standards`; do not edit by hand. "
         "How the engine uses these recipes is in [docs/standards.md](../standards.md).",
         "",
         f"{len(cat.standards)} standards. Proportions are stored as fractions (0.78) and shown as "
