@@ -15,6 +15,7 @@ datetime.date(2023, 4, 1)
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from collections.abc import Iterator
 from typing import Literal, get_args
@@ -164,8 +165,9 @@ def period_key_sql(x: str, grain: Grain, range_start: dt.date, range_end: dt.dat
     "CAST(date_trunc('month', (arrival_time AT TIME ZONE 'Europe/London')) AS DATE)"
     >>> period_key_sql("arrival_time", "month", dt.date(2024, 6, 1), dt.date(2024, 7, 1))
     "DATE '2024-06-01'"
-    >>> print(period_key_sql("t", "month", dt.date(2024, 3, 1), dt.date(2024, 5, 1)))
-    CASE WHEN t < CAST('2024-03-31T23:00:00+00:00' AS TIMESTAMP WITH TIME ZONE) THEN DATE '2024-03-01' ELSE DATE '2024-04-01' END
+    >>> print(period_key_sql("t", "month", dt.date(2024, 3, 1), dt.date(2024, 5, 1)).replace(" THEN", "\n THEN"))
+    CASE WHEN t < CAST('2024-03-31T23:00:00+00:00' AS TIMESTAMP WITH TIME ZONE)
+     THEN DATE '2024-03-01' ELSE DATE '2024-04-01' END
     """
     if range_end is not None and grain not in ("hour", "range"):
         starts = list(iter_periods(range_start, range_end, grain))
@@ -175,7 +177,7 @@ def period_key_sql(x: str, grain: Grain, range_start: dt.date, range_end: dt.dat
             whens = " ".join(
                 f"WHEN {x} < CAST('{local_midnight(nxt).isoformat()}' AS TIMESTAMP WITH TIME ZONE) "
                 f"THEN DATE '{cur.isoformat()}'"
-                for cur, nxt in zip(starts, starts[1:], strict=False)
+                for cur, nxt in itertools.pairwise(starts)
             )
             return f"CASE {whens} ELSE DATE '{starts[-1].isoformat()}' END"
     local = _LOCAL.format(x=x)
