@@ -1,0 +1,261 @@
+"""Stored scenario runs: every :class:`~uec.simulate.system.types.Comparison` saved, listed and read back.
+
+A run is two tables the store gets on first use (``CREATE TABLE IF NOT EXISTS``, the same SQL on
+DuckDB and PostgreSQL): ``scenario_runs``, one row per run (the scenario, its changes as JSON, the
+replications, seed, days and times), and ``scenario_run_standards``, one row per standard of a run
+(baseline, scenario and difference, each a mean and its 95% interval). A run is saved in one write
+transaction, so a reader sees all of it or none of it.
+
+>>> import datetime as dt, tempfile, os
+>>> from uec.store import open_store
+>>> from uec.simulate.system.types import Comparison, Interval, Scenario, StandardComparison
+>>> t = dt.datetime(2026, 11, 23, 18, 0, tzinfo=dt.UTC)
+>>> c = Comparison(
+...     scenario=Scenario("more-beds", changes={"extra_beds": 20}), reps=2, seed=1, days=7.0,
+...     started_at=t, finished_at=t, standards=(StandardComparison(
+...         "ed-4hr", "4-hour performance", "proportion", True,
+...         Interval(0.70, 0.68, 0.72), Interval(0.74, 0.72, 0.76), Interval(0.04, 0.03, 0.05)),))
+>>> with tempfile.TemporaryDirectory() as d:
+...     store = open_store(os.path.join(d, "uec.duckdb"))
+...     run_id = save_run(store, c)
+...     [r.name for r in list_runs(store)], get_run(store, run_id) == c
+(['more-beds'], True)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from uec.errors import UecError
+from uec.simulate.system.types import ChangeValue, Comparison, Interval, Scenario, StandardComparison
+from uec.store import Store
+
+__all__ = ["RUNS_DDL", "RunSummary", "get_run", "list_runs", "new_run_id", "save_run"]
+
+#: The tables runs are kept in, valid on DuckDB and PostgreSQL alike.
+RUNS_DDL: tuple[str, ...] = (
+    """CREATE TABLE IF NOT EXISTS scenario_runs (
+        run_id VARCHAR NOT NULL,
+        scenario_name VARCHAR NOT NULL,
+        description VARCHAR NOT NULL,
+        baseline VARCHAR,
+        changes VARCHAR NOT NULL,
+        reps BIGINT NOT NULL,
+        seed BIGINT NOT NULL,
+        days DOUBLE PRECISION NOT NULL,
+        started_at TIMESTAMP WITH TIME ZONE NOT NULL,
+        finished_at TIMESTAMP WITH TIME ZONE NOT NULL,
+        saved_at TIMESTAMP WITH TIME ZONE NOT NULL,
+        UNIQUE (run_id)
+    )""",
+    """CREATE TABLE IF NOT EXISTS scenario_run_standards (
+        run_id VARCHAR NOT NULL,
+        position BIGINT NOT NULL,
+        standard_id VARCHAR NOT NULL,
+        title VARCHAR NOT NULL,
+        unit VARCHAR NOT NULL,
+        higher_is_better BOOLEAN,
+        baseline_mean DOUBLE PRECISION,
+        baseline_low DOUBLE PRECISION,
+        baseline_high DOUBLE PRECISION,
+        scenario_mean DOUBLE PRECISION,
+        scenario_low DOUBLE PRECISION,
+        scenario_high DOUBLE PRECISION,
+        difference_mean DOUBLE PRECISION,
+        difference_low DOUBLE PRECISION,
+        difference_high DOUBLE PRECISION,
+        UNIQUE (run_id, position)
+    )""",
+)
+
+_RUN_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """One stored run as the list of runs shows it (the standards are read with :func:`get_run`)."""
+
+    run_id: str
+    name: str
+    description: str
+    baseline: str | None
+    changes: Mapping[str, ChangeValue]
+    reps: int
+    seed: int
+    days: float
+    started_at: dt.datetime
+    finished_at: dt.datetime
+    standards: int
+
+
+def new_run_id(now: dt.datetime | None = None) -> str:
+    """A new run id: the UTC time it was made (so ids sort by age) and 6 random hex digits.
+
+    The random part, not a counter, keeps two servers saving at once from choosing the same id.
+
+    >>> rid = new_run_id(dt.datetime(2026, 11, 23, 18, 5, 9, tzinfo=dt.UTC))
+    >>> rid[:16], len(rid)
+    ('20261123-180509-', 22)
+    """
+    now = now or dt.datetime.now(dt.UTC)
+    return f"{now.astimezone(dt.UTC):%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
+
+
+def _check_run_id(run_id: str) -> None:
+    if not _RUN_ID.match(run_id):
+        raise UecError(f"{run_id!r} is not a run id: use letters, digits, '-' or '_' (at most 64)")
+
+
+def _utc(value: Any) -> dt.datetime:
+    # DuckDB and PostgreSQL both hand back aware datetimes in the session time zone (UTC here);
+    # normalise so a run read back compares equal to the one saved.
+    if not isinstance(value, dt.datetime):
+        raise TypeError(f"expected a datetime, got {value!r}")
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def _float(value: Any) -> float:
+    return math.nan if value is None else float(value)
+
+
+def _has_tables(store: Store) -> bool:
+    rows = store.query(
+        "SELECT count(*) AS n FROM information_schema.tables WHERE table_name IN "
+        "('scenario_runs', 'scenario_run_standards')"
+    )
+    return int(rows[0]["n"]) >= 2
+
+
+def save_run(store: Store, comparison: Comparison, run_id: str | None = None) -> str:
+    """Store ``comparison`` as a run and return its id (a new one unless ``run_id`` is given).
+
+    Everything is written in one transaction: a failure leaves the store without the run. Saving
+    under an id that is already stored is refused.
+
+    >>> import tempfile, os
+    >>> from uec.store import open_store
+    >>> t = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    >>> c = Comparison(Scenario("s"), reps=1, seed=0, days=1.0, started_at=t, finished_at=t, standards=())
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     store = open_store(os.path.join(d, "uec.duckdb"))
+    ...     save_run(store, c, run_id="first")
+    ...     save_run(store, c, run_id="first")
+    Traceback (most recent call last):
+    ...
+    uec.errors.UecError: a run with id 'first' is already stored
+    """
+    run_id = run_id or new_run_id()
+    _check_run_id(run_id)
+    s = comparison.scenario
+    with store.write() as w:
+        # The tables are made in the same transaction as the run, so two first saves cannot race.
+        for ddl in RUNS_DDL:
+            w.execute(ddl)
+        if w.query("SELECT count(*) AS n FROM scenario_runs WHERE run_id = :run_id", {"run_id": run_id})[0]["n"]:
+            raise UecError(f"a run with id {run_id!r} is already stored")
+        w.execute(
+            "INSERT INTO scenario_runs (run_id, scenario_name, description, baseline, changes, reps, seed, days, "
+            "started_at, finished_at, saved_at) VALUES (:run_id, :name, :description, :baseline, :changes, :reps, "
+            ":seed, :days, :started_at, :finished_at, :saved_at)",
+            {
+                "run_id": run_id, "name": s.name, "description": s.description, "baseline": s.baseline,
+                "changes": json.dumps(dict(s.changes), sort_keys=True), "reps": comparison.reps,
+                "seed": comparison.seed, "days": float(comparison.days), "started_at": comparison.started_at,
+                "finished_at": comparison.finished_at, "saved_at": dt.datetime.now(dt.UTC),
+            },
+        )
+        for i, sc in enumerate(comparison.standards):
+            w.execute(
+                "INSERT INTO scenario_run_standards (run_id, position, standard_id, title, unit, higher_is_better, "
+                "baseline_mean, baseline_low, baseline_high, scenario_mean, scenario_low, scenario_high, "
+                "difference_mean, difference_low, difference_high) VALUES (:run_id, :position, :standard_id, "
+                ":title, :unit, :hib, :bm, :bl, :bh, :sm, :sl, :sh, :dm, :dl, :dh)",
+                {
+                    "run_id": run_id, "position": i, "standard_id": sc.standard_id, "title": sc.title,
+                    "unit": sc.unit, "hib": sc.higher_is_better,
+                    "bm": sc.baseline.mean, "bl": sc.baseline.low, "bh": sc.baseline.high,
+                    "sm": sc.scenario.mean, "sl": sc.scenario.low, "sh": sc.scenario.high,
+                    "dm": sc.difference.mean, "dl": sc.difference.low, "dh": sc.difference.high,
+                },
+            )
+    return run_id
+
+
+def _changes(text: str) -> dict[str, ChangeValue]:
+    loaded = json.loads(text)
+    return {str(k): v for k, v in loaded.items()}
+
+
+def list_runs(store: Store) -> list[RunSummary]:
+    """Every stored run, newest first (an empty list for a store that has never saved one).
+
+    >>> import tempfile, os
+    >>> from uec.store import open_store
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     list_runs(open_store(os.path.join(d, "uec.duckdb")))
+    []
+    """
+    if not _has_tables(store):
+        return []
+    rows = store.query(
+        "SELECT r.run_id, r.scenario_name, r.description, r.baseline, r.changes, r.reps, r.seed, r.days, "
+        "r.started_at, r.finished_at, r.saved_at, "
+        "(SELECT count(*) FROM scenario_run_standards s WHERE s.run_id = r.run_id) AS standards "
+        "FROM scenario_runs r ORDER BY r.saved_at DESC, r.run_id DESC"
+    )
+    return [
+        RunSummary(
+            run_id=r["run_id"], name=r["scenario_name"], description=r["description"], baseline=r["baseline"],
+            changes=_changes(r["changes"]), reps=int(r["reps"]), seed=int(r["seed"]), days=float(r["days"]),
+            started_at=_utc(r["started_at"]), finished_at=_utc(r["finished_at"]), standards=int(r["standards"]),
+        )
+        for r in rows
+    ]
+
+
+def get_run(store: Store, run_id: str) -> Comparison:
+    """The stored run ``run_id`` as the :class:`Comparison` that was saved.
+
+    >>> import tempfile, os
+    >>> from uec.store import open_store
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     get_run(open_store(os.path.join(d, "uec.duckdb")), "nope")
+    Traceback (most recent call last):
+    ...
+    uec.errors.UecError: there is no stored run with id 'nope'
+    """
+    _check_run_id(run_id)
+    missing = UecError(f"there is no stored run with id {run_id!r}")
+    if not _has_tables(store):
+        raise missing
+    runs = store.query("SELECT * FROM scenario_runs WHERE run_id = :run_id", {"run_id": run_id})
+    if not runs:
+        raise missing
+    r = runs[0]
+    rows = store.query(
+        "SELECT * FROM scenario_run_standards WHERE run_id = :run_id ORDER BY position", {"run_id": run_id}
+    )
+    standards = tuple(
+        StandardComparison(
+            standard_id=x["standard_id"], title=x["title"], unit=x["unit"],
+            higher_is_better=None if x["higher_is_better"] is None else bool(x["higher_is_better"]),
+            baseline=Interval(_float(x["baseline_mean"]), _float(x["baseline_low"]), _float(x["baseline_high"])),
+            scenario=Interval(_float(x["scenario_mean"]), _float(x["scenario_low"]), _float(x["scenario_high"])),
+            difference=Interval(_float(x["difference_mean"]), _float(x["difference_low"]),
+                                _float(x["difference_high"])),
+        )
+        for x in rows
+    )
+    return Comparison(
+        scenario=Scenario(name=r["scenario_name"], description=r["description"], baseline=r["baseline"],
+                          changes=_changes(r["changes"])),
+        reps=int(r["reps"]), seed=int(r["seed"]), days=float(r["days"]),
+        started_at=_utc(r["started_at"]), finished_at=_utc(r["finished_at"]), standards=standards,
+    )
