@@ -171,6 +171,19 @@ class Store(ABC):
             local.con = None
             con.close()
 
+    @contextmanager
+    def _reader(self) -> Iterator[Any]:
+        """The held read connection, or a new one closed after the block."""
+        held = self._held()
+        if held is not None:
+            yield held
+            return
+        con = self._open_reader()
+        try:
+            yield con
+        finally:
+            con.close()
+
     def ensure_schema(self) -> None:
         """Create every contract and bookkeeping table that is missing."""
         with self.write() as w:
@@ -244,25 +257,15 @@ class DuckDBStore(Store):
         return self._connect(read_only=True)
 
     def query(self, sql: str, params: Params = None) -> list[dict[str, Any]]:
-        held = self._held()
-        con = held or self._connect(read_only=True)
-        try:
+        with self._reader() as con:
             cur = con.execute(self._sql(sql), dict(params) if params else None)
             names = [d[0] for d in cur.description]
             return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-        finally:
-            if held is None:
-                con.close()
 
     def query_arrow(self, sql: str, params: Params = None) -> pa.Table:
-        held = self._held()
-        con = held or self._connect(read_only=True)
-        try:
+        with self._reader() as con:
             result: pa.Table = con.sql(self._sql(sql), params=dict(params) if params else None).to_arrow_table()
             return result
-        finally:
-            if held is None:
-                con.close()
 
     @contextmanager
     def write(self) -> Iterator[StoreWriter]:
@@ -374,26 +377,16 @@ class PostgresStore(Store):
         return con.execute(self._sql(sql, params), dict(params) if params else None)
 
     def query(self, sql: str, params: Params = None) -> list[dict[str, Any]]:
-        held = self._held()
-        con = held or self._connect()
-        try:
+        with self._reader() as con:
             cur = self._cursor(con, sql, params)
             names = [d.name for d in cur.description]
             return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-        finally:
-            if held is None:
-                con.close()
 
     def query_arrow(self, sql: str, params: Params = None) -> pa.Table:
-        held = self._held()
-        con = held or self._connect()
-        try:
+        with self._reader() as con:
             cur = self._cursor(con, sql, params)
             names = [d.name for d in cur.description]
             rows = cur.fetchall()
-        finally:
-            if held is None:
-                con.close()
         if rows:
             return pa.Table.from_pylist([dict(zip(names, row, strict=True)) for row in rows])
         return pa.table({n: pa.array([], pa.string()) for n in names})
