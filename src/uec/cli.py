@@ -23,6 +23,7 @@ from rich.table import Table as RichTable
 
 from uec.contract import LOCAL_TIME_ZONE, reference_markdown, tables
 from uec.errors import UecError
+from uec.simulate.system.cli import simulate_command
 from uec.store import Store, open_store, resolve_store_url
 
 app = typer.Typer(
@@ -339,6 +340,7 @@ def _mount_optional() -> None:
 
 
 _mount_optional()
+app.command("simulate")(simulate_command)
 
 
 def main() -> None:

@@ -1,0 +1,519 @@
+"""Turn one replication's visits into the event contract: the same tables real data fills.
+
+``contract_tables(built, result, seed)`` returns Arrow tables with the contract's schemas for
+``calls_111``, ``ambulance_incidents``, ``attendances``, ``spells``, ``bed_states`` and
+``ucr_referrals`` (plus the reference tables ``organisations``, ``sites`` and ``services``), for the
+reported window only (the warm-up is dropped; spells in a bed when the window opens are kept so
+every census bed is a spell, as in a real extract).
+
+What the engine does not decide is drawn here from the replication's own seeded stream, so a run
+stays reproducible: the split of a crew's job into travel to scene and the rest, acuity within
+the stream a patient was seen in, the contract age band within the model's age group, mental
+health, booked slots, 111 dispositions for callers who leave the model, and died or transferred.
+
+Times: model minute ``t`` is ``origin + t`` in UTC (``origin`` is UTC midnight of the first
+simulated day), so hour-of-day profiles follow UTC, an hour off the local clock in summer.
+
+>>> from uec.simulate import simulate
+>>> from uec.simulate.system.model import build_model
+>>> from uec.simulate.system.params import demo_params
+>>> p = demo_params()
+>>> built = build_model(p.__class__(**{**p.__dict__, "warmup_days": 7}), days=2)
+>>> tables = contract_tables(built, simulate(built.model, seed=1), seed=1)
+>>> sorted(tables)[:3]
+['ambulance_incidents', 'attendances', 'bed_states']
+>>> tables["attendances"].schema.field("arrival_time").type
+TimestampType(timestamp[us, tz=UTC])
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from uec.contract import table as contract_table
+from uec.demo import _params as D
+from uec.demo import _reference as R
+from uec.simulate.results import SimulationResult
+from uec.simulate.system.model import DAY, BuiltModel
+from uec.simulate.system.params import AGE_GROUPS, SystemParams
+
+__all__ = ["EVENT_TABLES", "contract_tables", "reference_tables"]
+
+#: The event tables a run writes.
+EVENT_TABLES = ("calls_111", "ambulance_incidents", "attendances", "spells", "bed_states", "ucr_referrals")
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+# Contract age bands within each model age group, with the share of each (from the demo's ED mix).
+_BANDS = {0: ("0-4", "5-17"), 1: ("18-64",), 2: ("65-74", "75-84"), 3: ("85+",)}
+_BAND_SHARE = {0: (0.39, 0.61), 1: (1.0,), 2: (0.49, 0.51), 3: (1.0,)}
+# Acuity given the stream a patient was seen in.
+_ACUITY = {"resus": ((1, 2), (0.5, 0.5)), "majors": ((2, 3), (0.3, 0.7)), "minors": ((3, 4, 5), (0.1, 0.75, 0.15)),
+           "sdec": ((2, 3, 4), (0.25, 0.65, 0.10)), "utc": ((3, 4, 5), (0.1, 0.6, 0.3))}
+
+
+class _Visits:
+    """Per-patient lookups into one replication's visit rows (node kinds and sites as integer codes)."""
+
+    def __init__(self, res: SimulationResult) -> None:
+        self.res = res
+        kinds = [n.split("/")[0] for n in res.node_names]
+        sites = [n.split("/")[1] if "/" in n else "" for n in res.node_names]
+        self.kind_names = sorted(set(kinds))
+        self.site_names = np.array(sorted(set(sites)), dtype=object)
+        self.kind = np.array([self.kind_names.index(k) for k in kinds], dtype=np.int64)
+        self.site = np.array([list(self.site_names).index(x) for x in sites], dtype=np.int64)
+        self.cls_names = res.class_names
+        self.row_kind = self.kind[res.node]
+
+    def code(self, kind: str) -> int:
+        """The integer code of a node kind (-2, matching nothing, if the model has none)."""
+        return self.kind_names.index(kind) if kind in self.kind_names else -2
+
+    def per_class(self, test: Callable[[str], bool]) -> BoolArray:
+        """Per patient: whether their class name passes ``test`` (evaluated once per class)."""
+        flags = np.array([test(c) for c in self.cls_names], dtype=bool)
+        return np.asarray(flags[self.res.patient_class])
+
+    def rows(self, *kinds: str) -> IntArray:
+        """Per patient, the row of their visit to a node of one of ``kinds`` (-1 if none)."""
+        mask = np.zeros(self.res.node.size, dtype=bool)
+        for k in kinds:
+            mask |= self.row_kind == self.code(k)
+        out = np.full(self.res.n_patients, -1, dtype=np.int64)
+        rows = np.flatnonzero(mask)
+        out[self.res.patient[rows]] = rows
+        return out
+
+    def col(self, name: str, rows: IntArray) -> FloatArray:
+        """A visit column at ``rows`` (NaN where a row is -1)."""
+        values: FloatArray = getattr(self.res, name)
+        out = values.take(np.maximum(rows, 0))
+        out[rows < 0] = np.nan
+        return out
+
+    def node_kind(self, rows: IntArray) -> IntArray:
+        """Kind codes of the nodes at ``rows`` (-1 where a row is -1)."""
+        return np.where(rows >= 0, self.kind[self.res.node[np.maximum(rows, 0)]], -1)
+
+    def node_site(self, rows: IntArray) -> npt.NDArray[np.object_]:
+        """Site codes of the nodes at ``rows`` ("" where a row is -1 or the node has no site)."""
+        idx = np.where(rows >= 0, self.site[self.res.node[np.maximum(rows, 0)]], 0)
+        out: npt.NDArray[np.object_] = np.where(rows >= 0, self.site_names[idx], "")
+        return out
+
+
+class _Clock:
+    def __init__(self, origin: dt.datetime) -> None:
+        self.origin_us = int(origin.timestamp() * 1_000_000)
+
+    def instants(self, minutes: FloatArray) -> pa.Array:
+        m = np.asarray(minutes, dtype=np.float64)
+        bad = ~np.isfinite(m)
+        us = self.origin_us + np.round(np.where(bad, 0.0, m) * 60_000_000).astype(np.int64)
+        return pa.array(us, type=pa.timestamp("us", tz="UTC"), mask=bad)
+
+
+def _strings(values: npt.NDArray[np.object_], missing: BoolArray) -> pa.Array:
+    """Text values with nulls where ``missing``."""
+    return pa.array(np.asarray(values, dtype=object), type=pa.string(), mask=np.asarray(missing, dtype=bool))
+
+
+def _age_group(v: _Visits) -> IntArray:
+    """Per patient: the index of their class's age group (-1 for classes without one)."""
+    by_class = np.full(len(v.cls_names), -1, dtype=np.int64)
+    for j, name in enumerate(v.cls_names):
+        for i, a in enumerate(AGE_GROUPS):
+            if name.endswith("-" + a):
+                by_class[j] = i
+    return np.asarray(by_class[v.res.patient_class])
+
+
+def _bands(rng: np.random.Generator, group: IntArray, fallback: tuple[float, ...]) -> npt.NDArray[np.object_]:
+    """Contract age bands: within the model's age group, or from ``fallback`` (six-band mix) if none."""
+    n = group.size
+    u = rng.random(n)
+    out = np.empty(n, dtype=object)
+    fb = np.asarray(fallback) / np.sum(fallback)
+    bands6 = np.array(D.AGE_BANDS, dtype=object)
+    out[:] = bands6[np.minimum(np.searchsorted(np.cumsum(fb), u, side="right"), 5)]
+    for g, names in _BANDS.items():
+        m = group == g
+        cum = np.cumsum(_BAND_SHARE[g])
+        idx = np.minimum(np.searchsorted(cum, u[m], side="right"), len(names) - 1)
+        out[m] = np.array(names, dtype=object)[idx]
+    return out
+
+
+def _choice(rng: np.random.Generator, values: Sequence[object], p: Sequence[float], n: int) -> npt.NDArray[np.object_]:
+    cum = np.cumsum(np.asarray(p) / np.sum(p))
+    idx = np.minimum(np.searchsorted(cum, rng.random(n), side="right"), len(values) - 1)
+    return np.array(values, dtype=object)[idx]
+
+
+def _table(name: str, columns: dict[str, pa.Array | Sequence[object] | npt.NDArray[np.generic]]) -> pa.Table:
+    """A contract table: every contract column, in order, with nulls for columns not given."""
+    schema = contract_table(name).arrow_schema()
+    n = next((len(v) for v in columns.values()), 0)
+    arrays = []
+    for f in schema:
+        v = columns.get(f.name)
+        arrays.append(pa.nulls(n, f.type) if v is None else pa.array(v, type=f.type))
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _ids(prefix: str, rep: int, patients: IntArray, missing: BoolArray | None = None) -> pa.Array:
+    """Identifiers ``<prefix><rep>-<patient>`` built in Arrow (a Python loop is the slow part)."""
+    text = pc.cast(pa.array(np.asarray(patients, dtype=np.int64)), pa.string())
+    ids = pc.binary_join_element_wise(f"{prefix}{rep}-", text, "")
+    if missing is not None:
+        ids = pc.if_else(pa.array(np.asarray(missing, dtype=bool)), pa.scalar(None, pa.string()), ids)
+    return ids
+
+
+def contract_tables(
+    built: BuiltModel, res: SimulationResult, seed: int | np.random.SeedSequence
+) -> dict[str, pa.Table]:
+    """The contract tables of one replication (events in the window, plus reference tables).
+
+    ``seed`` seeds the draws made here (see the module docstring); pass the replication's seed.
+    """
+    seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, 7919))))
+    p = built.params
+    v = _Visits(res)
+    clock = _Clock(built.origin)
+    w0, w1 = built.window_start, built.window_start + built.days * DAY
+    rep = res.replication
+    n = res.n_patients
+    group = _age_group(v)
+    arrival = res.arrival
+    in_window = (arrival >= w0) & (arrival < w1)
+
+    def pkey(idx: IntArray) -> pa.Array:
+        return _ids("S", rep, idx)
+
+    out: dict[str, pa.Table] = {}
+
+    # --- NHS 111 -----------------------------------------------------------------------------------
+    call = v.rows("call111")
+    is_call = (call >= 0) & in_window
+    nxt_call = v.rows("triage", "sdecg", "utcg")
+    ci = np.flatnonzero(is_call)
+    nxt_kind = v.node_kind(nxt_call[ci])
+    names = list(p.dispositions)
+    disp = np.full(ci.size, -1, dtype=np.int64)
+    disp[nxt_kind == v.code("triage")] = names.index("ed")
+    disp[nxt_kind == v.code("sdecg")] = names.index("sdec")
+    disp[nxt_kind == v.code("utcg")] = names.index("utc")
+    # Callers who left the model: the remaining dispositions, including those sent to a service
+    # who did not go (they still had that disposition).
+    others = [d for d in names if d not in ("ed", "utc", "sdec")]
+    dp = dict(zip(names, p.disposition_p, strict=True))
+    left_values = [names.index(d) for d in [*others, "ed", "utc", "sdec"]]
+    left_p = [dp[d] for d in others] + [dp[d] * (1 - p.attend_p[d]) for d in ("ed", "utc", "sdec")]
+    gone = disp < 0
+    disp[gone] = _choice(rng, left_values, left_p, int(gone.sum())).astype(np.int64)
+    book_by_disp = np.array([p.booked_p.get(d, 0.0) for d in names])
+    booked = rng.random(ci.size) < book_by_disp[disp]
+    out["calls_111"] = _table("calls_111", {
+        "call_id": _ids("C", rep, ci),
+        "org_code": [R.NHS111] * ci.size,
+        "call_time": clock.instants(v.col("start", call)[ci]),
+        "disposition": np.array(names, dtype=object)[disp],
+        "booked_slot": booked,
+        "patient_key": pkey(ci),
+        "age_band": _bands(rng, group[ci], D.AGE_MIX["nhs111"]),
+    })
+
+    # --- 999 incidents -----------------------------------------------------------------------------
+    disp_row = v.rows("dispatch")
+    hear_row = v.rows("hear")
+    ucr_row = v.rows("ucr")
+    handover_row = v.rows("handover")
+    cat_by_class = np.array([c[:2] if c[:1] == "C" else (c[4:6] if c.startswith("ucr-C") else "")
+                             for c in v.cls_names], dtype=object)
+    diverted = v.per_class(lambda c: c.startswith("ucr-C"))
+    is_inc = ((disp_row >= 0) | (hear_row >= 0) | ((ucr_row >= 0) & diverted)) & in_window
+    ii = np.flatnonzero(is_inc)
+    start = v.col("start", disp_row)
+    end = v.col("end", disp_row)
+    depart = v.col("depart", disp_row)
+    service = v.col("service", disp_row)
+    k_by_class = np.array([int(c[1]) - 1 if c[:1] == "C" and c[1:2] in ("1", "2", "3", "4") else 0
+                           for c in cat_by_class], dtype=np.int64)
+    k = k_by_class[res.patient_class]
+    travel_mean = np.asarray(p.travel)[k]
+    travel = np.minimum(rng.gamma(4.0, travel_mean / 4.0), 0.6 * np.nan_to_num(service, nan=0.0))
+    conv = v.per_class(lambda c: "-conv-" in c)
+    other = v.per_class(lambda c: c.endswith("-other"))
+    hear_treat = (hear_row >= 0) | diverted
+    outcome = np.select([hear_treat[ii], conv[ii], other[ii]], ["hear_and_treat", "conveyed_ed", "conveyed_other"],
+                        "see_and_treat").astype(object)
+    category = cat_by_class[res.patient_class[ii]]
+    category[hear_row[ii] >= 0] = "C5"
+    tail = p.handover_minimum + p.clear
+    hosp = np.where(conv | other, end - tail, np.nan)
+    handover = np.where(conv, depart - p.clear, np.where(other, end - p.clear, np.nan))
+    clear = np.where(disp_row >= 0, depart, v.col("depart", hear_row))
+    out["ambulance_incidents"] = _table("ambulance_incidents", {
+        "incident_id": _ids("I", rep, ii),
+        "org_code": [R.AMBULANCE] * ii.size,
+        "call_time": clock.instants(arrival[ii]),
+        "category": category,
+        "allocated_time": clock.instants(start[ii]),
+        "on_scene_time": clock.instants((start + travel)[ii]),
+        "outcome": outcome,
+        "destination_site": _strings(v.node_site(handover_row[ii]), (handover_row[ii] < 0)),
+        "hospital_arrival_time": clock.instants(hosp[ii]),
+        "handover_time": clock.instants(handover[ii]),
+        "clear_time": clock.instants(np.where(hear_treat[ii], np.nan, clear[ii])),
+        "patient_key": pkey(ii),
+        "age_band": _bands(rng, group[ii], D.AGE_MIX["ambulance"]),
+    })
+
+    # --- attendances: type 1 ED, SDEC, UTC ---------------------------------------------------------
+    triage = v.rows("triage")
+    seen = v.rows("resus", "majors", "minors")
+    treat = v.rows("treat")
+    dta = v.rows("dta", "dtar")
+    sdecx = v.rows("sdecx")
+    ed_first = np.where(handover_row >= 0, handover_row, triage)
+    # A patient sent from a closed SDEC or UTC gate to the ED arrives at the ED when the gate sends them.
+    ed = (ed_first >= 0) | (seen >= 0)
+    ed_arrive = np.where(ed_first >= 0, v.col("arrive", ed_first), v.col("arrive", seen))
+    ed_arrive = np.where(handover_row >= 0, hosp, ed_arrive)
+    stream = v.node_kind(seen)
+    streamed_to_sdec = (sdecx >= 0) & (seen < 0)
+    seen_start = v.col("start", seen)
+    dta_time = np.where(dta >= 0, v.col("end", seen), np.nan)
+    ready = v.col("end", dta)
+    ed_depart = np.select(
+        [dta >= 0, treat >= 0, streamed_to_sdec, seen >= 0],
+        [v.col("depart", dta), v.col("depart", treat), v.col("depart", triage), v.col("depart", seen)],
+        np.nan)
+    reneged = (seen >= 0) & res.reneged[np.maximum(seen, 0)]
+    ed_depart = np.where(reneged, v.col("depart", seen), ed_depart)
+    acuity = np.zeros(n, dtype=np.int64)
+    for s_name, (vals, probs) in _ACUITY.items():
+        m = stream == v.code(s_name)
+        acuity[m] = _choice(rng, vals, probs, int(m.sum())).astype(np.int64)
+    acuity[ed & (stream < 0)] = 3
+    initial = np.where(handover_row >= 0, v.col("start", handover_row), v.col("start", triage))
+    mh = rng.random(n) < D.MENTAL_HEALTH_P
+    via_111 = v.per_class(lambda c: c.startswith("call-"))
+    book_ed = rng.random(n) < p.booked_p.get("ed", 0.0)
+
+    sdec = v.rows("sdec")
+    utc = v.rows("utc")
+    sdec_adm = v.rows("adm")
+    parts = []
+    ei = np.flatnonzero(ed & np.isfinite(ed_arrive) & (ed_arrive >= w0) & (ed_arrive < w1))
+    disposal = np.full(ei.size, "discharged", dtype=object)
+    disposal[dta[ei] >= 0] = "admitted"
+    disposal[streamed_to_sdec[ei]] = "referred"
+    disposal[reneged[ei]] = "left_before_treatment"
+    disposal[~np.isfinite(ed_depart[ei])] = None
+    ed_site = v.node_site(np.where(ed_first >= 0, ed_first, seen)[ei])
+    parts.append({
+        "attendance_id": _ids("A", rep, ei),
+        "site_code": ed_site, "service_type": ["ed_type1"] * ei.size,
+        "arrival_time": clock.instants(ed_arrive[ei]),
+        "arrival_mode": np.where(handover_row[ei] >= 0, "ambulance", "walk_in"),
+        "acuity": acuity[ei],
+        "initial_assessment_time": clock.instants(initial[ei]),
+        "seen_time": clock.instants(seen_start[ei]),
+        "decision_to_admit_time": clock.instants(dta_time[ei]),
+        "clinically_ready_time": clock.instants(ready[ei]),
+        "departure_time": clock.instants(ed_depart[ei]),
+        "disposal": disposal,
+        "mental_health": mh[ei],
+        "referred_by_111": via_111[ei],
+        "booked_slot": via_111[ei] & book_ed[ei],
+        "incident_id": _ids("I", rep, ei, (handover_row[ei] < 0) | (arrival[ei] < w0)),
+        "patient_key": pkey(ei),
+        "age_band": _bands(rng, group[ei], D.AGE_MIX["ed"]),
+    })
+    for kind, rows, svc, mix in (("sdec", sdec, "sdec", D.AGE_MIX["sdec"]), ("utc", utc, "utc", D.AGE_MIX["utc"])):
+        arr = v.col("arrive", rows)
+        si = np.flatnonzero((rows >= 0) & (arr >= w0) & (arr < w1))
+        vals, probs = _ACUITY[kind]
+        admitted = (sdec_adm[si] >= 0) if kind == "sdec" else np.zeros(si.size, bool)
+        dep = v.col("depart", rows)[si]
+        disp_k = np.where(admitted, "admitted", "discharged").astype(object)
+        disp_k[~np.isfinite(dep)] = None
+        site_k = v.node_site(rows[si])
+        parts.append({
+            "attendance_id": _ids("S" if kind == "sdec" else "U", rep, si),
+            "site_code": site_k, "service_type": [svc] * si.size,
+            "arrival_time": clock.instants(arr[si]),
+            "arrival_mode": ["walk_in"] * si.size,
+            "acuity": _choice(rng, vals, probs, si.size).astype(np.int64),
+            "initial_assessment_time": clock.instants(v.col("start", rows)[si]),
+            "seen_time": clock.instants(v.col("start", rows)[si]),
+            "decision_to_admit_time": clock.instants(np.where(admitted, v.col("end", rows)[si], np.nan)),
+            "departure_time": clock.instants(dep),
+            "disposal": disp_k,
+            "mental_health": np.zeros(si.size, bool),
+            "referred_by_111": via_111[si],
+            "booked_slot": via_111[si] & (rng.random(si.size) < p.booked_p.get(kind, 0.0)),
+            "patient_key": pkey(si),
+            "age_band": _bands(rng, group[si], mix),
+        })
+    out["attendances"] = pa.concat_tables([_table("attendances", part) for part in parts])
+
+    # --- spells ------------------------------------------------------------------------------------
+    ward = v.rows("ward", "wardr")
+    after = v.rows("disch", "p1", "p2", "p3")
+    adm_t = v.col("start", ward)
+    dis_t = v.col("depart", ward)
+    ctr_end = v.col("end", ward)
+    k0 = len(built.initial_admissions)
+    if k0:
+        # Inpatients a start state placed in their beds at time 0: their spells began earlier.
+        adm_t[:k0] = np.where(ward[:k0] >= 0, built.initial_admissions, np.nan)
+        known = np.asarray(built.initial_ctr_end)
+        ctr_end[:k0] = np.where(np.isfinite(known) & (ward[:k0] >= 0), known, ctr_end[:k0])
+    wi = np.flatnonzero((ward >= 0) & (adm_t < w1) & ~(dis_t < w0))
+    wi = wi[np.isfinite(adm_t[wi])]
+    next_kind = v.node_kind(after)
+    after_kinds = [next_kind == v.code(x) for x in ("disch", "p1", "p2", "p3")]
+    pathway = np.select(after_kinds, [0, 1, 2, 3], -1)
+    # Left the model from the bed: died or transferred, in the proportions of the parameters.
+    gone_bed = ((ward >= 0) & (after < 0) & np.isfinite(dis_t))[wi]
+    died_share = np.where(group[wi] >= 0, np.asarray(p.died_p)[np.maximum(group[wi], 0)], 0.002)
+    died = rng.random(wi.size) < died_share / (died_share + p.transfer_p)
+    dest = np.full(wi.size, None, dtype=object)
+    for kind_rows, name in zip(after_kinds, ("usual_residence", "usual_residence", "community_bed", "care_home"),
+                               strict=True):
+        dest[kind_rows[wi]] = name
+    dest[gone_bed & died] = "died"
+    dest[gone_bed & ~died] = "other_hospital"
+    dest[~np.isfinite(dis_t[wi])] = None
+    pathway_known = (pathway >= 0) & np.isfinite(dis_t)
+    # The attendance that led to the admission, where it is in the window.
+    att_in = ed & np.isfinite(ed_arrive) & (ed_arrive >= w0) & (ed_arrive < w1)
+    sdec_arr = v.col("arrive", sdec)
+    from_sdec = (sdec_adm >= 0) & (sdec >= 0) & (sdec_arr >= w0) & (sdec_arr < w1)
+    from_ed = (dta >= 0) & att_in
+    link = pc.if_else(pa.array(from_sdec[wi]), _ids("S", rep, wi), _ids("A", rep, wi, ~from_ed[wi]))
+    elective = v.per_class(lambda c: c == "elective")
+    specialty = np.select([group == 0, group == 3, group == 2], ["paediatrics", "elderly_care", "medicine"], "medicine")
+    specialty = np.where(elective, "surgery", specialty)
+    out["spells"] = _table("spells", {
+        "spell_id": _ids("W", rep, wi),
+        "site_code": v.node_site(ward[wi]),
+        "admission_time": clock.instants(adm_t[wi]),
+        "admission_method": np.where(elective[wi], "elective", "emergency"),
+        "specialty_group": specialty[wi],
+        "attendance_id": link,
+        "criteria_to_reside_end_time": clock.instants(ctr_end[wi]),
+        "discharge_time": clock.instants(dis_t[wi]),
+        "discharge_pathway": pa.array(np.where(pathway_known[wi], pathway[wi], 0), pa.int64(),
+                                      mask=~pathway_known[wi]),
+        "discharge_destination": dest,
+        "patient_key": pkey(wi),
+        "age_band": _bands(rng, group[wi], D.AGE_MIX["direct"]),
+    })
+
+    # --- bed states: the 08:00 census each day ------------------------------------------------------
+    snaps_t, snaps_site, snaps_type, snaps_open, snaps_occ = [], [], [], [], []
+    # 08:00 each day (UTC clock) inside the window; model time 0 need not be midnight.
+    midnight = built.origin.replace(hour=0, minute=0, second=0, microsecond=0)
+    since_midnight = (built.origin - midnight).total_seconds() / 60
+    first = (480.0 - since_midnight) % DAY
+    first += max(0.0, math.ceil((w0 - first) / DAY)) * DAY
+    times = np.arange(first, w1, DAY)
+    ward_rows = ward[ward >= 0]
+    for s in p.sites:
+        mine = ward_rows[v.node_site(ward_rows) == s.code]
+        st = np.sort(np.nan_to_num(res.start[mine], nan=np.inf))
+        dp_ = np.sort(np.nan_to_num(res.depart[mine], nan=np.inf))
+        occ = np.searchsorted(st, times, side="right") - np.searchsorted(dp_, times, side="right")
+        esc_open = np.array([_escalation_open(p, s.escalation_beds, built.origin, t) for t in times])
+        core_occ = np.minimum(occ, s.core_beds)
+        for bed_type, open_, occ_ in (("g_and_a", np.full(times.size, s.core_beds), core_occ),
+                                      ("g_and_a_escalation", esc_open, np.minimum(occ - core_occ, esc_open))):
+            snaps_t.append(times)
+            snaps_site += [s.code] * times.size
+            snaps_type += [bed_type] * times.size
+            snaps_open.append(open_)
+            snaps_occ.append(occ_)
+    out["bed_states"] = _table("bed_states", {
+        "site_code": snaps_site,
+        "snapshot_time": clock.instants(np.concatenate(snaps_t) if snaps_t else np.empty(0)),
+        "bed_type": snaps_type,
+        "beds_open": np.concatenate(snaps_open).astype(np.int64) if snaps_open else [],
+        "beds_occupied": np.concatenate(snaps_occ).astype(np.int64) if snaps_occ else [],
+    })
+
+    # --- urgent community response -----------------------------------------------------------------
+    u_arr = v.col("arrive", ucr_row)
+    ui = np.flatnonzero((ucr_row >= 0) & (u_arr >= w0) & (u_arr < w1))
+    source = _choice(rng, D.UCR_SOURCES, D.UCR_SOURCE_P, ui.size)
+    source[diverted[ui]] = "ambulance"
+    source[v.per_class(lambda c: c == "ucr-ed")[ui]] = "ed"
+    out["ucr_referrals"] = _table("ucr_referrals", {
+        "referral_id": _ids("R", rep, ui),
+        "org_code": [R.COMMUNITY] * ui.size,
+        "referral_time": clock.instants(u_arr[ui]),
+        "first_visit_time": clock.instants(v.col("start", ucr_row)[ui]),
+        "source": source,
+        "patient_key": pkey(ui),
+        "age_band": _bands(rng, np.full(ui.size, -1), D.AGE_MIX["ucr"]),
+    })
+    out.update(reference_tables(p))
+    return out
+
+
+def _escalation_open(p: SystemParams, beds: int, origin: dt.datetime, t: float) -> int:
+    month = (origin + dt.timedelta(minutes=float(t))).month
+    first, last = p.escalation_months
+    on = first <= month <= last if first <= last else (month >= first or month <= last)
+    return beds if on else 0
+
+
+def reference_tables(p: SystemParams) -> dict[str, pa.Table]:
+    """``organisations``, ``sites`` and ``services`` for the parameters (capacities and hours as run).
+
+    >>> from uec.simulate.system.params import demo_params
+    >>> reference_tables(demo_params())["services"].num_rows > 10
+    True
+    """
+    core = [s.core_beds for s in p.sites]
+    esc = [s.escalation_beds for s in p.sites]
+    services = R.services(core, esc)
+    by_site = {s.code: s for s in p.sites}
+    for row in services:
+        site = by_site.get(str(row["site_code"]))
+        if row["service_type"] == "sdec":
+            row["opens"], row["closes"] = p.sdec_opens, p.sdec_closes
+            if site is not None:
+                row["capacity"] = site.sdec_chairs
+        elif row["service_type"] == "ed_type1" and site is not None:
+            row["capacity"] = site.ed_cubicles
+        elif row["service_type"] == "ucr":
+            row["capacity"] = p.ucr_teams
+            row["opens"], row["closes"] = p.ucr_opens, p.ucr_closes
+        elif row["service_type"] == "home_care":
+            row["capacity"] = p.p1_packages
+        elif row["service_type"] == "community_beds":
+            row["capacity"] = p.p2_beds
+        elif row["service_type"] == "care_home":
+            row["capacity"] = p.p3_beds
+        elif row["service_type"] == "ambulance":
+            row["capacity"] = max(p.crews.values()) + p.extra_crews
+    out = {}
+    for name, rows in (("organisations", R.organisations()), ("sites", R.sites()), ("services", services)):
+        schema = contract_table(name).arrow_schema()
+        out[name] = pa.Table.from_pylist(rows, schema=schema)
+    return out

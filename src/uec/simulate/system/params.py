@@ -1,0 +1,243 @@
+"""The whole-system model's parameters: one typed, frozen object, defaulting to the demo ICS.
+
+Every number says where it comes from. *Levels* (attendances, incidents, admissions per head,
+beds, category mix, conveyance) come from the demo ICS's ``calibration.yaml`` (published England
+figures scaled to 1.2 million people) and its reference map (sites, cubicles, chairs, crews,
+packages); *shapes* (hourly and weekday profiles, mixes by age) from the demo's model-shape
+assumptions (``uec.demo._params``). Queueing capacities that no published figure gives (ED
+decision makers, ED spaces for handover and admitted patients, discharge teams) are assumptions,
+set so the baseline reproduces the demo's calibration targets roughly (see
+``docs/simulation.md``, "Whole-system model").
+
+>>> p = demo_params()
+>>> [s.code for s in p.sites]
+['RXA01', 'RXB01', 'RXC01']
+>>> round(p.incidents_per_day)
+509
+>>> p.sites[0].core_beds
+779
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from uec.demo import _params as D
+from uec.demo import _reference as R
+from uec.demo._params import calibration
+
+__all__ = ["AGE_GROUPS", "CATEGORIES", "SiteParams", "SystemParams", "UtcParams", "demo_params"]
+
+#: Age groups the model's patient classes carry (the contract's six bands are drawn within them).
+AGE_GROUPS = ("0-17", "18-64", "65-84", "85+")
+#: Ambulance response categories with a face-to-face response.
+CATEGORIES = ("C1", "C2", "C3", "C4")
+
+_MONTH = 30.4375  # days in the calibration's "per month"
+
+
+def _groups(bands: tuple[float, ...]) -> tuple[float, ...]:
+    """Six age-band shares folded into the model's four age groups."""
+    return (bands[0] + bands[1], bands[2], bands[3] + bands[4], bands[5])
+
+
+def _freeze(m: Mapping[str, int]) -> Mapping[str, int]:
+    # A plain dict (a mapping proxy cannot be pickled for process pools and Dask workers); the
+    # params are never changed in place: scenarios make new ones with dataclasses.replace.
+    return dict(m)
+
+
+@dataclass(frozen=True)
+class SiteParams:
+    """One acute hospital: its ED, SDEC, G&A beds and discharge team.
+
+    Staffing patterns map ``"HH:MM"`` to people on shift from that time (repeating daily).
+    """
+
+    code: str
+    org_code: str
+    name: str
+    population: int
+    #: Share of the ICS's ED walk-ins, ambulance conveyances and 111 referrals (by catchment).
+    share: float
+    ed_cubicles: int
+    #: ED spaces that ambulance handovers and admitted patients waiting for a bed compete for.
+    ed_spaces: int
+    sdec_chairs: int
+    core_beds: int
+    escalation_beds: int
+    triage_nurses: Mapping[str, int]
+    decision_makers: Mapping[str, int]
+    minors_clinicians: Mapping[str, int]
+    #: Discharge team places, weekdays and weekends (08:00-20:00; none at night).
+    discharge_weekday: int
+    discharge_weekend: int
+
+
+@dataclass(frozen=True)
+class UtcParams:
+    """An urgent treatment centre and the acute site whose ED takes its overflow."""
+
+    code: str
+    name: str
+    acute_site: str
+    cubicles: int
+    clinicians: Mapping[str, int]
+
+
+@dataclass(frozen=True)
+class SystemParams:
+    """Everything the model needs. Times in minutes unless a name says days; rates per day."""
+
+    sites: tuple[SiteParams, ...]
+    utcs: tuple[UtcParams, ...]
+    #: First day of the reported window (a Monday keeps weekday profiles simple; any date works).
+    start: dt.date = dt.date(2025, 1, 6)
+    #: Days simulated before the window so that wards and discharge queues are full when it opens.
+    warmup_days: int = 56
+    #: Multiplies every arrival rate by ``1 + demand_growth``.
+    demand_growth: float = 0.0
+
+    # NHS 111: calibration assumption 26 calls per 1,000 a month; dispositions IUC ADC 2019.
+    calls_111_per_day: float = 26.0 * 1200 / _MONTH
+    call_handlers: Mapping[str, int] = field(
+        default_factory=lambda: _freeze({"00:00": 6, "07:00": 10, "09:00": 14, "17:00": 16, "22:00": 9}))
+    dispositions: tuple[str, ...] = D.DISPOSITIONS
+    disposition_p: tuple[float, ...] = D.DISPOSITION_P
+    #: Chance that a caller sent to the ED, UTC or SDEC goes (the demo's ``ATTEND_P``).
+    attend_p: Mapping[str, float] = field(default_factory=lambda: dict(D.ATTEND_P))
+    booked_p: Mapping[str, float] = field(default_factory=lambda: dict(D.BOOKED_P))
+
+    # 999: AmbSYS 2019, 12.91 incidents per 1,000 a month (A7), hear and treat A17 / A7.
+    incidents_per_day: float = 12.91 * 1200 / _MONTH
+    hear_and_treat: float = 0.065
+    category_mix: tuple[float, ...] = (0.094, 0.623, 0.260, 0.023)
+    #: Share conveyed by category (the demo's ``CATEGORY_CONVEYED``), and of those, to an ED (A53 / (A53 + A54)).
+    conveyed: tuple[float, ...] = D.CATEGORY_CONVEYED
+    conveyed_to_ed: float = D.CONVEYED_TO_ED
+    #: Crews on shift by time of day (the demo ICS lists 38 crews; more by day, fewer at night).
+    crews: Mapping[str, int] = field(
+        default_factory=lambda: _freeze({"00:00": 23, "07:00": 29, "10:00": 35, "20:00": 31}))
+    extra_crews: int = 0
+    #: Travel to scene by category (minutes, mean); AmbSYS mean response minus the wait for a crew.
+    travel: tuple[float, ...] = (6.5, 10.0, 13.0, 14.0)
+    on_scene_conveyed: float = 38.0  # demo ICS
+    on_scene_not_conveyed: float = 55.0  # demo ICS
+    to_hospital: float = 18.0  # demo ICS
+    handover_minimum: float = 10.0  # the part of a handover that happens even when a space is free
+    clear: float = 15.0  # after handover, until the crew is available (demo ICS mean)
+    hear_and_treat_call: float = 25.0
+
+    # ED (type 1): 23.34 attendances per 1,000 a month in all; walk-ins are what ambulances and
+    # 111 do not bring.
+    ed_attendances_per_day: float = 23.34 * 1200 / _MONTH
+    age_ed: tuple[float, ...] = _groups(D.AGE_MIX["ed"])
+    age_ambulance: tuple[float, ...] = _groups(D.AGE_MIX["ambulance"])
+    age_111: tuple[float, ...] = _groups(D.AGE_MIX["nhs111"])
+    age_sdec: tuple[float, ...] = _groups(D.AGE_MIX["sdec"])
+    age_direct: tuple[float, ...] = _groups(D.AGE_MIX["direct"])
+    #: Streams after triage (resus, majors, minors, SDEC) for walk-ins and after handover for ambulances.
+    stream_walk_in: tuple[float, ...] = (0.01, 0.42, 0.53, 0.04)
+    stream_ambulance: tuple[float, ...] = (0.10, 0.85, 0.05, 0.0)
+    triage_time: tuple[float, float] = (8.0, 5.0)  # mean, sd (lognormal)
+    resus_time: tuple[float, float] = (100.0, 60.0)
+    majors_time: tuple[float, float] = (80.0, 55.0)
+    minors_time: tuple[float, float] = (35.0, 25.0)
+    treat_time: tuple[float, float] = (45.0, 40.0)  # decision to departure, not admitted
+    ready_time: tuple[float, float] = (30.0, 25.0)  # decision to admit to clinically ready
+    handover_time: tuple[float, float] = (12.0, 6.0)  # in an ED space, once the crew has handed over
+    #: Patients a crew may hand over into a corridor queue when no ED space is free (release to respond).
+    corridor: int = 4
+    minors_patience: tuple[float, float] = (360.0, 240.0)  # walk-ins who leave before being seen
+    #: Chance of admission from resus, and from majors by age group (minors: ``admit_minors``).
+    admit_resus: float = 0.75
+    admit_majors: tuple[float, ...] = (0.12, 0.27, 0.52, 0.62)
+    admit_minors: float = 0.02
+    admit_ambulance_factor: float = 1.25
+
+    # SDEC: calibration assumption 30 a day per site; 20% admitted (demo).
+    sdec_per_day: float = 30.0
+    sdec_opens: str = "08:00"
+    sdec_closes: str = "20:00"
+    sdec_time: tuple[float, float] = (240.0, 120.0)
+    sdec_admitted: float = D.SDEC_ADMITTED
+    # UTC: 12.76 type 3/4 attendances per 1,000 a month.
+    utc_per_day: float = 12.76 * 1200 / _MONTH
+    utc_opens: str = "08:00"
+    utc_closes: str = "22:00"
+    utc_time: tuple[float, float] = (30.0, 20.0)
+
+    # Admissions not via A&E (calibration assumptions).
+    direct_per_day: float = 40.0
+    elective_per_weekday: float = 75.0
+    #: Escalation beds open from the first day of ``escalation_months[0]`` to the end of ``[1]``.
+    escalation_months: tuple[int, int] = (12, 3)
+    #: Time to criteria to reside ending (days): same-day share, lognormal median and log-sd by age group.
+    same_day: tuple[float, ...] = (0.50, 0.28, 0.17, 0.10)
+    ctr_median_days: tuple[float, ...] = (1.33, 2.7, 4.13, 5.1)
+    ctr_sd: float = D.CTR_SD
+    #: High-acuity (resus) admissions: median time to criteria-to-reside end x this, half the
+    #: same-day share (assumption: sicker patients stay longer; the demo ties stays to age only).
+    high_acuity_los: float = 1.3
+    elective_ctr_median_days: float = D.ELECTIVE_CTR[0]
+    #: Pathway 1, 2, 3 chances after a stay past the same day, by age group (demo); the rest P0.
+    pathway_p: tuple[tuple[float, float, float], ...] = (
+        (0.0, 0.0, 0.0), (0.24, 0.035, 0.010), (0.56, 0.15, 0.067), (0.56, 0.24, 0.15))
+    elective_pathway_p: tuple[float, float, float] = (0.12, 0.03, 0.0)
+    died_p: tuple[float, ...] = (0.002, 0.012, 0.05, 0.10)
+    transfer_p: float = D.TRANSFER_P
+    # Discharge to assess capacity (demo ICS services) and how long a place is taken (days).
+    p1_packages: int = 320
+    p2_beds: int = 120
+    p3_beds: int = 90
+    p1_days: float = 2.6
+    p2_days: float = 5.2
+    p3_days: float = 7.2
+    discharge_time: tuple[float, float] = (60.0, 30.0)
+
+    # Urgent community response: 1.2 referrals per 1,000 a month, 6 teams 08:00-20:00.
+    ucr_per_day: float = 1.2 * 1200 / _MONTH
+    ucr_teams: int = 6
+    ucr_opens: str = "08:00"
+    ucr_closes: str = "20:00"
+    ucr_visit: tuple[float, float] = (75.0, 30.0)
+    #: Shares diverted to UCR: of category 3-4 incidents (instead of a crew) and of ED walk-ins aged 65+.
+    divert_c34_to_ucr: float = 0.0
+    divert_ed_to_ucr: float = 0.0
+
+
+def _scaled(pattern: Mapping[str, int], factor: float) -> Mapping[str, int]:
+    return _freeze({k: max(1, round(v * factor)) for k, v in pattern.items()})
+
+
+def demo_params() -> SystemParams:
+    """The demo ICS's baseline (sites, beds and volumes from ``uec.demo``).
+
+    >>> demo_params().sites[1].escalation_beds
+    36
+    """
+    cal = calibration()
+    beds_per_1000 = float(cal["targets"]["g_and_a_beds_per_1000"]["value"])
+    core = R.core_beds(beds_per_1000)
+    esc = R.escalation_beds(core, float(cal["assumptions"]["escalation_beds_share_of_core"]["value"]))
+    total = R.population_total()
+    sites = []
+    for i, (trust, _, code, name, pop, cubicles, chairs, _) in enumerate(R.ACUTE):
+        f = cubicles / 44.0  # staffing patterns are written for the 44-cubicle site
+        sites.append(SiteParams(
+            code=code, org_code=trust, name=name, population=pop, share=pop / total,
+            ed_cubicles=cubicles, ed_spaces=round(cubicles * 0.3), sdec_chairs=chairs,
+            core_beds=core[i], escalation_beds=esc[i],
+            triage_nurses=_scaled({"00:00": 2, "08:00": 3, "22:00": 2}, f),
+            decision_makers=_scaled({"00:00": 9, "08:00": 14, "10:00": 16, "22:00": 12}, f),
+            minors_clinicians=_scaled({"00:00": 2, "08:00": 4, "22:00": 3}, f),
+            discharge_weekday=round(10 * core[i] / 779), discharge_weekend=round(5 * core[i] / 779),
+        ))
+    utcs = tuple(
+        UtcParams(code=code, name=name, acute_site=R.ACUTE[acute][2], cubicles=cub,
+                  clinicians=_freeze({"08:00": cub, "22:00": 0}))
+        for code, name, acute, cub in R.UTCS
+    )
+    return SystemParams(sites=tuple(sites), utcs=utcs)
