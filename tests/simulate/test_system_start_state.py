@@ -126,5 +126,10 @@ def test_cli_from_now(tmp_path: Path) -> None:
     obj = json.loads(result.output.strip().splitlines()[-1])
     assert obj["days"] == 0.5 and obj["run_id"]
     assert any(r["standard"] == "amb-c2-mean" for r in obj["standards"])
+    # With no scenario, --from-now projects the system as it is (the issue's `uec simulate --from-now --hours 72`).
+    result = CliRunner().invoke(app, ["simulate", "--from-now", "--hours", "6", "--reps", "1", "--processes", "1",
+                                      "--store", path, "--json", "--seed", "3", "--no-save"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output.strip().splitlines()[-1])["scenario"]["name"] == "baseline"
     result = CliRunner().invoke(app, ["simulate", "two-more-crews", "--hours", "12"])
     assert isinstance(result.exception, UecError) and "--from-now" in str(result.exception)

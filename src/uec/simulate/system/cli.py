@@ -145,7 +145,9 @@ def _save(store: str | None, c: Comparison) -> str | None:
 
 
 def simulate_command(
-    scenario: Annotated[str, typer.Argument(help="Scenario YAML file, or the name of a shipped example.")],
+    scenario: Annotated[str, typer.Argument(
+        help="Scenario YAML file, or the name of a shipped example (default: baseline, which with "
+             "--from-now projects the system as it is).")] = "baseline",
     reps: Annotated[int, typer.Option("--reps", help="Replications of baseline and scenario each.")] = 10,
     seed: Annotated[int | None, typer.Option("--seed", help="Root seed (default: fresh, printed).")] = None,
     days: Annotated[int, typer.Option("--days", help="Days reported after the warm-up.")] = DEFAULT_DAYS,
