@@ -1,4 +1,5 @@
-"""``uec forecast``: rolling-origin backtests from the command line.
+"""``uec forecast``: rolling-origin backtests, forecast runs saved to the store, and the bed
+occupancy projection, from the command line.
 
 The main CLI mounts :data:`app` as ``uec forecast``. Mistakes a user can make (a missing file, bad
 columns or dates, an unknown model) print one line to stderr and exit with code 2.
@@ -22,9 +23,21 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from uec.errors import UecError
 from uec.forecast.backtest import METRICS, BacktestResult, backtest
 from uec.forecast.frame import check_freq, read_series_csv, season_length
 from uec.forecast.models import MODEL_NAMES, make_model
+from uec.forecast.occupancy import DEFAULT_MODEL, OccupancyProjection
+from uec.forecast.runs import (
+    RunSummary,
+    forecast_frame,
+    forecast_store_series,
+    occupancy_projection,
+    save_run,
+    save_runs,
+)
+from uec.forecast.series import available_series
+from uec.store import open_store
 
 __all__ = ["app"]
 
@@ -40,7 +53,7 @@ app = typer.Typer(
 @app.callback()
 def _group() -> None:
     """Forecast demand and backtest forecasting models."""
-    # A callback keeps ``backtest`` a subcommand even though it is, for now, the only one.
+    # A callback keeps every command a subcommand, whatever their number.
 
 
 def _fail(message: str) -> typer.Exit:
@@ -157,3 +170,202 @@ def backtest_command(
     out.print(_table(result))
     if as_json:
         typer.echo(json.dumps(_summary(result, output), separators=(",", ":")))
+
+
+StoreOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--store", help="Store: a DuckDB file path or postgresql://… URL (default: $UEC_STORE or data/uec.duckdb)."
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="End with one JSON object on the last line.")]
+ModelOpt = Annotated[str, typer.Option(help=f"One of {', '.join(MODEL_NAMES)}.")]
+HorizonOpt = Annotated[int | None, typer.Option(help="Steps to forecast (default: 28 days, or 168 hours).")]
+BacktestOpt = Annotated[
+    int | None, typer.Option(help="Weekly backtest origins scored per series (default: 4 daily, 1 hourly; 0 skips).")
+]
+
+
+def _console() -> Console:
+    return Console(width=None if sys.stdout.isatty() else 160)
+
+
+def _runs_table(runs: list[RunSummary]) -> Table:
+    table = Table(title="Forecast runs saved")
+    for col in ("run", "freq", "model", "horizon", "series", "failed", "first step"):
+        table.add_column(col, justify="right" if col in ("horizon", "series", "failed") else "left")
+    for r in runs:
+        table.add_row(r.run_id, r.freq, r.model, str(r.horizon), str(len(r.series)), str(r.n_failed),
+                      "" if r.origin is None else r.origin.strftime("%Y-%m-%d %H:%M"))
+    return table
+
+
+def _series_table(runs: list[RunSummary]) -> Table:
+    table = Table(title="Series")
+    for col in ("series", "model used", "history", "MASE", "cov 80%", "cov 95%", "note"):
+        table.add_column(col)
+    for r in runs:
+        for s in r.series:
+            sc = s.scores
+            cells = ["-" if sc.get(k) is None else f"{sc[k]:.2f}" for k in ("mase", "coverage_80", "coverage_95")]
+            table.add_row(s.unique_id, s.model_used or "-", str(s.n_obs), *cells, s.error or "")
+    return table
+
+
+def _finish(runs: list[RunSummary], as_json: bool, verbose: bool = True) -> None:
+    out = _console()
+    if verbose:
+        out.print(_series_table(runs))
+    out.print(_runs_table(runs))
+    failed = [s for r in runs for s in r.series if s.error]
+    if failed:
+        listed = "; ".join(f"{s.unique_id} ({s.error})" for s in failed)
+        out.print(f"{len(failed)} series could not be forecast: {listed}")
+    if as_json:
+        typer.echo(json.dumps({"runs": [r.as_dict() for r in runs]}, separators=(",", ":"), default=str))
+
+
+@app.command("run")
+def run_command(
+    series: Annotated[list[str] | None, typer.Option("--series", help="A store series id; repeat for more.")] = None,
+    all_series: Annotated[bool, typer.Option("--all", help="Every series the store holds.")] = False,
+    model: ModelOpt = DEFAULT_MODEL,
+    horizon: HorizonOpt = None,
+    input_csv: Annotated[
+        Path | None, typer.Option("--input", help="Forecast this CSV (ds, y[, unique_id]) instead of store series.")
+    ] = None,
+    freq: Annotated[str | None, typer.Option(help="daily or hourly (with --input).")] = None,
+    fill_gaps: Annotated[bool, typer.Option("--fill-gaps", help="With --input: treat missing steps as zero.")] = False,
+    backtest_origins: BacktestOpt = None,
+    store: StoreOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Fit a model to series and save their forecasts to the store as a run."""
+    try:
+        if input_csv is not None:
+            if series or all_series:
+                raise UecError("give either --input or --series/--all, not both")
+            if freq is None:
+                raise UecError("--input needs --freq daily or --freq hourly")
+            f = check_freq(freq)
+            make_model(model, f)
+            frame = read_series_csv(input_csv, f, gaps="zero" if fill_gaps else "error")
+            s = open_store(store)
+            run = forecast_frame(frame, f, model=model, horizon=horizon, backtest_origins=backtest_origins,
+                                 source=input_csv.name)
+            if not len(run.values):
+                raise UecError("no series could be forecast: " + "; ".join(str(x.error) for x in run.series))
+            save_run(s, run)
+            runs = [run]
+        else:
+            if not series and not all_series:
+                raise UecError("choose --series ID (repeatable), --all, or --input FILE")
+            s = open_store(store)
+            runs = forecast_store_series(s, None if all_series else series, model=model, horizon=horizon,
+                                         backtest_origins=backtest_origins, save=False)
+            if sum(len(r.values) for r in runs) == 0:
+                raise UecError("no series could be forecast: "
+                               + "; ".join(f"{x.unique_id}: {x.error}" for r in runs for x in r.series))
+            save_runs(s, runs)
+    except (ValueError, OSError, UecError) as exc:
+        raise _fail(str(exc)) from None
+    _finish(runs, as_json)
+
+
+@app.command("refresh")
+def refresh_command(
+    model: ModelOpt = DEFAULT_MODEL,
+    horizon: HorizonOpt = None,
+    backtest_origins: BacktestOpt = None,
+    store: StoreOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Refit every series in the store and save the forecasts (for a nightly job).
+
+    Exits with status 2 and one error line when the store cannot be read or written or no series
+    can be forecast; series that cannot be forecast on their own are listed in the summary.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    try:
+        s = open_store(store)
+        ids = [x.series_id for x in available_series(s)]
+        if not ids:
+            raise UecError("the store has no series to forecast: load data first (uec demo or uec ingest)")
+        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), console=Console(stderr=True), transient=True,
+                      disable=as_json or not sys.stderr.isatty()) as bar:
+            task = bar.add_task("forecasting", total=len(ids))
+
+            def tick(uid: str) -> None:
+                bar.update(task, advance=1, description=f"forecasting {uid}")
+
+            runs = forecast_store_series(s, ids, model=model, horizon=horizon, backtest_origins=backtest_origins,
+                                         progress=tick, save=False)
+        if sum(len(r.values) for r in runs) == 0:
+            raise UecError("no series could be forecast: "
+                           + "; ".join(f"{x.unique_id}: {x.error}" for r in runs for x in r.series))
+        save_runs(s, runs)
+    except (ValueError, OSError, UecError) as exc:
+        raise _fail(str(exc)) from None
+    _finish(runs, as_json, verbose=False)
+
+
+def _band(b: Any) -> str:
+    return f"{b.mean:.0f} ({b.lo80:.0f}–{b.hi80:.0f}; {b.lo95:.0f}–{b.hi95:.0f})"
+
+
+def _occupancy_tables(p: OccupancyProjection) -> list[Table]:
+    tables = []
+    for site in p.sites:
+        t = Table(title=f"{site.site_code}: beds occupied at midnight (mean, 80% and 95% intervals); "
+                        f"{site.current_inpatients} in now, {site.current_nctr} with no criteria to reside")
+        for col in ("midnight starting", "occupied", "current patients", "new admissions", "beds open", "free beds",
+                    "P(full)"):
+            t.add_column(col)
+        for m in site.midnights:
+            t.add_row(m.date, _band(m.occupied), f"{m.from_current:.0f}", f"{m.from_admissions:.0f}",
+                      "-" if m.beds_open is None else str(m.beds_open),
+                      "-" if m.free_beds is None else _band(m.free_beds),
+                      "-" if m.p_full is None else f"{m.p_full:.0%}")
+        tables.append(t)
+    nd = Table(title="Next day: admissions, discharges and free beds at its end (mean, 80% and 95% intervals)")
+    for col in ("site", "day", "admissions", "discharges", "beds open", "free beds"):
+        nd.add_column(col)
+    for site in p.sites:
+        if site.next_day is None:
+            continue
+        n = site.next_day
+        nd.add_row(site.site_code, n.date, _band(n.admissions), _band(n.discharges),
+                   "-" if n.beds_open is None else str(n.beds_open), "-" if n.free_beds is None else _band(n.free_beds))
+    tables.append(nd)
+    return tables
+
+
+@app.command("occupancy")
+def occupancy_command(
+    site: Annotated[list[str] | None, typer.Option("--site", help="A site code; repeat for more.")] = None,
+    days: Annotated[int, typer.Option(help="Midnights to project, 1 to 28.")] = 7,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Project from this date or time (default: midnight after the last spell event)."),
+    ] = None,
+    model: ModelOpt = DEFAULT_MODEL,
+    fresh: Annotated[bool, typer.Option("--fresh", help="Refit admissions even if a saved run covers them.")] = False,
+    store: StoreOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Project beds occupied at the next midnights per site, and the next day's capacity."""
+    try:
+        s = open_store(store)
+        projection = occupancy_projection(s, sites=site or None, days=days, as_of=as_of, model=model, fresh=fresh)
+    except (ValueError, UecError) as exc:
+        raise _fail(str(exc)) from None
+    out = _console()
+    out.print(f"As of {projection.as_of}; admissions from {projection.model}; {projection.simulations} simulations.")
+    for t in _occupancy_tables(projection):
+        out.print(t)
+    for note in projection.notes:
+        out.print(note)
+    if as_json:
+        typer.echo(json.dumps(projection.model_dump(), separators=(",", ":")))

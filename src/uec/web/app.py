@@ -27,6 +27,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from uec.errors import UecError
 from uec.store import Store, open_store
 from uec.web import data, display
+from uec.web.forecast_pages import forecast_router
+from uec.web.scenario_pages import scenarios_router
 from uec.web.standards_pages import standards_router
 
 __all__ = ["FRONTEND_URL", "SERVICE_NAME", "create_app", "find_frontend_dir", "template_environment"]
@@ -215,6 +217,8 @@ def create_app(store_url: str | None = None) -> FastAPI:
     app.add_api_route("/api/sites/{site_code}", site_json, response_model=data.SiteDetail, tags=["api"])
 
     app.include_router(standards_router(store, page))
+    app.include_router(forecast_router(store, page))
+    app.include_router(scenarios_router(store, page))
 
     @app.get("/api/health", tags=["api"])
     def api_health() -> dict[str, Any]:

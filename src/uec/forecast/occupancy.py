@@ -1,0 +1,713 @@
+"""Bed occupancy projection for the next days, and the next-day capacity view.
+
+At an *as-of* instant, each site's occupied beds at each of the next ``days`` local midnights are
+
+* the **current inpatients** (admitted by the as-of instant and not discharged then), each still in
+  hospital at a midnight with probability S(e + h) / S(e), where S is a Kaplan–Meier survival
+  curve of length of stay, e the time already spent and h the time to that midnight; plus
+* the **admissions still to come** (forecast daily admissions per site and admission method, from
+  the forecasting models), each still in hospital at a midnight with the survival of its
+  admission method from an admission time drawn from the hours at which that method admits.
+
+Survival curves are fitted on the spells admitted in the year before the as-of instant: stays
+ended by then are events, stays still going are censored at the as-of instant, so nothing after
+it is used. The strata, finest first, fall back to the next coarser one when fewer than
+:data:`MIN_STRATUM` stays in the stratum have ended:
+
+* patients who still meet the criteria to reside (or whose criteria are not recorded): length of
+  stay by (admission method, age band) → admission method → all;
+* patients who no longer meet the criteria to reside: time from the end of the criteria to
+  discharge by discharge pathway (when a pathway is recorded for a patient not yet discharged) →
+  age band → all, then the length-of-stay strata;
+* admissions to come (age not known): length of stay by admission method → all.
+
+Intervals come from a Monte Carlo simulation: each current patient is in or out at each midnight
+by one uniform draw compared with their survival probabilities (so a discharged patient stays
+discharged); each day's admissions are drawn from the forecast's quantile function and thinned
+midnight by midnight with the survival of the admissions. The mean and the 80% and 95% bands are
+taken over the simulations, and compared with the beds open at the latest bed census.
+
+>>> km = kaplan_meier(np.array([1.0, 2.0, 3.0, 4.0]), np.array([True, True, False, True]))
+>>> km(np.array([0.5, 1.0, 2.5, 3.5, 4.0])).round(3).tolist()
+[1.0, 0.75, 0.5, 0.5, 0.0]
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from pydantic import BaseModel
+from scipy import stats
+
+from uec.contract import LOCAL_TIME_ZONE
+from uec.errors import UecError
+from uec.forecast.models import make_model
+from uec.forecast.quantiles import QUANTILE_COLUMNS, QUANTILE_LEVELS
+from uec.forecast.series import series_frame, spells_frame
+from uec.store import Store
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "DEFAULT_SIMULATIONS",
+    "LOOKBACK_DAYS",
+    "MIN_STRATUM",
+    "Band",
+    "MidnightProjection",
+    "NextDay",
+    "OccupancyProjection",
+    "SiteProjection",
+    "StratumUse",
+    "Survival",
+    "admissions_forecast",
+    "default_as_of",
+    "kaplan_meier",
+    "project_occupancy",
+]
+
+LONDON = ZoneInfo(LOCAL_TIME_ZONE)
+#: The forecasting model used for admissions (and by ``uec forecast run``) unless one is named.
+DEFAULT_MODEL = "auto"
+#: Simulations behind each interval.
+DEFAULT_SIMULATIONS = 2000
+#: A stratum needs at least this many ended stays; otherwise the next coarser one is used.
+MIN_STRATUM = 30
+#: Survival is fitted on the spells admitted in this many days before the as-of instant.
+LOOKBACK_DAYS = 365
+
+Array = NDArray[np.float64]
+
+
+# --- survival -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Survival:
+    """A Kaplan–Meier curve: S(t) = P(T > t), a step function falling at each event time."""
+
+    times: Array
+    surv: Array
+    n: int
+    events: int
+
+    def __call__(self, t: Array) -> Array:
+        """S at each ``t`` (1 before the first event; the last value after the last time)."""
+        idx = np.searchsorted(self.times, np.asarray(t, dtype=float), side="right")
+        return np.concatenate([[1.0], self.surv])[idx]
+
+
+def kaplan_meier(durations: Array, observed: NDArray[np.bool_]) -> Survival:
+    """The Kaplan–Meier estimate from ``durations`` and whether each ended (``False``: censored).
+
+    >>> kaplan_meier(np.array([2.0, 2.0, 5.0]), np.array([True, False, True])).surv.tolist()
+    [0.6666666666666667, 0.0]
+    """
+    d = np.asarray(durations, dtype=float)
+    obs = np.asarray(observed, dtype=bool)
+    times = np.unique(d[obs])
+    order = np.sort(d)
+    at_risk = d.size - np.searchsorted(order, times, side="left")
+    ended = np.bincount(np.searchsorted(times, d[obs]), minlength=times.size)[: times.size]
+    surv = np.asarray(np.cumprod(1.0 - ended / np.maximum(at_risk, 1)), dtype=np.float64)
+    return Survival(times, surv, int(d.size), int(obs.sum()))
+
+
+# --- results ------------------------------------------------------------------------------------
+
+
+class Band(BaseModel):
+    """A simulated quantity: mean and the central 80% and 95% intervals."""
+
+    mean: float
+    lo80: float
+    hi80: float
+    lo95: float
+    hi95: float
+
+
+class MidnightProjection(BaseModel):
+    """Beds occupied at one local midnight: the start of local day ``date``."""
+
+    date: str
+    midnight: str
+    occupied: Band
+    from_current: float
+    from_admissions: float
+    beds_open: int | None
+    free_beds: Band | None
+    p_full: float | None
+
+
+class NextDay(BaseModel):
+    """The next whole local day: admissions, discharges and the beds free at its end."""
+
+    date: str
+    admissions: Band
+    discharges: Band
+    occupied_start: Band
+    occupied_end: Band
+    beds_open: int | None
+    free_beds: Band | None
+
+
+class StratumUse(BaseModel):
+    """A survival stratum and how many patients it was used for."""
+
+    stratum: str
+    ended_stays: int
+    stays: int
+    patients: int
+
+
+class SiteProjection(BaseModel):
+    site_code: str
+    current_inpatients: int
+    current_nctr: int
+    beds_open: int | None
+    beds_open_source: str
+    midnights: list[MidnightProjection]
+    next_day: NextDay | None
+    strata: list[StratumUse]
+
+
+class OccupancyProjection(BaseModel):
+    """The projection for every site with inpatients."""
+
+    as_of: str
+    days: int
+    model: str
+    simulations: int
+    sites: list[SiteProjection]
+    notes: list[str]
+
+
+# --- pieces -------------------------------------------------------------------------------------
+
+
+def _local_midnight(day: dt.date) -> pd.Timestamp:
+    return pd.Timestamp(dt.datetime(day.year, day.month, day.day, tzinfo=LONDON)).tz_convert("UTC")
+
+
+def _local_date(t: pd.Timestamp) -> dt.date:
+    d: dt.date = t.tz_convert(LONDON).date()
+    return d
+
+
+def default_as_of(store: Store) -> pd.Timestamp | None:
+    """The local midnight after the last day with a spell event (admission or discharge).
+
+    >>> import tempfile, os
+    >>> from uec.store import open_store
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     print(default_as_of(open_store(os.path.join(d, "s.duckdb"))))
+    None
+    """
+    rows = store.query("SELECT max(admission_time) AS a, max(discharge_time) AS d FROM spells")
+    times = [pd.Timestamp(v) for v in (rows[0]["a"], rows[0]["d"]) if v is not None] if rows else []
+    if not times:
+        return None
+    last = max(t.tz_localize("UTC") if t.tzinfo is None else t for t in times)
+    return _local_midnight(_local_date(last) + dt.timedelta(days=1))
+
+
+def _hours(delta: pd.Series | pd.Timedelta) -> Array:
+    return np.asarray(pd.to_timedelta(delta) / pd.Timedelta(hours=1), dtype=float)
+
+
+def _quantile_draws(row: pd.Series, u: Array) -> Array:
+    """Counts drawn from a forecast row's quantile function (clamped at the 2.5% and 97.5% levels)."""
+    q = np.maximum.accumulate(row[list(QUANTILE_COLUMNS)].to_numpy(dtype=float))
+    return np.maximum(np.rint(np.interp(u, np.asarray(QUANTILE_LEVELS), q)), 0.0)
+
+
+def _band(x: Array) -> Band:
+    lo95, lo80, hi80, hi95 = np.quantile(x, [0.025, 0.10, 0.90, 0.975])
+    return Band(mean=float(np.mean(x)), lo80=float(lo80), hi80=float(hi80), lo95=float(lo95), hi95=float(hi95))
+
+
+def _beds_open(store: Store, as_of: pd.Timestamp) -> dict[str, tuple[int, str]]:
+    """Beds open per site: the latest G&A census (core + escalation) at or before ``as_of``,
+    else the G&A bed capacity of the site's services."""
+    rows = store.query(
+        "SELECT b.site_code, sum(b.beds_open) AS beds FROM bed_states b JOIN ("
+        "  SELECT site_code, max(snapshot_time) AS t FROM bed_states"
+        "  WHERE snapshot_time <= :t AND bed_type IN ('g_and_a', 'g_and_a_escalation') GROUP BY site_code"
+        ") l ON b.site_code = l.site_code AND b.snapshot_time = l.t "
+        "WHERE b.bed_type IN ('g_and_a', 'g_and_a_escalation') GROUP BY b.site_code",
+        {"t": as_of.to_pydatetime()},
+    )
+    out = {str(r["site_code"]): (int(r["beds"]), "bed census") for r in rows}
+    for r in store.query(
+        "SELECT site_code, sum(capacity) AS beds FROM services WHERE service_type = 'g_and_a_beds' "
+        "AND capacity IS NOT NULL GROUP BY site_code"
+    ):
+        out.setdefault(str(r["site_code"]), (int(r["beds"]), "service capacity"))
+    return out
+
+
+def _poisson_fallback(history: pd.DataFrame, uid: str, days: pd.DatetimeIndex) -> pd.DataFrame:
+    """A flat Poisson forecast at the last 28 days' mean, for a series too short for a model."""
+    tail = history.loc[history["unique_id"] == uid, "y"].to_numpy(dtype=float)[-28:]
+    lam = float(np.mean(tail)) if tail.size else 0.0
+    q = stats.poisson.ppf(np.asarray(QUANTILE_LEVELS), lam) if lam > 0 else np.zeros(len(QUANTILE_LEVELS))
+    out = pd.DataFrame(np.tile(q, (len(days), 1)), columns=list(QUANTILE_COLUMNS))
+    out.insert(0, "mean", lam)
+    out.insert(0, "ds", days)
+    out.insert(0, "unique_id", uid)
+    return out
+
+
+def admissions_forecast(
+    store: Store, as_of: pd.Timestamp, days: int, model: str = DEFAULT_MODEL, sites: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """Forecast daily admissions per site and method (``admissions/SITE/METHOD``) for the local
+    days from the as-of day, fitted on the whole days before it.
+
+    Series too short for the model get a flat Poisson forecast at their last 28 days' mean.
+
+    >>> import tempfile, os
+    >>> from uec.store import open_store
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     admissions_forecast(open_store(os.path.join(d, "s.duckdb")), pd.Timestamp("2025-01-01", tz="UTC"), 3).shape
+    (0, 24)
+    """
+    from uec.forecast.series import available_series
+
+    ids = [
+        s.series_id
+        for s in available_series(store)
+        if s.kind == "admissions" and (sites is None or s.site_code in sites)
+    ]
+    first = _local_date(as_of)
+    wanted = pd.date_range(pd.Timestamp(first), periods=days + 1, freq="D")
+    columns = ["unique_id", "ds", "mean", *QUANTILE_COLUMNS]
+    if not ids:
+        return pd.DataFrame(columns=columns)
+    history = series_frame(store, ids, end=first - dt.timedelta(days=1))
+    if history.empty:
+        return pd.DataFrame(columns=columns)
+    horizon = int((wanted[-1] - history["ds"].max()) / pd.Timedelta(days=1))
+    parts: list[pd.DataFrame] = []
+    for uid in ids:
+        one = history[history["unique_id"] == uid]
+        try:
+            fc = make_model(model, "daily").fit(one).predict(horizon)
+        except ValueError:
+            fc = _poisson_fallback(
+                history, uid, pd.date_range(one["ds"].max() + pd.Timedelta(days=1), periods=horizon, freq="D")
+            )
+        parts.append(fc[columns])
+    out = pd.concat(parts, ignore_index=True)
+    return out[out["ds"].isin(wanted)].reset_index(drop=True)
+
+
+@dataclass
+class _Strata:
+    """Kaplan–Meier curves by stratum key, with the fallback order."""
+
+    curves: dict[tuple[str, ...], Survival]
+    uses: dict[tuple[str, ...], int]
+
+    def pick(self, chain: Sequence[tuple[str, ...]]) -> tuple[tuple[str, ...], Survival] | None:
+        for key in chain:
+            km = self.curves.get(key)
+            if km is not None and km.events >= MIN_STRATUM:
+                return key, km
+        return None
+
+
+def _fit_strata(spells: pd.DataFrame, as_of: pd.Timestamp) -> _Strata:
+    recent = spells[
+        (spells["admission_time"] <= as_of) & (spells["admission_time"] > as_of - pd.Timedelta(days=LOOKBACK_DAYS))
+    ]
+    ended = recent["discharge_time"].notna() & (recent["discharge_time"] <= as_of)
+    end = recent["discharge_time"].where(ended, as_of)
+    los = _hours(end - recent["admission_time"])
+    method = recent["admission_method"].fillna("unknown").astype(str).to_numpy()
+    age = recent["age_band"].fillna("unknown").astype(str).to_numpy()
+    ev = ended.to_numpy()
+    curves: dict[tuple[str, ...], Survival] = {("los",): kaplan_meier(los, ev)}
+    for m in np.unique(method):
+        sel = method == m
+        curves[("los", m)] = kaplan_meier(los[sel], ev[sel])
+        for a in np.unique(age[sel]):
+            both = sel & (age == a)
+            curves[("los", m, a)] = kaplan_meier(los[both], ev[both])
+    ctr = recent["criteria_to_reside_end_time"]
+    has = (ctr.notna() & (ctr <= as_of)).to_numpy()
+    if has.any():
+        sub = recent[has]
+        d_end = sub["discharge_time"].where(ended[has], as_of)
+        delay = np.maximum(_hours(d_end - sub["criteria_to_reside_end_time"]), 0.0)
+        dev = ended[has].to_numpy()
+        path = sub["discharge_pathway"].astype("string").fillna("unknown").to_numpy()
+        sage = age[has]
+        curves[("delay",)] = kaplan_meier(delay, dev)
+        for p in np.unique(path):
+            curves[("delay", "pathway", str(p))] = kaplan_meier(delay[path == p], dev[path == p])
+        for a in np.unique(sage):
+            curves[("delay", "age", str(a))] = kaplan_meier(delay[sage == a], dev[sage == a])
+    return _Strata(curves, {})
+
+
+def _label(key: tuple[str, ...]) -> str:
+    if key[0] == "los":
+        names = ["length of stay", "admission method", "age band"]
+        return (
+            ", ".join([names[0]] + [f"{names[i]} {v}" for i, v in enumerate(key[1:], start=1)])
+            if len(key) > 1
+            else "length of stay, all spells"
+        )
+    if len(key) == 1:
+        return "criteria to reside ended to discharge, all"
+    return (
+        f"criteria to reside ended to discharge, {'discharge pathway' if key[1] == 'pathway' else 'age band'} {key[2]}"
+    )
+
+
+def _current_probabilities(
+    current: pd.DataFrame, strata: _Strata, as_of: pd.Timestamp, midnights: pd.DatetimeIndex
+) -> Array:
+    """P(in hospital at each midnight) for each current patient (rows) and midnight (columns).
+
+    Each patient takes the finest stratum of their chain with enough ended stays in which their
+    time so far is not longer than every ended stay; failing all, they are assumed to stay.
+    """
+    n = len(current)
+    ahead = _hours(pd.Series(midnights - as_of))
+    out = np.ones((n, len(midnights)))
+    ctr = current["criteria_to_reside_end_time"]
+    nctr = (ctr.notna() & (ctr <= as_of)).to_numpy()
+    method = current["admission_method"].fillna("unknown").astype(str).to_numpy()
+    age = current["age_band"].fillna("unknown").astype(str).to_numpy()
+    # A pathway recorded with a discharge after the as-of instant came with that discharge (a
+    # backtest): only a pathway planned while the patient is still in may be used.
+    planned = current["discharge_pathway"].where(current["discharge_time"].isna())
+    path = planned.astype("string").fillna("").to_numpy()
+    since = {"delay": _hours(as_of - ctr.where(nctr, as_of)), "los": _hours(as_of - current["admission_time"])}
+    chains: list[list[tuple[str, ...]]] = []
+    for i in range(n):
+        if nctr[i]:
+            # Without enough ended delays, the length of stay is the next best guide.
+            chains.append(
+                ([("delay", "pathway", str(path[i]))] if path[i] else [])
+                + [
+                    ("delay", "age", str(age[i])),
+                    ("delay",),
+                    ("los", str(method[i]), str(age[i])),
+                    ("los", str(method[i])),
+                    ("los",),
+                ]
+            )
+        else:
+            chains.append([("los", str(method[i]), str(age[i])), ("los", str(method[i])), ("los",)])
+    todo = np.ones(n, dtype=bool)
+    for level in range(max((len(c) for c in chains), default=0)):
+        groups: dict[tuple[str, ...], list[int]] = {}
+        for row in np.flatnonzero(todo).tolist():
+            if level < len(chains[row]):
+                groups.setdefault(chains[row][level], []).append(row)
+        for key, idx_list in groups.items():
+            picked = strata.pick([key])
+            if picked is None:
+                continue
+            idx = np.array(idx_list)
+            km = picked[1]
+            elapsed = since[key[0]]
+            s_now = km(elapsed[idx])
+            # Longer than every ended stay in this stratum: left for a wider one.
+            ok = s_now > 0
+            if not ok.any():
+                continue
+            rows = idx[ok]
+            out[rows] = km(elapsed[rows, None] + ahead[None, :]) / s_now[ok, None]
+            todo[rows] = False
+            strata.uses[key] = strata.uses.get(key, 0) + int(ok.sum())
+    if todo.any():
+        # Outlasted every comparable stay: assume the patient stays.
+        strata.uses[("none",)] = strata.uses.get(("none",), 0) + int(todo.sum())
+    return out
+
+
+#: Past midnights used to calibrate the day-of-week discharge factors.
+CALIBRATION_DAYS = 84
+
+
+def _weekday_factors(spells: pd.DataFrame, strata: _Strata, as_of: pd.Timestamp) -> dict[int, Array]:
+    """Each local day of the week's discharge hazard relative to what the survival curves
+    predict (Monday first), from the :data:`CALIBRATION_DAYS` midnights before ``as_of``.
+
+    Hospitals discharge far fewer patients at weekends and more on Mondays; survival in elapsed
+    time alone cannot know what day it is. For each past midnight, the patients then in hospital
+    are projected one day ahead exactly as the projection does, and the discharges that followed
+    are compared with the projection's: the factors of a weekday are actual over expected
+    discharges on each such day (their spread is the day-to-day variation the simulation draws
+    from). Only events before ``as_of`` are used.
+    """
+    last = _local_date(as_of) - dt.timedelta(days=1)
+    ratios: dict[int, list[float]] = {}
+    for j in range(CALIBRATION_DAYS):
+        day = last - dt.timedelta(days=j)
+        m0, m1 = _local_midnight(day), _local_midnight(day + dt.timedelta(days=1))
+        if m1 > as_of:
+            continue
+        at = spells[
+            (spells["admission_time"] <= m0) & (spells["discharge_time"].isna() | (spells["discharge_time"] > m0))
+        ]
+        if len(at) < MIN_STRATUM:
+            continue
+        saved = dict(strata.uses)
+        # Discharge after m0 is not yet known at m0: hide it so the strata see the state then.
+        p = _current_probabilities(at, strata, m0, pd.DatetimeIndex([m1]))[:, 0]
+        strata.uses = saved
+        expected = float((1.0 - p).sum())
+        actual = float((at["discharge_time"].notna() & (at["discharge_time"] <= m1)).sum())
+        if expected > 0:
+            ratios.setdefault(day.weekday(), []).append(actual / expected)
+    return {w: np.asarray(r, dtype=float) for w, r in ratios.items()}
+
+
+def _hazards(p: Array) -> Array:
+    """Discharge hazard between consecutive midnights from P(still in) at each (last axis)."""
+    prev = np.concatenate([np.ones((*p.shape[:-1], 1)), p[..., :-1]], axis=-1)
+    return np.asarray(1.0 - np.divide(p, prev, out=np.zeros_like(p), where=prev > 0), dtype=float)
+
+
+def _adjust_weekdays(p: Array, factors: Array) -> Array:
+    """Rescale the discharge hazard between consecutive midnights by each day's weekday factor.
+
+    ``p`` holds P(still in) at consecutive midnights (last axis), starting from certainty; the
+    hazard of interval k is 1 − p_k / p_(k−1), scaled by ``factors[k]`` and clipped to [0, 1].
+    """
+    hazard = np.clip(_hazards(p) * factors, 0.0, 1.0)
+    return np.asarray(np.cumprod(1.0 - hazard, axis=-1), dtype=float)
+
+
+def _admission_hours(spells: pd.DataFrame, as_of: pd.Timestamp) -> dict[str, Array]:
+    """Share of each method's admissions in each local hour of the day, over the lookback year."""
+    recent = spells[
+        (spells["admission_time"] <= as_of) & (spells["admission_time"] > as_of - pd.Timedelta(days=LOOKBACK_DAYS))
+    ]
+    hours = recent["admission_time"].dt.tz_convert(LONDON).dt.hour.to_numpy()
+    method = recent["admission_method"].fillna("unknown").astype(str).to_numpy()
+    out: dict[str, Array] = {}
+    for m in np.unique(method):
+        counts = np.bincount(hours[method == m], minlength=24).astype(float)
+        out[m] = counts / counts.sum()
+    return out
+
+
+def _arrival_instants(day: dt.date) -> pd.DatetimeIndex:
+    """The middle of each local clock hour of ``day``, as UTC instants."""
+    walls = pd.date_range(pd.Timestamp(day), periods=24, freq="h") + pd.Timedelta(minutes=30)
+    return walls.tz_localize(LONDON, ambiguous=np.ones(24, dtype=bool), nonexistent="shift_forward").tz_convert("UTC")
+
+
+def _admission_survival(
+    day: dt.date, weights: Array, km: Survival, as_of: pd.Timestamp, midnights: pd.DatetimeIndex
+) -> tuple[float, Array]:
+    """(share of the day's admissions after ``as_of``, P(in hospital at each midnight | admitted
+    that day after ``as_of``))."""
+    instants = _arrival_instants(day)
+    after = np.asarray(instants > as_of)
+    w = weights * after
+    frac = float(w.sum())
+    if frac <= 0:
+        return 0.0, np.zeros(len(midnights))
+    gap = (midnights.as_unit("ns").asi8[None, :] - instants.as_unit("ns").asi8[:, None]) / 3.6e12
+    p = np.where(gap > 0, km(np.maximum(gap, 0.0)), 0.0)
+    return frac, (w[:, None] * p).sum(axis=0) / frac
+
+
+# --- the projection -----------------------------------------------------------------------------
+
+
+def project_occupancy(
+    store: Store,
+    *,
+    as_of: pd.Timestamp | dt.datetime | str | None = None,
+    days: int = 7,
+    sites: Sequence[str] | None = None,
+    admissions: pd.DataFrame | None = None,
+    model: str = DEFAULT_MODEL,
+    simulations: int = DEFAULT_SIMULATIONS,
+    seed: int = 20261123,
+) -> OccupancyProjection:
+    """Project beds occupied at each of the next ``days`` local midnights after ``as_of`` (by
+    default the midnight after the last day with spell events), per site.
+
+    ``admissions`` is a forecast frame (``unique_id`` ``admissions/SITE/METHOD``, ``ds``, ``mean``,
+    quantile columns); by default it is fitted with ``model`` on the store's history. A series it
+    lacks counts as no admissions. ``UecError`` when the store has no spells or for bad arguments.
+
+    >>> import tempfile, os
+    >>> from uec.store import open_store
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     project_occupancy(open_store(os.path.join(d, "s.duckdb")))
+    Traceback (most recent call last):
+    ...
+    uec.errors.UecError: the store has no inpatient spells to project occupancy from
+    """
+    if not 1 <= days <= 28:
+        raise UecError("--days must be between 1 and 28")
+    if simulations < 100:
+        raise UecError("simulations must be at least 100")
+    if as_of is None:
+        t = default_as_of(store)
+        if t is None:
+            raise UecError("the store has no inpatient spells to project occupancy from")
+    else:
+        try:
+            t = pd.Timestamp(as_of)
+        except ValueError:
+            raise UecError(f"cannot read as-of {as_of!r} as a date or time") from None
+        t = t.tz_localize(LONDON) if t.tzinfo is None else t
+    as_of_t = t.tz_convert("UTC")
+    spells = spells_frame(store, sites)
+    if spells.empty:
+        raise UecError(
+            "the store has no inpatient spells to project occupancy from"
+            if sites is None
+            else f"no inpatient spells at site(s) {', '.join(sites)}"
+        )
+    first_day = _local_date(as_of_t)
+    start_is_midnight = _local_midnight(first_day) == as_of_t
+    midnight_days = [first_day + dt.timedelta(days=k) for k in range(1, days + 1)]
+    midnights = pd.DatetimeIndex([_local_midnight(d) for d in midnight_days])
+    notes: list[str] = []
+    if admissions is None:
+        admissions = admissions_forecast(store, as_of_t, days, model, sites)
+        if admissions.empty:
+            notes.append("No admissions could be forecast: the projection counts current inpatients only.")
+    strata = _fit_strata(spells, as_of_t)
+    hours = _admission_hours(spells, as_of_t)
+    beds = _beds_open(store, as_of_t)
+    rng = np.random.default_rng(seed)
+    out: list[SiteProjection] = []
+    in_bed = (spells["admission_time"] <= as_of_t) & (
+        spells["discharge_time"].isna() | (spells["discharge_time"] > as_of_t)
+    )
+    # The weekday of the day that ends at each midnight.
+    weekdays = [(d - dt.timedelta(days=1)).weekday() for d in midnight_days]
+    for site in sorted(spells["site_code"].astype(str).unique()):
+        strata.uses = {}
+        at_site = spells[spells["site_code"] == site]
+        ratios = _weekday_factors(at_site, strata, as_of_t)
+        strata.uses = {}
+        mean_f = np.array([float(np.mean(ratios[w])) if w in ratios else 1.0 for w in range(7)])
+        # Each simulation draws each day's factor from the days it was measured on.
+        sim_f = np.column_stack(
+            [rng.choice(ratios[w], simulations) if w in ratios else np.ones(simulations) for w in weekdays]
+        )
+        current = spells[in_bed & (spells["site_code"] == site)]
+        ctr = current["criteria_to_reside_end_time"]
+        n_nctr = int((ctr.notna() & (ctr <= as_of_t)).sum())
+        base = _current_probabilities(current, strata, as_of_t, midnights)
+        hazard = _hazards(base)
+        alive = np.ones((len(current), simulations), dtype=bool)
+        occ = np.zeros((days, simulations))
+        for k in range(days):
+            alive &= rng.random(alive.shape) >= np.clip(hazard[:, k, None] * sim_f[None, :, k], 0.0, 1.0)
+            occ[k] = alive.sum(axis=0)
+        from_current = _adjust_weekdays(base, mean_f[weekdays]).sum(axis=0)
+        from_adm = np.zeros(days)
+        adm_days = [first_day + dt.timedelta(days=j) for j in range(days + 1)]
+        # Admissions on each day, by simulation: the next-day view needs them.
+        admitted = {d: np.zeros(simulations) for d in adm_days}
+        site_fc = admissions[admissions["unique_id"].astype(str).str.startswith(f"admissions/{site}/")]
+        # Survival from admission is unbiased on average: only the weekly shape applies to it.
+        shape = mean_f.mean()
+        for uid, fc in site_fc.groupby("unique_id", sort=True):
+            method = str(uid).split("/")[2]
+            picked = strata.pick([("los", method), ("los",)])
+            if picked is None:
+                notes.append(f"{uid}: too few ended stays to estimate survival; its admissions are left out.")
+                continue
+            strata.uses[picked[0]] = strata.uses.get(picked[0], 0)
+            weights = hours.get(method, np.full(24, 1 / 24))
+            by_day = {pd.Timestamp(r["ds"]).date(): r for _, r in fc.iterrows()}
+            for d in adm_days:
+                row = by_day.get(d)
+                if row is None:
+                    continue
+                frac, p = _admission_survival(d, weights, picked[1], as_of_t, midnights)
+                if frac <= 0:
+                    continue
+                # The midnights after the admission day (survival may already be 0 at some).
+                after = np.flatnonzero([m > d for m in midnight_days])
+                h = _hazards(p[after])
+                total = _quantile_draws(row, rng.random(simulations))
+                n = rng.binomial(total.astype(np.int64), frac).astype(float)
+                admitted[d] += n
+                from_adm[after] += (
+                    frac * float(row["mean"]) * _adjust_weekdays(p[after], mean_f[weekdays][after] / shape)
+                )
+                for j, mid in enumerate(after.tolist()):
+                    keep = 1.0 - np.clip(h[j] * sim_f[:, mid] / shape, 0.0, 1.0)
+                    n = rng.binomial(n.astype(np.int64), keep).astype(float)
+                    occ[mid] += n
+        open_beds = beds.get(site)
+        mids = []
+        for k in range(days):
+            free = None if open_beds is None else _band(open_beds[0] - occ[k])
+            mids.append(
+                MidnightProjection(
+                    date=midnight_days[k].isoformat(),
+                    midnight=midnights[k].isoformat(),
+                    occupied=_band(occ[k]),
+                    from_current=float(from_current[k]),
+                    from_admissions=float(from_adm[k]),
+                    beds_open=None if open_beds is None else open_beds[0],
+                    free_beds=free,
+                    p_full=None if open_beds is None else float(np.mean(occ[k] >= open_beds[0])),
+                )
+            )
+        next_day = None
+        if start_is_midnight:
+            day, start_occ, end_occ = first_day, np.full(simulations, float(len(current))), occ[0]
+        elif days >= 2:
+            day, start_occ, end_occ = midnight_days[0], occ[0], occ[1]
+        else:
+            day = None
+        if day is not None:
+            adm = admitted[day]
+            next_day = NextDay(
+                date=day.isoformat(),
+                admissions=_band(adm),
+                discharges=_band(start_occ + adm - end_occ),
+                occupied_start=_band(start_occ),
+                occupied_end=_band(end_occ),
+                beds_open=None if open_beds is None else open_beds[0],
+                free_beds=None if open_beds is None else _band(open_beds[0] - end_occ),
+            )
+        uses = []
+        for key, n_used in sorted(strata.uses.items()):
+            km = strata.curves.get(key)
+            uses.append(
+                StratumUse(
+                    stratum="none: assumed to stay" if key == ("none",) else _label(key),
+                    ended_stays=0 if km is None else km.events,
+                    stays=0 if km is None else km.n,
+                    patients=n_used,
+                )
+            )
+        out.append(
+            SiteProjection(
+                site_code=site,
+                current_inpatients=len(current),
+                current_nctr=n_nctr,
+                beds_open=None if open_beds is None else open_beds[0],
+                beds_open_source="none" if open_beds is None else open_beds[1],
+                midnights=mids,
+                next_day=next_day,
+                strata=uses,
+            )
+        )
+    return OccupancyProjection(
+        as_of=as_of_t.isoformat(), days=days, model=model, simulations=simulations, sites=out, notes=notes
+    )
