@@ -102,6 +102,6 @@ def test_predict_before_fit_and_bad_horizon() -> None:
 
 
 def test_make_model_names() -> None:
-    assert set(MODEL_NAMES) == {"snaive", "empirical", "glm", "auto"}
+    assert set(MODEL_NAMES) == {"snaive", "empirical", "glm", "ets", "mstl", "lgbm", "auto"}
     with pytest.raises(ValueError, match="unknown model 'x'"):
         make_model("x", "daily")

@@ -9,7 +9,11 @@ accuracy metrics and rolling-origin backtesting.
 (14, ['unique_id', 'origin', 'ds', 'mean'])
 """
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from uec.forecast.backtest import METRICS, BacktestResult, backtest, fold_summary, score
+from uec.forecast.calibrate import apply_spread, spread_factors
 from uec.forecast.clock import bank_holidays, origins
 from uec.forecast.frame import Freq, find_gaps, read_series_csv, validate_long
 from uec.forecast.metrics import (
@@ -25,6 +29,7 @@ from uec.forecast.metrics import (
     smape,
 )
 from uec.forecast.models import (
+    AUTO_CANDIDATES,
     MODEL_NAMES,
     AutoModel,
     CountRegression,
@@ -35,7 +40,32 @@ from uec.forecast.models import (
 )
 from uec.forecast.quantiles import QUANTILE_COLUMNS, QUANTILE_LEVELS, SCORED_LEVELS
 
+if TYPE_CHECKING:
+    from uec.forecast.boosted import BoostedQuantile
+    from uec.forecast.statistical import EtsModel, MstlModel
+
+# statsmodels and LightGBM take seconds to import; load their models only when asked for.
+_LAZY = {
+    "EtsModel": "uec.forecast.statistical",
+    "MstlModel": "uec.forecast.statistical",
+    "BoostedQuantile": "uec.forecast.boosted",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The statsmodels and LightGBM model classes, imported on first use.
+
+    >>> import uec.forecast
+    >>> uec.forecast.EtsModel.name
+    'ets'
+    """
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
+    "AUTO_CANDIDATES",
     "METRICS",
     "MODEL_NAMES",
     "QUANTILE_COLUMNS",
@@ -43,11 +73,15 @@ __all__ = [
     "SCORED_LEVELS",
     "AutoModel",
     "BacktestResult",
+    "BoostedQuantile",
     "CountRegression",
     "EmpiricalQuantile",
+    "EtsModel",
     "Freq",
     "Model",
+    "MstlModel",
     "SeasonalNaive",
+    "apply_spread",
     "backtest",
     "bank_holidays",
     "crps_from_quantiles",
@@ -66,5 +100,6 @@ __all__ = [
     "score",
     "seasonal_naive_scale",
     "smape",
+    "spread_factors",
     "validate_long",
 ]

@@ -1,0 +1,113 @@
+"""Interval calibration: rescale a model's quantile spread so its central intervals cover what
+they claim, using only the history before the origin.
+
+Method (split-conformal scaling of the spread, per horizon week):
+
+1. An internal rolling-origin backtest on the history: origins one season (a week) apart, the
+   latest one season before the end of the history; each forecast is scored on the steps whose
+   actuals are already known.
+2. For every central interval (level pairs τ and 1 − τ, from 0.025/0.975 to 0.45/0.55) and every
+   forecast in the internal test, the *conformity score* is how far the actual lies from the
+   median in units of the interval's half-width on that side:
+   ``r = (median − y) / (median − q_τ)`` below the median, ``(y − median) / (q_{1−τ} − median)``
+   above it. The interval scaled by ``c`` covers y exactly when ``r ≤ c``.
+3. The factor ``c`` for that interval is the empirical ``1 − 2τ`` quantile of the scores over the
+   steps of the same horizon week (steps 1–7, 8–14, … for daily data): the smallest scaling that
+   would have covered the nominal share. Weeks with too few scores borrow the factor of the
+   nearest week that has enough; factors are kept within [``low``, ``high``].
+4. The forecast's quantiles become ``median + c (q − median)``, level by level; the median and
+   the mean are unchanged.
+
+Nothing from the period being forecast is used: the scores come from forecasts made and scored
+before the origin.
+
+>>> steps = np.array([1, 1, 1, 1])
+>>> q = np.tile(np.array([[8.0, 10.0, 12.0]]), (4, 1))           # levels 0.1, 0.5, 0.9
+>>> y = np.array([6.0, 13.0, 10.0, 11.0])
+>>> f = spread_factors(steps, y, q, (0.1, 0.5, 0.9), horizon=1, season=7, min_points=1)
+>>> f.round(2).tolist()                                            # widen: two of four fell outside
+[[1.7, 1.0, 1.7]]
+>>> apply_spread(q[:1], f).tolist()
+[[6.6, 10.0, 13.4]]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+from uec.forecast.base import Array
+
+__all__ = ["apply_spread", "spread_factors"]
+
+
+def spread_factors(
+    steps: NDArray[np.int64],
+    y: Array,
+    q: Array,
+    levels: Sequence[float],
+    *,
+    horizon: int,
+    season: int,
+    min_points: int = 30,
+    low: float = 0.3,
+    high: float = 4.0,
+) -> Array:
+    """Spread factors, shape (``horizon``, len(``levels``)), from an internal backtest.
+
+    ``steps`` (1-based horizon step), ``y`` (actual) and ``q`` (forecast quantiles, one row per
+    scored point, columns = ``levels``, which must be symmetric around a 0.5 level) describe
+    the internal test. Steps are pooled by horizon week (``season`` steps); see the module
+    docstring for the method.
+
+    >>> spread_factors(np.array([1, 2]), np.array([10.0, 10.0]), np.array([[9.0, 10, 11]] * 2),
+    ...     (0.1, 0.5, 0.9), horizon=3, season=7, min_points=5).tolist()
+    [[1.0, 1.0, 1.0], [1.0, 1.0, 1.0], [1.0, 1.0, 1.0]]
+    """
+    lv = np.asarray(levels, dtype=float)
+    mid = int(np.argmin(np.abs(lv - 0.5)))
+    if not np.isclose(lv[mid], 0.5) or not np.allclose(lv + lv[::-1], 1.0):
+        raise ValueError("calibration needs levels symmetric around 0.5")
+    n_weeks = -(-horizon // season)
+    week = (np.asarray(steps) - 1) // season
+    med = q[:, mid]
+    factors = np.ones((n_weeks, lv.size))
+    measured = np.zeros(n_weeks, dtype=bool)
+    for w in range(n_weeks):
+        sel = week == w
+        if int(sel.sum()) < min_points:
+            continue
+        measured[w] = True
+        yw, mw = y[sel], med[sel]
+        for j in range(mid):
+            lo, hi = q[sel, j], q[sel, lv.size - 1 - j]
+            below = yw < mw
+            width = np.where(below, mw - lo, hi - mw)
+            dist = np.abs(yw - mw)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                r = np.where(width > 0, dist / width, np.where(dist > 0, np.inf, 0.0))
+            c = float(np.quantile(r, 1.0 - 2.0 * lv[j]))
+            c = min(max(c, low), high) if np.isfinite(c) else high
+            factors[w, j] = factors[w, lv.size - 1 - j] = c
+    if measured.any():
+        # Weeks the internal test could not reach borrow the nearest measured week's factors.
+        idx = np.flatnonzero(measured)
+        for gap in np.flatnonzero(~measured):
+            factors[gap] = factors[idx[np.argmin(np.abs(idx - gap))]]
+    out: Array = np.repeat(factors, season, axis=0)[:horizon]
+    return out
+
+
+def apply_spread(q: Array, factors: Array) -> Array:
+    """Quantiles (H, L) with their spread around the median column rescaled by ``factors``
+    (H, L); the median column's factor is ignored.
+
+    >>> apply_spread(np.array([[8.0, 10.0, 12.0]]), np.array([[0.5, 1.0, 0.5]])).tolist()
+    [[9.0, 10.0, 11.0]]
+    """
+    mid = q.shape[1] // 2
+    med = q[:, mid : mid + 1]
+    out: Array = med + factors * (q - med)
+    return out

@@ -1,0 +1,190 @@
+"""The statsmodels and LightGBM models, interval calibration and the calibrated ``auto``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from forecast_helpers import hourly_series
+
+from uec.forecast import (
+    QUANTILE_COLUMNS,
+    QUANTILE_LEVELS,
+    AutoModel,
+    BoostedQuantile,
+    EtsModel,
+    MstlModel,
+    apply_spread,
+    make_model,
+    spread_factors,
+)
+
+
+def _seasonal(n: int = 760, seed: int = 3, uid: str = "a") -> pd.DataFrame:
+    """Strong weekly and annual pattern with Poisson noise, plus a bank-holiday-free trend."""
+    ds = pd.date_range("2021-01-04", periods=n)
+    rng = np.random.default_rng(seed)
+    weekly = np.array([1.35, 1.1, 1.0, 1.0, 1.05, 0.7, 0.6])[ds.day_of_week]
+    annual = 1 + 0.15 * np.cos(2 * np.pi * ds.day_of_year / 365.25)
+    rate = 150 * weekly * annual * (1 + 0.05 * np.arange(n) / 365)
+    return pd.DataFrame({"unique_id": uid, "ds": ds, "y": rng.poisson(rate).astype(float)})
+
+
+def _fast(name: str) -> EtsModel | MstlModel | BoostedQuantile:
+    if name == "lgbm":
+        return BoostedQuantile("daily", rounds=60, train_days=400)
+    return EtsModel("daily") if name == "ets" else MstlModel("daily")
+
+
+@pytest.mark.parametrize("name", ["ets", "mstl", "lgbm"])
+def test_new_models_shape_order_sign_and_reproducible(name: str) -> None:
+    hist = pd.concat([_seasonal(420), _seasonal(420, seed=4, uid="b")])
+    fc = _fast(name).fit(hist).predict(10)
+    assert list(fc.columns) == ["unique_id", "ds", "mean", *QUANTILE_COLUMNS]
+    assert len(fc) == 20
+    assert fc.groupby("unique_id")["ds"].min().tolist() == [hist["ds"].max() + pd.Timedelta(days=1)] * 2
+    q = fc[list(QUANTILE_COLUMNS)].to_numpy()
+    assert np.all(np.diff(q, axis=1) >= 0)
+    assert np.all(q >= 0) and np.all(fc["mean"] >= 0)
+    assert np.all(q[:, -1] > q[:, 0])  # a real interval, not a point
+    again = _fast(name).fit(hist).predict(10)
+    pd.testing.assert_frame_equal(fc, again)
+
+
+def test_new_models_clip_at_zero_for_counts() -> None:
+    ds = pd.date_range("2023-01-02", periods=200)
+    y = np.random.default_rng(0).poisson(0.3, 200).astype(float)
+    for model in (EtsModel("daily"), BoostedQuantile("daily", rounds=30)):
+        fc = model.fit(pd.DataFrame({"ds": ds, "y": y})).predict(14)
+        assert fc[list(QUANTILE_COLUMNS)].to_numpy().min() >= 0
+
+
+@pytest.mark.parametrize("name", ["ets", "mstl", "lgbm"])
+def test_new_models_hourly(name: str) -> None:
+    hist = hourly_series("2024-01-01", "2024-03-10 23:00")
+    model = BoostedQuantile("hourly", rounds=30, train_days=60) if name == "lgbm" else make_model(name, "hourly")
+    fc = model.fit(hist).predict(48)
+    assert len(fc) == 48 and str(fc["ds"].dt.tz) == "UTC"
+    local_hour = fc["ds"].dt.tz_convert("Europe/London").dt.hour
+    by_hour = fc.groupby(local_hour.to_numpy())["mean"].mean()
+    # The synthetic rate peaks at local 12:00 and bottoms at local 00:00.
+    assert by_hour.idxmax() in {10, 11, 12, 13, 14}
+    assert by_hour.idxmin() in {22, 23, 0, 1, 2}
+
+
+@pytest.mark.parametrize("name", ["ets", "lgbm"])
+def test_new_models_beat_seasonal_naive_on_a_seasonal_series(name: str) -> None:
+    hist = _seasonal(760)
+    train, test = hist.iloc[:-28], hist["y"].to_numpy()[-28:]
+    naive = make_model("snaive", "daily").fit(train).predict(28)["mean"].to_numpy()
+    model = EtsModel("daily") if name == "ets" else BoostedQuantile("daily", rounds=100)
+    ours = model.fit(train).predict(28)["mean"].to_numpy()
+    assert np.mean(np.abs(ours - test)) < 0.85 * np.mean(np.abs(naive - test))
+
+
+def test_models_need_enough_history() -> None:
+    short = _seasonal(12)
+    with pytest.raises(ValueError, match="ETS needs"):
+        EtsModel("daily").fit(short)
+    with pytest.raises(ValueError, match="boosted model needs"):
+        BoostedQuantile("daily").fit(short)
+
+
+def _normal_quantiles(center: np.ndarray, sd: float) -> np.ndarray:
+    from scipy import stats
+
+    return center[:, None] + sd * stats.norm.ppf(np.asarray(QUANTILE_LEVELS))[None, :]
+
+
+@pytest.mark.parametrize(("model_sd", "direction"), [(0.5, "widen"), (2.5, "narrow")])
+def test_calibration_moves_coverage_to_nominal(model_sd: float, direction: str) -> None:
+    rng = np.random.default_rng(5)
+    n = 700
+    y = rng.normal(0.0, 1.0, n)
+    q = _normal_quantiles(np.zeros(n), model_sd)
+    steps = np.tile(np.arange(1, 8), n // 7)
+    factors = spread_factors(steps, y, q, QUANTILE_LEVELS, horizon=7, season=7)
+    assert factors.shape == (7, len(QUANTILE_LEVELS))
+    if direction == "widen":
+        assert np.all(factors[:, 0] > 1.5)
+    else:
+        assert np.all(factors[:, 0] < 0.7)
+    fresh = rng.normal(0.0, 1.0, 7000)
+    q_new = _normal_quantiles(np.zeros(7000), model_sd)
+    calibrated = apply_spread(q_new, np.tile(factors[0], (7000, 1)))
+    lo, hi = QUANTILE_LEVELS.index(0.1), QUANTILE_LEVELS.index(0.9)
+    before = np.mean((fresh >= q_new[:, lo]) & (fresh <= q_new[:, hi]))
+    after = np.mean((fresh >= calibrated[:, lo]) & (fresh <= calibrated[:, hi]))
+    assert abs(after - 0.8) < 0.04
+    assert abs(after - 0.8) < abs(before - 0.8) - 0.1
+    # The median is left alone.
+    mid = QUANTILE_LEVELS.index(0.5)
+    assert np.allclose(calibrated[:, mid], q_new[:, mid])
+
+
+def test_calibration_borrows_for_weeks_without_enough_points() -> None:
+    steps = np.repeat(np.arange(1, 8), 10)  # only the first week measured
+    y = np.linspace(-2, 2, steps.size)
+    q = _normal_quantiles(np.zeros(steps.size), 1.0)
+    factors = spread_factors(steps, y, q, QUANTILE_LEVELS, horizon=21, season=7, min_points=30)
+    assert factors.shape == (21, len(QUANTILE_LEVELS))
+    assert np.allclose(factors[14:], factors[:7])
+    with pytest.raises(ValueError, match="symmetric"):
+        spread_factors(steps, y, q[:, :3], (0.1, 0.2, 0.9), horizon=7, season=7)
+
+
+def test_auto_calibrates_its_pick_on_history() -> None:
+    hist = _seasonal(600)
+    raw = AutoModel("daily", candidates=("glm",), n_origins=10, calibrate=False).fit(hist).predict(14)
+    auto = AutoModel("daily", candidates=("glm",), n_origins=10, min_points=20)
+    cal = auto.fit(hist).predict(14)
+    assert auto.chosen["a"] == "glm"
+    f80, f95 = auto.factors["a"]
+    assert f80 > 0 and f95 > 0
+    pd.testing.assert_series_equal(raw["mean"], cal["mean"])
+    width_raw = (raw["q0.90"] - raw["q0.10"]).to_numpy()
+    width_cal = (cal["q0.90"] - cal["q0.10"]).to_numpy()
+    assert np.allclose(width_cal[:7], width_raw[:7] * f80, rtol=0.02, atol=1.0)
+
+
+@pytest.mark.slow
+def test_auto_accepts_new_candidates_and_rejects_unknown() -> None:
+    auto = AutoModel("daily", candidates=("snaive", "ets"), n_origins=2, min_points=5)
+    fc = auto.fit(_seasonal(150)).predict(7)
+    assert auto.chosen["a"] in {"snaive", "ets", "snaive+ets"}
+    assert len(fc) == 7
+    with pytest.raises(ValueError, match="unknown candidate"):
+        AutoModel("daily", candidates=("auto",))
+
+
+def test_auto_hourly_uses_fewer_origins_and_returns_local_pattern() -> None:
+    auto = AutoModel("hourly")
+    assert (auto.n_origins, AutoModel("daily").n_origins) == (6, 26)
+    fc = auto.fit(hourly_series("2024-01-01", "2024-03-03 23:00")).predict(48)
+    assert len(fc) == 48
+    assert auto.chosen["series"] in {"snaive", "glm", "snaive+glm"}
+    q = fc[list(QUANTILE_COLUMNS)].to_numpy()
+    assert np.all(np.diff(q, axis=1) >= 0) and np.all(q >= 0)
+
+
+@pytest.mark.parametrize(("start", "days"), [("2013-12-30", 2000), ("2019-12-25", 30), ("2016-02-28", 400)])
+def test_cached_daily_calendar_matches_a_fresh_build(start: str, days: int) -> None:
+    from uec.forecast.models import _build_design, _calendar_design
+
+    ds = pd.date_range(start, periods=days)
+    for fourier in (0, 4):
+        cached = _calendar_design(ds, "daily", ds[-1], fourier)
+        assert np.array_equal(cached, _build_design(ds, "daily", ds[-1], fourier))
+
+
+def test_heavy_libraries_load_only_when_their_models_are_used() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, uec.forecast as f; "
+        "print('statsmodels' in sys.modules, 'lightgbm' in sys.modules); "
+        "f.make_model('lgbm', 'daily'); print('lightgbm' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["False", "False", "True"]
