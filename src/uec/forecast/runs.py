@@ -326,7 +326,8 @@ def forecast_frame(
             values.append(fc)
     cols = ["unique_id", "ds", "mean", *QUANTILE_COLUMNS]
     out = pd.concat(values, ignore_index=True)[cols] if values else pd.DataFrame(columns=cols)
-    created = pd.Timestamp.now(tz="UTC").floor("s")
+    # Full precision: two runs in the same second must still be ordered (the latest one wins).
+    created = pd.Timestamp.now(tz="UTC").floor("us")
     origin = pd.Timestamp(out["ds"].min()) if len(out) else None
     if origin is not None and origin.tzinfo is None:
         origin = origin.tz_localize("UTC")
