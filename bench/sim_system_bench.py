@@ -30,27 +30,23 @@ from uec.simulate.system.params import demo_params
 from uec.simulate.system.standards import standards_from_tables
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--days", type=int, default=365)
-    ap.add_argument("--seed", type=int, default=1)
-    args = ap.parse_args()
-
+def time_demo_year(days: int = 365, seed: int = 1) -> dict[str, object]:
+    """One replication of the demo ICS for ``days`` reported days: sizes and CPU seconds per stage."""
     params = demo_params()
     warm = build_model(dataclasses.replace(params, warmup_days=2), days=1)
     simulate(warm.model, seed=0)  # compile or load the engine
 
-    built = build_model(params, days=args.days)
+    built = build_model(params, days=days)
     t0 = time.process_time()
-    result = simulate(built.model, seed=args.seed)
+    result = simulate(built.model, seed=seed)
     t1 = time.process_time()
-    tables = contract_tables(built, result, args.seed)
+    tables = contract_tables(built, result, seed)
     t2 = time.process_time()
-    values = standards_from_tables(tables, params.start, params.start + dt.timedelta(days=args.days))
+    values = standards_from_tables(tables, params.start, params.start + dt.timedelta(days=days))
     t3 = time.process_time()
     rows = {k: v.num_rows for k, v in tables.items()}
-    report = {
-        "days": args.days, "warmup_days": params.warmup_days, "patients": result.n_patients,
+    return {
+        "days": days, "warmup_days": params.warmup_days, "patients": result.n_patients,
         "visits": int(result.node.size), "event_rows": sum(rows[k] for k in ("calls_111", "ambulance_incidents",
                                                                              "attendances", "spells", "bed_states",
                                                                              "ucr_referrals")),
@@ -58,6 +54,14 @@ def main() -> None:
         "replication_s": round(t2 - t0, 2), "with_standards_s": round(t3 - t0, 2), "target_s": 10.0,
         "standards": len(values),
     }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--days", type=int, default=365)
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+    report = time_demo_year(args.days, args.seed)
     for k, v in report.items():
         print(f"{k:18s} {v}")
     print(json.dumps(report))

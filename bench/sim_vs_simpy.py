@@ -12,7 +12,9 @@ generation and building the result arrays. The numba compile (or cache load) is 
 once to warm up before timing. Ours is timed over several rounds of the 3 replications (it takes a
 fraction of a second) and SimPy over one.
 
-Target (issue): at least 20x SimPy's throughput.
+Target (issue): at least 20x SimPy's throughput. It then times one replication of a full
+demo-ICS year of the whole-system model on one core (``sim_system_bench.time_demo_year``; target
+10 s), unless ``--no-demo-year``.
 
 Run: ``.venv/bin/python bench/sim_vs_simpy.py [--days N] [--rounds N]``. The last line is one JSON
 object.
@@ -100,6 +102,8 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--rounds", type=int, default=10, help="timed rounds of our 3 replications")
     parser.add_argument("--seed", type=int, default=2024)
+    parser.add_argument("--no-demo-year", action="store_true",
+                        help="skip timing a demo-ICS year of the whole-system model")
     args = parser.parse_args()
 
     theory = mmc(ARRIVALS_PER_HOUR / 60.0, MEAN_SERVICE, SERVERS).mean_wait
@@ -112,6 +116,15 @@ def main() -> None:
     print(f"simpy: {simpy_rate:,.0f} patients per CPU second ({REPS} x {args.days} days);", end=" ")
     print(f"mean wait {simpy_wait:.2f} min")
     print(f"ratio: {our_rate / simpy_rate:.1f}x   Erlang C mean wait: {theory:.2f} min")
+    demo: dict[str, object] = {}
+    if not args.no_demo_year:
+        # The whole-system model: one replication of a full demo-ICS year on one core (target 10 s).
+        from sim_system_bench import time_demo_year
+
+        demo = time_demo_year()
+        print(f"demo ICS year: {demo['patients']:,} patients, {demo['event_rows']:,} event rows; one replication "
+              f"{demo['replication_s']} CPU s (simulate {demo['simulate_s']} + events {demo['events_s']}), "
+              f"{demo['with_standards_s']} s with every standard computed (target 10 s)")
     print(
         json.dumps(
             {
@@ -123,6 +136,8 @@ def main() -> None:
                 "erlang_c_minutes": round(theory, 3),
                 "simpy_mean_wait_minutes": round(simpy_wait, 3),
                 "numba_compile_excluded": True,
+                **({"demo_year_replication_cpu_seconds": demo["replication_s"],
+                    "demo_year_with_standards_cpu_seconds": demo["with_standards_s"]} if demo else {}),
             }
         )
     )
