@@ -159,6 +159,13 @@ def test_matrix_covers_the_whole_catalogue_and_filters_by_area(spc_client: TestC
     assert flow["area"] == "flow" and {s["area"] for s in flow["standards"]} == {"flow"}
     page = spc_client.get("/standards?area=ambulance").text
     assert 'id="standards-matrix-ambulance"' in page and 'id="standards-matrix-ed"' not in page
+    # Sites with no data for an area get no column (the store has ED attendances at RAA01 only).
+    head = page[page.index('id="standards-matrix-ambulance"'):]
+    head = head[: head.index("</thead>")]
+    assert head.count('scope="col"') == 2  # the standard and the whole ICS
+    ed = spc_client.get("/standards?area=ed").text
+    ed_head = ed[ed.index('id="standards-matrix-ed"'):]
+    assert ed_head[: ed_head.index("</thead>")].count('scope="col"') == 3  # ... and RAA01
     assert spc_client.get("/standards.json?area=dental").status_code == 400
 
 
