@@ -228,19 +228,24 @@ def demo(
     end: Annotated[str | None, typer.Option(help="Last day (YYYY-MM-DD); default yesterday.")] = None,
     store: StoreOpt = None,
     as_json: JsonOpt = False,
+    generator: Annotated[str, typer.Option(
+        help="How events are made: 'model' (the whole-system simulation, waits respond to crowding) "
+             "or 'fast' (the formula generator).")] = "model",
 ) -> None:
     """Build the seeded demo ICS (about 1.2 million people) into the store."""
     try:
         end_day = date.fromisoformat(end) if end else None
     except ValueError:
         raise UecError(f"--end {end!r} is not a date; use YYYY-MM-DD") from None
-    from uec.demo import build_demo
+    from uec.demo import GENERATORS, build_demo
 
+    if generator not in GENERATORS:
+        raise UecError(f"--generator must be one of {', '.join(GENERATORS)}, not {generator!r}")
     s = _open(store)
     if any(s.counts().values()):
         raise UecError(f"store {s.url} already holds data; give an empty --store for the demo")
     with _progress(not as_json, "demo ICS") as report:
-        summary = build_demo(s, seed=seed, days=days, end=end_day, progress=report)
+        summary = build_demo(s, seed=seed, days=days, end=end_day, progress=report, generator=generator)
     info = summary.as_dict() if hasattr(summary, "as_dict") else dict(vars(summary))
     out.print(f"demo ICS built in {s.url}: " + ", ".join(f"{k} {v:,}" for k, v in _row_counts(info).items()))
     if as_json:

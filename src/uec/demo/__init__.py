@@ -34,6 +34,7 @@ from uec.store import Store
 
 __all__ = [
     "DEFAULT_SEED",
+    "GENERATORS",
     "CalibrationCheck",
     "DemoData",
     "DemoSummary",
@@ -45,6 +46,9 @@ __all__ = [
 ]
 
 DEFAULT_SEED = 42
+#: How the events are made: ``fast`` (the demo's own generator, placed by formula) or ``model``
+#: (the whole-system queueing model, :mod:`uec.simulate.system`: waits emerge from crowding).
+GENERATORS = ("fast", "model")
 _LONDON = ZoneInfo("Europe/London")
 # The order tables are written in: reference data first, as a reader would expect.
 TABLE_ORDER = ("organisations", "sites", "services", "calls_111", "ambulance_incidents", "attendances",
@@ -131,22 +135,38 @@ def generate_demo(
     days: int = 730,
     end: dt.date | None = None,
     progress: Callable[[str, float], None] | None = None,
+    generator: str = "fast",
 ) -> DemoData:
     """Generate the demo ICS in memory, without a store.
+
+    ``generator="model"`` runs the whole-system model instead of the fast generator (see
+    docs/demo-ics.md): slower, and its waits respond to crowding.
 
     >>> import datetime
     >>> data = generate_demo(days=2, end=datetime.date(2025, 1, 15))
     >>> data.start, data.tables["sites"].num_rows
     (datetime.date(2025, 1, 14), 10)
+    >>> generate_demo(days=2, end=datetime.date(2025, 1, 15), generator="model").tables["bed_states"].num_rows
+    12
     """
     if days < 1:
         raise UecError(f"days must be at least 1, not {days}")
+    if generator not in GENERATORS:
+        raise UecError(f"generator must be one of {', '.join(GENERATORS)}, not {generator!r}")
     end = end or default_end()
     report = progress or _quiet
+    start = end - dt.timedelta(days=days - 1)
+    if generator == "model":
+        # Imported here: the model imports the demo's parameters, and most uses never need it.
+        from uec.simulate.system.events import demo_tables
+
+        tables = demo_tables(seed, start, days, report)
+        return DemoData(seed=seed, start=start, end=end, days=days, population=population_total(),
+                        tables={k: tables[k] for k in TABLE_ORDER})
     g = generate(seed, end, days, report)
     report("tables", 0.55)
     tables = {**reference_tables(g), **event_tables(g)}
-    return DemoData(seed=seed, start=end - dt.timedelta(days=days - 1), end=end, days=days,
+    return DemoData(seed=seed, start=start, end=end, days=days,
                     population=population_total(), tables={k: tables[k] for k in TABLE_ORDER})
 
 
@@ -178,13 +198,15 @@ def build_demo(
     days: int = 730,
     end: dt.date | None = None,
     progress: Callable[[str, float], None] | None = None,
+    generator: str = "fast",
 ) -> DemoSummary:
     """Generate the demo ICS and write it into ``store`` in one transaction.
 
     ``days`` days of events end on ``end`` (default: yesterday, Europe/London). The store must have
     no contract data yet: the demo is a whole ICS, not something to mix with other data. Each
     table is recorded as a load (kind ``demo``) so its rows carry a ``load_id``.
-    ``progress(stage, fraction)`` is called as the work goes on.
+    ``progress(stage, fraction)`` is called as the work goes on. ``generator`` is ``"fast"`` or
+    ``"model"`` (the whole-system simulation; ``uec demo`` uses it by default).
 
     >>> import datetime, tempfile, os
     >>> from uec.store import open_store
@@ -198,8 +220,11 @@ def build_demo(
     report = progress or _quiet
     if any(store.counts().values()):
         raise UecError(f"store {store.url} already holds data; the demo needs an empty store")
-    data = generate_demo(seed=seed, days=days, end=end, progress=lambda s, f: report(s, f * 0.8))
+    data = generate_demo(seed=seed, days=days, end=end, progress=lambda s, f: report(s, f * 0.8),
+                         generator=generator)
     spec = f"uec.demo seed={seed} days={days} end={data.end.isoformat()}"
+    if generator != "fast":
+        spec += f" generator={generator}"
     with store.write() as w:
         first = int(w.query("SELECT coalesce(max(load_id), 0) + 1 AS n FROM loads")[0]["n"])
         for i, name in enumerate(TABLE_ORDER):

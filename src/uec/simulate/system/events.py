@@ -12,7 +12,9 @@ the stream a patient was seen in, the contract age band within the model's age g
 health, booked slots, 111 dispositions for callers who leave the model, and died or transferred.
 
 Times: model minute ``t`` is ``origin + t`` in UTC (``origin`` is UTC midnight of the first
-simulated day), so hour-of-day profiles follow UTC, an hour off the local clock in summer.
+simulated day), so hour-of-day profiles follow UTC, an hour off the local clock in summer, unless
+the parameters' ``local_time`` names a zone: then the census is at 08:00 on that clock and
+discharges after the window's end are unknown (``demo_tables`` runs the demo ICS this way).
 
 >>> from uec.simulate import simulate
 >>> from uec.simulate.system.model import build_model
@@ -31,6 +33,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Sequence
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
@@ -44,7 +47,7 @@ from uec.simulate.results import SimulationResult
 from uec.simulate.system.model import DAY, BuiltModel
 from uec.simulate.system.params import AGE_GROUPS, SystemParams
 
-__all__ = ["EVENT_TABLES", "contract_tables", "reference_tables"]
+__all__ = ["DEMO_ZONE", "EVENT_TABLES", "contract_tables", "demo_tables", "reference_tables"]
 
 #: The event tables a run writes.
 EVENT_TABLES = ("calls_111", "ambulance_incidents", "attendances", "spells", "bed_states", "ucr_referrals")
@@ -261,9 +264,13 @@ def contract_tables(
                         "see_and_treat").astype(object)
     category = cat_by_class[res.patient_class[ii]]
     category[hear_row[ii] >= 0] = "C5"
+    # The job ends with the minimum handover and clearing; in the rare job too short for them (a
+    # short draw), both shrink so that on scene <= at hospital <= handover <= clear still holds.
     tail = p.handover_minimum + p.clear
-    hosp = np.where(conv | other, end - tail, np.nan)
-    handover = np.where(conv, depart - p.clear, np.where(other, end - p.clear, np.nan))
+    shrink = np.minimum(1.0, 0.3 * np.nan_to_num(service, nan=0.0) / tail)
+    clear_part = p.clear * shrink
+    hosp = np.where(conv | other, end - tail * shrink, np.nan)
+    handover = np.where(conv, depart - clear_part, np.where(other, end - clear_part, np.nan))
     clear = np.where(disp_row >= 0, depart, v.col("depart", hear_row))
     out["ambulance_incidents"] = _table("ambulance_incidents", {
         "incident_id": _ids("I", rep, ii),
@@ -343,8 +350,17 @@ def contract_tables(
         "patient_key": pkey(ei),
         "age_band": _bands(rng, group[ei], D.AGE_MIX["ed"]),
     })
-    for kind, rows, svc, mix in (("sdec", sdec, "sdec", D.AGE_MIX["sdec"]), ("utc", utc, "utc", D.AGE_MIX["utc"])):
+    # Someone sent to a shut SDEC or UTC (the gate lets one wait for opening) was given a slot at
+    # opening: their attendance starts then, as a booked one, so no one arrives while it is shut.
+    arrive_at: dict[str, FloatArray] = {}
+    slot: dict[str, BoolArray] = {}
+    for kind, rows, hours in (("sdec", sdec, (p.sdec_opens, p.sdec_closes)), ("utc", utc, (p.utc_opens, p.utc_closes))):
         arr = v.col("arrive", rows)
+        began = v.col("start", rows)
+        slot[kind] = _shut(arr, hours, built.origin, p.local_time) & np.isfinite(began)
+        arrive_at[kind] = np.where(slot[kind], began, arr)
+    for kind, rows, svc, mix in (("sdec", sdec, "sdec", D.AGE_MIX["sdec"]), ("utc", utc, "utc", D.AGE_MIX["utc"])):
+        arr = arrive_at[kind]
         si = np.flatnonzero((rows >= 0) & (arr >= w0) & (arr < w1))
         vals, probs = _ACUITY[kind]
         admitted = (sdec_adm[si] >= 0) if kind == "sdec" else np.zeros(si.size, bool)
@@ -365,7 +381,7 @@ def contract_tables(
             "disposal": disp_k,
             "mental_health": np.zeros(si.size, bool),
             "referred_by_111": via_111[si],
-            "booked_slot": via_111[si] & (rng.random(si.size) < p.booked_p.get(kind, 0.0)),
+            "booked_slot": (via_111[si] & (rng.random(si.size) < p.booked_p.get(kind, 0.0))) | slot[kind][si],
             "patient_key": pkey(si),
             "age_band": _bands(rng, group[si], mix),
         })
@@ -385,6 +401,10 @@ def contract_tables(
         ctr_end[:k0] = np.where(np.isfinite(known) & (ward[:k0] >= 0), known, ctr_end[:k0])
     wi = np.flatnonzero((ward >= 0) & (adm_t < w1) & ~(dis_t < w0))
     wi = wi[np.isfinite(adm_t[wi])]
+    if p.local_time is not None:
+        # As in a real extract taken at the end of the window: later discharges are not known yet.
+        dis_t = np.where(dis_t >= w1, np.nan, dis_t)
+        ctr_end = np.where(ctr_end >= w1, np.nan, ctr_end)
     next_kind = v.node_kind(after)
     after_kinds = [next_kind == v.code(x) for x in ("disch", "p1", "p2", "p3")]
     pathway = np.select(after_kinds, [0, 1, 2, 3], -1)
@@ -402,7 +422,7 @@ def contract_tables(
     pathway_known = (pathway >= 0) & np.isfinite(dis_t)
     # The attendance that led to the admission, where it is in the window.
     att_in = ed & np.isfinite(ed_arrive) & (ed_arrive >= w0) & (ed_arrive < w1)
-    sdec_arr = v.col("arrive", sdec)
+    sdec_arr = arrive_at["sdec"]
     from_sdec = (sdec_adm >= 0) & (sdec >= 0) & (sdec_arr >= w0) & (sdec_arr < w1)
     from_ed = (dta >= 0) & att_in
     link = pc.if_else(pa.array(from_sdec[wi]), _ids("S", rep, wi), _ids("A", rep, wi, ~from_ed[wi]))
@@ -433,6 +453,13 @@ def contract_tables(
     first = (480.0 - since_midnight) % DAY
     first += max(0.0, math.ceil((w0 - first) / DAY)) * DAY
     times = np.arange(first, w1, DAY)
+    if p.local_time is not None:
+        # 08:00 on the local clock of each local day of the window.
+        tz = ZoneInfo(p.local_time)
+        day1 = (built.origin + dt.timedelta(minutes=w0)).astimezone(tz).date()
+        local = [dt.datetime.combine(day1 + dt.timedelta(days=d), dt.time(8), tzinfo=tz)
+                 for d in range(round((w1 - w0) / DAY) + 1)]
+        times = np.array([m for m in ((x - built.origin).total_seconds() / 60.0 for x in local) if w0 <= m < w1])
     ward_rows = ward[ward >= 0]
     for s in p.sites:
         mine = ward_rows[v.node_site(ward_rows) == s.code]
@@ -473,6 +500,28 @@ def contract_tables(
     })
     out.update(reference_tables(p))
     return out
+
+
+def _shut(minutes: FloatArray, hours: tuple[str, str], origin: dt.datetime, zone: str | None) -> BoolArray:
+    """Whether each model time falls outside the daily opening hours (on the local clock of ``zone``).
+
+    >>> o = dt.datetime(2025, 7, 1, tzinfo=dt.UTC)
+    >>> _shut(np.array([7 * 60.0 + 30, 21 * 60.0 + 30]), ("08:00", "22:00"), o, "Europe/London").tolist()
+    [False, True]
+    """
+    tz = ZoneInfo(zone or "UTC")
+    m = np.nan_to_num(np.asarray(minutes, dtype=np.float64), nan=0.0)
+    hour = np.floor(m / 60.0).astype(np.int64)
+    # The clock's offset is looked up once per distinct UTC hour.
+    uniq, inverse = np.unique(hour, return_inverse=True)
+    stamps = [(origin + dt.timedelta(hours=int(h))).astimezone(tz) for h in uniq]
+    offsets = np.array([(x.utcoffset() or dt.timedelta(0)).total_seconds() / 60.0 for x in stamps])
+    origin_of_day = origin.hour * 60.0 + origin.minute
+    of_day = (m + origin_of_day + offsets[inverse]) % DAY
+    a, b = (int(x[:2]) * 60.0 + int(x[3:]) for x in hours)
+    if b <= a:  # open past midnight
+        return np.asarray((of_day >= b) & (of_day < a))
+    return np.asarray((of_day < a) | (of_day >= b))
 
 
 def _escalation_open(p: SystemParams, beds: int, origin: dt.datetime, t: float) -> int:
@@ -517,3 +566,38 @@ def reference_tables(p: SystemParams) -> dict[str, pa.Table]:
         schema = contract_table(name).arrow_schema()
         out[name] = pa.Table.from_pylist(rows, schema=schema)
     return out
+
+
+#: The demo ICS's clock: its window, opening hours and census follow Europe/London.
+DEMO_ZONE = "Europe/London"
+
+
+def demo_tables(seed: int, start: dt.date, days: int,
+                progress: Callable[[str, float], None] | None = None) -> dict[str, pa.Table]:
+    """The demo ICS by simulation: ``days`` local days from ``start``, one seeded replication.
+
+    The whole-system model with the demo's calibrated parameters (:func:`demo_params`) runs its
+    warm-up and the window on the Europe/London clock; the result is the contract tables, with
+    reference tables first (what ``uec demo --generator model`` writes).
+
+    >>> t = demo_tables(1, dt.date(2025, 3, 29), 2)
+    >>> t["bed_states"].num_rows, str(t["bed_states"]["snapshot_time"][-1])  # 08:00 BST on the 30th
+    (12, '2025-03-30 07:00:00+00:00')
+    """
+    import dataclasses
+
+    from uec.simulate import simulate
+    from uec.simulate.system.model import build_model
+    from uec.simulate.system.params import demo_params
+
+    report = progress or (lambda stage, fraction: None)
+    params = dataclasses.replace(demo_params(), start=start, local_time=DEMO_ZONE)
+    report("building the model", 0.0)
+    built = build_model(params, days=days)
+    report("simulating", 0.05)
+    result = simulate(built.model, seed=np.random.SeedSequence(seed))
+    report("writing events", 0.7)
+    tables = contract_tables(built, result, np.random.SeedSequence(seed))
+    report("events written", 1.0)
+    order = ("organisations", "sites", "services", *EVENT_TABLES)
+    return {k: tables[k] for k in order}

@@ -4,8 +4,10 @@ The network, per acute site ``s`` (node names are ``kind/site``):
 
 - ``call111`` (call handlers by hour) routes each caller by disposition to an ED's ``triage/s``, a
   UTC gate, an SDEC gate or out (GP, pharmacy, self care, 999 ... are drawn when writing events).
-- ``dispatch`` holds one **crew** (crews by hour) from allocation to clear: travel, on scene,
-  conveyance, the minimum handover and clearing. Patients are served by category (C1 first). A
+- ``dispatch/s`` (one dispatch area per acute catchment, with its share of the crews; one
+  ``dispatch`` pool if ``ambulance_sectors`` is off) holds one **crew** (crews by hour) from
+  allocation to clear: travel, on scene, conveyance, the minimum handover and clearing. Patients
+  are served by category (C1 first, then C2, then C3 and C4 in turn). A
   conveyed patient then needs an ED space at ``handover/s`` (``buffer=0``): while the ED has no
   space the patient stays with the crew, which cannot respond to anyone else. That is the
   feedback loop: full wards hold admitted patients in ED spaces, handovers wait, fewer crews are
@@ -41,9 +43,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
@@ -193,6 +196,63 @@ def _discharge_team(site: SiteParams, day0: dt.date) -> Shifts:
     return Shifts(tuple(starts), tuple(caps), 7 * DAY)
 
 
+def _local_shifts(points: Callable[[dt.date], Sequence[tuple[float, int]]], origin: dt.datetime, n_days: int,
+                  zone: str) -> Shifts:
+    """Capacity change points given on a local wall clock (``points(day)``: minutes after local
+    midnight, capacity), laid out day by day over ``n_days`` from ``origin`` in model minutes.
+
+    The local clock moves against UTC twice a year, so the pattern is not periodic in model time: it
+    is written out for the whole run (one long period).
+
+    >>> o = dt.datetime(2025, 3, 29, tzinfo=dt.UTC)
+    >>> sh = _local_shifts(lambda d: [(480.0, 2), (1200.0, 0)], o, 3, "Europe/London")
+    >>> sh.starts[:5]  # 08:00 GMT on the 29th, 08:00 BST (07:00 UTC) after the change
+    (0.0, 480.0, 1200.0, 1860.0, 2580.0)
+    """
+    tz = ZoneInfo(zone)
+    first = origin.astimezone(tz).date() - dt.timedelta(days=1)
+    at: dict[float, int] = {}
+    for i in range(n_days + 2):
+        day = first + dt.timedelta(days=i)
+        midnight = dt.datetime.combine(day, dt.time(0), tzinfo=tz)
+        for minute, cap in points(day):
+            # Wall-clock arithmetic on an aware datetime, then to UTC: 08:00 local on that date.
+            local = midnight + dt.timedelta(minutes=minute)
+            at[(local.astimezone(dt.UTC) - origin).total_seconds() / 60.0] = cap
+    period = n_days * DAY
+    times = sorted(at)
+    before = [t for t in times if t <= 0.0]
+    starts = [0.0] + [t for t in times if 0.0 < t < period]
+    caps = [at[before[-1]] if before else 0] + [at[t] for t in starts[1:]]
+    return Shifts(tuple(starts), tuple(caps), period)
+
+
+def _crew_pools(p: SystemParams) -> dict[str, dict[str, int]]:
+    """Crews on shift by time of day: one pool, or one per dispatch area (``crews/<site>``).
+
+    Each shift's crews (plus ``extra_crews``) are shared out by catchment, largest remainders
+    first, so the areas always add up to the whole fleet.
+
+    >>> from uec.simulate.system.params import demo_params
+    >>> pools = _crew_pools(dataclasses.replace(demo_params(), ambulance_sectors=True, extra_crews=2))
+    >>> sum(v["00:00"] for v in pools.values()) == demo_params().crews["00:00"] + 2
+    True
+    """
+    total = {k: v + p.extra_crews for k, v in p.crews.items()}
+    if not p.ambulance_sectors:
+        return {"crews": total}
+    shares = [s.share for s in p.sites]
+    out: dict[str, dict[str, int]] = {f"crews/{s.code}": {} for s in p.sites}
+    for hhmm, n in total.items():
+        exact = [max(n, 0) * x / sum(shares) for x in shares]
+        got = [math.floor(e) for e in exact]
+        for i in sorted(range(len(exact)), key=lambda j: got[j] - exact[j])[:max(n, 0) - sum(got)]:
+            got[i] += 1
+        for s, g in zip(p.sites, got, strict=True):
+            out[f"crews/{s.code}"][hhmm] = g
+    return out
+
+
 def _ctr(same_day: float, median_days: float, sd: float, seed: int) -> Empirical:
     """Time to the criteria to reside ending: a same-day share (3-12 hours) and a lognormal tail.
 
@@ -233,7 +293,7 @@ def build_model(params: SystemParams, days: float, start_state: StartState | Non
     >>> from uec.simulate.system.params import demo_params
     >>> m = build_model(demo_params(), days=14).model
     >>> len(m.classes) > 30, m.compile().node_names[:2]
-    (True, ('call111', 'dispatch'))
+    (True, ('call111', 'dispatch/RXA01'))
     """
     p = params
     if start_state is not None:
@@ -248,7 +308,7 @@ def build_model(params: SystemParams, days: float, start_state: StartState | Non
 
     # Patient classes. Lower priority is served first: categories for crews; everyone else after.
     classes: list[PatientClass] = []
-    for k, cat in enumerate(CATEGORIES, start=1):
+    for cat, k in zip(CATEGORIES, p.crew_priority, strict=True):
         classes += [PatientClass(f"{cat}-conv-{a}", k) for a in ages]
         classes += [PatientClass(f"{cat}-other", k), PatientClass(f"{cat}-see", k)]
     classes.append(PatientClass("C5", 5))
@@ -265,27 +325,97 @@ def build_model(params: SystemParams, days: float, start_state: StartState | Non
     ed_classes = [c.name for c in classes if "-conv-" in c.name or c.name.split("-")[0] in ("walkin", "call", "sdec")]
     ward_classes = [*ed_classes, *(f"direct-{a}" for a in ages), "elective"]
 
+    origin = dt.datetime.combine(day0, dt.time(0), tzinfo=dt.UTC)
+    n_days = math.ceil(horizon / DAY) + 2  # the drain day and a spare
+
+    def hours(opens: str, closes: str, capacity: int) -> int | Shifts:
+        if p.local_time is None or _minutes(opens) == _minutes(closes) % DAY:
+            return _open_hours(opens, closes, capacity)
+        a, b = _minutes(opens), _minutes(closes)
+        b = b if b > a else b + DAY  # closing at or after midnight: the next day
+        return _local_shifts(lambda d: [(a, capacity), (b, 0)], origin, n_days, p.local_time)
+
+    def discharge(site: SiteParams) -> Shifts:
+        if p.local_time is None:
+            return _discharge_team(site, day0)
+        return _local_shifts(
+            lambda d: [(480.0, site.discharge_weekend if d.weekday() >= 5 else site.discharge_weekday), (1200.0, 0)],
+            origin, n_days, p.local_time)
+
+    # On a local clock, each UTC hour of the run is labelled with its local weekday and hour, so
+    # demand and staffing follow people's clock through the clock changes.
+    local_dow = local_hour = np.zeros(0, dtype=np.int64)
+    if p.local_time is not None:
+        tz = ZoneInfo(p.local_time)
+        stamps = [(origin + dt.timedelta(hours=j)).astimezone(tz) for j in range(n_days * 24)]
+        local_dow = np.array([x.weekday() for x in stamps], dtype=np.int64)
+        local_hour = np.array([x.hour for x in stamps], dtype=np.int64)
+
+    def daily(pattern: Mapping[str, int]) -> Shifts:
+        if p.local_time is None:
+            return Shifts.daily(dict(pattern))
+        pts = [(_minutes(k), v) for k, v in pattern.items()]
+        return _local_shifts(lambda d: pts, origin, n_days, p.local_time)
+
+    def hourly_profile(values: np.ndarray) -> Profile:
+        return Profile(tuple(np.arange(values.size) * 60.0), tuple(values.tolist()), values.size * 60.0)
+
+    def rate(per_day: float, hourly: Sequence[float], *multipliers: Profile) -> RateTable:
+        if p.local_time is None:
+            return _rate(per_day, hourly, *multipliers)
+        h = np.asarray(hourly, dtype=np.float64)
+        return RateTable(hourly_profile((h / h.sum() * per_day)[local_hour]), tuple(multipliers))
+
+    def weekly(per_day: float, weekday: Sequence[float], weekend: Sequence[float],
+               day_factor: Sequence[float]) -> RateTable:
+        if p.local_time is None:
+            return _weekly_hourly(per_day, weekday, weekend, day_factor, day0)
+        wd, we = (np.asarray(x, dtype=np.float64) for x in (weekday, weekend))
+        shape = np.where(local_dow >= 5, (we / we.sum())[local_hour], (wd / wd.sum())[local_hour])
+        f = np.asarray(day_factor, dtype=np.float64)
+        return RateTable(hourly_profile(shape * per_day * (f / f.mean())[local_dow]))
+
+    def office(places: int) -> int | Shifts:
+        # A drop to none at night and weekends stops new starts only: places in use stay in use.
+        if p.pathway_start_hours is None:
+            return places
+        a, b = (_minutes(x) for x in p.pathway_start_hours)
+
+        def points(d: dt.date) -> list[tuple[float, int]]:
+            return [(0.0, 0)] if d.weekday() >= 5 else [(0.0, 0), (a, places), (b, 0)]
+
+        if p.local_time is not None:
+            return _local_shifts(points, origin, n_days, p.local_time)
+        starts: list[float] = []
+        caps: list[int] = []
+        for i in range(7):
+            for t, c in points(day0 + dt.timedelta(days=i)):
+                if not starts or caps[-1] != c:
+                    starts.append(i * DAY + t)
+                    caps.append(c)
+        return Shifts(tuple(starts), tuple(caps), 7 * DAY)
+
     # Resources.
     resources: list[Resource] = [
-        Resource("handlers", Shifts.daily(dict(p.call_handlers))),
-        Resource("crews", Shifts.daily({k: v + p.extra_crews for k, v in p.crews.items()})),
-        Resource("p1", p.p1_packages),
-        Resource("p2", p.p2_beds),
-        Resource("p3", p.p3_beds),
-        Resource("ucr", _open_hours(p.ucr_opens, p.ucr_closes, p.ucr_teams)),
+        Resource("handlers", daily(p.call_handlers)),
+        *(Resource(name, daily(pattern)) for name, pattern in _crew_pools(p).items()),
+        Resource("p1", office(p.p1_packages)),
+        Resource("p2", office(p.p2_beds)),
+        Resource("p3", office(p.p3_beds)),
+        Resource("ucr", hours(p.ucr_opens, p.ucr_closes, p.ucr_teams)),
     ]
     for s in p.sites:
         resources += [
-            Resource(f"triage/{s.code}", Shifts.daily(dict(s.triage_nurses))),
-            Resource(f"doctors/{s.code}", Shifts.daily(dict(s.decision_makers))),
-            Resource(f"minors/{s.code}", Shifts.daily(dict(s.minors_clinicians))),
+            Resource(f"triage/{s.code}", daily(s.triage_nurses)),
+            Resource(f"doctors/{s.code}", daily(s.decision_makers)),
+            Resource(f"minors/{s.code}", daily(s.minors_clinicians)),
             Resource(f"spaces/{s.code}", s.ed_spaces),
             Resource(f"beds/{s.code}", _yearly_beds(s.core_beds, s.escalation_beds, p.escalation_months, day0)),
-            Resource(f"disch/{s.code}", _discharge_team(s, day0)),
-            Resource(f"sdec/{s.code}", _open_hours(p.sdec_opens, p.sdec_closes, s.sdec_chairs)),
+            Resource(f"disch/{s.code}", discharge(s)),
+            Resource(f"sdec/{s.code}", hours(p.sdec_opens, p.sdec_closes, s.sdec_chairs)),
         ]
     for u in p.utcs:
-        resources.append(Resource(f"utc/{u.code}", Shifts.daily(dict(u.clinicians))))
+        resources.append(Resource(f"utc/{u.code}", daily(u.clinicians)))
 
     nodes: list[Node] = []
     site_codes = [s.code for s in p.sites]
@@ -318,7 +448,13 @@ def build_model(params: SystemParams, days: float, start_state: StartState | Non
         job[f"{cat}-see"] = Gamma(see, 0.35 * see)
         amb_route[f"{cat}-other"] = Exit()
         amb_route[f"{cat}-see"] = Exit()
-    nodes.append(Node("dispatch", job, "crews", routing=amb_route))
+    if p.ambulance_sectors:
+        # Each acute site's catchment is a dispatch area with its own crews, who convey to that site.
+        for code in site_codes:
+            routes = {k: (Next(f"handover/{code}") if "-conv-" in k else r) for k, r in amb_route.items()}
+            nodes.append(Node(f"dispatch/{code}", job, f"crews/{code}", routing=routes))
+    else:
+        nodes.append(Node("dispatch", job, "crews", routing=amb_route))
     nodes.append(Node("hear", Lognormal(mean=p.hear_and_treat_call, sd=15.0)))
 
     # Each acute site.
@@ -414,8 +550,8 @@ def build_model(params: SystemParams, days: float, start_state: StartState | Non
     minor_season = _monthly(season["minor_attendances"]["month"], day0)
 
     arrivals.append(PoissonArrivals(
-        _weekly_hourly(p.calls_111_per_day * growth, D.HOURLY["nhs111_weekday"], D.HOURLY["nhs111_weekend"],
-                       D.WEEKDAY["nhs111"], day0),
+        weekly(p.calls_111_per_day * growth, D.HOURLY["nhs111_weekday"], D.HOURLY["nhs111_weekend"],
+               D.WEEKDAY["nhs111"]),
         to="call111", classes=_mix(dict(zip((f"call-{a}" for a in ages), p.age_111, strict=True)))))
 
     incidents = p.incidents_per_day * growth
@@ -434,9 +570,15 @@ def build_model(params: SystemParams, days: float, start_state: StartState | Non
         mix[f"{cat}-see"] = n * (1.0 - p.conveyed[k])
     # Hear and treat has no crew: its own stream to the clinical hub, sharing the incident profile.
     hear_rate = mix.pop("C5")
-    amb_rate = _rate(sum(mix.values()), D.HOURLY["ambulance"], dow(swast, day0), amb_season)
-    arrivals.append(PoissonArrivals(amb_rate, to="dispatch", classes=_mix(mix)))
-    arrivals.append(PoissonArrivals(_rate(hear_rate, D.HOURLY["ambulance"], dow(swast, day0), amb_season),
+    amb_rate = rate(sum(mix.values()), D.HOURLY["ambulance"], dow(swast, day0), amb_season)
+    if p.ambulance_sectors:
+        for code in site_codes:
+            arrivals.append(PoissonArrivals(
+                rate(sum(mix.values()) * shares[code], D.HOURLY["ambulance"], dow(swast, day0), amb_season),
+                to=f"dispatch/{code}", classes=_mix(mix)))
+    else:
+        arrivals.append(PoissonArrivals(amb_rate, to="dispatch", classes=_mix(mix)))
+    arrivals.append(PoissonArrivals(rate(hear_rate, D.HOURLY["ambulance"], dow(swast, day0), amb_season),
                                     to="hear", classes={"C5": 1.0}))
 
     # ED walk-ins: type 1 attendances less ambulance conveyances and 111 referrals.
@@ -451,38 +593,43 @@ def build_model(params: SystemParams, days: float, start_state: StartState | Non
             ucr_ed += age_mix[f"walkin-{a}"] * p.divert_ed_to_ucr
             age_mix[f"walkin-{a}"] *= 1.0 - p.divert_ed_to_ucr
         arrivals.append(PoissonArrivals(
-            _rate(sum(age_mix.values()), D.HOURLY["ed"], dow(D.WEEKDAY["ed"], day0), ed_season),
+            rate(sum(age_mix.values()), D.HOURLY["ed"], dow(D.WEEKDAY["ed"], day0), ed_season),
             to=f"triage/{site.code}", classes=_mix(age_mix)))
         arrivals.append(PoissonArrivals(
-            _rate(p.sdec_per_day * growth, D.HOURLY["sdec"], dow(D.WEEKDAY["sdec"], day0)),
+            rate(p.sdec_per_day * growth, D.HOURLY["sdec"], dow(D.WEEKDAY["sdec"], day0)),
             to=f"sdecg/{site.code}", classes=_mix(dict(zip((f"sdec-{a}" for a in ages), p.age_sdec, strict=True)))))
         arrivals.append(PoissonArrivals(
-            _rate(p.direct_per_day * growth * site.share, D.HOURLY["direct"], dow(D.WEEKDAY["direct"], day0)),
+            rate(p.direct_per_day * growth * site.share, D.HOURLY["direct"], dow(D.WEEKDAY["direct"], day0)),
             to=f"adm/{site.code}",
             classes=_mix(dict(zip((f"direct-{a}" for a in ages), p.age_direct, strict=True)))))
         # Electives: weekdays 07:00-10:00.
         el = p.elective_per_weekday * growth * site.share
         arrivals.append(PoissonArrivals(
-            _weekly_hourly(el, [0.0] * 7 + [1.0] * 3 + [0.0] * 14, [0.0] * 23 + [1e-9],
-                           [1.0] * 5 + [1e-9] * 2, day0),
+            weekly(el, [0.0] * 7 + [1.0] * 3 + [0.0] * 14, [0.0] * 23 + [1e-9], [1.0] * 5 + [1e-9] * 2),
             to=f"adm/{site.code}", classes={"elective": 1.0}))
 
     cubicles = sum(u.cubicles for u in p.utcs)
     utc_walk = max(p.utc_per_day * growth - p.calls_111_per_day * growth * disp["utc"] * p.attend_p["utc"], 0.0)
     for u in p.utcs:
         arrivals.append(PoissonArrivals(
-            _rate(utc_walk * u.cubicles / cubicles, D.HOURLY["utc"], dow(D.WEEKDAY["utc"], day0), minor_season),
+            rate(utc_walk * u.cubicles / cubicles, D.HOURLY["utc"], dow(D.WEEKDAY["utc"], day0), minor_season),
             to=f"utc/{u.code}", classes={"utc": 1.0}))
 
     ucr_mix = {"ucr": p.ucr_per_day * growth, **diverted, "ucr-ed": ucr_ed}
-    arrivals.append(PoissonArrivals(_rate(sum(ucr_mix.values()), D.HOURLY["ucr"], dow(D.WEEKDAY["ucr"], day0)),
+    arrivals.append(PoissonArrivals(rate(sum(ucr_mix.values()), D.HOURLY["ucr"], dow(D.WEEKDAY["ucr"], day0)),
                                     to="ucr", classes=_mix(ucr_mix)))
 
     if start_state is None:
         model = Model(nodes=nodes, arrivals=arrivals, horizon=horizon, resources=resources, classes=classes,
                       until=horizon + _DRAIN_DAYS * DAY)
-        origin = dt.datetime.combine(day0, dt.time(0), tzinfo=dt.UTC)
-        return BuiltModel(model=model, params=p, days=days, window_start=p.warmup_days * DAY, origin=origin)
+        if p.local_time is None:
+            return BuiltModel(model=model, params=p, days=days, window_start=p.warmup_days * DAY, origin=origin)
+        # The window runs from local midnight on ``p.start`` to local midnight ``days`` later.
+        tz = ZoneInfo(p.local_time)
+        w0, w1 = (dt.datetime.combine(p.start + dt.timedelta(days=k), dt.time(0), tzinfo=tz) for k in (0, int(days)))
+        window_start = (w0 - origin).total_seconds() / 60.0
+        return BuiltModel(model=model, params=p, window_start=window_start, origin=origin,
+                          days=((w1 - origin).total_seconds() / 60.0 - window_start) / DAY)
 
     # Start from the state: everything above was laid out from midnight of its day; turn the clock
     # so that model time 0 is the state's instant, then add the patients already in the system.
@@ -615,7 +762,8 @@ def _seed(p: SystemParams, state: StartState, classes: list[PatientClass], nodes
             routing[f"init-nctr-{k}"] = Next(target)
         nodes[i] = dataclasses.replace(ward, service=service, routing=routing)
         # Crews waiting at the door hold a crew until the ED takes the patient.
-        nodes.append(Node(f"atdoor/{c}", quick, "crews", routing=Next(f"handover/{c}")))
+        nodes.append(Node(f"atdoor/{c}", quick, f"crews/{c}" if p.ambulance_sectors else "crews",
+                          routing=Next(f"handover/{c}")))
 
     # Pathway 1-3 places are not in the state; start them as full as they run (about 90%), each
     # place with the residual of its duration, or everyone waiting for one would leave at once.

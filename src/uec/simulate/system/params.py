@@ -99,6 +99,10 @@ class SystemParams:
     warmup_days: int = 56
     #: Multiplies every arrival rate by ``1 + demand_growth``.
     demand_growth: float = 0.0
+    #: An IANA time zone (``"Europe/London"``) whose wall clock opening hours, discharge teams, the
+    #: 08:00 census and the reported window (local midnights) follow; ``None``: the UTC clock.
+    #: ``uec demo --generator model`` sets it so its events read like a real extract.
+    local_time: str | None = None
 
     # NHS 111: calibration assumption 26 calls per 1,000 a month; dispositions IUC ADC 2019.
     calls_111_per_day: float = 26.0 * 1200 / _MONTH
@@ -118,11 +122,26 @@ class SystemParams:
     conveyed: tuple[float, ...] = D.CATEGORY_CONVEYED
     conveyed_to_ed: float = D.CONVEYED_TO_ED
     #: Crews on shift by time of day (the demo ICS lists 38 crews; more by day, fewer at night).
+    #: Calibrated (issue 4 item 7): 12% more than the first guess (23/29/35/31), which, with the
+    #: handover delays of a 90%-occupied system, left crews too busy for category 3 (AmbSYS 2019
+    #: C3 mean 70 min); 39 at the daytime peak matches the demo ICS's 38 crews plus a spare.
     crews: Mapping[str, int] = field(
-        default_factory=lambda: _freeze({"00:00": 23, "07:00": 29, "10:00": 35, "20:00": 31}))
+        default_factory=lambda: _freeze({"00:00": 26, "07:00": 32, "10:00": 39, "20:00": 35}))
     extra_crews: int = 0
+    #: Crews work in dispatch areas (one per acute site's catchment, crews shared by catchment) and
+    #: convey to that area's hospital; ``False``: one pool for the whole ICS.
+    #: Calibrated: one pool of crews for the ICS cannot give AmbSYS's mix of waits (C2 waits of 10
+    #: minutes and C3 of an hour need small pools at high use): crews are based at stations and
+    #: respond within their area.
+    ambulance_sectors: bool = True
+    #: The order crews are sent in, by category (lower first; equal: first come, first served).
+    #: Categories 3 and 4 are both non-urgent and taken in turn (strict C3-before-C4 starves C4:
+    #: AmbSYS 2019 has C4 only 20% slower than C3 on average).
+    crew_priority: tuple[int, ...] = (1, 2, 3, 3)
     #: Travel to scene by category (minutes, mean); AmbSYS mean response minus the wait for a crew.
-    travel: tuple[float, ...] = (6.5, 10.0, 13.0, 14.0)
+    #: Calibrated: with dispatch areas, the wait for a crew is about 2-5 min (C1), 10 min (C2) and
+    #: an hour (C3-4); travel is AmbSYS 2019's mean response minus those waits.
+    travel: tuple[float, ...] = (5.0, 12.5, 15.0, 16.0)
     on_scene_conveyed: float = 38.0  # demo ICS
     on_scene_not_conveyed: float = 55.0  # demo ICS
     to_hospital: float = 18.0  # demo ICS
@@ -146,14 +165,21 @@ class SystemParams:
     majors_time: tuple[float, float] = (80.0, 55.0)
     minors_time: tuple[float, float] = (35.0, 25.0)
     treat_time: tuple[float, float] = (45.0, 40.0)  # decision to departure, not admitted
-    ready_time: tuple[float, float] = (30.0, 25.0)  # decision to admit to clinically ready
+    #: Decision to admit to clinically ready (specialty review, bed request), in an ED space.
+    #: Calibrated from 30 min: 80 min gives admitted patients a median ED stay of about 3.2 h and
+    #: type 1 4-hour performance near FY2018/19's 0.815 (0.80) at 88-90% bed occupancy.
+    ready_time: tuple[float, float] = (80.0, 50.0)
     handover_time: tuple[float, float] = (12.0, 6.0)  # in an ED space, once the crew has handed over
     #: Patients a crew may hand over into a corridor queue when no ED space is free (release to respond).
-    corridor: int = 4
+    #: Calibrated from 4 (assumption): about two corridor places per 10 cubicles, so that a full ED
+    #: holds crews for tens of minutes rather than gridlocking the fleet in a bad winter week.
+    corridor: int = 8
     minors_patience: tuple[float, float] = (360.0, 240.0)  # walk-ins who leave before being seen
     #: Chance of admission from resus, and from majors by age group (minors: ``admit_minors``).
-    admit_resus: float = 0.75
-    admit_majors: tuple[float, ...] = (0.12, 0.27, 0.52, 0.62)
+    #: Calibrated: the first guesses (0.75; 0.12, 0.27, 0.52, 0.62) x 1.05 and x 1.18 gave 0.25 of
+    #: type 1 attendances admitted; these give 0.30 (nhsr FY2018/19: 4,690,147 / 15,679,998 = 0.299).
+    admit_resus: float = 0.79
+    admit_majors: tuple[float, ...] = (0.14, 0.32, 0.61, 0.73)
     admit_minors: float = 0.02
     admit_ambulance_factor: float = 1.25
 
@@ -183,26 +209,38 @@ class SystemParams:
     high_acuity_los: float = 1.3
     elective_ctr_median_days: float = D.ELECTIVE_CTR[0]
     #: Pathway 1, 2, 3 chances after a stay past the same day, by age group (demo); the rest P0.
+    #: Calibrated (x 1.07, 1.2, 1.25 on the demo's) to the pathway mix P0 0.57, P1 0.30, P2 0.085,
+    #: P3 0.045: the model's admissions are younger than the demo's by age band.
     pathway_p: tuple[tuple[float, float, float], ...] = (
-        (0.0, 0.0, 0.0), (0.24, 0.035, 0.010), (0.56, 0.15, 0.067), (0.56, 0.24, 0.15))
+        (0.0, 0.0, 0.0), (0.26, 0.042, 0.013), (0.60, 0.18, 0.084), (0.60, 0.29, 0.19))
     elective_pathway_p: tuple[float, float, float] = (0.12, 0.03, 0.0)
     died_p: tuple[float, ...] = (0.002, 0.012, 0.05, 0.10)
     transfer_p: float = D.TRANSFER_P
     # Discharge to assess capacity (demo ICS services) and how long a place is taken (days).
-    p1_packages: int = 320
-    p2_beds: int = 120
-    p3_beds: int = 90
+    #: Calibrated from the demo ICS's 320 / 120 / 90: at about 430 discharges a day, pathway 1-3
+    #: need about 123, 39 and 19 places a day, held 2.6, 5.2 and 7.2 days (320, 200 and 137 places
+    #: busy); with starts only in office hours (below) places stand empty overnight and at weekends,
+    #: so these leave a margin of about 15%. Tighter (410 packages, 145 care home beds) the queues
+    #: for places run away in some winters and the whole system gridlocks: see docs/demo-ics.md.
+    p1_packages: int = 430
+    p2_beds: int = 250
+    p3_beds: int = 155
     p1_days: float = 2.6
     p2_days: float = 5.2
     p3_days: float = 7.2
     discharge_time: tuple[float, float] = (60.0, 30.0)
+    #: Pathway 1-3 places are started (package of care begun, community or care home bed taken) only
+    #: on weekdays between these times (assumption: brokerage and placement teams work office
+    #: hours; cf. DHSC "Hospital discharge and community support guidance", 2022). ``None``: any time.
+    pathway_start_hours: tuple[str, str] | None = ("10:00", "16:00")
 
     # Urgent community response: 1.2 referrals per 1,000 a month, 6 teams 08:00-20:00.
     ucr_per_day: float = 1.2 * 1200 / _MONTH
     ucr_teams: int = 6
     ucr_opens: str = "08:00"
     ucr_closes: str = "20:00"
-    ucr_visit: tuple[float, float] = (75.0, 30.0)
+    #: A first visit with travel (calibrated from 75 min to the assumed 0.75 within 2 hours).
+    ucr_visit: tuple[float, float] = (85.0, 35.0)
     #: Shares diverted to UCR: of category 3-4 incidents (instead of a crew) and of ED walk-ins aged 65+.
     divert_c34_to_ucr: float = 0.0
     divert_ed_to_ucr: float = 0.0
