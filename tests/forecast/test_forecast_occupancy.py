@@ -21,7 +21,14 @@ from typer.testing import CliRunner
 from uec.contract import table
 from uec.errors import UecError
 from uec.forecast.cli import app
-from uec.forecast.occupancy import MIN_STRATUM, kaplan_meier, project_occupancy
+from uec.forecast.occupancy import (
+    CALIBRATION_ORIGINS,
+    MIN_STRATUM,
+    SPREAD_BOUNDS,
+    conformal_factors,
+    kaplan_meier,
+    project_occupancy,
+)
 from uec.forecast.quantiles import QUANTILE_COLUMNS
 from uec.forecast.runs import forecast_store_series, occupancy_projection
 from uec.store import Store
@@ -261,3 +268,129 @@ def test_a_planned_pathway_selects_its_stratum(store: Store) -> None:
     # G (pathway 1: every delay 100 hours) is still in at the first midnight; H (all 60 ended delays
     # of its age band: 40 of 100 hours, 20 of 10) with probability 40/60.
     assert p.sites[0].midnights[0].from_current == pytest.approx(1 + 40 / 60)
+
+
+# --- interval calibration -----------------------------------------------------------------------
+
+
+def _cohorts(*, days: int = 120, seed: int = 3, batched: bool = True) -> list[dict[str, Any]]:
+    """Admissions at 12:00 every day before the as-of instant.
+
+    ``batched``: about 30 patients aged 65-74 a day whose whole cohort stays either 30 or 150
+    hours (a coin per day), and about 10 aged 18-64 staying 30 hours. Survival sees only the mix,
+    so the simulation lets each patient leave on their own: its intervals are too narrow.
+    Otherwise exactly 10 a day, 5 staying 30 hours and 5 staying 150 hours: the census is the same
+    every midnight, and every random draw of the simulation makes its intervals too wide.
+    """
+    rng = np.random.default_rng(seed)
+    rows = []
+    first = AS_OF - timedelta(days=days)
+    for d in range(days):
+        adm = first + timedelta(days=d, hours=12)
+        if batched:
+            stays = [30.0 if rng.random() < 0.5 else 150.0] * int(rng.poisson(30))
+            ages = ["65-74"] * len(stays)
+            short = int(rng.poisson(10))
+            stays += [30.0] * short
+            ages += ["18-64"] * short
+        else:
+            stays, ages = [30.0] * 5 + [150.0] * 5, ["18-64"] * 10
+        rows += [_spell(f"c{d}_{i}", adm, los_h=h, age=a) for i, (h, a) in enumerate(zip(stays, ages, strict=True))]
+    return rows
+
+
+def _load_rows(store: Store, rows: list[dict[str, Any]]) -> None:
+    with store.write() as w:
+        w.append("spells", pa.Table.from_pylist(rows, schema=table("spells").arrow_schema()))
+
+
+def _widths(p: Any) -> tuple[list[float], list[float]]:
+    mids = p.sites[0].midnights
+    return (
+        [m.occupied.hi80 - m.occupied.lo80 for m in mids],
+        [m.occupied_uncalibrated.hi80 - m.occupied_uncalibrated.lo80 for m in mids],
+    )
+
+
+def test_calibration_widens_intervals_that_are_too_narrow(store: Store) -> None:
+    _load_rows(store, _cohorts(batched=True))
+    p = project_occupancy(store, as_of=AS_OF, days=3, model="glm", simulations=300)
+    cal = p.calibration
+    assert cal is not None and len(cal.origins) == CALIBRATION_ORIGINS and cal.model == "glm"
+    # Eight weekly origins, one site, three midnights each, all before the as-of instant.
+    assert cal.comparisons == 8 * 3
+    # The replays' own 80% intervals missed the census far more often than one time in five...
+    assert cal.coverage80 is not None and cal.coverage80 < 0.75
+    # ...so every day's spread is widened, within the bounds.
+    assert all(1.0 < f <= SPREAD_BOUNDS[1] for f in cal.factors)
+    calibrated, raw = _widths(p)
+    assert all(c > r for c, r in zip(calibrated, raw, strict=True))
+    for m, f in zip(p.sites[0].midnights, cal.factors, strict=True):
+        assert m.spread_factor == f
+        # The mean stays (only the spread around it is scaled).
+        assert m.occupied.mean == pytest.approx(m.occupied_uncalibrated.mean, abs=1e-9)
+        assert m.occupied.lo95 <= m.occupied.lo80 <= m.occupied.mean <= m.occupied.hi80 <= m.occupied.hi95
+
+
+def test_calibration_narrows_intervals_that_are_too_wide(store: Store) -> None:
+    _load_rows(store, _cohorts(batched=False))
+    p = project_occupancy(store, as_of=AS_OF, days=3, admissions=_admissions(10.0, 4), simulations=300)
+    cal = p.calibration
+    assert cal is not None and cal.coverage80 == 1.0 and cal.coverage95 == 1.0
+    assert all(SPREAD_BOUNDS[0] <= f < 1.0 for f in cal.factors)
+    calibrated, raw = _widths(p)
+    assert all(c < r for c, r in zip(calibrated, raw, strict=True))
+    # The factors travel with the projection (JSON for the API and ``--json``).
+    out = json.loads(p.model_dump_json())
+    assert out["calibration"]["factors"] == cal.factors
+    assert [m["spread_factor"] for m in out["sites"][0]["midnights"]] == cal.factors
+    # Without calibration the bands are the simulation's own.
+    raw_p = project_occupancy(
+        store, as_of=AS_OF, days=3, admissions=_admissions(10.0, 4), simulations=300, calibrate=False
+    )
+    assert raw_p.calibration is None
+    assert [m.occupied for m in raw_p.sites[0].midnights] == [m.occupied_uncalibrated for m in p.sites[0].midnights]
+
+
+def test_calibration_uses_nothing_after_the_as_of_instant(store: Store) -> None:
+    rows = _cohorts(batched=True, days=70)
+    # Admissions after the as-of instant, which a backtest store holds.
+    rows += [_spell(f"later{i}", AS_OF + timedelta(hours=3 + i), los_h=5.0) for i in range(40)]
+    _load_rows(store, rows)
+    # Nine midnights: the latest replays reach past the as-of instant, where nothing may be scored.
+    kwargs: dict[str, Any] = {"as_of": AS_OF, "days": 9, "admissions": _admissions(10.0, 10), "simulations": 200}
+    before = project_occupancy(store, **kwargs)
+    # The store as a live feed had it at the as-of instant: nothing admitted later, and the
+    # patients then in hospital not yet discharged.
+    with store.write() as w:
+        w.execute("DELETE FROM spells WHERE admission_time > :t", {"t": AS_OF})
+        w.execute("UPDATE spells SET discharge_time = NULL WHERE discharge_time > :t", {"t": AS_OF})
+    after = project_occupancy(store, **kwargs)
+    assert before.calibration is not None
+    # Five weekly origins have four weeks of history; the one a week back is scored on its first
+    # seven midnights only (the eighth is after the as-of instant), the others on all nine.
+    assert len(before.calibration.origins) == 5 and before.calibration.comparisons == 7 + 4 * 9
+    assert before.calibration == after.calibration
+    assert before.model_dump() == after.model_dump()
+
+
+def test_conformal_factors_by_hand() -> None:
+    # 20 scores 0.05, 0.10, …, 1.00: the 80% factor is the ⌈21 · 0.8⌉ = 17th smallest (0.85), the
+    # 95% one the 20th (1.00); the factor is their geometric mean.
+    scores = np.linspace(0.05, 1.0, 20)[:, None]
+    assert conformal_factors(scores, scores).tolist() == pytest.approx([np.sqrt(0.85)])
+    # Bounded both ways; a day with no scores takes the day before's factor.
+    lo, hi = SPREAD_BOUNDS
+    assert conformal_factors(np.full((5, 1), 100.0), np.full((5, 1), 100.0)).tolist() == [hi]
+    assert conformal_factors(np.zeros((5, 1)), np.zeros((5, 1))).tolist() == [lo]
+    gap = np.full((10, 4), np.nan)
+    gap[:, 0] = 2.0
+    assert conformal_factors(gap, gap).tolist() == [2.0, 2.0, 2.0, 2.0]
+
+
+def test_without_history_the_intervals_stay_uncalibrated(store: Store) -> None:
+    _load_rows(store, _current())
+    p = project_occupancy(store, as_of=AS_OF, days=2, admissions=_empty(), simulations=100)
+    assert p.calibration is not None and p.calibration.comparisons == 0 and p.calibration.origins == []
+    assert p.calibration.factors == [1.0, 1.0]
+    assert any("calibrate" in n for n in p.notes)
