@@ -201,3 +201,103 @@ def test_a_simulated_year_meets_the_claimed_targets(model_year: Built) -> None:
             missed.append(f"{name}: {got:.4g} (target {target['value']} ± {target['tol']})")
     assert not missed, missed
     assert model_year.summary.targets_met >= len(CLAIMED)
+
+
+# --- people: residents with deprivation, ethnicity and sex, one person across a pathway ------------
+
+PERSON_TABLES = ("calls_111", "ambulance_incidents", "attendances", "spells", "ucr_referrals")
+PERSON_FIELDS = ("patient_key", "age_band", "sex", "ethnic_group", "imd_decile")
+
+
+@pytest.mark.parametrize("table", PERSON_TABLES)
+def test_person_fields_are_filled_wherever_the_contract_has_them(model_autumn: Built, table: str) -> None:
+    # The standards pages break every standard down by these: an all-null column hides inequalities.
+    columns = {f.name for f in next(t for t in tables() if t.name == table).fields}
+    fields = [f for f in PERSON_FIELDS if f in columns]
+    assert "patient_key" in fields and "age_band" in fields
+    for f in fields:
+        row = model_autumn.store.query(
+            f"SELECT count(*) AS n, count({f}) AS filled, count(DISTINCT {f}) AS kinds FROM {table}")[0]
+        assert row["n"] > 0 and row["filled"] == row["n"], f"{table}.{f} has nulls"
+        least = {"imd_decile": 10, "ethnic_group": 5, "sex": 2, "age_band": 6 if table != "ucr_referrals" else 4}
+        assert row["kinds"] >= least.get(f, 2), f"{table}.{f}: only {row['kinds']} values"
+
+
+def test_breakdowns_by_sex_and_ethnicity_look_like_the_population(model_autumn: Built) -> None:
+    rows = model_autumn.store.query("""
+        SELECT avg(CASE WHEN sex = 'female' THEN 1.0 ELSE 0 END) AS female,
+               avg(CASE WHEN ethnic_group = 'white' THEN 1.0 ELSE 0 END) AS white,
+               avg(CASE WHEN ethnic_group = 'not_stated' THEN 1.0 ELSE 0 END) AS not_stated
+        FROM attendances""")[0]
+    assert 0.45 < rows["female"] < 0.56
+    assert 0.75 < rows["white"] < 0.90
+    assert 0.04 < rows["not_stated"] < 0.08
+
+
+def test_more_deprived_residents_attend_more_per_head(model_autumn: Built) -> None:
+    from uec.simulate.system.events import _residents
+
+    # The demo's residents for seed 42 (the run's entropy decides them); the fast demo weights
+    # urgent care use 1.35 in decile 1 down to 0.75 in decile 10, about 1.8 times per head.
+    pop, _ = _residents(42)
+    residents = np.bincount(pop.imd, minlength=11)[1:].astype(float)
+    rows = model_autumn.store.query("SELECT imd_decile AS d, count(*) AS n FROM attendances GROUP BY ALL ORDER BY d")
+    per_head = np.array([r["n"] for r in rows], dtype=float) / residents
+    assert [r["d"] for r in rows] == list(range(1, 11))
+    assert 1.5 < per_head[0] / per_head[-1] < 2.1
+    assert np.corrcoef(np.arange(10), per_head)[0, 1] < -0.95
+
+
+def test_one_person_across_a_pathway(model_autumn: Built) -> None:
+    q = model_autumn.store.query
+    # Conveyed by ambulance: the attendance is the incident's patient.
+    amb = q("""SELECT count(*) AS n,
+                      count(*) FILTER (WHERE a.patient_key = i.patient_key AND a.age_band = i.age_band
+                                       AND a.imd_decile = i.imd_decile) AS same
+               FROM attendances a JOIN ambulance_incidents i USING (incident_id)""")[0]
+    assert amb["n"] > 1000 and amb["same"] == amb["n"]
+    # Admitted: the spell is the attendance's patient, with the same recorded sex and ethnicity.
+    adm = q("""SELECT count(*) AS n,
+                      count(*) FILTER (WHERE s.patient_key = a.patient_key AND s.age_band = a.age_band
+                                       AND s.sex = a.sex AND s.ethnic_group = a.ethnic_group
+                                       AND s.imd_decile = a.imd_decile) AS same
+               FROM spells s JOIN attendances a USING (attendance_id)""")[0]
+    assert adm["n"] > 1000 and adm["same"] == adm["n"]
+    # Sent by 111: the attendance's person made a call earlier (unless the call was before the window).
+    by_111 = q("""SELECT count(*) AS n,
+                         count(*) FILTER (WHERE EXISTS (
+                           SELECT 1 FROM calls_111 c WHERE c.patient_key = a.patient_key
+                             AND c.age_band = a.age_band AND c.imd_decile = a.imd_decile
+                             AND c.call_time <= a.arrival_time
+                             AND c.disposition IN ('ed', 'utc', 'sdec'))) AS called
+                  FROM attendances a WHERE referred_by_111""")[0]
+    assert by_111["n"] > 1000 and by_111["called"] > 0.97 * by_111["n"]
+    # A resident may come back: some people have several attendances, as in real data.
+    again = q("SELECT count(*) AS n FROM (SELECT patient_key FROM attendances GROUP BY ALL HAVING count(*) > 1)")
+    assert again[0]["n"] > 0
+
+
+def _people_of(seed: int) -> dict[str, bytes]:
+    """Person columns of a two-day model demo, as bytes (module level: a fresh process runs it)."""
+    data = generate_demo(seed=seed, days=2, end=dt.date(2025, 1, 15), generator="model")
+    out = {}
+    for name in PERSON_TABLES:
+        t = data.tables[name]
+        t = t.select([c for c in PERSON_FIELDS if c in t.column_names])
+        sink = io.BytesIO()
+        with pa.ipc.new_stream(sink, t.schema) as w:
+            w.write_table(t)
+        out[name] = sink.getvalue()
+    return out
+
+
+def test_people_are_the_same_in_a_fresh_process() -> None:
+    # Serial == parallel: the residents and who is drawn depend on the seed only, not on what a
+    # process has cached (a spawned worker starts with nothing).
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    here = _people_of(3)
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        there = pool.submit(_people_of, 3).result()
+    assert here == there

@@ -8,8 +8,11 @@ every census bed is a spell, as in a real extract).
 
 What the engine does not decide is drawn here from the replication's own seeded stream, so a run
 stays reproducible: the split of a crew's job into travel to scene and the rest, acuity within
-the stream a patient was seen in, the contract age band within the model's age group, mental
-health, booked slots, 111 dispositions for callers who leave the model, and died or transferred.
+the stream a patient was seen in, mental health, booked slots, 111 dispositions for callers who
+leave the model, and died or transferred. Each patient is also a resident of the demo ICS (its
+1.2 million people, the same for every replication of a seed), drawn with the fast demo's
+weights by age band and IMD decile within the patient's catchment and model age group, so all the
+patient's rows share a ``patient_key``, age band, sex, ethnic group and IMD decile.
 
 Times: model minute ``t`` is ``origin + t`` in UTC (``origin`` is UTC midnight of the first
 simulated day), so hour-of-day profiles follow UTC, an hour off the local clock in summer, unless
@@ -31,6 +34,7 @@ TimestampType(timestamp[us, tz=UTC])
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections.abc import Callable, Sequence
 from zoneinfo import ZoneInfo
@@ -43,6 +47,7 @@ import pyarrow.compute as pc
 from uec.contract import table as contract_table
 from uec.demo import _params as D
 from uec.demo import _reference as R
+from uec.demo._population import PersonSampler, Population, make_population
 from uec.simulate.results import SimulationResult
 from uec.simulate.system.model import DAY, BuiltModel
 from uec.simulate.system.params import AGE_GROUPS, SystemParams
@@ -56,9 +61,8 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
-# Contract age bands within each model age group, with the share of each (from the demo's ED mix).
-_BANDS = {0: ("0-4", "5-17"), 1: ("18-64",), 2: ("65-74", "75-84"), 3: ("85+",)}
-_BAND_SHARE = {0: (0.39, 0.61), 1: (1.0,), 2: (0.49, 0.51), 3: (1.0,)}
+# The contract age bands (indices into the demo's AGE_BANDS) within each model age group.
+_GROUP_BANDS = {0: (0, 1), 1: (2,), 2: (3, 4), 3: (5,)}
 # Acuity given the stream a patient was seen in.
 _ACUITY = {"resus": ((1, 2), (0.5, 0.5)), "majors": ((2, 3), (0.3, 0.7)), "minors": ((3, 4, 5), (0.1, 0.75, 0.15)),
            "sdec": ((2, 3, 4), (0.25, 0.65, 0.10)), "utc": ((3, 4, 5), (0.1, 0.6, 0.3))}
@@ -141,26 +145,135 @@ def _age_group(v: _Visits) -> IntArray:
     return np.asarray(by_class[v.res.patient_class])
 
 
-def _bands(rng: np.random.Generator, group: IntArray, fallback: tuple[float, ...]) -> npt.NDArray[np.object_]:
-    """Contract age bands: within the model's age group, or from ``fallback`` (six-band mix) if none."""
-    n = group.size
-    u = rng.random(n)
-    out = np.empty(n, dtype=object)
-    fb = np.asarray(fallback) / np.sum(fallback)
-    bands6 = np.array(D.AGE_BANDS, dtype=object)
-    out[:] = bands6[np.minimum(np.searchsorted(np.cumsum(fb), u, side="right"), 5)]
-    for g, names in _BANDS.items():
-        m = group == g
-        cum = np.cumsum(_BAND_SHARE[g])
-        idx = np.minimum(np.searchsorted(cum, u[m], side="right"), len(names) - 1)
-        out[m] = np.array(names, dtype=object)[idx]
-    return out
-
-
 def _choice(rng: np.random.Generator, values: Sequence[object], p: Sequence[float], n: int) -> npt.NDArray[np.object_]:
     cum = np.cumsum(np.asarray(p) / np.sum(p))
     idx = np.minimum(np.searchsorted(cum, rng.random(n), side="right"), len(values) - 1)
     return np.array(values, dtype=object)[idx]
+
+
+# --- the people: every simulated patient is a resident of the demo ICS ----------------------------
+
+# Which of the demo's person samplers (``_params.AGE_MIX``) fits a patient class's first contact.
+_KIND_BY_SOURCE = {"call": "nhs111", "walkin": "ed", "sdec": "sdec", "direct": "direct", "init": "direct",
+                   "elective": "elective", "utc": "utc"}
+
+
+def _kind(cls: str) -> tuple[str, tuple[int, ...] | None]:
+    """The event kind whose age mix and deprivation weights pick the person for a patient class,
+    and the age bands the class allows (None: the class has no age group of its own).
+
+    >>> _kind("call-65-84"), _kind("C2-see"), _kind("ucr-ed")
+    (('nhs111', None), ('ambulance', None), ('ed', (3, 4, 5)))
+    """
+    if cls == "ucr":
+        return "ucr", None
+    if cls == "ucr-ed":
+        # ED walk-ins aged 65 and over diverted to urgent community response.
+        return "ed", (3, 4, 5)
+    head = cls.split("-")[0]
+    # Anything else is an ambulance incident: C1-C4 conveyed or not, C5, or a diverted C3/C4.
+    return _KIND_BY_SOURCE.get(head, "ambulance"), None
+
+
+@functools.lru_cache(maxsize=2)
+def _residents(entropy: int | tuple[int, ...]) -> tuple[Population, dict[tuple[str, tuple[int, ...]], PersonSampler]]:
+    """The demo ICS's residents for a run's seed (shared by its replications), and a cache of samplers.
+
+    Built once per process for a seed (about 0.4 s for 1.2 million people): every replication of
+    a run, serial or on a worker, sees the same residents because only the seed's entropy decides them.
+    """
+    seq = np.random.SeedSequence(entropy, spawn_key=(7907,))
+    pop = make_population(np.random.Generator(np.random.PCG64(seq)), [a[4] for a in R.ACUTE])
+    return pop, {}
+
+
+def _sampler(entropy: int | tuple[int, ...], kind: str, bands: tuple[int, ...]) -> PersonSampler:
+    """The person sampler for ``kind``, restricted to the age ``bands`` (weights as the fast demo's)."""
+    pop, cache = _residents(entropy)
+    key = (kind, bands)
+    if key not in cache:
+        mix = np.zeros(len(D.AGE_BANDS))
+        full = np.asarray(D.AGE_MIX[kind], dtype=np.float64)
+        mix[list(bands)] = full[list(bands)]
+        if mix.sum() <= 0:  # an age group the kind never has (say SDEC under 5s): plain residents
+            mix[list(bands)] = np.asarray(D.POPULATION_AGE)[list(bands)]
+        imd = D.IMD_USE["elective"] if kind == "elective" else D.IMD_USE["default"]
+        cache[key] = PersonSampler(pop, tuple(float(x) for x in mix), imd)
+    return cache[key]
+
+
+class _People:
+    """Per simulated patient: the resident they are, and their sex and ethnic group as recorded."""
+
+    def __init__(self, pop: Population, person: IntArray, sex: IntArray, ethnic: IntArray) -> None:
+        self.pop, self.person, self.sex, self.ethnic = pop, person, sex, ethnic
+
+    def columns(self, idx: IntArray) -> dict[str, pa.Array]:
+        """The person columns of the contract for patients ``idx`` (tables drop those they lack)."""
+        who = self.person[idx]
+        return {
+            "patient_key": self.pop.keys.take(pa.array(who)),
+            "age_band": pa.array(np.array(D.AGE_BANDS, dtype=object)[self.pop.age[who]], pa.string()),
+            "sex": pa.array(np.array(D.SEXES, dtype=object)[self.sex[idx]], pa.string()),
+            "ethnic_group": pa.array(np.array(D.ETHNIC_GROUPS, dtype=object)[self.ethnic[idx]], pa.string()),
+            "imd_decile": pa.array(self.pop.imd[who].astype(np.int64)),
+        }
+
+
+def _catchments(v: _Visits, rng: np.random.Generator) -> IntArray:
+    """Per patient: their acute catchment, from the first site they were at (UTCs belong to one),
+    or drawn by catchment population for patients never at a site (111 only, see and treat, UCR)."""
+    res = v.res
+    index = {a[2]: i for i, a in enumerate(R.ACUTE)} | {u[0]: u[2] for u in R.UTCS}
+    by_site = np.array([index.get(str(x), -1) for x in v.site_names], dtype=np.int64)
+    is_utc = np.array([str(x) in {u[0] for u in R.UTCS} for x in v.site_names], dtype=bool)
+    row_site = v.site[res.node]
+    row_catch = by_site[row_site]
+    rows = np.flatnonzero(row_catch >= 0)[::-1]  # reversed: the earliest row is written last and wins
+    out = np.full(res.n_patients, -1, dtype=np.int64)
+    out[res.patient[rows]] = row_catch[rows]
+    at_utc = np.zeros(res.n_patients, dtype=bool)
+    at_utc[res.patient[rows]] = is_utc[row_site[rows]]
+    sizes = np.array([a[4] for a in R.ACUTE], dtype=np.float64)
+    drawn = _choice(rng, list(range(sizes.size)), list(sizes), res.n_patients).astype(np.int64)
+    # As in the fast demo, a fifth of a UTC's patients live in the city, which has no UTC of its own.
+    no_utc = [i for i in range(sizes.size) if i not in {u[2] for u in R.UTCS}]
+    if no_utc:
+        city = at_utc & (rng.random(res.n_patients) < 0.2)
+        out[city] = no_utc[0]
+    return np.where(out >= 0, out, drawn)
+
+
+def _people(v: _Visits, seq: np.random.SeedSequence, group: IntArray) -> _People:
+    """Draw a resident for every simulated patient, from the replication's own stream.
+
+    The person comes from the patient's catchment, with the fast demo's weights by age band and
+    IMD decile for the patient's first contact, and within the model's age group for the patient,
+    so every table the patient reaches carries the same key, age band, sex, ethnicity and decile.
+    """
+    entropy = seq.entropy if isinstance(seq.entropy, int) else tuple(int(x) for x in seq.entropy or ())
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, 7907))))
+    pop, _ = _residents(entropy)
+    n = v.res.n_patients
+    catch = _catchments(v, rng)
+    kinds = [_kind(c) for c in v.cls_names]
+    person = np.zeros(n, dtype=np.int64)
+    cls = v.res.patient_class
+    # Patients grouped by (class, age group) in a fixed order, so the draws never depend on dict order.
+    for j, (kind, allowed) in enumerate(kinds):
+        mine = np.flatnonzero(cls == j)
+        if mine.size == 0:
+            continue
+        g = int(group[mine[0]])
+        bands = _GROUP_BANDS[g] if g >= 0 else (allowed or tuple(range(len(D.AGE_BANDS))))
+        person[mine] = _sampler(entropy, kind, bands).sample(rng, catch[mine])
+    # As recorded: sex and ethnicity are the person's unless not recorded (once per patient, so an
+    # attendance and the spell it led to agree).
+    u = rng.random(n)
+    sex = np.where(u < D.SEX_UNKNOWN, 3, np.where(u < D.SEX_UNKNOWN + D.SEX_OTHER, 2, pop.sex[person]))
+    ethnic = np.where(rng.random(n) < D.ETHNIC_NOT_STATED, 5, pop.ethnic[person])
+    return _People(pop, person, sex.astype(np.int64), ethnic.astype(np.int64))
+
 
 
 def _table(name: str, columns: dict[str, pa.Array | Sequence[object] | npt.NDArray[np.generic]]) -> pa.Table:
@@ -202,8 +315,10 @@ def contract_tables(
     arrival = res.arrival
     in_window = (arrival >= w0) & (arrival < w1)
 
-    def pkey(idx: IntArray) -> pa.Array:
-        return _ids("S", rep, idx)
+    people = _people(v, seq, group)
+
+    def who(idx: IntArray) -> dict[str, pa.Array]:
+        return people.columns(idx)
 
     out: dict[str, pa.Table] = {}
 
@@ -234,8 +349,7 @@ def contract_tables(
         "call_time": clock.instants(v.col("start", call)[ci]),
         "disposition": np.array(names, dtype=object)[disp],
         "booked_slot": booked,
-        "patient_key": pkey(ci),
-        "age_band": _bands(rng, group[ci], D.AGE_MIX["nhs111"]),
+        **who(ci),
     })
 
     # --- 999 incidents -----------------------------------------------------------------------------
@@ -284,8 +398,7 @@ def contract_tables(
         "hospital_arrival_time": clock.instants(hosp[ii]),
         "handover_time": clock.instants(handover[ii]),
         "clear_time": clock.instants(np.where(hear_treat[ii], np.nan, clear[ii])),
-        "patient_key": pkey(ii),
-        "age_band": _bands(rng, group[ii], D.AGE_MIX["ambulance"]),
+        **who(ii),
     })
 
     # --- attendances: type 1 ED, SDEC, UTC ---------------------------------------------------------
@@ -347,8 +460,7 @@ def contract_tables(
         "referred_by_111": via_111[ei],
         "booked_slot": via_111[ei] & book_ed[ei],
         "incident_id": _ids("I", rep, ei, (handover_row[ei] < 0) | (arrival[ei] < w0)),
-        "patient_key": pkey(ei),
-        "age_band": _bands(rng, group[ei], D.AGE_MIX["ed"]),
+        **who(ei),
     })
     # Someone sent to a shut SDEC or UTC (the gate lets one wait for opening) was given a slot at
     # opening: their attendance starts then, as a booked one, so no one arrives while it is shut.
@@ -359,7 +471,7 @@ def contract_tables(
         began = v.col("start", rows)
         slot[kind] = _shut(arr, hours, built.origin, p.local_time) & np.isfinite(began)
         arrive_at[kind] = np.where(slot[kind], began, arr)
-    for kind, rows, svc, mix in (("sdec", sdec, "sdec", D.AGE_MIX["sdec"]), ("utc", utc, "utc", D.AGE_MIX["utc"])):
+    for kind, rows, svc in (("sdec", sdec, "sdec"), ("utc", utc, "utc")):
         arr = arrive_at[kind]
         si = np.flatnonzero((rows >= 0) & (arr >= w0) & (arr < w1))
         vals, probs = _ACUITY[kind]
@@ -382,8 +494,7 @@ def contract_tables(
             "mental_health": np.zeros(si.size, bool),
             "referred_by_111": via_111[si],
             "booked_slot": (via_111[si] & (rng.random(si.size) < p.booked_p.get(kind, 0.0))) | slot[kind][si],
-            "patient_key": pkey(si),
-            "age_band": _bands(rng, group[si], mix),
+            **who(si),
         })
     out["attendances"] = pa.concat_tables([_table("attendances", part) for part in parts])
 
@@ -441,8 +552,7 @@ def contract_tables(
         "discharge_pathway": pa.array(np.where(pathway_known[wi], pathway[wi], 0), pa.int64(),
                                       mask=~pathway_known[wi]),
         "discharge_destination": dest,
-        "patient_key": pkey(wi),
-        "age_band": _bands(rng, group[wi], D.AGE_MIX["direct"]),
+        **who(wi),
     })
 
     # --- bed states: the 08:00 census each day ------------------------------------------------------
@@ -495,8 +605,7 @@ def contract_tables(
         "referral_time": clock.instants(u_arr[ui]),
         "first_visit_time": clock.instants(v.col("start", ucr_row)[ui]),
         "source": source,
-        "patient_key": pkey(ui),
-        "age_band": _bands(rng, np.full(ui.size, -1), D.AGE_MIX["ucr"]),
+        **who(ui),
     })
     out.update(reference_tables(p))
     return out
