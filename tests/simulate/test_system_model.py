@@ -168,3 +168,29 @@ def test_more_beds_means_fewer_12_hour_waits_and_better_4_hour_performance() -> 
     dta12, four = _paired(tight, more, 3, 7, "ed-12hr-dta", "ed-4hr-type1")
     assert dta12[2] < 0, dta12
     assert four[1] > 0, four
+
+
+def test_category_1_is_reached_by_a_car_then_conveyed_by_a_crew() -> None:
+    tables, p = one_run()
+    inc = tables["ambulance_incidents"]
+    cat = np.asarray(inc.column("category").to_pylist())
+    call = inc.column("call_time").to_numpy(zero_copy_only=False)
+    scene = inc.column("on_scene_time").to_numpy(zero_copy_only=False)
+    wait_s = (scene - call).astype("timedelta64[s]").astype(float)
+    c1 = wait_s[(cat == "C1") & ~np.isnan(wait_s)]
+    # The car stops the clock: about the car's travel (7.4 min), well under a crew's wait and travel.
+    assert 240 < c1.mean() < 600
+    # The car is released when the crew is allocated: category 1 visits the car's node, then dispatch.
+    built = build_model(short(warmup=2), days=2)
+    res = simulate(built.model, seed=5)
+    car_nodes = [res.node_id(f"rrv/{s.code}") for s in p.sites]
+    dispatch_nodes = [res.node_id(f"dispatch/{s.code}") for s in p.sites]
+    patients = np.unique(res.patient[np.isin(res.node, car_nodes)])
+    assert patients.size > 0
+    assert set(np.unique(res.patient_class[patients])) <= {
+        i for i, c in enumerate(res.class_names) if c.startswith("C1-")}
+    conveyed = np.unique(res.patient[np.isin(res.node, dispatch_nodes)])
+    assert np.isin(patients, conveyed).mean() > 0.9
+    # Without cars, no car nodes and category 1 goes straight to a crew.
+    names = {n.name for n in build_model(short(warmup=2, rrv={"00:00": 0}), days=2).model.nodes}
+    assert not any(n.startswith("rrv") for n in names) and "dispatch/RXA01" in names

@@ -12,6 +12,9 @@ The network, per acute site ``s`` (node names are ``kind/site``):
   space the patient stays with the crew, which cannot respond to anyone else. That is the
   feedback loop: full wards hold admitted patients in ED spaces, handovers wait, fewer crews are
   free, category 2 response times rise.
+- ``rrv/s`` (rapid response cars, one pool for the ICS, by hour) takes category 1 first: the car's
+  arrival stops the clock, then the patient queues at ``dispatch/s`` for a crew to convey (a patient
+  holds one unit at a time, so the car is free once the crew is sent). No cars: straight to dispatch.
 - ``triage/s`` (nurses) streams walk-ins to ``resus/s``, ``majors/s`` (decision makers by hour,
   shared) or ``minors/s`` (minors clinicians), or to SDEC via a gate (``sdecx/s``).
 - After the decision: not admitted go to ``treat/s`` (a delay) and leave; admitted go to ``dta/s``,
@@ -227,6 +230,16 @@ def _local_shifts(points: Callable[[dt.date], Sequence[tuple[float, int]]], orig
     return Shifts(tuple(starts), tuple(caps), period)
 
 
+def _has_rrv(p: SystemParams) -> bool:
+    """Whether any rapid response car is ever on shift (none: category 1 waits for a crew).
+
+    >>> from uec.simulate.system.params import demo_params
+    >>> _has_rrv(demo_params()), _has_rrv(dataclasses.replace(demo_params(), rrv={"00:00": 0}))
+    (True, False)
+    """
+    return max(p.rrv.values(), default=0) > 0
+
+
 def _crew_pools(p: SystemParams) -> dict[str, dict[str, int]]:
     """Crews on shift by time of day: one pool, or one per dispatch area (``crews/<site>``).
 
@@ -399,6 +412,7 @@ def build_model(params: SystemParams, days: float, start_state: StartState | Non
     resources: list[Resource] = [
         Resource("handlers", daily(p.call_handlers)),
         *(Resource(name, daily(pattern)) for name, pattern in _crew_pools(p).items()),
+        *([Resource("rrv", daily(p.rrv))] if _has_rrv(p) else []),
         Resource("p1", office(p.p1_packages)),
         Resource("p2", office(p.p2_beds)),
         Resource("p3", office(p.p3_beds)),
@@ -455,6 +469,13 @@ def build_model(params: SystemParams, days: float, start_state: StartState | Non
             nodes.append(Node(f"dispatch/{code}", job, f"crews/{code}", routing=routes))
     else:
         nodes.append(Node("dispatch", job, "crews", routing=amb_route))
+    if _has_rrv(p):
+        # Category 1 first takes a car (travel and a short time on scene), then queues for a crew
+        # to convey: a patient holds one unit at a time, so the car is free once the crew is sent.
+        car = Gamma(p.rrv_travel + p.rrv_on_scene, 0.3 * (p.rrv_travel + p.rrv_on_scene))
+        for code in site_codes if p.ambulance_sectors else [""]:
+            where = f"/{code}" if code else ""
+            nodes.append(Node(f"rrv{where}", car, "rrv", routing=Next(f"dispatch{where}")))
     nodes.append(Node("hear", Lognormal(mean=p.hear_and_treat_call, sd=15.0)))
 
     # Each acute site.
@@ -570,14 +591,19 @@ def build_model(params: SystemParams, days: float, start_state: StartState | Non
         mix[f"{cat}-see"] = n * (1.0 - p.conveyed[k])
     # Hear and treat has no crew: its own stream to the clinical hub, sharing the incident profile.
     hear_rate = mix.pop("C5")
-    amb_rate = rate(sum(mix.values()), D.HOURLY["ambulance"], dow(swast, day0), amb_season)
-    if p.ambulance_sectors:
-        for code in site_codes:
-            arrivals.append(PoissonArrivals(
-                rate(sum(mix.values()) * shares[code], D.HOURLY["ambulance"], dow(swast, day0), amb_season),
-                to=f"dispatch/{code}", classes=_mix(mix)))
-    else:
-        arrivals.append(PoissonArrivals(amb_rate, to="dispatch", classes=_mix(mix)))
+    # With cars, category 1 arrives at the car's node; everyone else straight at dispatch.
+    streams = ([({k: v for k, v in mix.items() if not k.startswith("C1-")}, "dispatch"),
+                ({k: v for k, v in mix.items() if k.startswith("C1-")}, "rrv")]
+               if _has_rrv(p) else [(mix, "dispatch")])
+    for part, first in streams:
+        part_rate = rate(sum(part.values()), D.HOURLY["ambulance"], dow(swast, day0), amb_season)
+        if p.ambulance_sectors:
+            for code in site_codes:
+                arrivals.append(PoissonArrivals(
+                    rate(sum(part.values()) * shares[code], D.HOURLY["ambulance"], dow(swast, day0), amb_season),
+                    to=f"{first}/{code}", classes=_mix(part)))
+        else:
+            arrivals.append(PoissonArrivals(part_rate, to=first, classes=_mix(part)))
     arrivals.append(PoissonArrivals(rate(hear_rate, D.HOURLY["ambulance"], dow(swast, day0), amb_season),
                                     to="hear", classes={"C5": 1.0}))
 

@@ -142,6 +142,20 @@ class SystemParams:
     #: Calibrated: with dispatch areas, the wait for a crew is about 2-5 min (C1), 10 min (C2) and
     #: an hour (C3-4); travel is AmbSYS 2019's mean response minus those waits.
     travel: tuple[float, ...] = (5.0, 12.5, 15.0, 16.0)
+    #: Rapid response vehicles (a paramedic in a car) on shift by time of day, one pool for the ICS.
+    #: They take category 1 only: the first to arrive stops the clock, and a crew is still sent to
+    #: convey (the car is released to the next call when the crew is allocated). Assumption: about
+    #: one car per 300,000 people by day (ambulance trusts run cars beside crews for category 1;
+    #: no national count is published), calibrated so that category 1 meets AmbSYS 2019's mean of
+    #: 433 s and 90th centile of 758 s. ``{"00:00": 0}``: no cars, the crew stops the clock.
+    rrv: Mapping[str, int] = field(
+        default_factory=lambda: _freeze({"00:00": 3, "08:00": 4, "20:00": 3}))
+    #: Car travel to scene (minutes, mean; a car is quicker away than a crew and nearer: assumption).
+    rrv_travel: float = 7.4
+    #: The car's time on scene before the conveying crew is allocated and the car is free
+    #: (assumption: a short assessment; in the model the crew is then allocated, so time spent
+    #: waiting for it is counted in the crew's queue, not the car's).
+    rrv_on_scene: float = 12.0
     on_scene_conveyed: float = 38.0  # demo ICS
     on_scene_not_conveyed: float = 55.0  # demo ICS
     to_hospital: float = 18.0  # demo ICS
