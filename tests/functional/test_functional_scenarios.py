@@ -8,27 +8,23 @@ background thread, as in ``test_functional_overview.py``; no Chromium means fail
 from __future__ import annotations
 
 import datetime as dt
-import os
-import socket
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-import uvicorn
-from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, BrowserContext, sync_playwright
+from playwright.sync_api import Browser
+from test_functional_overview import (  # noqa: F401 - fixtures are found by name
+    browser,
+    new_context,
+    serious_violations,
+    serve,
+)
 
 from uec.simulate.system.types import ChangeField, Comparison, Interval, Scenario, StandardComparison
-from uec.web import create_app, scenario_pages
+from uec.web import scenario_pages
 
 pytestmark = pytest.mark.functional
-
-CHROMIUM = os.environ.get("UEC_CHROMIUM") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 FIELDS = (
     ChangeField("extra_beds", "Extra G&A beds per site", "int", "beds", 0, minimum=0, maximum=200,
@@ -51,56 +47,21 @@ def fake_model(scenario: Scenario, reps: int, seed: int, days: float) -> Compari
     ))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     mp = pytest.MonkeyPatch()
     mp.setattr(scenario_pages, "default_runner", fake_model)
     mp.setattr(scenario_pages, "default_fields", lambda: FIELDS)
     store = str(tmp_path_factory.mktemp("functional_scenarios") / "uec.duckdb")
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(store), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    GO.set()
-    server.should_exit = True
-    thread.join(timeout=10)
-    mp.undo()
+    try:
+        with serve(store) as url:
+            yield url
+            GO.set()  # let a run still waiting finish before the server stops
+    finally:
+        mp.undo()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: install it with `apt-get install -y chromium`"
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-def new_context(browser: Browser, base_url: str, width: int = 1280, height: int = 900) -> BrowserContext:
-    context = browser.new_context(viewport={"width": width, "height": height}, locale="en-GB")
-    context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(base_url)
-                  else route.abort())
-    return context
-
-
-def serious_violations(page: Any) -> list[dict[str, Any]]:
-    violations: list[dict[str, Any]] = Axe().run(page).response["violations"]
-    return [v for v in violations if v.get("impact") in ("serious", "critical")]
-
-
-def test_fill_the_form_run_and_read_the_results(base_url: str, browser: Browser, tmp_path: Path) -> None:
+def test_fill_the_form_run_and_read_the_results(base_url: str, browser: Browser, tmp_path: Path) -> None:  # noqa: F811
     context = new_context(browser, base_url)
     problems: list[str] = []
     try:
@@ -161,7 +122,7 @@ def test_fill_the_form_run_and_read_the_results(base_url: str, browser: Browser,
         context.close()
 
 
-def test_results_fit_a_phone_screen(base_url: str, browser: Browser) -> None:
+def test_results_fit_a_phone_screen(base_url: str, browser: Browser) -> None:  # noqa: F811
     GO.set()
     context = new_context(browser, base_url, width=390, height=844)
     try:
