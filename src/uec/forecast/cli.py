@@ -37,7 +37,7 @@ from uec.forecast.runs import (
     save_runs,
 )
 from uec.forecast.series import available_series
-from uec.store import open_store
+from uec.store import Store, open_store
 
 __all__ = ["app"]
 
@@ -263,13 +263,18 @@ def run_command(
             s = open_store(store)
             runs = forecast_store_series(s, None if all_series else series, model=model, horizon=horizon,
                                          backtest_origins=backtest_origins, save=False)
-            if sum(len(r.values) for r in runs) == 0:
-                raise UecError("no series could be forecast: "
-                               + "; ".join(f"{x.unique_id}: {x.error}" for r in runs for x in r.series))
-            save_runs(s, runs)
+            _save_or_fail(s, runs)
     except (ValueError, OSError, UecError) as exc:
         raise _fail(str(exc)) from None
     _finish(runs, as_json)
+
+
+def _save_or_fail(store: Store, runs: list[RunSummary]) -> None:
+    """Save the runs, unless not one series could be forecast: then say why, series by series."""
+    if sum(len(r.values) for r in runs) == 0:
+        raise UecError("no series could be forecast: "
+                       + "; ".join(f"{x.unique_id}: {x.error}" for r in runs for x in r.series))
+    save_runs(store, runs)
 
 
 @app.command("refresh")
@@ -302,10 +307,7 @@ def refresh_command(
 
             runs = forecast_store_series(s, ids, model=model, horizon=horizon, backtest_origins=backtest_origins,
                                          progress=tick, save=False)
-        if sum(len(r.values) for r in runs) == 0:
-            raise UecError("no series could be forecast: "
-                           + "; ".join(f"{x.unique_id}: {x.error}" for r in runs for x in r.series))
-        save_runs(s, runs)
+        _save_or_fail(s, runs)
     except (ValueError, OSError, UecError) as exc:
         raise _fail(str(exc)) from None
     _finish(runs, as_json, verbose=False)
