@@ -28,6 +28,10 @@ compiles to the arrays this module consumes. Design choices, and why:
   of the run time. Hence the heap in one array, routing written out in the loop, random draws that
   take only the generator state, and growth of arrays left to :func:`run_core`, which then
   re-enters :func:`_advance`.
+* **Hold nodes** are delays in place: a patient routed to one keeps the unit they held upstream
+  (``HELD``) and frees it only on leaving the hold node (or the last of a chain of them), so a
+  bed stays taken while its patient waits for transport or an assessment. A hold node's own
+  resource is unlimited, so moving into one never blocks.
 * Random draws come from three streams (service, patience, routing: rows of ``rng``, see
   :mod:`._random`) seeded from the replication's own seed sequence, so a replication depends only
   on its seed.
@@ -62,7 +66,8 @@ NODE = 1
 STAGE = 2  # 0 for the first node a patient visits, 1 for the next ...
 STATE = 3
 LINK = 4  # next row in the resource queue or in the node's blocked list (working state only)
-N_INT = 5
+HELD = 5  # at a hold node: the resource whose unit the patient kept from upstream, else -1
+N_INT = 6
 
 # Visit states. The first three are "still there when the run stopped" if seen in output.
 WAITING = 0
@@ -166,6 +171,7 @@ def _advance(
     until: float,
     node_res: IntArray,
     node_buf: IntArray,
+    node_hold: BoolArray,
     class_level: IntArray,
     n_levels: int,
     svc_dist: IntArray,
@@ -214,6 +220,7 @@ def _advance(
     pj_node: IntArray,
     pj_stage: IntArray,
     pj_now: BoolArray,
+    pj_held: IntArray,
 ) -> int:
     """Process events until the run ends (``FINISHED``) or an array must grow (``NEED_*``).
 
@@ -307,15 +314,29 @@ def _advance(
                         nd[nd_n] = b
                         nd_n += 1
                 else:
-                    ra = node_res[a]
-                    occ[ra] += busy[ra] * (now - last[ra])
-                    capt[ra] += cap[ra] * (now - last[ra])
-                    last[ra] = now
-                    busy[ra] -= 1
-                    if not rd_flag[ra]:
-                        rd_flag[ra] = True
-                        rd[rd_n] = ra
-                        rd_n += 1
+                    # Free the node's unit and any unit kept from upstream, except the one a hold
+                    # node downstream keeps (the upstream one if kept, else this node's).
+                    r1 = int(node_res[a])
+                    r2 = int(vi[HELD, i])
+                    held = -1
+                    if b >= 0 and node_hold[b]:
+                        if r2 < 0:
+                            held = r1
+                            r1 = -1
+                        else:
+                            held = r2
+                            r2 = -1
+                    for q in range(2):
+                        ra = r1 if q == 0 else r2
+                        if ra >= 0:
+                            occ[ra] += busy[ra] * (now - last[ra])
+                            capt[ra] += cap[ra] * (now - last[ra])
+                            last[ra] = now
+                            busy[ra] -= 1
+                            if not rd_flag[ra]:
+                                rd_flag[ra] = True
+                                rd[rd_n] = ra
+                                rd_n += 1
                     vf[DEPART, i] = now
                     vi[STATE, i] = DONE
                     if b < 0:
@@ -325,6 +346,7 @@ def _advance(
                         pj_patient[pj_n] = p
                         pj_node[pj_n] = b
                         pj_stage[pj_n] = vi[STAGE, i] + 1
+                        pj_held[pj_n] = held
                         pj_n += 1
                         n_wait[b] += 1
                         r_wait[rb] += 1
@@ -387,6 +409,7 @@ def _advance(
                 pj_patient[pj_n] = p
                 pj_node[pj_n] = b
                 pj_stage[pj_n] = 0
+                pj_held[pj_n] = -1
                 pj_n += 1
                 n_wait[b] += 1
                 r_wait[rb] += 1
@@ -398,6 +421,7 @@ def _advance(
                 vi[STAGE, j] = 0
                 vi[STATE, j] = BALKED
                 vi[LINK, j] = -1
+                vi[HELD, j] = -1
                 vf[ARRIVE, j] = now
                 vf[START, j] = np.nan
                 vf[END, j] = np.nan
@@ -420,6 +444,7 @@ def _advance(
                 vi[STAGE, j] = pj_stage[k]
                 vi[STATE, j] = WAITING
                 vi[LINK, j] = -1
+                vi[HELD, j] = pj_held[k]
                 vf[ARRIVE, j] = now
                 vf[START, j] = np.nan
                 vf[END, j] = np.nan
@@ -508,15 +533,29 @@ def _advance(
                     if b_head[b] < 0:
                         b_tail[b] = -1
                     n_blocked[b] -= 1
-                    ra = node_res[vi[NODE, i]]
-                    occ[ra] += busy[ra] * (now - last[ra])
-                    capt[ra] += cap[ra] * (now - last[ra])
-                    last[ra] = now
-                    busy[ra] -= 1
-                    if not rd_flag[ra]:
-                        rd_flag[ra] = True
-                        rd[rd_n] = ra
-                        rd_n += 1
+                    # As at a service end: free what is not carried on into a hold node (a hold
+                    # node never blocks, so b is one only when reached by a chain; kept general).
+                    r1 = int(node_res[vi[NODE, i]])
+                    r2 = int(vi[HELD, i])
+                    held = -1
+                    if node_hold[b]:
+                        if r2 < 0:
+                            held = r1
+                            r1 = -1
+                        else:
+                            held = r2
+                            r2 = -1
+                    for q in range(2):
+                        ra = r1 if q == 0 else r2
+                        if ra >= 0:
+                            occ[ra] += busy[ra] * (now - last[ra])
+                            capt[ra] += cap[ra] * (now - last[ra])
+                            last[ra] = now
+                            busy[ra] -= 1
+                            if not rd_flag[ra]:
+                                rd_flag[ra] = True
+                                rd[rd_n] = ra
+                                rd_n += 1
                     vf[DEPART, i] = now
                     vi[STATE, i] = DONE
                     vi[LINK, i] = -1
@@ -524,6 +563,7 @@ def _advance(
                     pj_patient[pj_n] = vi[PATIENT, i]
                     pj_node[pj_n] = b
                     pj_stage[pj_n] = vi[STAGE, i] + 1
+                    pj_held[pj_n] = held
                     pj_n += 1
                     n_wait[b] += 1
                     r_wait[rb] += 1
@@ -547,6 +587,7 @@ def run_core(
     until: float,
     node_res: IntArray,
     node_buf: IntArray,
+    node_hold: BoolArray,
     class_level: IntArray,
     n_levels: int,
     svc_dist: IntArray,
@@ -618,6 +659,7 @@ def run_core(
     pj_node = np.empty(n_pat + 1, dtype=i64)
     pj_stage = np.empty(n_pat + 1, dtype=i64)
     pj_now = np.empty(n_pat + 1, dtype=np.bool_)
+    pj_held = np.empty(n_pat + 1, dtype=i64)
 
     # The first shift change of each resource with shifts (a sorted list is a valid heap).
     first = sorted((float(sh_start[sh_off[r] + 1]), r) for r in range(n_res) if sh_len[r] > 1)
@@ -632,12 +674,12 @@ def run_core(
     state_f[S_MAX_PERIOD] = max(periods, default=0.0)
     while True:
         status = _advance(
-            state_i, state_f, arr_t, arr_cls, arr_node, float(until), node_res, node_buf, class_level,
+            state_i, state_f, arr_t, arr_cls, arr_node, float(until), node_res, node_buf, node_hold, class_level,
             int(n_levels), svc_dist, pat_dist, d_kind, d_par, d_off, d_len, d_data, rt_kind, rt_off,
             rt_len, rt_thr, rt_target, rt_cum, sh_off, sh_len, sh_start, sh_cap, sh_period, rn_off,
             rn_nodes, rng, vf, vi, heap, cap, busy, r_wait, occ, capt, last, sh_idx,
             sh_cycle, q_head, q_tail, n_wait, n_blocked, b_head, b_tail, rd, rd_flag, nd, nd_flag,
-            pj_patient, pj_node, pj_stage, pj_now,
+            pj_patient, pj_node, pj_stage, pj_now, pj_held,
         )  # fmt: skip
         if status == FINISHED:
             break

@@ -7,7 +7,9 @@ treating) and may follow **shifts** (capacity by time of day). Patient **classes
 (lower number = seen first, like triage categories) and may have their own service times, patience
 and routes. A node with a finite **buffer** admits a patient only when a place is free; until then
 the patient **blocks**, keeping the unit they hold upstream. A patient whose **patience** runs out
-before service starts leaves the queue (reneges: "left without being seen").
+before service starts leaves the queue (reneges: "left without being seen"). A **hold** node is a
+delay in place: the patient keeps the unit they held at the node before it (a bed, while waiting
+for transport or an assessment) until they leave it.
 
 >>> from uec.simulate.distributions import Exponential
 >>> from uec.simulate.arrivals import PoissonArrivals
@@ -66,6 +68,7 @@ UNLIMITED = 1 << 40
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
 T = TypeVar("T")
 
 
@@ -196,6 +199,18 @@ class Node:
     ``resource`` is a resource name, a :class:`Resource`, or ``None`` for an unlimited delay (no
     queue). ``buffer`` caps the number waiting: ``None`` is unlimited; when the buffer is full and no
     unit is free, patients routed here block upstream and external arrivals are turned away (balk).
+
+    ``hold=True`` makes the node a delay in place: it has no resource, queue or patience of its own,
+    and a patient here keeps the unit they held at the node they came from until they leave (for
+    the next node, or out); blocked here, they keep it until the next node admits them. Only
+    routes lead to a hold node, not arrivals.
+
+    >>> from uec.simulate import Deterministic, ScheduledArrivals, simulate
+    >>> ward = Node("ward", Deterministic(5.0), Resource("bed", 1), routing=Next("transport"))
+    >>> transport = Node("transport", Deterministic(2.0), hold=True)
+    >>> two = Model([ward, transport], [ScheduledArrivals([0.0, 0.0], to="ward")], horizon=60.0)
+    >>> simulate(two, seed=0).stage_array("start")[1].tolist()  # the bed is free at 7, not 5
+    [7.0, 12.0]
     """
 
     name: str
@@ -204,6 +219,7 @@ class Node:
     routing: Route | Mapping[str, Route] = field(default_factory=Exit)
     patience: Distribution | Mapping[str, Distribution | None] | None = None
     buffer: int | None = None
+    hold: bool = False
 
 
 @dataclass(frozen=True)
@@ -246,6 +262,7 @@ class CompiledModel:
     until: float
     node_resource: IntArray  # [n]
     node_buffer: IntArray  # [n], UNLIMITED when there is no cap
+    node_hold: BoolArray  # [n] delays in place: the unit held upstream stays held
     class_level: IntArray  # [c] dense priority level, 0 served first
     n_levels: int
     service_dist: IntArray  # [c, n]
@@ -295,6 +312,9 @@ def _compile(model: Model) -> CompiledModel:
     if EXIT in node_names:
         raise ModelError(f"{EXIT!r} is reserved for leaving the system")
     node_index = {name: i for i, name in enumerate(node_names)}
+    for node in model.nodes:
+        if node.hold and (node.resource is not None or node.buffer is not None or node.patience is not None):
+            raise ModelError(f"hold node {node.name!r} cannot have a resource, buffer or patience of its own")
 
     # Resources: declared ones first, then inline ones, then a private unlimited one per delay node.
     resources: list[Resource] = []
@@ -364,6 +384,8 @@ def _compile(model: Model) -> CompiledModel:
         if not isinstance(stream, PoissonArrivals | ScheduledArrivals | SampledArrivals):
             raise ModelError(f"unknown arrival stream {stream!r}")
         j = target(stream.to, False, "arrivals")
+        if model.nodes[j].hold:
+            raise ModelError(f"arrivals cannot enter hold node {stream.to!r}: it keeps a unit held upstream")
         arrival_nodes.append(j)
         for i in _entry_classes(stream, class_names):
             if not reach[i, j]:
@@ -483,6 +505,7 @@ def _compile(model: Model) -> CompiledModel:
         until=until,
         node_resource=ints(node_res),
         node_buffer=ints(buffers),
+        node_hold=np.asarray([n.hold for n in model.nodes], dtype=np.bool_),
         class_level=level,
         n_levels=len(prios),
         service_dist=service,

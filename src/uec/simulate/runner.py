@@ -92,6 +92,7 @@ def _replicate(cm: CompiledModel, seq: np.random.SeedSequence, replication: int)
         cm.until,
         cm.node_resource,
         cm.node_buffer,
+        cm.node_hold,
         cm.class_level,
         cm.n_levels,
         cm.service_dist,
