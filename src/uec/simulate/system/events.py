@@ -370,7 +370,9 @@ def contract_tables(
                            for c in cat_by_class], dtype=np.int64)
     k = k_by_class[res.patient_class]
     travel_mean = np.asarray(p.travel)[k]
-    travel = np.minimum(rng.gamma(4.0, travel_mean / 4.0), 0.6 * np.nan_to_num(service, nan=0.0))
+    # Shape 1.2 (coefficient of variation 0.91): AmbSYS 2019 category 2 has a 90th centile 2.06 x
+    # its mean, wider than waits for a crew give with less spread in travel (shape 4: 1.75 x).
+    travel = np.minimum(rng.gamma(1.2, travel_mean / 1.2), 0.6 * np.nan_to_num(service, nan=0.0))
     conv = v.per_class(lambda c: "-conv-" in c)
     other = v.per_class(lambda c: c.endswith("-other"))
     hear_treat = (hear_row >= 0) | diverted
@@ -512,7 +514,10 @@ def contract_tables(
     ward = v.rows("ward", "wardr")
     after = v.rows("disch", "p1", "p2", "p3")
     adm_t = v.col("start", ward)
-    dis_t = v.col("depart", ward)
+    # The bed is left when the patient leaves the ward, or the hold node where they got ready to go.
+    prep = v.rows("prep0", "prep1", "prep2", "prep3")
+    dis_t = np.where(prep >= 0, v.col("depart", prep), v.col("depart", ward))
+    bed_out = dis_t.copy()
     ctr_end = v.col("end", ward)
     k0 = len(built.initial_admissions)
     if k0:
@@ -580,11 +585,12 @@ def contract_tables(
         local = [dt.datetime.combine(day1 + dt.timedelta(days=d), dt.time(8), tzinfo=tz)
                  for d in range(round((w1 - w0) / DAY) + 1)]
         times = np.array([m for m in ((x - built.origin).total_seconds() / 60.0 for x in local) if w0 <= m < w1])
-    ward_rows = ward[ward >= 0]
+    in_ward = np.flatnonzero(ward >= 0)
+    ward_site = v.node_site(ward[in_ward])
     for s in p.sites:
-        mine = ward_rows[v.node_site(ward_rows) == s.code]
-        st = np.sort(np.nan_to_num(res.start[mine], nan=np.inf))
-        dp_ = np.sort(np.nan_to_num(res.depart[mine], nan=np.inf))
+        mine = in_ward[ward_site == s.code]
+        st = np.sort(np.nan_to_num(res.start[ward[mine]], nan=np.inf))
+        dp_ = np.sort(np.nan_to_num(bed_out[mine], nan=np.inf))
         occ = np.searchsorted(st, times, side="right") - np.searchsorted(dp_, times, side="right")
         esc_open = np.array([_escalation_open(p, s.escalation_beds, built.origin, t) for t in times])
         core_occ = np.minimum(occ, s.core_beds)

@@ -22,9 +22,11 @@ The network, per acute site ``s`` (node names are ``kind/site``):
   ``buffer=0``): 12-hour decision-to-admit waits emerge when the wards are full.
 - ``ward/s`` (core beds plus escalation beds in winter) holds the patient until the criteria to
   reside end (by age group; resus admissions use ``wardr/s``, the same beds, with longer stays),
-  then the patient waits *in the bed* for their pathway: ``disch/s`` (pathway 0: a discharge team
-  working 08:00-20:00, fewer at weekends), ``p1`` home care packages, ``p2`` community beds,
-  ``p3`` care home beds, each with its own capacity.
+  then the patient stays *in the bed* while getting ready to leave (``prepK/s``, a hold node per
+  pathway K: assessment, referral, brokerage, medicines, transport; no capacity) and then while
+  waiting for their pathway: ``disch/s`` (pathway 0: a discharge team working 08:00-20:00, fewer
+  at weekends), ``p1`` home care packages, ``p2`` community beds, ``p3`` care home beds, each with
+  its own capacity.
 - ``sdec/s`` (chairs, opening hours) and the UTCs ``utc/u`` take the patients their gates send
   while open; when closed the gate sends them to the ED. ``adm/s`` is the admissions lounge for
   SDEC, GP direct and elective admissions. ``ucr`` (teams, 08:00-20:00) takes referrals,
@@ -519,7 +521,14 @@ def build_model(params: SystemParams, days: float, start_state: StartState | Non
             Node(f"adm/{c}", quick, routing=Next(f"ward/{c}")),
         ]
 
-        # The ward: time to criteria-to-reside end, then the pathway, waiting in the bed.
+        # The ward: time to criteria-to-reside end, then (in the bed: hold nodes) getting ready to
+        # leave by pathway, then the wait for the pathway's capacity, still in the bed.
+        pathway_nodes = (f"disch/{c}", "p1", "p2", "p3")
+        after = tuple(f"prep{k}/{c}" if p.nctr_ready_days[k] > 0 else pathway_nodes[k] for k in range(4))
+        for k, ready in enumerate(p.nctr_ready_days):
+            if ready > 0:
+                nodes.append(Node(after[k], Lognormal(mean=ready * DAY, sd=p.nctr_ready_cv * ready * DAY), hold=True,
+                                  routing=Next(pathway_nodes[k])))
         ward_service: dict[str, Distribution] = {}
         ward_route: dict[str, Route] = {}
         ctr_by_age = [_ctr(p.same_day[i], p.ctr_median_days[i], p.ctr_sd, 1000 + i) for i in range(len(ages))]
@@ -538,7 +547,7 @@ def build_model(params: SystemParams, days: float, start_state: StartState | Non
             long_ = 1.0 - short
             alive = 1.0 - died - p.transfer_p
             q1, q2, q3 = (alive * long_ * x for x in (p1, p2, p3))
-            ward_route[cls] = _branch({f"disch/{c}": alive - q1 - q2 - q3, "p1": q1, "p2": q2, "p3": q3,
+            ward_route[cls] = _branch({after[0]: alive - q1 - q2 - q3, after[1]: q1, after[2]: q2, after[3]: q3,
                                        EXIT: died + p.transfer_p})
         nodes.append(Node(f"ward/{c}", ward_service, f"beds/{c}", routing=ward_route, buffer=0))
         # High acuity (resus): longer to the end of the criteria to reside, fewer same-day stays.
