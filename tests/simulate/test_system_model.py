@@ -172,6 +172,16 @@ def test_more_beds_means_fewer_12_hour_waits_and_better_4_hour_performance() -> 
     assert four[1] > 0, four
 
 
+def test_faster_readiness_to_leave_frees_beds() -> None:
+    # Patients ready to leave in half the time after their criteria to reside end: fewer of them in
+    # beds at the census, and fewer beds occupied (the delay holds a bed; no capacity decides it).
+    base = short(warmup=21)
+    faster = apply_changes(base, {"faster_discharge_readiness": 0.5})
+    nctr, occupancy = _paired(base, faster, 3, 7, "beds-no-criteria-to-reside", "beds-ga-occupancy")
+    assert nctr[2] < 0, nctr
+    assert occupancy[2] < 0, occupancy
+
+
 def test_category_1_is_reached_by_a_car_then_conveyed_by_a_crew() -> None:
     tables, p = one_run()
     inc = tables["ambulance_incidents"]

@@ -31,8 +31,8 @@ runner = CliRunner()
 
 def test_every_shipped_example_loads_and_applies() -> None:
     names = sorted(p.stem for p in scenario_dir().glob("*.yaml"))
-    assert names == ["baseline", "divert-c34-to-ucr", "more-p1-homecare", "plus-20-beds", "sdec-to-midnight",
-                     "two-more-crews"]
+    assert names == ["baseline", "divert-c34-to-ucr", "faster-discharge-readiness", "more-p1-homecare",
+                     "plus-20-beds", "sdec-to-midnight", "two-more-crews"]
     for name in names:
         s = load_scenario(scenario_dir() / f"{name}.yaml")
         assert s.name == name and s.baseline is None
@@ -43,13 +43,15 @@ def test_changes_reach_the_parameters() -> None:
     p = demo_params()
     changed = apply_changes(p, {"extra_beds": 20, "extra_crews": 2, "sdec_closes": "00:00", "extra_p1_packages": 40,
                                 "demand_growth": 0.05, "divert_c34_to_ucr": 0.2, "extra_ed_spaces": 3,
-                                "extra_weekend_discharge": 2, "extra_decision_makers": 1, "extra_ucr_teams": 2})
+                                "extra_weekend_discharge": 2, "extra_decision_makers": 1, "extra_ucr_teams": 2,
+                                "faster_discharge_readiness": 0.25})
     assert [s.core_beds for s in changed.sites] == [s.core_beds + 20 for s in p.sites]
     assert changed.extra_crews == 2 and changed.sdec_closes == "00:00" and changed.p1_packages == p.p1_packages + 40
     assert changed.demand_growth == 0.05 and changed.divert_c34_to_ucr == 0.2 and changed.ucr_teams == p.ucr_teams + 2
     assert changed.sites[0].ed_spaces == p.sites[0].ed_spaces + 3
     assert changed.sites[0].discharge_weekend == p.sites[0].discharge_weekend + 2
     assert changed.sites[0].decision_makers["10:00"] == p.sites[0].decision_makers["10:00"] + 1
+    assert changed.nctr_ready_days == pytest.approx([d * 0.75 for d in p.nctr_ready_days])
     # Every change field has a default equal to the baseline (no change) and a label.
     for f in CHANGE_FIELDS:
         assert f.label and f.unit

@@ -91,6 +91,9 @@ CHANGE_FIELDS: tuple[ChangeField, ...] = (
                 "Rehabilitation beds in community hospitals."),
     ChangeField("extra_p3_beds", "Extra care home beds (pathway 3)", "int", "beds", 0, -80, 500,
                 "Discharge-to-assess care home beds."),
+    ChangeField("faster_discharge_readiness", "Faster readiness to leave", "float", "share of the time saved", 0.0,
+                -1.0, 1.0, "0.25 means patients are ready to leave a quarter sooner after their criteria to reside "
+                "end (assessment, referral, brokerage, medicines, transport), before any wait for a place."),
     ChangeField("extra_weekend_discharge", "Extra weekend discharge staff", "int", "places per site", 0, -5, 20,
                 "Discharge team places on Saturdays and Sundays (08:00-20:00)."),
     ChangeField("extra_ucr_teams", "Extra urgent community response teams", "int", "teams", 0, -6, 30,
@@ -228,6 +231,7 @@ def apply_changes(params: SystemParams, changes: Mapping[str, ChangeValue]) -> S
         demand_growth=params.demand_growth + num("demand_growth"),
         divert_c34_to_ucr=min(1.0, params.divert_c34_to_ucr + num("divert_c34_to_ucr")),
         divert_ed_to_ucr=min(1.0, params.divert_ed_to_ucr + num("divert_ed_to_ucr")),
+        nctr_ready_days=tuple(d * (1.0 - num("faster_discharge_readiness")) for d in params.nctr_ready_days),
         sdec_opens=str(c.get("sdec_opens", params.sdec_opens)),
         sdec_closes=str(c.get("sdec_closes", params.sdec_closes)),
     )
