@@ -193,6 +193,11 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
     return s
 
 
+def _scaled_days(days: tuple[float, float, float, float], factor: float) -> tuple[float, float, float, float]:
+    a, b, c, d = (x * factor for x in days)
+    return (a, b, c, d)
+
+
 def apply_changes(params: SystemParams, changes: Mapping[str, ChangeValue]) -> SystemParams:
     """The parameters with a scenario's changes made (checked as :func:`parse_scenario` does).
 
@@ -231,7 +236,7 @@ def apply_changes(params: SystemParams, changes: Mapping[str, ChangeValue]) -> S
         demand_growth=params.demand_growth + num("demand_growth"),
         divert_c34_to_ucr=min(1.0, params.divert_c34_to_ucr + num("divert_c34_to_ucr")),
         divert_ed_to_ucr=min(1.0, params.divert_ed_to_ucr + num("divert_ed_to_ucr")),
-        nctr_ready_days=tuple(d * (1.0 - num("faster_discharge_readiness")) for d in params.nctr_ready_days),
+        nctr_ready_days=_scaled_days(params.nctr_ready_days, 1.0 - num("faster_discharge_readiness")),
         sdec_opens=str(c.get("sdec_opens", params.sdec_opens)),
         sdec_closes=str(c.get("sdec_closes", params.sdec_closes)),
     )
