@@ -259,10 +259,12 @@ class SystemParams:
     #: team or pathway place is sought: assessment of needs, referral, brokerage and choice of
     #: place, medicines to take out, transport. No queue: it is the part of a delay that does not
     #: depend on capacity. 0: straight to the pathway's queue.
-    #: Calibrated (assumption; order from the NHS England discharge sitrep's delay reasons, where
-    #: assessment and awaiting-start reasons dominate pathways 1-3): with queues alone the model
-    #: held 340 patients a day past their criteria to reside against 471 (and sizing the queues to
-    #: reach it gridlocks the system in some winters, see docs/demo-ics.md).
+    #: Calibrated (assumption) to the 471 a day with no criteria to reside: with queues alone the
+    #: model held 340 (and sizing the queues to reach 471 gridlocks the system in some winters).
+    #: Checked against the national sitrep's delay reasons (June 2024 - May 2025): 66% of delays
+    #: are processes (hospital, care transfer hub, interface, wellbeing), 34% capacity; here 58%
+    #: of the bed-days are processes, counting pathway 0's wait for the discharge team as one.
+    #: See docs/demo-ics.md.
     nctr_ready_days: tuple[float, float, float, float] = (0.1, 0.45, 0.9, 1.8)
     nctr_ready_cv: float = 1.0
     #: Pathway 1-3 places are started (package of care begun, community or care home bed taken) only
