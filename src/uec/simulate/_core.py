@@ -161,38 +161,6 @@ def _heap_pop(heap: FloatArray, n: int) -> int:
     return n
 
 
-@jit_inline
-def _release(
-    r: int, now: float, cap: IntArray, busy: IntArray, occ: FloatArray, capt: FloatArray, last: FloatArray,
-    rd: IntArray, rd_flag: BoolArray, rd_n: int,
-) -> int:
-    """Free one unit of resource ``r`` (none if ``r < 0``) and mark it dirty; return the new
-    dirty-stack size."""
-    if r < 0:
-        return rd_n
-    occ[r] += busy[r] * (now - last[r])
-    capt[r] += cap[r] * (now - last[r])
-    last[r] = now
-    busy[r] -= 1
-    if not rd_flag[r]:
-        rd_flag[r] = True
-        rd[rd_n] = r
-        rd_n += 1
-    return rd_n
-
-
-@jit_inline
-def _kept(r_node: int, r_held: int, into_hold: bool) -> tuple[int, int, int]:
-    """Leaving a node that holds a unit of ``r_node`` (and, at a hold node, ``r_held`` kept from
-    upstream; else -1): the two units to free and the one a hold node downstream keeps (-1s where
-    none). Into a hold node the upstream unit is kept if there is one, else this node's."""
-    if not into_hold:
-        return r_node, r_held, -1
-    if r_held < 0:
-        return -1, -1, r_node
-    return r_node, -1, r_held
-
-
 @jit
 def _advance(
     state_i: IntArray,
@@ -346,9 +314,29 @@ def _advance(
                         nd[nd_n] = b
                         nd_n += 1
                 else:
-                    r1, r2, held = _kept(int(node_res[a]), int(vi[HELD, i]), b >= 0 and node_hold[b])
-                    rd_n = _release(r1, now, cap, busy, occ, capt, last, rd, rd_flag, rd_n)
-                    rd_n = _release(r2, now, cap, busy, occ, capt, last, rd, rd_flag, rd_n)
+                    # Free the node's unit and any unit kept from upstream, except the one a hold
+                    # node downstream keeps (the upstream one if kept, else this node's).
+                    r1 = int(node_res[a])
+                    r2 = int(vi[HELD, i])
+                    held = -1
+                    if b >= 0 and node_hold[b]:
+                        if r2 < 0:
+                            held = r1
+                            r1 = -1
+                        else:
+                            held = r2
+                            r2 = -1
+                    for q in range(2):
+                        ra = r1 if q == 0 else r2
+                        if ra >= 0:
+                            occ[ra] += busy[ra] * (now - last[ra])
+                            capt[ra] += cap[ra] * (now - last[ra])
+                            last[ra] = now
+                            busy[ra] -= 1
+                            if not rd_flag[ra]:
+                                rd_flag[ra] = True
+                                rd[rd_n] = ra
+                                rd_n += 1
                     vf[DEPART, i] = now
                     vi[STATE, i] = DONE
                     if b < 0:
@@ -545,10 +533,29 @@ def _advance(
                     if b_head[b] < 0:
                         b_tail[b] = -1
                     n_blocked[b] -= 1
-                    # As at a service end (a hold node never blocks, so b is one only in a chain).
-                    r1, r2, held = _kept(int(node_res[vi[NODE, i]]), int(vi[HELD, i]), node_hold[b])
-                    rd_n = _release(r1, now, cap, busy, occ, capt, last, rd, rd_flag, rd_n)
-                    rd_n = _release(r2, now, cap, busy, occ, capt, last, rd, rd_flag, rd_n)
+                    # As at a service end: free what is not carried on into a hold node (a hold
+                    # node never blocks, so b is one only when reached by a chain; kept general).
+                    r1 = int(node_res[vi[NODE, i]])
+                    r2 = int(vi[HELD, i])
+                    held = -1
+                    if node_hold[b]:
+                        if r2 < 0:
+                            held = r1
+                            r1 = -1
+                        else:
+                            held = r2
+                            r2 = -1
+                    for q in range(2):
+                        ra = r1 if q == 0 else r2
+                        if ra >= 0:
+                            occ[ra] += busy[ra] * (now - last[ra])
+                            capt[ra] += cap[ra] * (now - last[ra])
+                            last[ra] = now
+                            busy[ra] -= 1
+                            if not rd_flag[ra]:
+                                rd_flag[ra] = True
+                                rd[rd_n] = ra
+                                rd_n += 1
                     vf[DEPART, i] = now
                     vi[STATE, i] = DONE
                     vi[LINK, i] = -1
