@@ -24,10 +24,10 @@ import json
 import time
 
 from uec.simulate import simulate
-from uec.simulate.system.events import contract_tables
-from uec.simulate.system.model import build_model
-from uec.simulate.system.params import demo_params
-from uec.simulate.system.standards import standards_from_tables
+from uec.system.events import contract_tables
+from uec.system.model import build_model
+from uec.system.params import demo_params
+from uec.system.standards import standards_from_tables
 
 
 def time_demo_year(days: int = 365, seed: int = 1) -> dict[str, object]:

@@ -23,8 +23,8 @@ from rich.table import Table as RichTable
 
 from uec.contract import LOCAL_TIME_ZONE, reference_markdown, tables
 from uec.errors import UecError
-from uec.simulate.system.cli import simulate_command
 from uec.store import Store, open_store, resolve_store_url
+from uec.system.cli import simulate_command
 
 app = typer.Typer(
     name="uec",

@@ -226,7 +226,7 @@ def test_breakdowns_by_sex_and_ethnicity_look_like_the_population(model_autumn: 
 
 
 def test_more_deprived_residents_attend_more_per_head(model_autumn: Built) -> None:
-    from uec.simulate.system.events import _residents
+    from uec.system.events import _residents
 
     # The demo's residents for seed 42 (the run's entropy decides them); the fast demo weights
     # urgent care use 1.35 in decile 1 down to 0.75 in decile 10, about 1.8 times per head.

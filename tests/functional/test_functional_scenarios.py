@@ -21,7 +21,7 @@ from test_functional_overview import (  # noqa: F401 - fixtures are found by nam
     serve,
 )
 
-from uec.simulate.system.types import ChangeField, Comparison, Interval, Scenario, StandardComparison
+from uec.system.types import ChangeField, Comparison, Interval, Scenario, StandardComparison
 from uec.web import scenario_pages
 
 pytestmark = pytest.mark.functional

@@ -15,9 +15,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from uec.errors import UecError
-from uec.simulate.system.runs import list_runs
-from uec.simulate.system.types import ChangeField, Comparison, Interval, Scenario, StandardComparison
 from uec.store import open_store
+from uec.system.runs import list_runs
+from uec.system.types import ChangeField, Comparison, Interval, Scenario, StandardComparison
 from uec.web import create_app, scenario_pages
 from uec.web.scenario_pages import assessment, comparison_svg, format_difference, validate_run
 
@@ -296,7 +296,7 @@ def test_chart_without_intervals_or_standards() -> None:
 @pytest.mark.slow
 def test_a_real_run_of_the_whole_system_model(empty_store: str) -> None:
     # No fakes: the page's defaults are the whole-system model's fields and run_scenario (2 days, 2 reps).
-    from uec.simulate.system.scenario import CHANGE_FIELDS
+    from uec.system.scenario import CHANGE_FIELDS
 
     with TestClient(create_app(empty_store)) as c:
         fields = c.get("/api/scenarios/fields").json()

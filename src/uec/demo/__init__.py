@@ -24,12 +24,12 @@ from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 
-from uec.demo import _params
 from uec.demo._measure import measure
 from uec.demo._model import generate
-from uec.demo._reference import population_total
 from uec.demo._tables import event_tables, reference_tables
 from uec.errors import UecError
+from uec.ics import params as _params
+from uec.ics.reference import population_total
 from uec.store import Store
 
 __all__ = [
@@ -47,7 +47,7 @@ __all__ = [
 
 DEFAULT_SEED = 42
 #: How the events are made: ``fast`` (the demo's own generator, placed by formula) or ``model``
-#: (the whole-system queueing model, :mod:`uec.simulate.system`: waits emerge from crowding).
+#: (the whole-system queueing model, :mod:`uec.system`: waits emerge from crowding).
 GENERATORS = ("fast", "model")
 _LONDON = ZoneInfo("Europe/London")
 # The order tables are written in: reference data first, as a reader would expect.
@@ -158,7 +158,7 @@ def generate_demo(
     start = end - dt.timedelta(days=days - 1)
     if generator == "model":
         # Imported here: the model imports the demo's parameters, and most uses never need it.
-        from uec.simulate.system.events import demo_tables
+        from uec.system.events import demo_tables
 
         tables = demo_tables(seed, start, days, report)
         return DemoData(seed=seed, start=start, end=end, days=days, population=population_total(),

@@ -25,10 +25,10 @@ import numpy as np
 import numpy.typing as npt
 from scipy.special import gammaincinv
 
-from uec.demo import _params as P
-from uec.demo import _reference as R
 from uec.demo._calendar import DAY, HOUR, Calendar, make_calendar, monthly_curve
-from uec.demo._population import PersonSampler, Population, make_population, samplers
+from uec.ics import params as P
+from uec.ics import reference as R
+from uec.ics.population import PersonSampler, Population, make_population, samplers
 
 I64 = npt.NDArray[np.int64]
 I8 = npt.NDArray[np.int8]

@@ -17,8 +17,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from uec.contract import table as contract_table
-from uec.demo import _params as P
-from uec.demo import _reference as R
 from uec.demo._model import (
     CATEGORIES,
     DESTINATIONS,
@@ -31,6 +29,8 @@ from uec.demo._model import (
     SPECIALTIES,
     Generated,
 )
+from uec.ics import params as P
+from uec.ics import reference as R
 
 I64 = npt.NDArray[np.int64]
 BOOL = npt.NDArray[np.bool_]

@@ -8,7 +8,7 @@ seconds) and, once it is done, shows each standard under the baseline and the sc
 difference and its 95% confidence interval, marked better or worse by the standard's direction,
 with a chart drawn on the server and the table under it.
 
-Runs are kept with :mod:`uec.simulate.system.runs`; a run still under way lives only in this
+Runs are kept with :mod:`uec.system.runs`; a run still under way lives only in this
 process (a restart forgets it; a finished run is in the store). The model itself is injected: the
 router takes a ``runner`` and a ``fields`` provider, by default the whole-system model's
 ``run_scenario`` and ``CHANGE_FIELDS``, imported when first used.
@@ -33,10 +33,10 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from pydantic import BaseModel, Field
 
 from uec.errors import UecError
-from uec.simulate.system.runs import get_run, list_runs, new_run_id, save_run
-from uec.simulate.system.types import ChangeField, ChangeValue, Comparison, Interval, Scenario
 from uec.standards import format_value
 from uec.store import Store
+from uec.system.runs import get_run, list_runs, new_run_id, save_run
+from uec.system.types import ChangeField, ChangeValue, Comparison, Interval, Scenario
 from uec.web import display
 
 __all__ = [
@@ -81,7 +81,7 @@ def default_runner(scenario: Scenario, reps: int, seed: int, days: float) -> Com
     uec.errors.UecError: ...
     """
     try:
-        from uec.simulate.system.scenario import run_scenario  # type: ignore[import-untyped,import-not-found,unused-ignore]
+        from uec.system.scenario import run_scenario  # type: ignore[import-untyped,import-not-found,unused-ignore]
     except ImportError:
         raise UecError("the whole-system model is not installed, so scenarios cannot be run") from None
     # Serial, in the page's background thread: a process pool forked from a threaded web server is
@@ -97,7 +97,7 @@ def default_fields() -> Sequence[ChangeField]:
     True
     """
     try:
-        from uec.simulate.system.scenario import CHANGE_FIELDS  # type: ignore[import-untyped,import-not-found,unused-ignore]
+        from uec.system.scenario import CHANGE_FIELDS  # type: ignore[import-untyped,import-not-found,unused-ignore]
     except ImportError:
         return ()
     fields: Sequence[ChangeField] = CHANGE_FIELDS
@@ -470,7 +470,7 @@ def comparison_svg(c: Comparison, id_prefix: str = "scenario-chart") -> tuple[st
     Each standard has its own scale (they are in different units), printed at the ends of its row.
     Returns the SVG (``None`` without standards) and the sentence its ``<desc>`` holds.
 
-    >>> from uec.simulate.system.types import StandardComparison
+    >>> from uec.system.types import StandardComparison
     >>> t = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     >>> s = StandardComparison("ed-4hr", "4-hour performance", "proportion", True,
     ...     Interval(0.7, 0.68, 0.72), Interval(0.75, 0.73, 0.77), Interval(0.05, 0.04, 0.06))

@@ -310,12 +310,6 @@ _MATRIX_CACHE: OrderedDict[tuple[Any, ...], StandardsMatrix] = OrderedDict()
 _MATRIX_CACHE_SIZE = 32
 
 
-def _data_version(store: Store) -> tuple[Any, ...]:
-    """Changes whenever any contract table's rows change (loads are recorded; counts catch the rest)."""
-    loads = store.query("SELECT count(*) AS n, max(load_id) AS last FROM loads")[0]
-    return (store.url, loads["n"], loads["last"], tuple(sorted(store.counts().items())))
-
-
 def _check_area(area: str) -> None:
     if area != "all" and area not in AREAS:
         raise HTTPException(400, f"Unknown area {area!r}: choose all or one of {', '.join(AREAS)}.")
@@ -328,7 +322,7 @@ def standards_matrix(store: Store, period: str = "month", start: dt.date | None 
     latest ``period`` from ``start``."""
     _check_grain(period)
     _check_area(area)
-    key = (_data_version(store), period, start, area)
+    key = (store.data_version(), period, start, area)
     cached = _MATRIX_CACHE.get(key)
     if cached is not None:
         _MATRIX_CACHE.move_to_end(key)

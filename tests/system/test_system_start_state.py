@@ -14,11 +14,12 @@ from typer.testing import CliRunner
 from uec.cli import app
 from uec.errors import UecError
 from uec.simulate import simulate
-from uec.simulate.system.events import EVENT_TABLES, contract_tables
-from uec.simulate.system.model import build_model
-from uec.simulate.system.params import demo_params
-from uec.simulate.system.scenario import replicate
-from uec.simulate.system.state import (
+from uec.store import Store, open_store
+from uec.system.events import EVENT_TABLES, contract_tables
+from uec.system.model import build_model
+from uec.system.params import demo_params
+from uec.system.scenario import replicate
+from uec.system.state import (
     AmbulanceAtHospital,
     BedCensus,
     EdPatient,
@@ -27,7 +28,6 @@ from uec.simulate.system.state import (
     StartState,
     current_state,
 )
-from uec.store import Store, open_store
 
 AS_OF = dt.datetime(2025, 1, 15, 21, 30, tzinfo=dt.UTC)
 

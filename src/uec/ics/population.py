@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from uec.demo import _params as P
+from uec.ics import params as P
 
 I64 = npt.NDArray[np.int64]
 I8 = npt.NDArray[np.int8]

@@ -39,14 +39,14 @@ import yaml
 
 from uec.errors import UecError
 from uec.simulate import simulate
-from uec.simulate.system.events import contract_tables
-from uec.simulate.system.model import build_model
-from uec.simulate.system.params import SiteParams, SystemParams, demo_params
-from uec.simulate.system.standards import interval, paired_interval, simulated_standards, standards_from_tables
-from uec.simulate.system.types import ChangeField, ChangeValue, Comparison, Scenario, StandardComparison
+from uec.system.events import contract_tables
+from uec.system.model import build_model
+from uec.system.params import SiteParams, SystemParams, demo_params
+from uec.system.standards import interval, paired_interval, simulated_standards, standards_from_tables
+from uec.system.types import ChangeField, ChangeValue, Comparison, Scenario, StandardComparison
 
 if TYPE_CHECKING:
-    from uec.simulate.system.state import StartState
+    from uec.system.state import StartState
 
 __all__ = [
     "CHANGE_FIELDS",
@@ -337,7 +337,7 @@ def run_scenario(scenario: Scenario, reps: int, seed: int | None = None, executo
     """Run the baseline and the scenario ``reps`` times each with common random numbers.
 
     ``seed=None`` draws a fresh seed (recorded in the result). With ``start_state`` (from
-    :func:`uec.simulate.system.state.current_state`) both start from that instant with its
+    :func:`uec.system.state.current_state`) both start from that instant with its
     patients in place and no warm-up, and ``days`` may be a fraction (72 hours is 3). ``base``
     replaces the demo ICS as the root of the baseline (for example :func:`~.estimate.estimate_params`).
 

@@ -17,11 +17,11 @@ import pytest
 
 from uec.contract import table as contract_table
 from uec.simulate import simulate
-from uec.simulate.system.events import EVENT_TABLES, contract_tables
-from uec.simulate.system.model import DAY, build_model
-from uec.simulate.system.params import SystemParams, demo_params
-from uec.simulate.system.scenario import apply_changes, run_replications_system
-from uec.simulate.system.standards import interval, paired_interval, simulated_standards, standards_from_tables
+from uec.system.events import EVENT_TABLES, contract_tables
+from uec.system.model import DAY, build_model
+from uec.system.params import SystemParams, demo_params
+from uec.system.scenario import apply_changes, run_replications_system
+from uec.system.standards import interval, paired_interval, simulated_standards, standards_from_tables
 
 
 def short(warmup: int = 10, **changes: object) -> SystemParams:

@@ -4,7 +4,7 @@ Every number says where it comes from. *Levels* (attendances, incidents, admissi
 beds, category mix, conveyance) come from the demo ICS's ``calibration.yaml`` (published England
 figures scaled to 1.2 million people) and its reference map (sites, cubicles, chairs, crews,
 packages); *shapes* (hourly and weekday profiles, mixes by age) from the demo's model-shape
-assumptions (``uec.demo._params``). Queueing capacities that no published figure gives (ED
+assumptions (``uec.ics.params``). Queueing capacities that no published figure gives (ED
 decision makers, ED spaces for handover and admitted patients, discharge teams) are assumptions,
 set so the baseline reproduces the demo's calibration targets roughly (see
 ``docs/simulation.md``, "Whole-system model").
@@ -24,9 +24,9 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from uec.demo import _params as D
-from uec.demo import _reference as R
-from uec.demo._params import calibration
+from uec.ics import params as D
+from uec.ics import reference as R
+from uec.ics.params import calibration
 
 __all__ = ["AGE_GROUPS", "CATEGORIES", "SiteParams", "SystemParams", "UtcParams", "demo_params"]
 

@@ -20,8 +20,8 @@ the parameters' ``local_time`` names a zone: then the census is at 08:00 on that
 discharges after the window's end are unknown (``demo_tables`` runs the demo ICS this way).
 
 >>> from uec.simulate import simulate
->>> from uec.simulate.system.model import build_model
->>> from uec.simulate.system.params import demo_params
+>>> from uec.system.model import build_model
+>>> from uec.system.params import demo_params
 >>> p = demo_params()
 >>> built = build_model(p.__class__(**{**p.__dict__, "warmup_days": 7}), days=2)
 >>> tables = contract_tables(built, simulate(built.model, seed=1), seed=1)
@@ -45,12 +45,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from uec.contract import table as contract_table
-from uec.demo import _params as D
-from uec.demo import _reference as R
-from uec.demo._population import PersonSampler, Population, make_population
+from uec.ics import params as D
+from uec.ics import reference as R
+from uec.ics.population import PersonSampler, Population, make_population
 from uec.simulate.results import SimulationResult
-from uec.simulate.system.model import DAY, BuiltModel
-from uec.simulate.system.params import AGE_GROUPS, SystemParams
+from uec.system.model import DAY, BuiltModel
+from uec.system.params import AGE_GROUPS, SystemParams
 
 __all__ = ["DEMO_ZONE", "EVENT_TABLES", "contract_tables", "demo_tables", "reference_tables"]
 
@@ -659,7 +659,7 @@ def _escalation_open(p: SystemParams, beds: int, origin: dt.datetime, t: float) 
 def reference_tables(p: SystemParams) -> dict[str, pa.Table]:
     """``organisations``, ``sites`` and ``services`` for the parameters (capacities and hours as run).
 
-    >>> from uec.simulate.system.params import demo_params
+    >>> from uec.system.params import demo_params
     >>> reference_tables(demo_params())["services"].num_rows > 10
     True
     """
@@ -712,8 +712,8 @@ def demo_tables(seed: int, start: dt.date, days: int,
     import dataclasses
 
     from uec.simulate import simulate
-    from uec.simulate.system.model import build_model
-    from uec.simulate.system.params import demo_params
+    from uec.system.model import build_model
+    from uec.system.params import demo_params
 
     report = progress or (lambda stage, fraction: None)
     params = dataclasses.replace(demo_params(), start=start, local_time=DEMO_ZONE)

@@ -13,11 +13,11 @@ from typer.testing import CliRunner
 from uec.cli import app
 from uec.errors import UecError
 from uec.simulate import simulate
-from uec.simulate.system.estimate import estimate_params
-from uec.simulate.system.events import EVENT_TABLES, contract_tables
-from uec.simulate.system.model import build_model
-from uec.simulate.system.params import SystemParams, demo_params
 from uec.store import Store, open_store
+from uec.system.estimate import estimate_params
+from uec.system.events import EVENT_TABLES, contract_tables
+from uec.system.model import build_model
+from uec.system.params import SystemParams, demo_params
 
 
 def fill(store: Store, p: SystemParams, days: int, seed: int) -> None:

@@ -11,8 +11,8 @@ import pytest
 from uec.contract import table
 from uec.demo import build_demo
 from uec.errors import UecError
-from uec.simulate.system.state import current_state, latest_event_time
 from uec.store import Store, open_store
+from uec.system.state import current_state, latest_event_time
 
 
 def utc(text: str) -> dt.datetime:

@@ -1,4 +1,4 @@
-"""Build the whole-system queueing network from :class:`~uec.simulate.system.params.SystemParams`.
+"""Build the whole-system queueing network from :class:`~uec.system.params.SystemParams`.
 
 The network, per acute site ``s`` (node names are ``kind/site``):
 
@@ -35,7 +35,7 @@ The network, per acute site ``s`` (node names are ``kind/site``):
 Patient classes are ``source-age`` (for example ``walkin-65-84``, ``C2-conv-85+``, ``call-18-64``);
 the class sets the priority for a crew (category) and the times and routes that depend on age.
 
->>> from uec.simulate.system.params import demo_params
+>>> from uec.system.params import demo_params
 >>> built = build_model(demo_params(), days=7)
 >>> built.model.horizon / 1440.0
 63.0
@@ -55,9 +55,9 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from uec.demo import _params as D
-from uec.demo._params import calibration
 from uec.errors import UecError
+from uec.ics import params as D
+from uec.ics.params import calibration
 from uec.simulate import (
     EXIT,
     Branch,
@@ -79,10 +79,10 @@ from uec.simulate import (
 from uec.simulate.arrivals import Arrivals, ScheduledArrivals
 from uec.simulate.distributions import Distribution
 from uec.simulate.model import Route
-from uec.simulate.system.params import AGE_GROUPS, CATEGORIES, SiteParams, SystemParams
+from uec.system.params import AGE_GROUPS, CATEGORIES, SiteParams, SystemParams
 
 if TYPE_CHECKING:
-    from uec.simulate.system.state import StartState
+    from uec.system.state import StartState
 
 __all__ = ["BuiltModel", "build_model", "sim_start"]
 
@@ -110,7 +110,7 @@ class BuiltModel:
 def sim_start(params: SystemParams) -> dt.date:
     """The first simulated day: the window's start minus the warm-up.
 
-    >>> from uec.simulate.system.params import demo_params
+    >>> from uec.system.params import demo_params
     >>> sim_start(demo_params())
     datetime.date(2024, 11, 11)
     """
@@ -235,7 +235,7 @@ def _local_shifts(points: Callable[[dt.date], Sequence[tuple[float, int]]], orig
 def _has_rrv(p: SystemParams) -> bool:
     """Whether any rapid response car is ever on shift (none: category 1 waits for a crew).
 
-    >>> from uec.simulate.system.params import demo_params
+    >>> from uec.system.params import demo_params
     >>> _has_rrv(demo_params()), _has_rrv(dataclasses.replace(demo_params(), rrv={"00:00": 0}))
     (True, False)
     """
@@ -248,7 +248,7 @@ def _crew_pools(p: SystemParams) -> dict[str, dict[str, int]]:
     Each shift's crews (plus ``extra_crews``) are shared out by catchment, largest remainders
     first, so the areas always add up to the whole fleet.
 
-    >>> from uec.simulate.system.params import demo_params
+    >>> from uec.system.params import demo_params
     >>> pools = _crew_pools(dataclasses.replace(demo_params(), ambulance_sectors=True, extra_crews=2))
     >>> sum(v["00:00"] for v in pools.values()) == demo_params().crews["00:00"] + 2
     True
@@ -301,11 +301,11 @@ def _branch(p: Mapping[str, float]) -> Branch:
 def build_model(params: SystemParams, days: float, start_state: StartState | None = None) -> BuiltModel:
     """The queueing network for ``days`` reported days after ``params.warmup_days`` of warm-up.
 
-    With ``start_state`` (see :mod:`uec.simulate.system.state`) there is no warm-up: model time 0 is
+    With ``start_state`` (see :mod:`uec.system.state`) there is no warm-up: model time 0 is
     the state's instant, the patients in its EDs, beds and ambulances waiting to hand over are
     placed in the model at time 0, and the reported window starts a minute later.
 
-    >>> from uec.simulate.system.params import demo_params
+    >>> from uec.system.params import demo_params
     >>> m = build_model(demo_params(), days=14).model
     >>> len(m.classes) > 30, m.compile().node_names[:2]
     (True, ('call111', 'dispatch/RXA01'))
@@ -867,7 +867,7 @@ def _seed(p: SystemParams, state: StartState, classes: list[PatientClass], nodes
 def with_changes(params: SystemParams, **changes: object) -> SystemParams:
     """``dataclasses.replace`` spelled for the scenario layer (kept here so the model owns its params).
 
-    >>> from uec.simulate.system.params import demo_params
+    >>> from uec.system.params import demo_params
     >>> with_changes(demo_params(), extra_crews=2).extra_crews
     2
     """

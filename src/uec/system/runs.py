@@ -1,4 +1,4 @@
-"""Stored scenario runs: every :class:`~uec.simulate.system.types.Comparison` saved, listed and read back.
+"""Stored scenario runs: every :class:`~uec.system.types.Comparison` saved, listed and read back.
 
 A run is two tables the store gets on first use (``CREATE TABLE IF NOT EXISTS``, the same SQL on
 DuckDB and PostgreSQL): ``scenario_runs``, one row per run (the scenario, its changes as JSON, the
@@ -8,7 +8,7 @@ transaction, so a reader sees all of it or none of it.
 
 >>> import datetime as dt, tempfile, os
 >>> from uec.store import open_store
->>> from uec.simulate.system.types import Comparison, Interval, Scenario, StandardComparison
+>>> from uec.system.types import Comparison, Interval, Scenario, StandardComparison
 >>> t = dt.datetime(2026, 11, 23, 18, 0, tzinfo=dt.UTC)
 >>> c = Comparison(
 ...     scenario=Scenario("more-beds", changes={"extra_beds": 20}), reps=2, seed=1, days=7.0,
@@ -34,8 +34,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from uec.errors import UecError
-from uec.simulate.system.types import ChangeValue, Comparison, Interval, Scenario, StandardComparison
 from uec.store import Store
+from uec.system.types import ChangeValue, Comparison, Interval, Scenario, StandardComparison
 
 __all__ = ["RUNS_DDL", "RunSummary", "get_run", "list_runs", "new_run_id", "save_run"]
 

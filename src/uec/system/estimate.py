@@ -28,8 +28,8 @@ import datetime as dt
 from typing import Any
 
 from uec.errors import UecError
-from uec.simulate.system.params import AGE_GROUPS, CATEGORIES, SystemParams, demo_params
 from uec.store import Store
+from uec.system.params import AGE_GROUPS, CATEGORIES, SystemParams, demo_params
 
 __all__ = ["estimate_params"]
 

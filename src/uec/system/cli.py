@@ -30,7 +30,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from uec.errors import UecError
-from uec.simulate.system.types import Comparison, Interval
+from uec.system.types import Comparison, Interval
 
 __all__ = ["comparison_dict", "simulate_command"]
 
@@ -54,7 +54,7 @@ def comparison_dict(c: Comparison) -> dict[str, Any]:
     """A comparison as plain JSON-ready data (NaN becomes ``None``).
 
     >>> import datetime as dt
-    >>> from uec.simulate.system.types import Scenario
+    >>> from uec.system.types import Scenario
     >>> t = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     >>> comparison_dict(Comparison(Scenario("x"), 2, 1, 7.0, t, t, ()))["scenario"]["name"]
     'x'
@@ -135,7 +135,7 @@ def _executor(dask: str | None, processes: int | None) -> tuple[Any, Callable[[]
 
 def _save(store: str | None, c: Comparison) -> str | None:
     try:
-        from uec.simulate.system import runs
+        from uec.system import runs
     except ImportError:
         err.print("note: the run was not saved (run storage is not installed)")
         return None
@@ -167,7 +167,7 @@ def simulate_command(
         "--estimate", help="Estimate demand and flow from the store's events instead of the demo ICS.")] = False,
 ) -> None:
     """Run a scenario against its baseline; print each standard with 95% intervals and the difference."""
-    from uec.simulate.system.scenario import load_scenario, run_scenario
+    from uec.system.scenario import load_scenario, run_scenario
 
     s = load_scenario(scenario)
     if reps < 1:
@@ -182,8 +182,8 @@ def simulate_command(
     if hours is not None and not from_now:
         raise UecError("--hours needs --from-now")
     if from_now:
-        from uec.simulate.system.state import current_state
         from uec.store import open_store
+        from uec.system.state import current_state
 
         h = 72.0 if hours is None else hours
         if not 0 < h <= 24 * 365:
@@ -195,8 +195,8 @@ def simulate_command(
             err.print(start_state.summary_text())
     base = None
     if estimate:
-        from uec.simulate.system.estimate import estimate_params
         from uec.store import open_store
+        from uec.system.estimate import estimate_params
 
         base = estimate_params(open_store(store))
     executor, close = _executor(dask, processes)

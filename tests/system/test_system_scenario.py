@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 from uec.cli import app
 from uec.errors import UecError
-from uec.simulate.system.params import demo_params
-from uec.simulate.system.scenario import (
+from uec.system.params import demo_params
+from uec.system.scenario import (
     CHANGE_FIELDS,
     apply_changes,
     baseline_params,
@@ -24,7 +24,7 @@ from uec.simulate.system.scenario import (
     run_scenario,
     scenario_dir,
 )
-from uec.simulate.system.types import Scenario
+from uec.system.types import Scenario
 
 runner = CliRunner()
 
@@ -164,8 +164,8 @@ def test_cli_simulate_text_json_and_saved_run(tmp_path: Path) -> None:
     row = next(r for r in obj["standards"] if r["standard"] == "amb-c2-mean")
     assert set(row) == {"standard", "title", "unit", "higher_is_better", "baseline", "scenario", "difference"}
     assert set(row["difference"]) == {"mean", "low", "high"}
-    from uec.simulate.system.runs import list_runs
     from uec.store import open_store
+    from uec.system.runs import list_runs
 
     assert [r.name for r in list_runs(open_store(str(store)))] == ["crews"]
 

@@ -8,9 +8,9 @@ import math
 import pytest
 
 from uec.errors import UecError
-from uec.simulate.system.runs import get_run, list_runs, new_run_id, save_run
-from uec.simulate.system.types import Comparison, Interval, Scenario, StandardComparison
 from uec.store import Store
+from uec.system.runs import get_run, list_runs, new_run_id, save_run
+from uec.system.types import Comparison, Interval, Scenario, StandardComparison
 
 T0 = dt.datetime(2026, 11, 23, 18, 0, tzinfo=dt.UTC)
 

@@ -1,0 +1,58 @@
+"""The NHS whole-system flow model: NHS 111 and 999, ambulance response and handover, emergency
+departments, UTCs and SDEC, inpatient beds, discharge pathways 0-3 and urgent community response,
+built on the generic engine in :mod:`uec.simulate` (which knows nothing of the NHS).
+
+This is the package's public API; import from here. Names load on first use, so that importing the
+package (the CLI does, to offer ``uec simulate``) does not pull in the compiled engine.
+
+>>> from uec.system import build_model, demo_params
+>>> build_model(demo_params(), days=14).model.compile().node_names[0]
+'call111'
+
+The pieces:
+
+- parameters: :class:`SystemParams`, :class:`SiteParams`, :func:`demo_params`, :func:`estimate_params`
+- the model: :func:`build_model`, :class:`BuiltModel`
+- scenarios: :func:`parse_scenario`, :func:`load_scenario`, :func:`run_scenario`, :data:`CHANGE_FIELDS`,
+  :class:`Scenario`, :class:`Comparison`, :class:`StandardComparison`, :class:`Interval`
+- start from now: :func:`current_state`, :class:`StartState`
+- contract tables from a run: :func:`contract_tables`, :func:`demo_tables`, :data:`EVENT_TABLES`
+- stored runs: :func:`save_run`, :func:`list_runs`, :func:`get_run`, :func:`new_run_id`, :class:`RunSummary`
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# Public name -> the module that defines it.
+_WHERE = {
+    "AGE_GROUPS": "params", "CATEGORIES": "params", "SiteParams": "params", "SystemParams": "params",
+    "UtcParams": "params", "demo_params": "params",
+    "estimate_params": "estimate",
+    "DAY": "model", "BuiltModel": "model", "build_model": "model",
+    "CHANGE_FIELDS": "scenario", "apply_changes": "scenario", "baseline_params": "scenario",
+    "load_scenario": "scenario", "parse_scenario": "scenario", "run_scenario": "scenario",
+    "scenario_dir": "scenario",
+    "ChangeField": "types", "ChangeValue": "types", "Comparison": "types", "Interval": "types",
+    "Scenario": "types", "StandardComparison": "types",
+    "StartState": "state", "current_state": "state", "latest_event_time": "state",
+    "EVENT_TABLES": "events", "contract_tables": "events", "demo_tables": "events",
+    "simulated_standards": "standards", "standards_from_tables": "standards",
+    "RunSummary": "runs", "get_run": "runs", "list_runs": "runs", "new_run_id": "runs", "save_run": "runs",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'uec.system' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"uec.system.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
