@@ -1,0 +1,59 @@
+"""One typed ``Settings`` for the whole product, read once from the environment (``UEC_*``) and an
+optional ``.env`` file.
+
+Every setting has a default that works for the demo on one machine; a deployment sets what differs.
+Secrets are ``SecretStr`` so that printing the settings (or an error that includes them) never shows
+them.
+
+>>> s = Settings(_env_file=None, store="x.duckdb")
+>>> s.store, s.bind_host
+('x.duckdb', '127.0.0.1')
+>>> "hunter2" in repr(Settings(_env_file=None, oidc_client_secret="hunter2"))
+False
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from uec.store.base import DEFAULT_STORE
+
+__all__ = ["Settings", "get_settings"]
+
+
+class Settings(BaseSettings):
+    """Settings of the web app, the worker and the CLI. Environment variables are ``UEC_`` + the name."""
+
+    model_config = SettingsConfigDict(env_prefix="UEC_", env_file=".env", extra="ignore")
+
+    # The store: a DuckDB file path or a postgresql:// URL.
+    store: str = DEFAULT_STORE
+    # Web server.
+    bind_host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    frontend_dir: str | None = None
+    # Signs session cookies and CSRF tokens. The demo generates one into .state/ when unset.
+    secret_key: SecretStr | None = None
+    # OpenID Connect single sign-on (NHS CIS2, Microsoft Entra ID, ...): off unless an issuer is set.
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    oidc_org_claim: str = "org_code"
+    oidc_scopes: str = "openid profile email"
+    # Local accounts (small deployments and the demo).
+    local_accounts: bool = True
+    lockout_failures: int = Field(5, ge=1)
+    lockout_minutes: int = Field(15, ge=1)
+    session_hours: int = Field(12, ge=1)
+    # Cookies marked Secure: on behind HTTPS; the demo on http://127.0.0.1 needs it off.
+    secure_cookies: bool = False
+    debug: bool = False
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The settings, read once per process (tests override the FastAPI dependency instead)."""
+    return Settings()
