@@ -15,6 +15,7 @@ False
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Annotated
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -33,7 +34,7 @@ class Settings(BaseSettings):
     store: str = DEFAULT_STORE
     # Web server.
     bind_host: str = "127.0.0.1"
-    port: int = Field(8000, ge=1, le=65535)
+    port: Annotated[int, Field(ge=1, le=65535)] = 8000
     frontend_dir: str | None = None
     # Signs session cookies and CSRF tokens. The demo generates one into .state/ when unset.
     secret_key: SecretStr | None = None
@@ -45,9 +46,9 @@ class Settings(BaseSettings):
     oidc_scopes: str = "openid profile email"
     # Local accounts (small deployments and the demo).
     local_accounts: bool = True
-    lockout_failures: int = Field(5, ge=1)
-    lockout_minutes: int = Field(15, ge=1)
-    session_hours: int = Field(12, ge=1)
+    lockout_failures: Annotated[int, Field(ge=1)] = 5
+    lockout_minutes: Annotated[int, Field(ge=1)] = 15
+    session_hours: Annotated[int, Field(ge=1)] = 12
     # Cookies marked Secure: on behind HTTPS; the demo on http://127.0.0.1 needs it off.
     secure_cookies: bool = False
     debug: bool = False
