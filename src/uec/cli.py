@@ -347,6 +347,13 @@ def _mount_optional() -> None:
 _mount_optional()
 app.command("simulate")(simulate_command)
 
+# Escalation (issue 13): OPEL scores and levels; `uec docs escalation` is the same page as `uec escalation docs`.
+from uec.escalation.cli import app as escalation_app  # noqa: E402
+from uec.escalation.cli import docs_command as escalation_docs  # noqa: E402
+
+app.add_typer(escalation_app, name="escalation")
+docs_app.command("escalation")(escalation_docs)
+
 
 def main() -> None:
     """Entry point: run the app, turning user errors into one line and exit status 2."""
