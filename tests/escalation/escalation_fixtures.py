@@ -85,12 +85,16 @@ def events(store: Store) -> None:
         _att("a9", "H1", "ed_type1", "2024-07-07 10:00", None),
         _att("a10", "H1", "ed_type1", "2024-07-10 13:30", None, decision_to_admit_time="2024-07-10 14:30"),
     ])
+    def beds(site: str, when: str, bed_type: str, open_: int, occupied: int) -> dict[str, Any]:
+        return {"site_code": site, "snapshot_time": t(when), "bed_type": bed_type, "beds_open": open_,
+                "beds_occupied": occupied}
+
     put_rows(store, "bed_states", [
-        {"site_code": "H1", "snapshot_time": t("2024-07-09 08:00"), "bed_type": "g_and_a", "beds_open": 100, "beds_occupied": 80},
-        {"site_code": "H1", "snapshot_time": t("2024-07-10 08:00"), "bed_type": "g_and_a", "beds_open": 100, "beds_occupied": 94},
-        {"site_code": "H1", "snapshot_time": t("2024-07-10 08:00"), "bed_type": "g_and_a_escalation", "beds_open": 5, "beds_occupied": 5},
-        {"site_code": "H1", "snapshot_time": t("2024-07-10 16:00"), "bed_type": "g_and_a", "beds_open": 100, "beds_occupied": 100},
-        {"site_code": "H2", "snapshot_time": t("2024-07-10 08:00"), "bed_type": "g_and_a", "beds_open": 200, "beds_occupied": 150},
+        beds("H1", "2024-07-09 08:00", "g_and_a", 100, 80),
+        beds("H1", "2024-07-10 08:00", "g_and_a", 100, 94),
+        beds("H1", "2024-07-10 08:00", "g_and_a_escalation", 5, 5),
+        beds("H1", "2024-07-10 16:00", "g_and_a", 100, 100),
+        beds("H2", "2024-07-10 08:00", "g_and_a", 200, 150),
     ])
     spell = {"admission_method": "emergency", "age_band": "65-74"}
     put_rows(store, "spells", [
@@ -105,11 +109,14 @@ def events(store: Store) -> None:
          "criteria_to_reside_end_time": t("2024-07-09 10:00")},
         {"spell_id": "s6", "site_code": "H1", "admission_time": t("2024-07-10 15:00"), **spell},
     ])
+    def ucr(rid: str, referral: str, visit: str) -> dict[str, Any]:
+        return {"referral_id": rid, "org_code": "C1", "referral_time": t(referral), "first_visit_time": t(visit)}
+
     put_rows(store, "ucr_referrals", [
-        {"referral_id": "r1", "org_code": "C1", "referral_time": t("2024-07-10 08:00"), "first_visit_time": t("2024-07-10 09:00")},
-        {"referral_id": "r2", "org_code": "C1", "referral_time": t("2024-07-10 09:00"), "first_visit_time": t("2024-07-10 12:00")},
-        {"referral_id": "r3", "org_code": "C1", "referral_time": t("2024-07-10 10:00"), "first_visit_time": t("2024-07-10 11:30")},
-        {"referral_id": "r4", "org_code": "C1", "referral_time": t("2024-07-10 13:00"), "first_visit_time": t("2024-07-10 15:00")},
+        ucr("r1", "2024-07-10 08:00", "2024-07-10 09:00"),
+        ucr("r2", "2024-07-10 09:00", "2024-07-10 12:00"),
+        ucr("r3", "2024-07-10 10:00", "2024-07-10 11:30"),
+        ucr("r4", "2024-07-10 13:00", "2024-07-10 15:00"),
     ])
 
 

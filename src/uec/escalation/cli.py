@@ -30,11 +30,13 @@ app = typer.Typer(help="OPEL escalation: scores and levels computed from the sto
                   no_args_is_help=True)
 out = Console(soft_wrap=True)
 
-StoreOpt = Annotated[str | None, typer.Option("--store", help="DuckDB file or postgresql:// URL (default: $UEC_STORE).")]
+StoreOpt = Annotated[str | None, typer.Option(
+    "--store", help="DuckDB file or postgresql:// URL (default: $UEC_STORE).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object as the last line.")]
 FrameworkOpt = Annotated[Path | None, typer.Option(
     "--framework", help="A local framework YAML that overrides the national one (by parameter id).")]
-OrgOpt = Annotated[str | None, typer.Option("--org", help="Only this organisation and its sites (pillars and ICS still whole).")]
+OrgOpt = Annotated[str | None, typer.Option(
+    "--org", help="Only this organisation and its sites (pillars and ICS still whole).")]
 
 
 def parse_instant(text: str) -> dt.datetime:
@@ -48,7 +50,8 @@ def parse_instant(text: str) -> dt.datetime:
     try:
         value = dt.datetime.fromisoformat(text.strip())
     except ValueError:
-        raise UecError(f"--at {text!r} is not an instant; use YYYY-MM-DDTHH:MM (Europe/London) or add an offset") from None
+        raise UecError(
+            f"--at {text!r} is not an instant; use YYYY-MM-DDTHH:MM (Europe/London) or add an offset") from None
     if value.tzinfo is None:
         local = value.replace(tzinfo=LONDON)
         # A local time the clocks skip or repeat cannot be placed without an offset.
@@ -86,7 +89,8 @@ def _print_status(s: Status) -> None:
 
 @app.command("status")
 def status_command(
-    at: Annotated[str | None, typer.Option("--at", help="Instant (ISO 8601; Europe/London if no offset). Default: now.")] = None,
+    at: Annotated[str | None, typer.Option(
+        "--at", help="Instant (ISO 8601; Europe/London if no offset). Default: now.")] = None,
     org: OrgOpt = None,
     framework: FrameworkOpt = None,
     store: StoreOpt = None,

@@ -82,7 +82,8 @@ class EventsRecipe(_Model):
     @model_validator(mode="after")
     def _one(self) -> EventsRecipe:
         if (self.measure is None) == (self.missing is None):
-            raise ValueError("events needs exactly one of 'measure' (a query measure) or 'missing' (what data is absent)")
+            raise ValueError(
+                "events needs exactly one of 'measure' (a query measure) or 'missing' (what data is absent)")
         if self.measure is not None:
             from uec.escalation.queries import MEASURES
 
@@ -124,7 +125,8 @@ class Parameter(_Model):
         t2, t3, t4 = (self.thresholds[k] for k in (2, 3, 4))
         ordered = t2 <= t3 <= t4 if self.direction == "higher" else t2 >= t3 >= t4
         if not ordered:
-            raise ValueError(f"parameter {self.id}: thresholds must get worse from level 2 to 4 ({self.direction} is worse)")
+            raise ValueError(
+                f"parameter {self.id}: thresholds must get worse from level 2 to 4 ({self.direction} is worse)")
         if not self.verified and not self.reasoning:
             raise ValueError(f"parameter {self.id}: an unverified parameter needs its reasoning")
         if self.standard is not None:
@@ -142,7 +144,7 @@ class Parameter(_Model):
         """
         out: list[tuple[int, float]] = []
         for level in (2, 3, 4):
-            t = self.thresholds[level]  # type: ignore[index]
+            t = self.thresholds[level]
             if (value >= t) if self.direction == "higher" else (value <= t):
                 out.append((level, t))
         return out
@@ -312,8 +314,8 @@ def _read_yaml(text: str, where: str) -> dict[str, Any]:
 def _national(name: str) -> dict[str, Any]:
     path = resources.files("uec.escalation") / "frameworks" / f"{name}.yaml"
     if not path.is_file():
-        known = sorted(p.name.removesuffix(".yaml") for p in (resources.files("uec.escalation") / "frameworks").iterdir()
-                       if p.name.endswith(".yaml"))
+        folder = resources.files("uec.escalation") / "frameworks"
+        known = sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml"))
         raise FrameworkError(f"unknown framework {name!r}; known: {', '.join(known)}")
     return _read_yaml(path.read_text(encoding="utf-8"), f"framework {name}")
 

@@ -227,7 +227,8 @@ def _ics_code(store: Store) -> str:
 Every = Literal["15min", "1d"]
 
 
-def history_instants(start: dt.date, end: dt.date, every: str, time_of_day: dt.time = dt.time(12, 0)) -> list[dt.datetime]:
+def history_instants(start: dt.date, end: dt.date, every: str,
+                     time_of_day: dt.time = dt.time(12, 0)) -> list[dt.datetime]:
     """The instants of a history over local days ``[start, end)``.
 
     ``15min``: every quarter hour from local midnight of ``start`` (real time, so a clock-change

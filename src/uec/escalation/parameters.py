@@ -74,20 +74,21 @@ def units(store: Store, fw: Framework) -> list[Unit]:
     provider type of the parameters it returns (a mental health trust that sends only its OPEL
     parameters, say).
     """
-    by_org_type = {ot: name for name, pt in fw.provider_types.items() for ot in pt.org_types}
+    by_org_type: dict[str, str] = {ot: name for name, pt in fw.provider_types.items() for ot in pt.org_types}
     out: list[Unit] = []
     orgs: dict[str, str] = {}
     for r in org_rows(store):
-        pt = by_org_type.get(r["org_type"])
-        if pt is not None:
-            orgs[r["org_code"]] = pt
-            out.append(Unit("org", r["org_code"], r["name"], pt, r["org_code"]))
+        kind = by_org_type.get(r["org_type"])
+        if kind is not None:
+            orgs[r["org_code"]] = kind
+            out.append(Unit("org", r["org_code"], r["name"], kind, r["org_code"]))
     sites = site_rows(store)
     site_codes = {r["site_code"] for r in sites}
+    site_types: dict[str, tuple[str, ...]] = {name: pt.site_types for name, pt in fw.provider_types.items()}
     for r in sites:
-        pt = orgs.get(r["org_code"])
-        if pt is not None and r["site_type"] in fw.provider_types[pt].site_types:  # type: ignore[index]
-            out.append(Unit("site", r["site_code"], r["name"], pt, r["org_code"]))
+        org_type = orgs.get(r["org_code"])
+        if org_type is not None and r["site_type"] in site_types[org_type]:
+            out.append(Unit("site", r["site_code"], r["name"], org_type, r["org_code"]))
     metric_type = {p.returns.metric: fw.provider_type_of(p.id) for p in fw.parameters()}
     if metric_type:
         names = ", ".join(f":m{k}" for k in range(len(metric_type)))
@@ -133,18 +134,20 @@ def compute_values(
         grain = MEASURES[names[0]].grain
         if medians:
             # A median of a trust is not built from its sites' medians: ask for both groupings.
-            for kind in ("site", "org"):
-                for row in event_rows(store, query, instants, kind):  # type: ignore[arg-type]
+            grains: tuple[UnitKind, ...] = ("site", "org")
+            for kind in grains:
+                for row in event_rows(store, query, instants, kind):
                     if row["unit"] is None:
                         continue
                     for m in medians:
                         ms = MEASURES[m]
                         v = row[ms.numerator]
-                        event_values[m][(row["i"], kind, row["unit"])] = (  # type: ignore[index]
+                        event_values[m][(row["i"], kind, row["unit"])] = (
                             None if v is None else float(v), None, float(row[ms.denominator]))
             continue
         rows = event_rows(store, query, instants, grain)
-        sums: dict[str, dict[tuple[int, UnitKind, str], list[float]]] = defaultdict(lambda: defaultdict(lambda: [0.0, 0.0]))
+        sums: dict[str, dict[tuple[int, UnitKind, str], list[float]]] = defaultdict(
+            lambda: defaultdict(lambda: [0.0, 0.0]))
         for row in rows:
             if row["unit"] is None:
                 continue
@@ -188,7 +191,8 @@ def _returns(
     rows = returns_rows(store, metrics, min(days) - dt.timedelta(days=1), max(days))
     out: dict[tuple[str, str, dt.date], float] = {}
     for r in rows:
-        day = r["period_start"] if isinstance(r["period_start"], dt.date) else dt.date.fromisoformat(str(r["period_start"]))
+        start = r["period_start"]
+        day = start if isinstance(start, dt.date) else dt.date.fromisoformat(str(start))
         out[(r["org_code"], r["metric_code"], day)] = float(r["value"])
     return out
 
@@ -204,6 +208,7 @@ def _value(
         v = returned.get((u.code, p.returns.metric, d))
         if v is not None:
             return ParameterValue(p, v, "returns", note=f"OPEL return for {d.isoformat()}")
+    no_return = f"no OPEL return ({p.returns.metric})"
     if p.events.missing is not None:
-        return ParameterValue(p, None, None, note=f"not available: {p.events.missing}; no OPEL return ({p.returns.metric})")
-    return ParameterValue(p, None, None, note=f"no data: no events for this measure and no OPEL return ({p.returns.metric})")
+        return ParameterValue(p, None, None, note=f"not available: {p.events.missing}; {no_return}")
+    return ParameterValue(p, None, None, note=f"no data: no events for this measure and {no_return}")

@@ -29,7 +29,7 @@ from typing import Any, Literal
 from uec.standards import catalogue
 from uec.store import Store
 
-__all__ = ["MEASURES", "Instant", "Measure", "event_rows", "returns_rows", "site_rows", "org_rows"]
+__all__ = ["MEASURES", "Instant", "Measure", "event_rows", "org_rows", "returns_rows", "site_rows"]
 
 #: How far back an "at the instant" measure looks for a bed census or an open attendance: an
 #: attendance with no departure that arrived more than 48 hours before is a missing departure, not a
@@ -186,7 +186,9 @@ def _queries() -> dict[str, str]:
 _SITE_COLUMN = {"handover": "x.destination_site"}
 
 
-def event_rows(store: Store, query: str, instants: Sequence[Instant], unit: Literal["site", "org"]) -> list[dict[str, Any]]:
+def event_rows(
+    store: Store, query: str, instants: Sequence[Instant], unit: Literal["site", "org"],
+) -> list[dict[str, Any]]:
     """Rows ``(i, unit, <measure columns>)`` of one query for every instant, by site or organisation.
 
     >>> import tempfile, os

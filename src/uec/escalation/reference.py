@@ -27,7 +27,7 @@ def _parameter(p: Parameter) -> list[str]:
         " ".join(p.definition.split()), "",
         f"- Unit: {p.unit}; worse when {p.direction}; weight {p.weight:g}.",
         "- Thresholds (" + word + "): " + ", ".join(
-            f"OPEL {lv} {_v(p.thresholds[lv], p.unit)}" for lv in (2, 3, 4)) + ".",  # type: ignore[index]
+            f"OPEL {lv} {_v(p.thresholds[lv], p.unit)}" for lv in (2, 3, 4)) + ".",
     ]
     if p.events.measure:
         std = f" (the recipe of standard `{p.standard}`)" if p.standard else ""
