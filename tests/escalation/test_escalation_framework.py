@@ -143,3 +143,23 @@ def test_docs_escalation_command_writes_the_page(tmp_path: Path) -> None:
     r = uec("docs", "escalation", "--output", str(out))
     assert r.returncode == 0, r.stderr
     assert out.read_text(encoding="utf-8") == reference_markdown()
+
+
+def test_season_summary_shares(store: Store) -> None:
+    """Two July days at 14:00 fall in summer; the ICS is OPEL 2 on the 10th (see the spec); every row's
+    shares of levels (and of no score) add up to 1."""
+    import datetime as dt
+
+    from uec.escalation import history
+    from uec.escalation.cli import season_summary
+
+    reference(store)
+    events(store)
+    returns(store)
+
+    rows = season_summary(history(store, dt.date(2024, 7, 9), dt.date(2024, 7, 11), "1d", time_of_day=dt.time(14)))
+    ics = next(r for r in rows if r["kind"] == "ics")
+    assert (ics["season"], ics["code"], ics["days"]) == ("summer", "ICB", 2)
+    assert ics["OPEL 2"] >= 0.5
+    for r in rows:
+        assert sum(r[k] for k in ("OPEL 1", "OPEL 2", "OPEL 3", "OPEL 4", "-")) == pytest.approx(1, abs=0.002)

@@ -147,3 +147,31 @@ def test_org_filter_and_history_agree_with_status(spec_store: Store) -> None:
     assert values(first)["acute-4hr"][0] is None and values(first)["acute-ga-occupancy"][0] == pytest.approx(0.8)
     daily = history(spec_store, dt.date(2024, 7, 9), dt.date(2024, 7, 11), "1d", time_of_day=dt.time(14))
     assert [by_code(s)[("org", "A1")].score for s in daily][1] == 70.8
+
+
+def test_since_midnight_is_local_midnight_on_a_clock_change_day(store: Store) -> None:
+    """On 27 October 2024 the clocks go back at 02:00 BST; local midnight is 2024-10-26 23:00 UTC.
+
+    Handovers completed at 22:50 UTC (23:50 BST on the 26th: yesterday), 23:30 UTC (00:30 BST:
+    today, 20 min) and 01:30 UTC (01:30 GMT, after the change: today, 40 min). At 14:00 GMT the mean
+    since midnight is (20 + 40) / 2 = 30 min -> OPEL 3 (at or above 30).
+    """
+    from escalation_fixtures import put_rows
+
+    reference(store)
+    utc = dt.UTC
+
+    def inc(iid: str, handover: dt.datetime, minutes: int) -> dict[str, object]:
+        arrival = handover - dt.timedelta(minutes=minutes)
+        return {"incident_id": iid, "org_code": "AMB", "call_time": arrival - dt.timedelta(hours=1),
+                "category": "C2", "outcome": "conveyed_ed", "destination_site": "H1",
+                "hospital_arrival_time": arrival, "handover_time": handover}
+
+    put_rows(store, "ambulance_incidents", [
+        inc("y", dt.datetime(2024, 10, 26, 22, 50, tzinfo=utc), 90),
+        inc("t1", dt.datetime(2024, 10, 26, 23, 30, tzinfo=utc), 20),
+        inc("t2", dt.datetime(2024, 10, 27, 1, 30, tzinfo=utc), 40),
+    ])
+    h1 = by_code(status(store, dt.datetime(2024, 10, 27, 14, 0, tzinfo=utc)))[("site", "H1")]
+    assert values(h1)["acute-handover-mean"] == (pytest.approx(30), "events", 3, 2)
+    assert (h1.score, h1.level) == (66.7, 3)

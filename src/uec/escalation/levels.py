@@ -184,7 +184,7 @@ def status_many(store: Store, instants: Sequence[dt.datetime], *, framework: Fra
             known = ", ".join(sorted({u.org_code for u in scope})) or "none"
             raise UecError(f"unknown organisation {org!r} for this framework (known: {known})")
         values = compute_values(store, fw, insts, scope)
-    ics_code = _ics_code(store)
+        ics_code = _ics_code(store)
     out: list[Status] = []
     for i, inst in enumerate(insts):
         org_scores = [score_unit(fw, u, values[(i, (u.kind, u.code))]) for u in scope if u.kind == "org"]
