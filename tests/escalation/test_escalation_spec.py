@@ -175,3 +175,23 @@ def test_since_midnight_is_local_midnight_on_a_clock_change_day(store: Store) ->
     h1 = by_code(status(store, dt.datetime(2024, 10, 27, 14, 0, tzinfo=utc)))[("site", "H1")]
     assert values(h1)["acute-handover-mean"] == (pytest.approx(30), "events", 3, 2)
     assert (h1.score, h1.level) == (66.7, 3)
+
+
+def test_parameters_agree_with_the_standards_engine(spec_store: Store) -> None:
+    """Where a census parameter and a standard measure the same thing at the same moment, they agree.
+
+    The engine's ``beds-no-criteria-to-reside`` counts at each local midnight; at 2024-07-10 00:00 H1 has
+    s1 (no criteria since 07-09), s3 and s2 (criteria until 13:00) in bed: 1/3. H2's only census on the
+    10th is 08:00 (150 of 200), so ``beds-ga-occupancy`` for the day equals the parameter at 14:00.
+    """
+    from escalation_fixtures import t
+
+    from uec.standards import compute
+
+    day = (dt.date(2024, 7, 10), dt.date(2024, 7, 11))
+    nctr = compute(spec_store, "beds-no-criteria-to-reside", period="day", start=day[0], end=day[1], site="H1")
+    at_midnight = by_code(status(spec_store, t("2024-07-10 00:00")))[("site", "H1")]
+    assert values(at_midnight)["acute-no-criteria-to-reside"][0] == pytest.approx(nctr.rows[0].value) == 1 / 3
+    occ = compute(spec_store, "beds-ga-occupancy", period="day", start=day[0], end=day[1], site="H2")
+    h2 = by_code(status(spec_store, AT))[("site", "H2")]
+    assert values(h2)["acute-ga-occupancy"][0] == pytest.approx(occ.rows[0].value) == 0.75

@@ -180,8 +180,8 @@ def status_many(store: Store, instants: Sequence[dt.datetime], *, framework: Fra
     insts = [instant(at) for at in instants]
     with store.reading():
         scope = units(store, fw)
-        if org is not None and not any(u.code == org or u.org_code == org for u in scope):
-            known = ", ".join(sorted({u.org_code for u in scope})) or "none"
+        if org is not None and not any(u.kind == "org" and u.code == org for u in scope):
+            known = ", ".join(sorted(u.code for u in scope if u.kind == "org")) or "none"
             raise UecError(f"unknown organisation {org!r} for this framework (known: {known})")
         values = compute_values(store, fw, insts, scope)
         ics_code = _ics_code(store)
