@@ -149,5 +149,6 @@ def returns(store: Store) -> None:
         opel_return("MH1", "2024-07-07", "opel_mh_ed_waits_12hr", 10),  # too old to use
         opel_return("A2", "2024-07-10", "opel_acute_4hr_performance", 0.65),
         opel_return("A1", "2024-07-10", "opel_acute_handover_mean_minutes", 99),  # events win
+        opel_return("H2", "2024-07-10", "opel_acute_majors_resus_occupancy", 0.9),  # a site's own return
     ]
     put_rows(store, "returns", rows)

@@ -107,6 +107,12 @@ def test_events_and_returns_organisations(spec_store: Store) -> None:
     assert values(c1)["chs-ucr-2hr"] == (pytest.approx(2 / 3), "events", 2, 1)
     assert values(c1)["chs-community-bed-occupancy"][0] is None
     assert (c1.score, c1.level) == (33.3, 2)
+    # A return sent for a site counts for the site, not its trust: H2's majors 90% -> OPEL 2, 1 point;
+    # with handover, occupancy and escalation beds at OPEL 1 that is 1/12 -> 8.3, OPEL 1.
+    h2 = s[("site", "H2")]
+    assert values(h2)["acute-majors-resus-occupancy"] == (0.9, "returns", 2, 1)
+    assert values(a2)["acute-majors-resus-occupancy"][0] is None
+    assert (h2.score, h2.level) == (8.3, 1)
 
 
 def test_pillars_and_ics(spec_store: Store) -> None:
