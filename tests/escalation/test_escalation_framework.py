@@ -116,6 +116,13 @@ def test_cli_status_and_history(store_url: str) -> None:
     rows = json.loads(h.stdout.strip().splitlines()[-1])["rows"]
     assert len([r for r in rows if r["code"] == "A1"]) == 2
     assert next(r for r in rows if r["code"] == "A1" and r["at"].startswith("2024-07-10"))["score"] == 70.8
+    text = uec("escalation", "history", "--from", "2024-07-10", "--to", "2024-07-11", "--every", "15min",
+               "--org", "A1", "--store", store_url)
+    assert text.returncode == 0, text.stderr
+    line = next(ln for ln in text.stdout.splitlines() if ln.startswith("2024-07-10 14:00"))
+    header = next(ln for ln in text.stdout.splitlines() if ln.startswith("at "))
+    assert header.split()[1:] == ["ICB", "acute", "community", "mental_health", "nhs111", "A1", "H1"]
+    assert line.split("  ")[-1].strip() == "3 (71)"  # H1 at 14:00: 70.8, OPEL 3
 
 
 def test_cli_errors_are_one_line_and_exit_2(tmp_path: Path) -> None:

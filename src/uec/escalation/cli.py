@@ -166,12 +166,14 @@ def history_command(
         print(json.dumps({"framework": fw.id, "framework_version": fw.version, "every": every, "rows": rows_json},
                          default=str))
         return
+    # Plain fixed-width text: a table of dozens of units is unreadable once a terminal wraps it.
     codes = [sc.code for sc in statuses[0].all()] if statuses else []
-    t = Table("at", *codes)
+    width = max([len(c) for c in codes] + [7]) + 2
+    sys.stdout.write("level (score) at each instant, Europe/London\n")
+    sys.stdout.write(f"{'at':<18}" + "".join(f"{c:>{width}}" for c in codes) + "\n")
     for s in statuses:
-        t.add_row(f"{s.at.astimezone(LONDON):%Y-%m-%d %H:%M}",
-                  *[("-" if sc.score is None else f"{sc.level} ({sc.score:.0f})") for sc in s.all()])
-    out.print(t)
+        marks = ["-" if sc.score is None else f"{sc.level} ({sc.score:.0f})" for sc in s.all()]
+        sys.stdout.write(f"{s.at.astimezone(LONDON):%Y-%m-%d %H:%M}  " + "".join(f"{m:>{width}}" for m in marks) + "\n")
 
 
 @app.command("docs")
