@@ -87,6 +87,10 @@ def _instants_sql(instants: Sequence[Instant]) -> tuple[str, dict[str, Any]]:
         params[f"at{k}"] = inst.at
         params[f"mid{k}"] = inst.midnight
         params[f"lo{k}"] = inst.at - LOOKBACK
+    # Bounds over all the instants, so each table is cut to the range before the join (neither
+    # engine can use the per-instant conditions to skip rows; both can use these).
+    params["lo_all"] = min(min(i.midnight, i.at - LOOKBACK) for i in instants)
+    params["hi_all"] = max(i.at for i in instants) + dt.timedelta(microseconds=1)
     return " UNION ALL ".join(parts), params
 
 
@@ -112,7 +116,8 @@ def _queries() -> dict[str, str]:
                        AS minutes,
                    count(*) AS handovers
             FROM (SELECT e.*, i.i FROM ambulance_incidents e
-                  JOIN instants i ON e.handover_time >= i.midnight AND e.handover_time < i.at) x
+                  JOIN instants i ON e.handover_time >= i.midnight AND e.handover_time < i.at
+                  WHERE e.handover_time >= :lo_all AND e.handover_time < :hi_all) x
             LEFT JOIN sites st ON st.site_code = x.destination_site
             WHERE ({ho_where}) AND x.hospital_arrival_time IS NOT NULL AND x.destination_site IS NOT NULL
             GROUP BY 1, 2""",
@@ -120,7 +125,8 @@ def _queries() -> dict[str, str]:
         "four_hour": f"""
             SELECT x.i, {{unit}} AS unit, sum({ed_num}) AS within_4h, count(*) AS departed
             FROM (SELECT e.*, i.i FROM attendances e
-                  JOIN instants i ON e.departure_time >= i.midnight AND e.departure_time < i.at) x
+                  JOIN instants i ON e.departure_time >= i.midnight AND e.departure_time < i.at
+                  WHERE e.departure_time >= :lo_all AND e.departure_time < :hi_all) x
             LEFT JOIN sites st ON st.site_code = x.site_code
             WHERE ({ed_where})
             GROUP BY 1, 2""",
@@ -131,7 +137,8 @@ def _queries() -> dict[str, str]:
                        THEN 1 ELSE 0 END) AS over_12h,
                    sum(CASE WHEN x.decision_to_admit_time <= x.at THEN 1 ELSE 0 END) AS referred
             FROM (SELECT e.*, i.i, i.at FROM attendances e
-                  JOIN instants i ON e.arrival_time <= i.at AND e.arrival_time > i.lookback) x
+                  JOIN instants i ON e.arrival_time <= i.at AND e.arrival_time > i.lookback
+                  WHERE e.arrival_time >= :lo_all AND e.arrival_time < :hi_all) x
             LEFT JOIN sites st ON st.site_code = x.site_code
             WHERE x.service_type IN {ED_TYPES_IN_DEPARTMENT} AND (x.departure_time IS NULL OR x.departure_time > x.at)
             GROUP BY 1, 2""",
@@ -142,7 +149,8 @@ def _queries() -> dict[str, str]:
                        (EXTRACT(EPOCH FROM x.seen_time) - EXTRACT(EPOCH FROM x.arrival_time)) / 60.0) AS median_minutes,
                    count(*) AS seen
             FROM (SELECT e.*, i.i FROM attendances e
-                  JOIN instants i ON e.seen_time >= i.midnight AND e.seen_time < i.at) x
+                  JOIN instants i ON e.seen_time >= i.midnight AND e.seen_time < i.at
+                  WHERE e.seen_time >= :lo_all AND e.seen_time < :hi_all) x
             LEFT JOIN sites st ON st.site_code = x.site_code
             WHERE x.service_type IN {ED_TYPES_IN_DEPARTMENT}
             GROUP BY 1, 2""",
@@ -160,6 +168,7 @@ def _queries() -> dict[str, str]:
                   JOIN (SELECT i.i, b2.site_code, max(b2.snapshot_time) AS latest
                         FROM bed_states b2 JOIN instants i
                           ON b2.snapshot_time <= i.at AND b2.snapshot_time > i.lookback
+                        WHERE b2.snapshot_time >= :lo_all AND b2.snapshot_time < :hi_all
                         GROUP BY i.i, b2.site_code) l
                     ON b.site_code = l.site_code AND b.snapshot_time = l.latest) x
             LEFT JOIN sites st ON st.site_code = x.site_code
@@ -169,7 +178,8 @@ def _queries() -> dict[str, str]:
         "nctr": f"""
             SELECT x.i, {{unit}} AS unit, sum({nctr_num}) AS no_criteria, count(*) AS in_bed
             FROM (SELECT e.*, i.i, i.at AS census_time FROM spells e
-                  JOIN instants i ON e.admission_time <= i.at) x
+                  JOIN instants i ON e.admission_time <= i.at
+                  WHERE e.admission_time < :hi_all AND (e.discharge_time IS NULL OR e.discharge_time > :lo_all)) x
             LEFT JOIN sites st ON st.site_code = x.site_code
             WHERE (x.discharge_time IS NULL OR x.discharge_time > x.census_time) AND ({nctr_where})
             GROUP BY 1, 2""",
@@ -177,7 +187,8 @@ def _queries() -> dict[str, str]:
         "ucr": f"""
             SELECT x.i, x.org_code AS unit, sum({ucr_num}) AS within_2h, count(*) AS seen
             FROM (SELECT e.*, i.i FROM ucr_referrals e
-                  JOIN instants i ON e.first_visit_time >= i.midnight AND e.first_visit_time < i.at) x
+                  JOIN instants i ON e.first_visit_time >= i.midnight AND e.first_visit_time < i.at
+                  WHERE e.first_visit_time >= :lo_all AND e.first_visit_time < :hi_all) x
             WHERE ({ucr_where})
             GROUP BY 1, 2""",
     }
