@@ -10,6 +10,7 @@ under 1 second.
 Also timed: a day of 15-minute levels (96 instants) and a year of daily levels (365 instants).
 
 Run: ``.venv/bin/python bench/escalation_bench.py [--store /tmp/esc.duckdb] [--at 2026-01-15T12:00]``.
+``--store postgresql://…`` times a PostgreSQL store that already holds a demo ICS.
 The last line is one JSON object.
 """
 
@@ -51,7 +52,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--no-history", action="store_true")
     args = ap.parse_args()
-    if not Path(args.store).exists():
+    if "://" not in args.store and not Path(args.store).exists():
         subprocess.run([sys.executable, "-m", "uec", "demo", "--store", args.store, "--generator", "fast",
                         "--days", "400", "--end", "2026-11-30"], check=True)
     store = open_store(args.store)
