@@ -21,6 +21,7 @@ are never served; they age out under the size bound.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 from collections.abc import Callable, Hashable
 from pathlib import Path
@@ -30,6 +31,7 @@ import diskcache
 
 import uec
 from uec.store import Store
+from uec.web.display import LONDON
 
 __all__ = ["AnswerCache"]
 
@@ -51,9 +53,12 @@ class AnswerCache:
         self._cache = diskcache.Cache(self.directory, size_limit=size_limit_bytes)
 
     def key(self, store: Store, name: str, *args: Hashable) -> tuple[Any, ...]:
-        """The key of an answer. Today's date is in it because pages say which targets are in force
-        today and which day is "yesterday"."""
-        return (uec.__version__, _FORMAT, name, store.data_version(), dt.date.today().isoformat(), *args)
+        """The key of an answer. Today's (London) date is in it because pages say which targets are in
+        force today and which day is "yesterday"."""
+        today = dt.datetime.now(LONDON).date().isoformat()
+        # Hashed: the version holds the store's URL, and a PostgreSQL URL may hold a password.
+        version = hashlib.sha256(repr(store.data_version()).encode()).hexdigest()
+        return (uec.__version__, _FORMAT, name, version, today, *args)
 
     def get(self, store: Store, name: str, *args: Hashable, compute: Callable[[], T]) -> T:
         """The cached answer for ``name`` and ``args`` over the store's current data, computed (and

@@ -1,4 +1,5 @@
-"""The system overview: ``/`` with ``/overview.json``, ``/overview.csv`` and ``/api/overview``."""
+"""The system overview: ``/`` with ``/overview.json``, ``/overview.csv`` and ``/api/overview``, answered from
+the shared cache until the data (or the London date) changes."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from uec.web import data
-from uec.web.deps import StoreDep
+from uec.web.deps import CacheDep, StoreDep
 from uec.web.responder import PageSpec, add_page
 
 __all__ = ["overview_data", "router"]
@@ -16,9 +17,9 @@ __all__ = ["overview_data", "router"]
 router = APIRouter()
 
 
-def overview_data(store: StoreDep) -> data.Overview:
+def overview_data(store: StoreDep, cache: CacheDep) -> data.Overview:
     """The system overview, as its page shows it."""
-    return data.overview(store)
+    return cache.get(store, "overview", compute=lambda: data.overview(store))
 
 
 def _context(ov: data.Overview, args: Mapping[str, Any]) -> dict[str, Any]:

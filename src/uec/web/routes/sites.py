@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 
 from uec.web import data
-from uec.web.deps import StoreDep
+from uec.web.deps import CacheDep, StoreDep
 from uec.web.limits import check_code
 from uec.web.responder import ERROR_RESPONSES, PageSpec, add_page
 
@@ -17,10 +17,10 @@ __all__ = ["router", "site_data"]
 router = APIRouter()
 
 
-def site_data(store: StoreDep, site_code: str) -> data.SiteDetail:
+def site_data(store: StoreDep, cache: CacheDep, site_code: str) -> data.SiteDetail:
     """One site, as its page shows it."""
     check_code("site_code", site_code)
-    detail = data.site_detail(store, site_code)
+    detail = cache.get(store, "site", site_code, compute=lambda: data.site_detail(store, site_code))
     if detail is None:
         raise HTTPException(404, f"There is no site with code {site_code} in the store.")
     return detail
