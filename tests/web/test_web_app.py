@@ -223,3 +223,15 @@ def test_the_cache_is_bounded(tmp_path: Path, web_store: str) -> None:
     settings = Settings(_env_file=None, store=web_store, cache_dir=str(tmp_path / "small"), cache_size_mb=1)
     app = create_app(settings=settings)
     assert app.state.cache._cache.size_limit == 1024 * 1024
+
+
+def test_no_sql_in_the_web_package() -> None:
+    """The web asks the capabilities (uec.activity, uec.standards, uec.forecast, uec.system.runs) for
+    answers; their SQL lives with them."""
+    import uec.web
+
+    root = Path(uec.web.__file__).parent
+    for path in root.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        for needle in ("store.query", "store.write", "SELECT ", "INSERT ", "query_arrow"):
+            assert needle not in text, f"{path.relative_to(root)} has {needle!r}"

@@ -74,8 +74,10 @@ def run_data(store: StoreDep, run_id: str) -> RunView:
     job = scenario_jobs.get_job(store, run_id)
     if job is not None and job.state != "done":
         return job_view(job, fields)
+    # A finished job names the run it saved (the in-process queue gives the run the job's id).
+    saved = str(job.result["run_id"]) if job is not None and job.result else run_id
     try:
-        c = get_run(store, run_id)
+        c = get_run(store, saved)
     except UecError:
         raise HTTPException(404, f"There is no scenario run with id {run_id}.") from None
     return run_view(run_id, c, fields)
