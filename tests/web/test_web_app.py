@@ -20,6 +20,7 @@ from uec.web import create_app, deps
 from uec.web.responder import csv_text, neutralise
 from uec.web.routes import ROUTERS
 from uec.web.routes import standards as standards_routes
+from uec.web.standards_views import standards_matrix
 
 # Values for path parameters, so that every route can be asked for.
 SAMPLES = {"site_code": "RAA01", "standard_id": "ed-4hr", "series_id": "ambulance/C1",
@@ -48,7 +49,7 @@ def test_a_test_can_override_the_store(web_store: str, empty_store: str) -> None
 
 
 def test_settings_are_read_once_and_can_be_overridden(web_store: str, empty_store: str, tmp_path: Path) -> None:
-    settings = Settings(_env_file=None, store=web_store, cache_dir=str(tmp_path / "c"))
+    settings = Settings().model_copy(update=dict(store=web_store, cache_dir=str(tmp_path / "c")))
     app = create_app(settings=settings)
     client = TestClient(app)
     assert client.get("/api/health").json()["rows"]["attendances"] == 7
@@ -80,7 +81,7 @@ def test_current_user_is_a_dependency_that_answers_none_for_now(empty_store: str
 
 def test_head_works_wherever_get_does(web_client: TestClient) -> None:
     app = web_client.app
-    paths = sorted({r.path for r in get_routes(app) if "GET" in r.methods} | {"/openapi.json", "/docs"})
+    paths = sorted({r.path for r in get_routes(app) if "GET" in (r.methods or ())} | {"/openapi.json", "/docs"})
     assert len(paths) > 30
     for path in paths:
         url = url_for(path)
@@ -192,14 +193,14 @@ def test_two_workers_share_the_cache_and_a_data_change_invalidates_it(
 ) -> None:
     store = write_fixture(tmp_path / "c.duckdb", FIXTURE)
     calls: list[Any] = []
-    real = standards_routes.standards_matrix
+    real = standards_matrix
 
     def counted(s: Store, *args: Any) -> Any:
         calls.append(args)
         return real(s, *args)
 
     monkeypatch.setattr(standards_routes, "standards_matrix", counted)
-    settings = Settings(_env_file=None, store=store, cache_dir=str(tmp_path / "shared-cache"))
+    settings = Settings().model_copy(update=dict(store=store, cache_dir=str(tmp_path / "shared-cache")))
     # Two apps, each with its own cache object over one folder, stand for two worker processes.
     worker_a, worker_b = TestClient(create_app(settings=settings)), TestClient(create_app(settings=settings))
     first = worker_a.get("/standards.json").json()
@@ -208,7 +209,7 @@ def test_two_workers_share_the_cache_and_a_data_change_invalidates_it(
     assert worker_b.get("/standards").status_code == 200 and worker_a.get("/standards.csv").status_code == 200
     assert len(calls) == 1  # the second worker, the page and the CSV were all answered from the cache
     # A worker with another cache folder computes for itself.
-    other = Settings(_env_file=None, store=store, cache_dir=str(tmp_path / "other-cache"))
+    other = Settings().model_copy(update=dict(store=store, cache_dir=str(tmp_path / "other-cache")))
     TestClient(create_app(settings=other)).get("/standards.json")
     assert len(calls) == 2
     # New data: a new data version, so the answer is computed again (and then shared again).
@@ -220,7 +221,7 @@ def test_two_workers_share_the_cache_and_a_data_change_invalidates_it(
 
 
 def test_the_cache_is_bounded(tmp_path: Path, web_store: str) -> None:
-    settings = Settings(_env_file=None, store=web_store, cache_dir=str(tmp_path / "small"), cache_size_mb=1)
+    settings = Settings().model_copy(update=dict(store=web_store, cache_dir=str(tmp_path / "small"), cache_size_mb=1))
     app = create_app(settings=settings)
     assert app.state.cache._cache.size_limit == 1024 * 1024
 

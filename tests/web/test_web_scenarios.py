@@ -260,7 +260,7 @@ def test_runs_in_a_postgresql_store(model: FakeModel, postgres_url: str) -> None
 def test_beyond_the_queue_limit_a_run_is_refused_with_429(model: FakeModel, empty_store: str,
                                                           tmp_path: Any) -> None:
     model.gate = threading.Event()
-    settings = Settings(_env_file=None, cache_dir=str(tmp_path / "cache"), scenario_queue_limit=1)
+    settings = Settings().model_copy(update=dict(cache_dir=str(tmp_path / "cache"), scenario_queue_limit=1))
     with TestClient(create_app(empty_store, settings)) as c:
         first = submit(c, **{"change-extra_beds": "10"})
         r = c.post("/api/scenarios/runs", json={"changes": {"extra_beds": 5}})
