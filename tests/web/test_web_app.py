@@ -220,6 +220,30 @@ def test_two_workers_share_the_cache_and_a_data_change_invalidates_it(
     assert len(calls) == 3
 
 
+def test_an_answer_asked_for_at_once_is_computed_once(tmp_path: Path, empty_store: str) -> None:
+    import threading
+    import time
+
+    from uec.web.cache import AnswerCache
+
+    store = open_store(empty_store)
+    calls: list[int] = []
+
+    def slow() -> int:
+        calls.append(1)
+        time.sleep(0.3)
+        return 7
+
+    caches = [AnswerCache(tmp_path / "shared", 1 << 20) for _ in range(4)]  # four "workers"
+    got: list[int] = []
+    threads = [threading.Thread(target=lambda c=c: got.append(c.get(store, "slow", compute=slow))) for c in caches]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert got == [7, 7, 7, 7] and len(calls) == 1
+
+
 def test_the_cache_is_bounded(tmp_path: Path, web_store: str) -> None:
     settings = Settings().model_copy(update=dict(store=web_store, cache_dir=str(tmp_path / "small"), cache_size_mb=1))
     app = create_app(settings=settings)

@@ -42,6 +42,8 @@ T = TypeVar("T")
 # Bumped when a cached model's shape changes without a version change, so old answers are not read.
 _FORMAT = 1
 _MISS = object()
+# Longest a computation may hold its lock before another worker may start the same one.
+_LOCK_SECONDS = 900
 
 
 class AnswerCache:
@@ -62,19 +64,29 @@ class AnswerCache:
 
     def get(self, store: Store, name: str, *args: Hashable, compute: Callable[[], T]) -> T:
         """The cached answer for ``name`` and ``args`` over the store's current data, computed (and
-        kept) if there is none. Errors are not kept: the next request tries again."""
+        kept) if there is none, once however many ask at the same time. Errors are not kept: the
+        next request tries again."""
         key = self.key(store, name, *args)
+        hit = self._read(key, name)
+        if hit is not _MISS:
+            return hit  # type: ignore[return-value]
+        # One computation per answer, whichever worker or thread asks first: the others wait for it
+        # here rather than each spend the same minute of CPU (a lock in the cache itself, so it holds
+        # across processes; it expires if its holder dies).
+        with diskcache.Lock(self._cache, ("computing", *key), expire=_LOCK_SECONDS):
+            hit = self._read(key, name)
+            if hit is not _MISS:
+                return hit  # type: ignore[return-value]
+            value = compute()
+            self._cache.set(key, value)
+            return value
+
+    def _read(self, key: tuple[Any, ...], name: str) -> object:
         try:
-            hit = self._cache.get(key, default=_MISS)
+            return self._cache.get(key, default=_MISS)
         except Exception as exc:  # an entry another version wrote and this one cannot read
             log.warning("cache entry for %s unreadable (%s): computing it again", name, type(exc).__name__)
-            hit = _MISS
-        if hit is not _MISS:
-            value: T = hit
-            return value
-        value = compute()
-        self._cache.set(key, value)
-        return value
+            return _MISS
 
     def __len__(self) -> int:
         return len(self._cache)
