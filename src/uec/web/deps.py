@@ -28,6 +28,7 @@ from fastapi import Depends, Request
 from jinja2 import Environment
 
 from uec.config import Settings
+from uec.config import get_settings as process_settings
 from uec.store import Store, open_store
 from uec.web.cache import AnswerCache
 
@@ -45,9 +46,10 @@ __all__ = [
 
 
 def get_settings(request: Request) -> Settings:
-    """The app's settings (``create_app`` reads them once, from ``UEC_*`` and ``.env``)."""
-    settings: Settings = request.app.state.settings
-    return settings
+    """The app's settings (``create_app`` reads them once, from ``UEC_*`` and ``.env``); the process's
+    (:func:`uec.config.get_settings`) for an app built some other way."""
+    settings: Settings | None = getattr(request.app.state, "settings", None)
+    return settings if settings is not None else process_settings()
 
 
 def get_store(settings: Annotated[Settings, Depends(get_settings)]) -> Store:

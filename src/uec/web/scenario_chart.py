@@ -66,7 +66,7 @@ def comparison_svg(c: Comparison, id_prefix: str = "scenario-chart") -> tuple[st
     Returns the SVG (``None`` without standards) and the sentence its ``<desc>`` holds.
 
     >>> import datetime as dt
-    >>> from uec.system.types import StandardComparison
+    >>> from uec.system.types import Scenario, StandardComparison
     >>> t = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     >>> s = StandardComparison("ed-4hr", "4-hour performance", "proportion", True,
     ...     Interval(0.7, 0.68, 0.72), Interval(0.75, 0.73, 0.77), Interval(0.05, 0.04, 0.06))
