@@ -49,6 +49,7 @@ __all__ = ["router", "run_data", "runs_data"]
 
 router = APIRouter()
 
+
 def _fields() -> Sequence[ChangeField]:
     # Looked up on every use, so tests and deployments may replace the model's hooks.
     return tuple(scenario_pages.default_fields())
@@ -83,22 +84,16 @@ def run_data(store: StoreDep, run_id: str) -> RunView:
     return run_view(run_id, c, fields)
 
 
-def _form_page(request: Request, store: Store, values: Mapping[str, str], errors: Sequence[FormError],
-               status: int = 200, runs: RunList | None = None) -> HTMLResponse:
-    runs = runs if runs is not None else runs_data(store, PAGE_SIZE[0])
-    return render(request, "scenarios.html", status, fields=_fields(), values=values, errors=errors,
-                  error_for={e.field: e.message for e in errors},
-                  error_list=[{"text": e.message, "href": f"#{e.field}"} for e in errors], runs=runs.runs,
-                  reps_range=REPS_RANGE, days_range=DAYS_RANGE, defaults=DEFAULTS, field_id=field_id,
-                  nav="scenarios")
-
-
-def _runs_page(request: Request, runs: RunList, args: Mapping[str, Any]) -> HTMLResponse:
-    return _form_page(request, args["store"], {}, [], runs=runs)
+def _form_context(runs: RunList, values: Mapping[str, str], errors: Sequence[FormError]) -> dict[str, Any]:
+    return {"fields": _fields(), "values": values, "errors": errors, "error_for": {e.field: e.message for e in errors},
+            "error_list": [{"text": e.message, "href": f"#{e.field}"} for e in errors], "runs": runs.runs,
+            "reps_range": REPS_RANGE, "days_range": DAYS_RANGE, "defaults": DEFAULTS, "field_id": field_id,
+            "nav": "scenarios"}
 
 
 add_page(router, runs_data, PageSpec(
-    name="scenarios", path="/scenarios", model=RunList, html_path=None, csv_columns=RUN_LIST_CSV_COLUMNS,
+    name="scenarios", path="/scenarios", model=RunList, template="scenarios.html",
+    context=lambda runs, a: _form_context(runs, {}, []), csv_columns=RUN_LIST_CSV_COLUMNS,
     csv_rows=run_list_csv_rows, filename=lambda a: "scenarios.csv", api_paths=["/api/scenarios/runs"],
     json_doc="Runs under way and stored runs, newest first, as the scenario page lists them.",
     csv_doc="Runs under way and stored runs, newest first, one per row.",
@@ -110,11 +105,6 @@ add_page(router, run_data, PageSpec(
     json_doc="One run: its status and, once done, its comparison.",
     csv_doc="One run's comparison: each standard's baseline, scenario and difference with 95% intervals.",
 ))
-
-
-@router.get("/scenarios", response_class=HTMLResponse, include_in_schema=False)
-def scenarios_page(request: Request, store: StoreDep, limit: int = Limit) -> HTMLResponse:
-    return _runs_page(request, runs_data(store, limit), {"store": store})
 
 
 def _queue(store: Store, values: Mapping[str, Any], owner: str | None) -> str | FormError:
@@ -148,9 +138,9 @@ async def scenarios_submit(request: Request, store: StoreDep, user: CurrentUser)
     try:
         got = _queue(store, values, _owner(user))
     except _Invalid as bad:
-        return _form_page(request, store, form, bad.errors, 400)
+        return render(request, "scenarios.html", 400, **_form_context(runs_data(store, PAGE_SIZE[0]), form, bad.errors))
     if isinstance(got, FormError):
-        return _form_page(request, store, form, [got], 429)
+        return render(request, "scenarios.html", 429, **_form_context(runs_data(store, PAGE_SIZE[0]), form, [got]))
     return RedirectResponse(f"/scenarios/runs/{got}", status_code=303)
 
 
