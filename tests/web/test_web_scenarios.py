@@ -320,6 +320,16 @@ def test_validation_rules() -> None:
     assert run is not None and run.scenario.changes == {} and run.scenario.name == "Baseline only"
 
 
+def test_run_settings_limits_read_as_people_write_them() -> None:
+    _, errors = validate_run("", "", {}, "", "1e9", "-1", FIELDS)
+    assert [(e.field, e.message) for e in errors] == [
+        ("days", "Days must be between 1 and 365"),
+        ("seed", "Random seed must be between 0 and 4,294,967,295"),
+    ]
+    run, errors = validate_run("", "", {}, "2.0", "7.0", "", FIELDS)
+    assert errors == [] and run is not None and (run.reps, run.days) == (2, 7)
+
+
 def test_assessment_follows_the_direction() -> None:
     assert assessment(Interval(-5, -7, -3), False) == ("better", "Better")
     assert assessment(Interval(-5, -7, -3), True) == ("worse", "Worse")

@@ -89,7 +89,8 @@ def _bounds(label: str, lo: float | None, hi: float | None, fmt: Callable[[float
 
 
 def _number_text(v: float) -> str:
-    return f"{v:g}"
+    """A limit as people read it: ``-0.5``, ``200``, ``4,294,967,295``."""
+    return f"{int(v):,}" if float(v).is_integer() and abs(v) >= 10_000 else f"{v:g}"
 
 
 def _parse_number(text: str, label: str, whole: bool, lo: float | None, hi: float | None) -> int | float | str:
@@ -100,10 +101,17 @@ def _parse_number(text: str, label: str, whole: bool, lo: float | None, hi: floa
     except ValueError:
         if whole:
             try:
-                float(t)
-                return f"!{label} must be a whole number"
+                number = float(t)
             except ValueError:
                 pass
+            else:
+                # 1e9 and 7.0 are whole numbers written another way; 2.5 is not.
+                if not (math.isfinite(number) and number.is_integer()):
+                    return f"!{label} must be a whole number"
+                value = int(number)
+                if (lo is not None and value < lo) or (hi is not None and value > hi):
+                    return "!" + _bounds(label, lo, hi, _number_text)
+                return value
         return f"!{label} must be a number" + (", like 20" if whole else ", like 0.5")
     if not math.isfinite(value):
         return f"!{label} must be a number" + (", like 20" if whole else ", like 0.5")
