@@ -52,6 +52,11 @@ class Settings(BaseSettings):
     # Cookies marked Secure: on behind HTTPS; the demo on http://127.0.0.1 needs it off.
     secure_cookies: bool = False
     debug: bool = False
+    # Web: the cache of computed answers (standards, forecasts, occupancy) shared by every worker
+    # process, and how many scenario runs this server's in-process queue holds at once.
+    cache_dir: str = ".state/cache"
+    cache_size_mb: Annotated[int, Field(ge=1)] = 512
+    scenario_queue_limit: Annotated[int, Field(ge=1)] = 4
 
 
 @lru_cache(maxsize=1)
