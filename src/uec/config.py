@@ -52,6 +52,16 @@ class Settings(BaseSettings):
     # Cookies marked Secure: on behind HTTPS; the demo on http://127.0.0.1 needs it off.
     secure_cookies: bool = False
     debug: bool = False
+    # --- access (uec.access): sign-in, sessions and the demo's secret -------------------------
+    # Where the demo keeps what it generates (the session secret when UEC_SECRET_KEY is unset).
+    state_dir: str = ".state"
+    # The callback URL registered with the identity provider, when the app is behind a proxy that
+    # changes the host or scheme (otherwise it is worked out from the request).
+    oidc_redirect_url: str | None = None
+    # The role a person signing in by SSO for the first time gets; administrators grant more.
+    oidc_default_role: str = "viewer"
+    # The words on the single sign-on button ("Sign in with ...").
+    oidc_button_text: str = "your organisation's account"
 
 
 @lru_cache(maxsize=1)

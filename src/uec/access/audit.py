@@ -37,6 +37,8 @@ from uec.store import Store, StoreWriter
 __all__ = [
     "COLUMNS",
     "GENESIS",
+    "count",
+    "to_csv",
     "AuditEntry",
     "Verification",
     "entries",
@@ -176,6 +178,42 @@ def _entry(row: dict[str, Any]) -> AuditEntry:
     )
 
 
+def _where(actor: str | None, object_type: str | None) -> tuple[str, dict[str, Any]]:
+    where, params = [], {}
+    if actor:
+        where.append("actor = :actor")
+        params["actor"] = actor
+    if object_type:
+        where.append("object_type = :object_type")
+        params["object_type"] = object_type
+    return (f"WHERE {' AND '.join(where)}" if where else ""), params
+
+
+def count(store: Store, *, actor: str | None = None, object_type: str | None = None) -> int:
+    """How many entries (match the filters)."""
+    ensure_access_schema(store)
+    clause, params = _where(actor, object_type)
+    return int(store.query(f"SELECT count(*) AS n FROM audit_log {clause}", params)[0]["n"])
+
+
+def to_csv(rows: list[AuditEntry]) -> str:
+    """Entries as CSV with a header row (:data:`COLUMNS`; before/after as JSON text, at in ISO UTC).
+
+    >>> to_csv([]).strip()
+    'id,at,actor,organisation,action,object_type,object_id,before,after,request_id,prev_hash,hash'
+    """
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(COLUMNS)
+    for e in rows:
+        w.writerow([e.id, _iso(e.at), e.actor, e.organisation or "", e.action, e.object_type, e.object_id,
+                    e.before or "", e.after or "", e.request_id or "", e.prev_hash, e.hash])
+    return buf.getvalue()
+
+
 def entries(
     store: Store,
     *,
@@ -187,14 +225,7 @@ def entries(
 ) -> list[AuditEntry]:
     """Entries of the trail, newest first unless asked otherwise, optionally filtered."""
     ensure_access_schema(store)
-    where, params = [], {}
-    if actor:
-        where.append("actor = :actor")
-        params["actor"] = actor
-    if object_type:
-        where.append("object_type = :object_type")
-        params["object_type"] = object_type
-    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    clause, params = _where(actor, object_type)
     order = "DESC" if newest_first else "ASC"
     page = f" LIMIT {int(limit)} OFFSET {int(offset)}" if limit is not None else ""
     rows = store.query(f"SELECT * FROM audit_log {clause} ORDER BY id {order}{page}", params)

@@ -24,10 +24,13 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import ChainableUndefined, ChoiceLoader, Environment, PackageLoader, select_autoescape
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from uec.access import web as access_web
 from uec.errors import UecError
 from uec.store import Store, open_store
 from uec.web import data, display
 from uec.web.forecast_pages import forecast_router
+from uec.web.routes import audit as audit_routes
+from uec.web.routes import auth as auth_routes
 from uec.web.scenario_pages import scenarios_router
 from uec.web.standards_pages import standards_router
 
@@ -215,6 +218,11 @@ def create_app(store_url: str | None = None) -> FastAPI:
 
     app.add_api_route("/api/overview", overview_json, response_model=data.Overview, tags=["api"])
     app.add_api_route("/api/sites/{site_code}", site_json, response_model=data.SiteDetail, tags=["api"])
+
+    # Access (uec.access): sessions, CSRF, security headers, sign-in and the audit trail.
+    access_web.install(app, store_url=store_url, env=env)
+    app.include_router(auth_routes.router)
+    app.include_router(audit_routes.router)
 
     app.include_router(standards_router(store, page))
     app.include_router(forecast_router(store, page))

@@ -1,0 +1,1 @@
+"""Module-level routers of the web app, one per resource."""
