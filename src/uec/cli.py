@@ -348,6 +348,18 @@ _mount_optional()
 app.command("simulate")(simulate_command)
 
 
+def _mount_access() -> None:
+    # People, API tokens and the audit trail (uec.access).
+    from uec.access.cli import audit_app, tokens_app, users_app
+
+    app.add_typer(users_app, name="users")
+    app.add_typer(tokens_app, name="tokens")
+    app.add_typer(audit_app, name="audit")
+
+
+_mount_access()
+
+
 def main() -> None:
     """Entry point: run the app, turning user errors into one line and exit status 2."""
     try:

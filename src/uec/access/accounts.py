@@ -228,7 +228,7 @@ def list_users(store: Store, org_code: str | None = None) -> list[UserRecord]:
     ensure_access_schema(store)
     where = "WHERE org_code = :o" if org_code else ""
     with store.reading():
-        rows = store.query(f"SELECT * FROM users {where} ORDER BY org_code, username", {"o": org_code})
+        rows = store.query(f"SELECT * FROM users {where} ORDER BY org_code, username", {"o": org_code} if org_code else None)
         roles: dict[str, set[str]] = {}
         for r in store.query("SELECT username, role FROM user_roles"):
             roles.setdefault(r["username"], set()).add(r["role"])
