@@ -81,7 +81,8 @@ def oidc_provider(redirect_uri: str, users: dict[str, Any]) -> Iterator[dict[str
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()
-        assert line.startswith("ready "), f"the OpenID provider did not start: {line!r} {proc.stderr.read() if proc.stderr else ''}"
+        problem = proc.stderr.read() if proc.stderr and not line else ""
+        assert line.startswith("ready "), f"the OpenID provider did not start: {line!r} {problem}"
         yield {"issuer": line.split()[1], **client}
     finally:
         proc.terminate()

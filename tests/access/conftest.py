@@ -16,6 +16,7 @@ from access_helpers import add_organisations
 from uec.config import get_settings
 from uec.store import Store, open_store
 
+
 @pytest.fixture(autouse=True)
 def access_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     """A known session secret and a private state folder; settings re-read for each test."""

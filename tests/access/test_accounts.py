@@ -86,7 +86,7 @@ def test_sign_in_lock_out_and_reset(org_store: Store) -> None:
     set_password(org_store, "sam", "a new password")
     assert authenticate(org_store, "sam", "a new password", max_failures=3).username == "sam"
     # Unknown users get the same answer as a wrong password.
-    with pytest.raises(SignInError, match="^The username or password is not right.$"):
+    with pytest.raises(SignInError, match=r"^The username or password is not right\.$"):
         authenticate(org_store, "nobody", "whatever")
     assert actions(org_store) == [
         "user.add", "sign_in", "sign_in.failed", "sign_in.failed", "sign_in.locked", "user.password", "sign_in",
@@ -130,7 +130,7 @@ def test_single_sign_on_users(org_store: Store) -> None:
 
 
 def test_api_tokens(org_store: Store) -> None:
-    info, secret = create_token(org_store, "bed-feed", role="site_manager", org_code="RAA", days=30)
+    _, secret = create_token(org_store, "bed-feed", role="site_manager", org_code="RAA", days=30)
     user = token_user(org_store, secret)
     assert user is not None and (user.username, user.org_code, user.roles, user.via) == (
         "token:bed-feed", "RAA", {"site_manager"}, "token")

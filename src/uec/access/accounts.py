@@ -228,7 +228,8 @@ def list_users(store: Store, org_code: str | None = None) -> list[UserRecord]:
     ensure_access_schema(store)
     where = "WHERE org_code = :o" if org_code else ""
     with store.reading():
-        rows = store.query(f"SELECT * FROM users {where} ORDER BY org_code, username", {"o": org_code} if org_code else None)
+        params = {"o": org_code} if org_code else None
+        rows = store.query(f"SELECT * FROM users {where} ORDER BY org_code, username", params)
         roles: dict[str, set[str]] = {}
         for r in store.query("SELECT username, role FROM user_roles"):
             roles.setdefault(r["username"], set()).add(r["role"])
@@ -358,8 +359,8 @@ def authenticate(
             audit.record(w, actor=rec.user, action="sign_in", object_type="user", object_id=name,
                          before=None, after={"via": "local"}, request_id=request_id)
             return rec.user
-        failed = int(w.query("SELECT failed_attempts FROM users WHERE username = :u", {"u": name})[0]["failed_attempts"])
-        failed += 1
+        row = w.query("SELECT failed_attempts FROM users WHERE username = :u", {"u": name})[0]
+        failed = int(row["failed_attempts"]) + 1
         locked = now + timedelta(minutes=lockout_minutes) if failed >= max_failures else None
         w.execute(
             "UPDATE users SET failed_attempts = :f, locked_until = :l WHERE username = :u",

@@ -37,13 +37,13 @@ from uec.store import Store, StoreWriter
 __all__ = [
     "COLUMNS",
     "GENESIS",
-    "count",
-    "to_csv",
     "AuditEntry",
     "Verification",
+    "count",
     "entries",
     "entry_hash",
     "record",
+    "to_csv",
     "verify",
 ]
 

@@ -32,7 +32,9 @@ err = Console(stderr=True, soft_wrap=True)
 
 StoreOpt = Annotated[
     str | None,
-    typer.Option("--store", help="Store: a DuckDB file path or postgresql://… URL (default: $UEC_STORE or data/uec.duckdb)."),
+    typer.Option(
+        "--store", help="Store: a DuckDB file path or postgresql://… URL (default: $UEC_STORE or data/uec.duckdb)."
+    ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object as the last line.")]
 PasswordStdin = Annotated[
@@ -275,7 +277,9 @@ class AuditFormat(StrEnum):
 
 @audit_app.command("export")
 def audit_export(
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: standard output).")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write (default: standard output).")
+    ] = None,
     fmt: Annotated[AuditFormat, typer.Option("--format", help="csv or json.")] = AuditFormat.csv,
     store: StoreOpt = None,
 ) -> None:

@@ -105,7 +105,8 @@ def _csp(nonce: str, path: str) -> str:
     if path.startswith(_DOCS_PATHS):
         return (
             "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-            "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; "
+            "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+            "img-src 'self' data: https://fastapi.tiangolo.com; "
             "frame-ancestors 'none'; object-src 'none'; base-uri 'self'"
         )
     return (
@@ -294,7 +295,9 @@ def current_user(request: Request) -> User | None:
 
         user = token_user(store_for(request), auth[7:])
         if user is None:
-            raise AccessRefused(401, "This API token", "is unknown, expired or revoked; ask an administrator for a new one")
+            raise AccessRefused(
+                401, "This API token", "is unknown, expired or revoked; ask an administrator for a new one"
+            )
     elif "session" in request.scope:
         username = request.session.get("user")
         if username:

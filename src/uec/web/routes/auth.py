@@ -136,7 +136,8 @@ async def oidc_login(request: Request, next: str | None = None) -> Response:
         return cast(Response, await client.authorize_redirect(request, redirect_uri))
     except Exception as exc:  # the provider cannot be reached or its metadata is wrong
         raise AccessRefused(
-            503, "Single sign-on", f"the identity provider could not be reached ({type(exc).__name__}); try again later."
+            503, "Single sign-on",
+            f"the identity provider could not be reached ({type(exc).__name__}); try again later.",
         ) from None
 
 
