@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from uec.access import User
 from uec.access.accounts import add_user, set_disabled
 from uec.access.tokens import create_token
-from uec.access.web import require
+from uec.access.web import current_user, require, route_permissions
 from uec.config import get_settings
 from uec.store import Store
 from uec.web import create_app
@@ -184,3 +184,22 @@ def test_disabling_a_user_ends_their_session_and_sign_out_works(client: TestClie
     assert (r.status_code, r.headers["location"]) == (303, "/sign-in?signed_out=true")
     assert client.get("/audit").status_code == 401
     assert "You have signed out." in client.get("/sign-in?signed_out=true").text
+
+
+def test_every_route_declares_what_it_requires(users: Store) -> None:
+    app = create_app(users.url)
+    perms = route_permissions(app)
+    assert {k: v for k, v in perms.items() if "audit" in k} == {
+        "GET /audit": ("view_audit",), "GET /audit.json": ("view_audit",), "GET /audit.csv": ("view_audit",),
+    }
+    assert perms["POST /sign-in"] == () and perms["GET /auth/oidc/callback"] == ()
+
+
+def test_a_test_can_act_as_anyone_by_overriding_current_user(users: Store) -> None:
+    app = create_app(users.url)
+    app.dependency_overrides[current_user] = lambda: User("cat", "Cat", "QXX", frozenset({"coordinator"}))
+    with TestClient(app) as c:
+        assert c.get("/audit.json").status_code == 200
+    app.dependency_overrides[current_user] = lambda: User("viv", "Viv", "QXX", frozenset({"viewer"}))
+    with TestClient(app) as c:
+        assert c.get("/audit.json").status_code == 403

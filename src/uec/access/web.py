@@ -33,7 +33,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import Any, cast
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from jinja2 import Environment
 from markupsafe import Markup
@@ -53,6 +53,7 @@ __all__ = [
     "render",
     "request_id",
     "require",
+    "route_permissions",
     "secret_key",
 ]
 
@@ -316,17 +317,24 @@ def _roles_granting(permission: str) -> list[str]:
     return [r for r, g in policy().grants.items() if permission in g]
 
 
-def require(permission: str, *, org_param: str | None = None) -> Callable[[Request], User]:
+_CURRENT_USER = Depends(current_user)
+
+
+def require(permission: str, *, org_param: str | None = None) -> Callable[..., User]:
     """A dependency that returns the signed-in user if they may do ``permission``, else refuses.
 
     ``org_param`` names a path or query parameter holding the organisation the request acts for
     (so a site manager may act for their own organisation only). Nobody signed in: 401; signed in
-    without the permission: 403, with a message naming the roles that would allow it.
+    without the permission: 403, with a message naming the roles that would allow it. The user
+    comes from the :func:`current_user` dependency, so a test may override that
+    (``app.dependency_overrides[current_user] = lambda: User(...)``) to act as anyone.
+
+    >>> require("view_audit").permission
+    'view_audit'
     """
     description = policy().permissions[permission]  # an unknown permission fails at import time
 
-    def dependency(request: Request) -> User:
-        user = current_user(request)
+    def dependency(request: Request, user: User | None = _CURRENT_USER) -> User:
         what = description.rstrip(".")
         if user is None:
             raise AccessRefused(401, what, "you are not signed in. Sign in to continue.")
@@ -345,7 +353,50 @@ def require(permission: str, *, org_param: str | None = None) -> Callable[[Reque
         return user
 
     dependency.__name__ = f"require_{permission}"
+    # Read by route_permissions(): which permission each route asks for.
+    setattr(dependency, "permission", permission)  # noqa: B010
     return dependency
+
+
+def route_permissions(app: FastAPI) -> dict[str, tuple[str, ...]]:
+    """Every route of ``app`` (``"GET /path"``) and the permissions its dependencies require.
+
+    A route that requires nothing maps to ``()``: a test can list those and check each is meant
+    to be open (the sign-in page, static files, health).
+
+    >>> from fastapi import APIRouter
+    >>> app = FastAPI()
+    >>> @app.get("/secret", dependencies=[Depends(require("view_audit"))])
+    ... def secret() -> str:
+    ...     return "s"
+    >>> route_permissions(app)["GET /secret"]
+    ('view_audit',)
+    """
+    from fastapi.routing import APIRoute
+
+    found: dict[str, tuple[str, ...]] = {}
+
+    def walk(dep: Any) -> list[str]:
+        perms = [p] if (p := getattr(dep.call, "permission", None)) else []
+        for sub in dep.dependencies:
+            perms += walk(sub)
+        return perms
+
+    def visit(routes: list[Any], prefix: str, inherited: list[str]) -> None:
+        for route in routes:
+            if isinstance(route, APIRoute):
+                perms = tuple(dict.fromkeys(inherited + walk(route.dependant)))
+                for method in sorted(route.methods or ()):
+                    found[f"{method} {prefix}{route.path}"] = perms
+            elif (router := getattr(route, "original_router", None)) is not None:
+                # FastAPI >= 0.16x keeps an included router as one entry; older ones copy its routes.
+                context = getattr(route, "include_context", None)
+                deps = [getattr(d, "dependency", None) for d in getattr(context, "dependencies", [])]
+                extra = [p for d in deps if (p := getattr(d, "permission", None))]
+                visit(router.routes, prefix + getattr(context, "prefix", ""), inherited + extra)
+
+    visit(list(app.routes), "", [])
+    return found
 
 
 # --- installing it all -----------------------------------------------------------------------
