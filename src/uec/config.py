@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     oidc_default_role: str = "viewer"
     # The words on the single sign-on button ("Sign in with ...").
     oidc_button_text: str = "your organisation's account"
+    # How long a process remembers who a session or token is (uec.access.cache); 0: every request.
+    access_cache_seconds: Annotated[float, Field(ge=0)] = 5.0
 
 
 @lru_cache(maxsize=1)

@@ -203,3 +203,21 @@ def test_a_test_can_act_as_anyone_by_overriding_current_user(users: Store) -> No
     app.dependency_overrides[current_user] = lambda: User("viv", "Viv", "QXX", frozenset({"viewer"}))
     with TestClient(app) as c:
         assert c.get("/audit.json").status_code == 403
+
+
+def test_a_change_made_by_another_process_takes_effect_within_the_cache_time(
+    users: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    monkeypatch.setenv("UEC_ACCESS_CACHE_SECONDS", "1")
+    get_settings.cache_clear()
+    with TestClient(create_app(users.url), base_url="http://127.0.0.1") as c:
+        sign_in(c, "cat")
+        assert c.get("/audit").status_code == 200
+        # As `uec users disable` in another process would: straight to the store, no cache cleared here.
+        with users.write() as w:
+            w.execute("UPDATE users SET disabled = true WHERE username = 'cat'")
+        assert c.get("/audit").status_code == 200  # remembered for up to a second
+        time.sleep(1.1)
+        assert c.get("/audit").status_code == 401

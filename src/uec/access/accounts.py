@@ -25,7 +25,7 @@ from typing import Any
 
 from pwdlib import PasswordHash
 
-from uec.access import audit
+from uec.access import audit, cache
 from uec.access.permissions import ROLES
 from uec.access.schema import ensure_access_schema
 from uec.access.user import User
@@ -210,16 +210,18 @@ def add_user(
         rec = _existing(w, username)
         audit.record(w, actor=actor, actor_label=actor_label, action="user.add", object_type="user",
                      object_id=username, before=None, after=rec.public(), request_id=request_id)
+    cache.invalidate()
     return rec
 
 
 def get_user(store: Store, username: str) -> UserRecord | None:
     """The stored user, or ``None``."""
     ensure_access_schema(store)
-    rows = store.query("SELECT * FROM users WHERE username = :u", {"u": username.strip().lower()})
-    if not rows:
-        return None
-    roles = store.query("SELECT role FROM user_roles WHERE username = :u", {"u": rows[0]["username"]})
+    with store.reading():  # one connection for both queries
+        rows = store.query("SELECT * FROM users WHERE username = :u", {"u": username.strip().lower()})
+        if not rows:
+            return None
+        roles = store.query("SELECT role FROM user_roles WHERE username = :u", {"u": rows[0]["username"]})
     return _to_record(rows[0], frozenset(r["role"] for r in roles))
 
 
@@ -257,6 +259,7 @@ def set_roles(
         audit.record(w, actor=actor, actor_label=actor_label, action="user.roles", object_type="user",
                      object_id=before.username, before=before.public(), after=after.public(),
                      request_id=request_id)
+    cache.invalidate()
     return after
 
 
@@ -278,6 +281,7 @@ def set_disabled(
         audit.record(w, actor=actor, actor_label=actor_label, action="user.disable" if disabled else "user.enable",
                      object_type="user", object_id=before.username, before=before.public(), after=after.public(),
                      request_id=request_id)
+    cache.invalidate()
     return after
 
 
@@ -303,6 +307,7 @@ def set_password(
         audit.record(w, actor=actor, actor_label=actor_label, action="user.password", object_type="user",
                      object_id=before.username, before={"password": "(previous)"}, after={"password": "(changed)"},
                      request_id=request_id)
+    cache.invalidate()
     return _existing_read(store, before.username)
 
 
@@ -444,4 +449,5 @@ def sign_in_from_claims(
             user = rec.user
         audit.record(w, actor=user, action="sign_in", object_type="user", object_id=user.username,
                      before=None, after={"via": "oidc"}, request_id=request_id)
+    cache.invalidate()
     return user

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from uec.access import audit
+from uec.access import audit, cache
 from uec.access.accounts import _check_org, _roles
 from uec.access.schema import ensure_access_schema
 from uec.access.user import User
@@ -139,6 +139,7 @@ def revoke_token(
         after = _info(w.query("SELECT * FROM api_tokens WHERE token_id = :i", {"i": token_id})[0])
         audit.record(w, actor=actor, actor_label=actor_label, action="token.revoke", object_type="api_token",
                      object_id=token_id, before=before.public(), after=after.public(), request_id=request_id)
+    cache.invalidate()
     return after
 
 

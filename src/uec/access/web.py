@@ -24,6 +24,7 @@
 from __future__ import annotations
 
 import contextvars
+import hashlib
 import logging
 import os
 import re
@@ -39,6 +40,7 @@ from jinja2 import Environment
 from markupsafe import Markup
 from starlette.middleware.sessions import SessionMiddleware
 
+from uec.access import cache
 from uec.access.permissions import allowed, policy
 from uec.access.user import User
 from uec.config import Settings, get_settings
@@ -283,18 +285,23 @@ def store_for(request: Request) -> Store:
 def current_user(request: Request) -> User | None:
     """The user making the request: by API token (``Authorization: Bearer``) or session cookie.
 
-    A session names a user who is looked up on every request, so disabling an account or changing
-    its roles takes effect at once. A bearer token that is wrong, expired or revoked is refused
-    (401) rather than treated as anonymous, so a broken feed fails loudly.
+    A session names a user who is looked up again (:mod:`uec.access.cache`: at once after a change
+    in this process, within ``UEC_ACCESS_CACHE_SECONDS`` after one elsewhere), so disabling an
+    account or changing its roles ends what the session may do. A bearer token that is wrong,
+    expired or revoked is refused (401) rather than treated as anonymous, so a broken feed fails
+    loudly.
     """
     if "user" in request.state.__dict__.get("_state", {}):
         return cast(User | None, request.state.user)
     user: User | None = None
     auth = request.headers.get("authorization", "")
+    ttl = settings_of(request).access_cache_seconds
     if auth.startswith("Bearer "):
         from uec.access.tokens import token_user
 
-        user = token_user(store_for(request), auth[7:])
+        store = store_for(request)
+        key = ("token", store.url, hashlib.sha256(auth[7:].encode()).hexdigest())
+        user = cache.lookup(key, ttl, lambda: token_user(store, auth[7:]))
         if user is None:
             raise AccessRefused(
                 401, "This API token", "is unknown, expired or revoked; ask an administrator for a new one"
@@ -304,7 +311,8 @@ def current_user(request: Request) -> User | None:
         if username:
             from uec.access.accounts import get_user
 
-            rec = get_user(store_for(request), username)
+            store = store_for(request)
+            rec = cache.lookup(("user", store.url, username), ttl, lambda: get_user(store, username))
             if rec is None or rec.disabled:
                 request.session.clear()
             else:
