@@ -136,3 +136,27 @@ def test_killed_mid_change_leaves_neither_change_nor_entry(org_store: Store, tmp
     assert audit.verify(org_store).ok
     set_roles(org_store, "sam", ["viewer"])
     assert audit.verify(org_store).checked == 3
+
+
+def test_concurrent_changes_of_one_process_all_commit_and_chain(org_store: Store) -> None:
+    import threading
+
+    for i in range(4):
+        add_user(org_store, f"u{i}", display_name="U", org_code="RAA", roles=["viewer"])
+    errors: list[str] = []
+
+    def work(i: int) -> None:
+        for k in range(4):
+            try:
+                set_roles(org_store, f"u{i}", ["analyst" if k % 2 else "viewer"])
+            except Exception as exc:  # collected: the assertion below names them
+                errors.append(repr(exc))
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    check = audit.verify(org_store)
+    assert check.ok and check.checked == 4 + 16

@@ -164,7 +164,7 @@ def _existing(w: StoreWriter, username: str) -> UserRecord:
 
 def add_organisation(store: Store, org_code: str, name: str, org_type: str, ics_code: str | None = None) -> None:
     """Add an organisation to the contract's ``organisations`` table (tests and small set-ups)."""
-    with store.write() as w:
+    with audit.writing(store) as w:
         w.execute(
             "INSERT INTO organisations (org_code, name, org_type, ics_code) VALUES (:c, :n, :t, :i)",
             {"c": org_code, "n": name, "t": org_type, "i": ics_code},
@@ -195,7 +195,7 @@ def add_user(
     if password is not None:
         _check_password(password)
     hashed = _hasher().hash(password) if password is not None else None
-    with store.write() as w:
+    with audit.writing(store) as w:
         _check_org(w, org_code)
         if _record(w, username) is not None:
             raise UecError(f"user {username!r} already exists")
@@ -250,7 +250,7 @@ def set_roles(
     """Replace the roles ``username`` holds."""
     ensure_access_schema(store)
     chosen = _roles(roles)
-    with store.write() as w:
+    with audit.writing(store) as w:
         before = _existing(w, _username(username))
         w.execute("DELETE FROM user_roles WHERE username = :u", {"u": before.username})
         for role in sorted(chosen):
@@ -274,7 +274,7 @@ def set_disabled(
 ) -> UserRecord:
     """Disable (or enable again) an account: a disabled user cannot sign in and their sessions stop working."""
     ensure_access_schema(store)
-    with store.write() as w:
+    with audit.writing(store) as w:
         before = _existing(w, _username(username))
         w.execute("UPDATE users SET disabled = :d WHERE username = :u", {"d": disabled, "u": before.username})
         after = _existing(w, before.username)
@@ -298,7 +298,7 @@ def set_password(
     ensure_access_schema(store)
     _check_password(password)
     hashed = _hasher().hash(password)
-    with store.write() as w:
+    with audit.writing(store) as w:
         before = _existing(w, _username(username))
         w.execute(
             "UPDATE users SET password_hash = :h, failed_attempts = 0, locked_until = NULL WHERE username = :u",
@@ -355,7 +355,7 @@ def authenticate(
     ok = _hasher().verify(password, stored)
     if ok and rec.disabled:
         raise SignInError("This account is disabled. Ask an administrator of UEC Resilience if you need it.")
-    with store.write() as w:
+    with audit.writing(store) as w:
         if ok:
             w.execute(
                 "UPDATE users SET failed_attempts = 0, locked_until = NULL, last_sign_in = :t WHERE username = :u",
@@ -412,7 +412,7 @@ def sign_in_from_claims(
     display = str(claims.get("name") or claims.get("preferred_username") or sub)
     wanted = str(claims.get("preferred_username") or claims.get("email") or sub).lower()
     now = _now()
-    with store.write() as w:
+    with audit.writing(store) as w:
         rows = w.query("SELECT username FROM users WHERE oidc_subject = :s", {"s": subject})
         if rows:
             before = _existing(w, rows[0]["username"])

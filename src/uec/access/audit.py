@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -45,6 +47,7 @@ __all__ = [
     "record",
     "to_csv",
     "verify",
+    "writing",
 ]
 
 #: ``prev_hash`` of the first entry.
@@ -114,6 +117,34 @@ def entry_hash(fields: dict[str, Any]) -> str:
     return hashlib.sha256((canonical_json(body) or "").encode("utf-8")).hexdigest()
 
 
+_locks: dict[str, threading.Lock] = {}
+_locks_lock = threading.Lock()
+
+
+@contextmanager
+def writing(store: Store) -> Iterator[StoreWriter]:
+    """``store.write()`` for a change that records an audit entry: such changes take turns.
+
+    Every entry chains to the one before, so two transactions appending at once would both claim
+    the next id and one would fail at commit. On PostgreSQL :func:`record` locks the log; on the
+    embedded store two threads of one process (the web app's) would collide, so they queue here
+    (other processes already wait for DuckDB's file lock).
+
+    >>> import tempfile, os
+    >>> from uec.store import open_store
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     store = open_store(os.path.join(d, "uec.duckdb"))
+    ...     with writing(store) as w:
+    ...         record(w, actor=None, action="example", object_type="thing", object_id="1",
+    ...                before=None, after=None, request_id=None).id
+    1
+    """
+    with _locks_lock:
+        lock = _locks.setdefault(store.url, threading.Lock())
+    with lock, store.write() as w:
+        yield w
+
+
 def record(
     writer: StoreWriter,
     *,
@@ -129,7 +160,8 @@ def record(
     """Append one entry inside the caller's write transaction and return it.
 
     ``actor`` ``None`` is the system itself (or the command line, named by ``actor_label`` such as
-    ``cli:alice``). Call it in the same ``store.write()`` block as the change it records.
+    ``cli:alice``). Call it in the same ``store.write()`` block as the change it records (best
+    :func:`writing`, which also lets concurrent changes of one process take turns).
     Secrets never belong in ``before``/``after``: pass what a reader of the trail may see.
     """
     # Callers in other packages need not have created the access tables: make sure of the log here,

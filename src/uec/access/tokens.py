@@ -98,7 +98,7 @@ def create_token(
     token_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     now = datetime.now(UTC)
-    with store.write() as w:
+    with audit.writing(store) as w:
         _check_org(w, org_code)
         w.execute(
             "INSERT INTO api_tokens (token_id, name, role, org_code, secret_sha256, created_by, created_at, "
@@ -128,7 +128,7 @@ def revoke_token(
 ) -> TokenInfo:
     """Revoke a token at once; its next request is refused."""
     ensure_access_schema(store)
-    with store.write() as w:
+    with audit.writing(store) as w:
         rows = w.query("SELECT * FROM api_tokens WHERE token_id = :i", {"i": token_id})
         if not rows:
             raise UecError(f"no token {token_id!r}; see `uec tokens list`")
