@@ -221,3 +221,16 @@ def test_a_change_made_by_another_process_takes_effect_within_the_cache_time(
         assert c.get("/audit").status_code == 200  # remembered for up to a second
         time.sleep(1.1)
         assert c.get("/audit").status_code == 401
+
+
+def test_the_header_says_who_is_signed_in(client: TestClient) -> None:
+    def account(path: str) -> str:
+        html = re.sub(r"<svg.*?</svg>", "", client.get(path).text, flags=re.S)
+        nav = re.search(r'<nav class="nhsuk-header__account".*?</nav>', html, flags=re.S)
+        assert nav, path
+        return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", nav.group(0))).strip()
+
+    assert account("/") == "Sign in"
+    sign_in(client, "sam")
+    assert account("/") == "sam Sign out"
+    assert account("/standards") == "sam Sign out"

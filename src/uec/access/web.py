@@ -57,6 +57,7 @@ __all__ = [
     "require",
     "route_permissions",
     "secret_key",
+    "session_username",
 ]
 
 log = logging.getLogger("uec.access")
@@ -70,6 +71,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 _nonce: contextvars.ContextVar[str | None] = contextvars.ContextVar("uec_csp_nonce", default=None)
 _request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("uec_request_id", default=None)
 _csrf: contextvars.ContextVar[Callable[[], str] | None] = contextvars.ContextVar("uec_csrf", default=None)
+_session_user: contextvars.ContextVar[str | None] = contextvars.ContextVar("uec_session_user", default=None)
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 # Swagger UI and ReDoc (FastAPI's /docs, /redoc) are pages FastAPI writes with an inline script and
@@ -217,7 +219,8 @@ def templates(request: Request) -> Environment:
         from uec.web.app import template_environment
 
         env = template_environment()
-        env.globals.update(cspNonce=_LazyNonce(), csrf_input=csrf_input, service_name="UEC Resilience")
+        env.globals.update(cspNonce=_LazyNonce(), csrf_input=csrf_input, session_username=session_username,
+                           service_name="UEC Resilience")
         request.app.state.templates = env
     return cast(Environment, env)
 
@@ -248,18 +251,34 @@ def csrf_input() -> Markup:
     return Markup('<input type="hidden" name="csrftoken" value="{}">').format(token() if token else "")
 
 
+def session_username() -> str | None:
+    """The username the request's session names, for the page header (``None``: not signed in).
+
+    Read from the signed cookie without a store lookup: the header only says who is signed in;
+    what they may do is :func:`require`'s to decide.
+
+    >>> session_username() is None
+    True
+    """
+    return _session_user.get()
+
+
 class _CsrfTokenCapture:
-    """Innermost middleware: makes asgi-csrf's per-request token reachable from any template."""
+    """Innermost middleware: makes the CSRF token and the session's username reachable from templates."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        session = scope.get("session")
+        username = session.get("user") if isinstance(session, dict) else None
         token = _csrf.set(scope.get("csrftoken"))
+        who = _session_user.set(username if isinstance(username, str) else None)
         try:
             await self.app(scope, receive, send)
         finally:
             _csrf.reset(token)
+            _session_user.reset(who)
 
 
 def refused_response(request: Request, exc: AccessRefused) -> Response:
@@ -446,6 +465,7 @@ def install(
     if env is not None:
         env.globals["cspNonce"] = _LazyNonce()
         env.globals["csrf_input"] = csrf_input
+        env.globals["session_username"] = session_username
         app.state.templates = env
 
     async def on_refused(request: Request, exc: Exception) -> Response:
