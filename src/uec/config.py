@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     oidc_default_role: str = "viewer"
     # The words on the single sign-on button ("Sign in with ...").
     oidc_button_text: str = "your organisation's account"
+    # Signing out of the service also ends the single sign-on session at the provider (RP-initiated
+    # logout), when the provider offers it.
+    oidc_sign_out_at_provider: bool = True
     # How long a process remembers who a session or token is (uec.access.cache); 0: every request.
     access_cache_seconds: Annotated[float, Field(ge=0)] = 5.0
 

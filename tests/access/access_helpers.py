@@ -67,13 +67,16 @@ def serve(app: FastAPI, port: int | None = None) -> Iterator[str]:
 
 
 @contextmanager
-def oidc_provider(redirect_uri: str, users: dict[str, Any]) -> Iterator[dict[str, str]]:
+def oidc_provider(
+    redirect_uri: str, users: dict[str, Any], post_logout_uri: str | None = None
+) -> Iterator[dict[str, str]]:
     """A real OpenID provider on a loopback port; yields its issuer and the client's credentials."""
     node = shutil.which("node")
     assert node, "node is missing: install Node.js (scripts/setup does)"
     assert (REPO / "node_modules" / "oidc-provider").is_dir(), "oidc-provider is missing: run `npm ci`"
     client = {"client_id": "uec-resilience", "client_secret": "test-client-secret-not-real"}
-    config = {"port": 0, "redirect_uris": [redirect_uri], "users": users, **client}
+    config = {"port": 0, "redirect_uris": [redirect_uri], "users": users, **client,
+              "post_logout_redirect_uris": [post_logout_uri] if post_logout_uri else []}
     proc = subprocess.Popen(
         [node, str(PROVIDER_SCRIPT), json.dumps(config)], cwd=REPO, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True, env={**os.environ, "NODE_ENV": "test"},

@@ -5,6 +5,7 @@
 //
 //   node tests/access/oidc_provider.mjs '<config JSON>'
 //   config: {"port": 0, "client_id": "...", "client_secret": "...", "redirect_uris": ["..."],
+//            "post_logout_redirect_uris": ["..."],
 //            "users": {"alice": {"password": "...", "claims": {"name": "...", "org_code": "RAA"}}}}
 //
 // Prints `ready <issuer>` on standard output once it listens on 127.0.0.1.
@@ -50,6 +51,7 @@ server.listen(config.port || 0, '127.0.0.1', () => {
       client_id: config.client_id,
       client_secret: config.client_secret,
       redirect_uris: config.redirect_uris,
+      post_logout_redirect_uris: config.post_logout_redirect_uris || [],
       grant_types: ['authorization_code'],
       response_types: ['code'],
       token_endpoint_auth_method: 'client_secret_basic',

@@ -30,7 +30,9 @@ NOORG = {"password": "bob-password", "claims": {"name": "Bob NoOrg"}}
 @pytest.fixture
 def sso(duck_store: Store, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     port = free_port()
-    with oidc_provider(f"http://127.0.0.1:{port}/auth/oidc/callback", {"alice": ALICE, "bob": NOORG}) as idp:
+    base = f"http://127.0.0.1:{port}"
+    users = {"alice": ALICE, "bob": NOORG}
+    with oidc_provider(f"{base}/auth/oidc/callback", users, f"{base}/sign-in?signed_out=true") as idp:
         monkeypatch.setenv("UEC_OIDC_ISSUER", idp["issuer"])
         monkeypatch.setenv("UEC_OIDC_CLIENT_ID", idp["client_id"])
         monkeypatch.setenv("UEC_OIDC_CLIENT_SECRET", idp["client_secret"])
@@ -92,3 +94,25 @@ def test_a_forged_callback_is_refused(sso: dict[str, Any]) -> None:
     with httpx.Client(follow_redirects=True, timeout=30) as client:
         r = client.get(f"{sso['base']}/auth/oidc/callback?code=forged&state=forged")
         assert r.status_code == 401 and "could not be completed" in r.text
+
+
+def test_signing_out_ends_the_session_at_the_provider_too(sso: dict[str, Any]) -> None:
+    base = sso["base"]
+    with httpx.Client(follow_redirects=True, timeout=30) as client:
+        provider_sign_in(client, f"{base}/auth/oidc/login", "alice", "alice-password")
+        # While the provider's session lasts, signing in again asks nothing.
+        again = client.get(f"{base}/auth/oidc/login?next=/sign-out")
+        assert str(again.url) == f"{base}/sign-out" and "Alice Example" in again.text
+        token = re.search(r'name="csrftoken" value="([^"]+)"', again.text).group(1)  # type: ignore[union-attr]
+        # Sign out here: the app sends the browser to the provider's end-session page.
+        confirm = client.post(f"{base}/sign-out", data={"csrftoken": token})
+        assert str(confirm.url).startswith(sso["issuer"]) and "sign-out" in confirm.text
+        form = re.search(r'<form[^>]*id="op.logoutForm"[^>]*>(.*?)</form>', confirm.text, flags=re.S)
+        assert form, confirm.text[:500]
+        action = re.search(r'action="([^"]+)"', form.group(0)).group(1)  # type: ignore[union-attr]
+        fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form.group(1)))
+        done = client.post(str(confirm.url.join(action)), data={**fields, "logout": "yes"})
+        assert str(done.url) == f"{base}/sign-in?signed_out=true" and "You have signed out." in done.text
+        assert client.get(f"{base}/audit").status_code == 401
+        # The provider asks for the password again.
+        assert "Test identity provider" in client.get(f"{base}/auth/oidc/login").text

@@ -30,6 +30,7 @@ import os
 import re
 import secrets
 import uuid
+from urllib.parse import urlsplit
 from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import Any, cast
@@ -106,7 +107,7 @@ class _LazyNonce:
         return Markup.escape(str(self))
 
 
-def _csp(nonce: str, path: str) -> str:
+def _csp(nonce: str, path: str, form_action: str = "'self'") -> str:
     if path.startswith(_DOCS_PATHS):
         return (
             "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
@@ -120,15 +121,18 @@ def _csp(nonce: str, path: str) -> str:
         # cannot run script, so they are allowed while <style> elements are not.
         "style-src 'self'; style-src-attr 'unsafe-inline'; "
         "img-src 'self' data:; font-src 'self' https://assets.nhs.uk; connect-src 'self'; "
-        "form-action 'self'; frame-ancestors 'none'; object-src 'none'; base-uri 'self'"
+        f"form-action {form_action}; frame-ancestors 'none'; object-src 'none'; base-uri 'self'"
     )
 
 
 class SecurityHeadersMiddleware:
     """Pure ASGI middleware: a nonce and request id per request, security headers on every response."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, form_action: str = "'self'") -> None:
         self.app = app
+        # Sign-out is a form whose answer redirects to the identity provider, and browsers apply
+        # form-action to where a form's redirects lead, so the provider's origin is allowed too.
+        self.form_action = form_action
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -142,7 +146,7 @@ class SecurityHeadersMiddleware:
         scope["state"]["request_id"] = rid
         nonce_token = _nonce.set(nonce)
         rid_token = _request_id.set(rid)
-        csp = _csp(nonce, scope.get("path", "")).encode("latin-1")
+        csp = _csp(nonce, scope.get("path", ""), self.form_action).encode("latin-1")
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -490,7 +494,11 @@ def install(
         same_site="lax",
         https_only=settings.secure_cookies,
     )
-    app.add_middleware(SecurityHeadersMiddleware)
+    form_action = "'self'"
+    if settings.oidc_issuer:
+        issuer = urlsplit(settings.oidc_issuer)
+        form_action += f" {issuer.scheme}://{issuer.netloc}"
+    app.add_middleware(SecurityHeadersMiddleware, form_action=form_action)
 
 
 def settings_of(request: Request) -> Settings:

@@ -12,7 +12,7 @@ The app must have :func:`uec.access.web.install` applied (sessions, CSRF, templa
 from __future__ import annotations
 
 from typing import Any, cast
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -121,8 +121,23 @@ def sign_out_page(request: Request) -> HTMLResponse:
 
 
 @router.post("/sign-out")
-def sign_out(request: Request) -> RedirectResponse:
+async def sign_out(request: Request) -> RedirectResponse:
+    id_token, via = request.session.get("id_token"), request.session.get("via")
     request.session.clear()
+    settings = settings_of(request)
+    if via == "oidc" and id_token and settings.oidc_sign_out_at_provider:
+        # End the provider's session too (OpenID Connect RP-Initiated Logout 1.0), or the next
+        # "Sign in" would sign the same person straight back in without asking.
+        try:
+            metadata = await _oauth_client(request).load_server_metadata()
+        except Exception:  # the provider is down: the session here is ended anyway
+            metadata = {}
+        end = metadata.get("end_session_endpoint")
+        if end:
+            back = str(request.url_for("sign_in_page")) + "?signed_out=true"
+            query = urlencode({"id_token_hint": id_token, "post_logout_redirect_uri": back,
+                               "client_id": settings.oidc_client_id})
+            return RedirectResponse(f"{end}?{query}", status_code=303)
     return RedirectResponse("/sign-in?signed_out=true", status_code=303)
 
 
@@ -170,4 +185,6 @@ async def oidc_callback(request: Request) -> Response:
         raise AccessRefused(403, "Signing in", str(exc)) from None
     target = safe_next(request.session.get("next"))
     _start_session(request, user.username, "oidc")
+    # Kept for signing out at the provider (id_token_hint); signed like the rest of the session.
+    request.session["id_token"] = token.get("id_token")
     return RedirectResponse(quote(target, safe="/?=&%:;,+"), status_code=303)
