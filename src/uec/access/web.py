@@ -30,10 +30,10 @@ import os
 import re
 import secrets
 import uuid
-from urllib.parse import urlsplit
 from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import Any, cast
+from urllib.parse import urlsplit
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
