@@ -8,6 +8,7 @@ session cookie. Nothing of the protocol is mocked.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -73,6 +74,21 @@ def test_sign_in_through_the_real_provider(sso: dict[str, Any]) -> None:
         assert client.get(f"{base}/audit").status_code == 200
     actions = [e.action for e in audit.entries(sso["store"], newest_first=False)]
     assert actions[-3:] == ["user.add", "sign_in", "user.roles"]
+
+
+def test_no_secret_reaches_the_logs(sso: dict[str, Any], caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    with httpx.Client(follow_redirects=True, timeout=30) as client:
+        r = provider_sign_in(client, f"{sso['base']}/auth/oidc/login", "alice", "alice-password")
+        assert r.status_code == 200
+        session = client.cookies.get("uec_session") or ""
+    assert any(r.name.startswith(("authlib", "httpx")) for r in caplog.records), "nothing to check"
+    # httpcore's DEBUG trace prints raw response headers of every HTTP client, this test's own
+    # included (its Set-Cookie); it is a wire trace for debugging httpcore, never on in a deployment.
+    records = [r for r in caplog.records if not r.name.startswith("httpcore")]
+    for secret in (sso["client_secret"], "alice-password", session):
+        assert secret, "nothing to look for"
+        assert [r.name for r in records if secret in r.getMessage()] == []
 
 
 def test_a_wrong_password_at_the_provider_does_not_sign_in(sso: dict[str, Any]) -> None:
