@@ -119,6 +119,8 @@ def test_single_sign_on_users(org_store: Store) -> None:
     set_roles(org_store, "alice", ["site_manager"])
     moved = sign_in_from_claims(org_store, {**claims, "org_code": "RBB"}, issuer="https://idp.example")
     assert (moved.username, moved.org_code, moved.roles) == ("alice", "RBB", {"site_manager"})
+    with pytest.raises(SignInError, match=r"Your organisation \(ZZZ\) is not one of the organisations"):
+        sign_in_from_claims(org_store, {**claims, "org_code": "ZZZ"}, issuer="https://idp.example")
     with pytest.raises(SignInError, match="which organisation you belong to"):
         sign_in_from_claims(org_store, {"sub": "x"}, issuer="https://idp.example")
     with pytest.raises(SignInError, match="not one of the organisations"):

@@ -419,7 +419,12 @@ def sign_in_from_claims(
             if before.disabled:
                 raise SignInError("This account is disabled. Ask an administrator of UEC Resilience if you need it.")
             if before.org_code != org:
-                _check_org(w, str(org))
+                try:
+                    _check_org(w, str(org))
+                except UecError:
+                    raise SignInError(
+                        f"Your organisation ({org}) is not one of the organisations of this service."
+                    ) from None
                 w.execute("UPDATE users SET org_code = :o WHERE username = :u", {"o": org, "u": before.username})
                 audit.record(w, actor=None, actor_label=f"oidc:{issuer}", action="user.organisation",
                              object_type="user", object_id=before.username, before=before.public(),

@@ -314,7 +314,7 @@ def current_user(request: Request) -> User | None:
     expired or revoked is refused (401) rather than treated as anonymous, so a broken feed fails
     loudly.
     """
-    if "user" in request.state.__dict__.get("_state", {}):
+    if hasattr(request.state, "user"):  # already worked out for this request
         return cast(User | None, request.state.user)
     user: User | None = None
     auth = request.headers.get("authorization", "")
