@@ -30,6 +30,7 @@ from jinja2 import ChainableUndefined, ChoiceLoader, Environment, PackageLoader,
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from uec.access import web as access_web
 from uec.config import Settings
 from uec.errors import UecError
 from uec.web import display, scenario_jobs
@@ -37,6 +38,8 @@ from uec.web.cache import AnswerCache
 from uec.web.limits import BoundError
 from uec.web.responder import FieldErrors, render
 from uec.web.routes import ROUTERS
+from uec.web.routes import audit as audit_routes
+from uec.web.routes import auth as auth_routes
 
 __all__ = ["FRONTEND_URL", "SERVICE_NAME", "HeadAsGet", "create_app", "find_frontend_dir", "template_environment"]
 
@@ -225,6 +228,11 @@ def create_app(store_url: str | None = None, settings: Settings | None = None) -
         if not _wants_html(request):
             return JSONResponse({"detail": str(exc)}, status_code=503)
         return render(request, "error.html", 503, message=str(exc))
+
+    # Access (uec.access): sessions, CSRF, security headers, sign-in and the audit trail.
+    access_web.install(app, store_url=settings.store, settings=settings, env=env)
+    app.include_router(auth_routes.router)
+    app.include_router(audit_routes.router)
 
     for router in ROUTERS:
         app.include_router(router)

@@ -5,8 +5,8 @@
 - :func:`get_store`: the store named by the settings, opened for each request (the embedded DuckDB
   file may be held by one writer only, and ``uec ingest`` must be able to write while the app runs).
 - :func:`get_cache`: the cache of computed answers shared by every worker process.
-- :func:`get_current_user`: who is asking. A placeholder answering ``None`` (nobody signed in) until
-  the access package is merged; then it becomes ``uec.access.web.current_user`` (one line, below).
+- :func:`get_current_user`: who is asking (``uec.access.web.current_user``): a :class:`~uec.access.User`
+  by API token or session cookie, or ``None``.
 
 >>> from fastapi import Depends
 >>> from fastapi.testclient import TestClient
@@ -27,6 +27,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from jinja2 import Environment
 
+from uec.access.web import current_user
 from uec.config import Settings
 from uec.config import get_settings as process_settings
 from uec.store import Store, open_store
@@ -69,10 +70,9 @@ def get_templates(request: Request) -> Environment:
     return env
 
 
-def get_current_user(request: Request) -> Any:
-    """The signed-in user, or ``None``. Merge step: ``from uec.access.web import current_user as
-    get_current_user`` replaces this function (routes depend on the name, not the body)."""
-    return None
+# Who is asking: by API token or session cookie (uec.access). Routes depend on this name, so a test
+# overrides ``dependency_overrides[get_current_user]`` to act as anyone.
+get_current_user = current_user
 
 
 # Parameter types for routes, as in the FastAPI full-stack template (``SessionDep``, ``CurrentUser``).
