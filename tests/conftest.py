@@ -56,3 +56,12 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def store(store_url: str) -> Store:
     """An empty store, once per engine."""
     return open_store(store_url)
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Load ``conftest.py`` files as plugins only; never collect them again as doctest modules.
+
+    Several test folders have their own ``conftest.py`` (none is a package), and ``--doctest-modules``
+    would import each as a module named ``conftest``, which clash.
+    """
+    return True if collection_path.name == "conftest.py" else None
