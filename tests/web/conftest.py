@@ -20,7 +20,7 @@ from uec.web import create_app
 @pytest.fixture(scope="session")
 def web_store(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A store holding the fixture. Shared by the session: tests must not write to it."""
-    return build_web_store(tmp_path_factory.mktemp("web") / "uec.duckdb")
+    return str(build_web_store(tmp_path_factory.mktemp("web") / "uec.duckdb"))
 
 
 @pytest.fixture
