@@ -290,7 +290,9 @@ class CompiledModel:
     expected_visits: FloatArray  # [c, n] visits a patient entering at n makes (sizes output)
 
 
-def _compile(model: Model) -> CompiledModel:
+# The compiler to the engine's flat arrays: one pass that checks and lays out every node, class and
+# resource in the order the compiled loop indexes them; splitting it would scatter that order.
+def _compile(model: Model) -> CompiledModel:  # noqa: C901
     if not model.nodes:
         raise ModelError("a model needs at least one node")
     if not model.arrivals:

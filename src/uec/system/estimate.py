@@ -55,8 +55,9 @@ def _count(store: Store, sql: str, lo: dt.datetime, hi: dt.datetime) -> list[dic
     return store.query(sql, {"lo": lo, "hi": hi})
 
 
-def estimate_params(store: Store, start: dt.datetime | None = None, end: dt.datetime | None = None,
-                    base: SystemParams | None = None) -> SystemParams:
+def estimate_params(  # noqa: C901 - one estimate per parameter group, in sequence
+        store: Store, start: dt.datetime | None = None, end: dt.datetime | None = None,
+        base: SystemParams | None = None) -> SystemParams:
     """Parameters with demand and flow estimated from ``store``'s events in ``[start, end)``.
 
     The period defaults to the span of the store's incidents and attendances. See the module
