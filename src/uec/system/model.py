@@ -83,7 +83,7 @@ from uec.simulate.model import Route
 from uec.system.params import AGE_GROUPS, CATEGORIES, SiteParams, SystemParams
 
 if TYPE_CHECKING:
-    from uec.system.state import StartState
+    from uec.system.state import EdPatient, StartState
 
 __all__ = ["BuiltModel", "build_model", "sim_start"]
 
@@ -872,9 +872,8 @@ class _Seeded:
     ctr_end: tuple[float, ...] = ()
 
 
-def _seed(  # noqa: C901 - one branch per place a patient can be in now; each is a few lines
-        p: SystemParams, state: StartState, classes: list[PatientClass], nodes: list[Node],
-        ctr_by_group: list[Empirical]) -> _Seeded:
+def _seed(p: SystemParams, state: StartState, classes: list[PatientClass], nodes: list[Node],
+          ctr_by_group: list[Empirical]) -> _Seeded:
     """Add the state's patients: classes and nodes they need, and arrivals at time 0.
 
     Inpatients come first (patients ``0 .. n - 1``) so the event writer can restore their admission
@@ -891,44 +890,9 @@ def _seed(  # noqa: C901 - one branch per place a patient can be in now; each is
     def minutes(t: dt.datetime) -> float:
         return (t.astimezone(dt.UTC) - as_of).total_seconds() / 60.0
 
-    def group(band: str | None, default: int) -> int:
-        return _BAND_GROUP.get(band or "", default)
-
     ages = AGE_GROUPS
-    classes += [PatientClass(f"init-ctr-{a}", 6) for a in ages]
-    classes += [PatientClass(f"init-nctr-{k}", 6) for k in range(4)]
-    quick = Lognormal(mean=1.0, sd=0.5)
-    for s in p.sites:
-        c = s.code
-        i = by_name[f"ward/{c}"]
-        ward = nodes[i]
-        assert isinstance(ward.service, Mapping) and isinstance(ward.routing, Mapping)
-        service = dict(ward.service)
-        routing = dict(ward.routing)
-        for g, a in enumerate(ages):
-            service[f"init-ctr-{a}"] = ctr_by_group[g]
-            routing[f"init-ctr-{a}"] = routing[f"direct-{a}"]
-        for k, target in enumerate((f"disch/{c}", "p1", "p2", "p3")):
-            service[f"init-nctr-{k}"] = quick
-            routing[f"init-nctr-{k}"] = Next(target)
-        nodes[i] = dataclasses.replace(ward, service=service, routing=routing)
-        # Crews waiting at the door hold a crew until the ED takes the patient.
-        nodes.append(Node(f"atdoor/{c}", quick, f"crews/{c}" if p.ambulance_sectors else "crews",
-                          routing=Next(f"handover/{c}")))
-
-    # Pathway 1-3 places are not in the state; start them as full as they run (about 90%), each
-    # place with the residual of its duration, or everyone waiting for one would leave at once.
-    classes.append(PatientClass("init-p", 6))
-    names = [c.name for c in classes]
-    community: list[tuple[str, str]] = []
-    for k, (cap, mean_days) in enumerate(((p.p1_packages, p.p1_days), (p.p2_beds, p.p2_days),
-                                          (p.p3_beds, p.p3_days)), start=1):
-        i = by_name[f"p{k}"]
-        pnode = nodes[i]
-        assert isinstance(pnode.service, Distribution)
-        residual = _residual(0.0, mean_days / math.exp(0.5 * 0.6**2), 0.6, 4000 + k)
-        nodes[i] = dataclasses.replace(pnode, service={**{n: pnode.service for n in names}, "init-p": residual})
-        community += [(f"p{k}", "init-p")] * round(0.9 * cap)
+    _seed_wards(p, classes, nodes, by_name, ctr_by_group)
+    community = _seed_community(p, classes, nodes, by_name)
     ward_t: list[tuple[str, str]] = []  # (node, class)
     admissions: list[float] = []
     ctr_end: list[float] = []
@@ -942,29 +906,16 @@ def _seed(  # noqa: C901 - one branch per place a patient can be in now; each is
                     assert ip.criteria_to_reside_end_time is not None
                     ctr_end.append(minutes(ip.criteria_to_reside_end_time))
                 else:
-                    ward_t.append((f"ward/{code}", f"init-ctr-{ages[group(ip.age_band, 2)]}"))
+                    ward_t.append((f"ward/{code}", f"init-ctr-{ages[_BAND_GROUP.get(ip.age_band or '', 2)]}"))
                     ctr_end.append(float("nan"))
                 admissions.append(minutes(ip.admission_time))
             for amb in st.ambulances:
                 cat = amb.category if amb.category in CATEGORIES else "C2"
                 others.append((f"atdoor/{code}", f"{cat}-conv-{ages[2]}"))
         for ed in st.ed_patients:
-            age = ages[group(ed.age_band, 1)]
-            if ed.service_type == "ed_type1" and code in site_codes:
-                cls = f"C2-conv-{age}" if ed.arrival_mode == "ambulance" else f"walkin-{age}"
-                if ed.decided_to_admit:
-                    node = f"dta/{code}"
-                elif ed.acuity == 1:
-                    node = f"resus/{code}"
-                elif ed.acuity is not None and ed.acuity >= 4:
-                    node = f"minors/{code}"
-                else:
-                    node = f"majors/{code}"
-                others.append((node, cls))
-            elif ed.service_type == "sdec" and code in site_codes:
-                others.append((f"sdec/{code}", f"sdec-{age}"))
-            elif ed.service_type == "utc" and code in utc_codes:
-                others.append((f"utc/{code}", "utc"))
+            place = _ed_place(ed, code, code in site_codes, code in utc_codes)
+            if place is not None:
+                others.append(place)
     arrivals: list[Arrivals] = []
     # One stream per node (a stream enters one node); inpatients' streams first, in state order.
     for group_rows in (ward_t, community, others):
@@ -978,6 +929,71 @@ def _seed(  # noqa: C901 - one branch per place a patient can be in now; each is
     order = sorted(range(len(ward_t)), key=lambda j: list(dict.fromkeys(n for n, _ in ward_t)).index(ward_t[j][0]))
     return _Seeded(arrivals=arrivals, admissions=tuple(admissions[j] for j in order),
                    ctr_end=tuple(ctr_end[j] for j in order))
+
+
+def _seed_wards(p: SystemParams, classes: list[PatientClass], nodes: list[Node], by_name: Mapping[str, int],
+                ctr_by_group: list[Empirical]) -> None:
+    """Classes for inpatients already in a bed (with or without criteria to reside), the ward routes
+    they take, and each site's door where crews wait to hand over."""
+    ages = AGE_GROUPS
+    classes += [PatientClass(f"init-ctr-{a}", 6) for a in ages]
+    classes += [PatientClass(f"init-nctr-{k}", 6) for k in range(4)]
+    for s in p.sites:
+        c = s.code
+        i = by_name[f"ward/{c}"]
+        ward = nodes[i]
+        assert isinstance(ward.service, Mapping) and isinstance(ward.routing, Mapping)
+        service = dict(ward.service)
+        routing = dict(ward.routing)
+        for g, a in enumerate(ages):
+            service[f"init-ctr-{a}"] = ctr_by_group[g]
+            routing[f"init-ctr-{a}"] = routing[f"direct-{a}"]
+        for k, target in enumerate((f"disch/{c}", "p1", "p2", "p3")):
+            service[f"init-nctr-{k}"] = _QUICK
+            routing[f"init-nctr-{k}"] = Next(target)
+        nodes[i] = dataclasses.replace(ward, service=service, routing=routing)
+        # Crews waiting at the door hold a crew until the ED takes the patient.
+        nodes.append(Node(f"atdoor/{c}", _QUICK, f"crews/{c}" if p.ambulance_sectors else "crews",
+                          routing=Next(f"handover/{c}")))
+
+
+def _seed_community(p: SystemParams, classes: list[PatientClass], nodes: list[Node],
+                    by_name: Mapping[str, int]) -> list[tuple[str, str]]:
+    """Pathway 1-3 places are not in the state; start them as full as they run (about 90%), each
+    place with the residual of its duration, or everyone waiting for one would leave at once."""
+    classes.append(PatientClass("init-p", 6))
+    names = [c.name for c in classes]
+    community: list[tuple[str, str]] = []
+    for k, (cap, mean_days) in enumerate(((p.p1_packages, p.p1_days), (p.p2_beds, p.p2_days),
+                                          (p.p3_beds, p.p3_days)), start=1):
+        i = by_name[f"p{k}"]
+        pnode = nodes[i]
+        assert isinstance(pnode.service, Distribution)
+        residual = _residual(0.0, mean_days / math.exp(0.5 * 0.6**2), 0.6, 4000 + k)
+        nodes[i] = dataclasses.replace(pnode, service={**{n: pnode.service for n in names}, "init-p": residual})
+        community += [(f"p{k}", "init-p")] * round(0.9 * cap)
+    return community
+
+
+def _ed_place(ed: EdPatient, code: str, acute: bool, utc: bool) -> tuple[str, str] | None:
+    """The node and class an ED, SDEC or UTC patient present now starts in (``None``: not modelled)."""
+    age = AGE_GROUPS[_BAND_GROUP.get(ed.age_band or "", 1)]
+    if ed.service_type == "ed_type1" and acute:
+        cls = f"C2-conv-{age}" if ed.arrival_mode == "ambulance" else f"walkin-{age}"
+        if ed.decided_to_admit:
+            node = f"dta/{code}"
+        elif ed.acuity == 1:
+            node = f"resus/{code}"
+        elif ed.acuity is not None and ed.acuity >= 4:
+            node = f"minors/{code}"
+        else:
+            node = f"majors/{code}"
+        return node, cls
+    if ed.service_type == "sdec" and acute:
+        return f"sdec/{code}", f"sdec-{age}"
+    if ed.service_type == "utc" and utc:
+        return f"utc/{code}", "utc"
+    return None
 
 
 def with_changes(params: SystemParams, **changes: object) -> SystemParams:
