@@ -1,9 +1,9 @@
 """``uec standards``: compute a standard (or the whole catalogue) from the command line.
 
-The main CLI mounts :data:`app` as ``uec standards`` (and, for one release, as ``uec kpi``); its one command is the app's callback, so
-``uec standards ed-4hr --site RXX --by month --from 2024-04 --json`` works. Mistakes a user can make (an
-unknown standard, site or organisation, a bad ``--from``) raise :class:`~uec.errors.UecError`, which
-the main CLI prints as one ``error:`` line with exit status 2.
+The main CLI mounts :data:`app` as ``uec standards`` (and, for one release, as ``uec kpi``); its one
+command is the app's callback, so ``uec standards ed-4hr --site RXX --by month --from 2024-04 --json``
+works. Mistakes a user can make (an unknown standard, site or organisation, a bad ``--from``) raise
+:class:`~uec.errors.UecError`, which the main CLI prints as one ``error:`` line with exit status 2.
 
 >>> from typer.testing import CliRunner
 >>> result = CliRunner().invoke(app, ["--list", "--json"])

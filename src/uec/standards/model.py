@@ -278,7 +278,7 @@ class Catalogue:
         >>> catalogue().get("ed-4hour")  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        uec.errors.UecError: unknown standard 'ed-4hour' (did you mean ed-4hr, ...?); list them with `uec standards --list`
+        uec.errors.UecError: unknown standard 'ed-4hour' (did you mean ed-4hr, ...?); list them with ...
         """
         for s in self.standards:
             if s.id == standard_id:
