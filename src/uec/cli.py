@@ -350,9 +350,12 @@ def _mount_optional() -> None:
     except ImportError:  # pragma: no cover - forecast is part of the package; guard partial installs
         return
     app.add_typer(forecast_app, name="forecast", help="Forecast demand and occupancy; backtest models.")
-    from uec.standards.cli import app as kpi_app
+    from uec.standards.cli import app as standards_app
 
-    app.add_typer(kpi_app, name="kpi")
+    app.add_typer(standards_app, name="standards")
+    # The command's first name, kept for one release (CHANGELOG.md); hidden from the help.
+    app.add_typer(standards_app, name="kpi", hidden=True, deprecated=True,
+                  help="Deprecated: use `uec standards`.")
 
 
 _mount_optional()

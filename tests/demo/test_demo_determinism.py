@@ -11,7 +11,8 @@ import pyarrow as pa
 import pytest
 
 from uec.contract import table
-from uec.demo import DemoData, _params, build_demo, generate_demo
+from uec.demo import DemoData, build_demo, generate_demo
+from uec.ics import params as _params
 from uec.store import open_store
 
 END = dt.date(2025, 2, 14)

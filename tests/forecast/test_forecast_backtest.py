@@ -43,7 +43,7 @@ def test_origin_is_first_unobserved_step_and_history_stops_before_it() -> None:
     fc = res.forecasts
     assert list(fc.columns) == ["unique_id", "origin", "ds", "mean", *QUANTILE_COLUMNS, "y"]
     for origin, block in fc.groupby("origin"):
-        assert block["ds"].tolist() == list(pd.date_range(origin, periods=3))
+        assert block["ds"].tolist() == list(pd.date_range(pd.Timestamp(str(origin)), periods=3))
         # The forecast is the last value seen, the day before the origin: y(origin - 1) = y(origin) - 1.
         assert (block["mean"] == block["y"].iloc[0] - 1).all()
 
@@ -67,7 +67,7 @@ def test_forecasts_past_the_data_are_kept_but_not_scored() -> None:
     assert res.origins[-1] == pd.Timestamp("2024-03-01")  # one step past the last day, 02-29
     last = res.forecasts[res.forecasts["origin"] == res.origins[-1]]
     assert last["y"].isna().all()
-    assert int(res.scorecard.set_index("step").loc["all", "n"]) == 3 + 2 + 1
+    assert int(res.scorecard.set_index("step")["n"]["all"]) == 3 + 2 + 1
 
 
 def test_scorecard_has_every_metric_by_step_and_overall() -> None:

@@ -111,7 +111,7 @@ def _error(result: object) -> str:
     err = result.stderr.strip()  # type: ignore[attr-defined]
     assert len(err.splitlines()) == 1, err
     assert "Traceback" not in result.output  # type: ignore[attr-defined]
-    return err
+    return str(err)
 
 
 def test_missing_file(tmp_path: Path) -> None:

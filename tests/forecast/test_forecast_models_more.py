@@ -93,7 +93,7 @@ def test_models_need_enough_history() -> None:
 def _normal_quantiles(center: np.ndarray, sd: float) -> np.ndarray:
     from scipy import stats
 
-    return center[:, None] + sd * stats.norm.ppf(np.asarray(QUANTILE_LEVELS))[None, :]
+    return np.asarray(center[:, None] + sd * stats.norm.ppf(np.asarray(QUANTILE_LEVELS))[None, :])
 
 
 @pytest.mark.parametrize(("model_sd", "direction"), [(0.5, "widen"), (2.5, "narrow")])

@@ -148,7 +148,9 @@ def test_cli_run_series(loaded: Store) -> None:
     )
     assert r.exit_code == 0, r.output
     out = _json(r.stdout)
-    [run] = out["runs"]  # type: ignore[misc]
+    runs = out["runs"]
+    assert isinstance(runs, list) and len(runs) == 1
+    run = runs[0]
     assert run["n_series"] == 1 and run["rows"] == 7 and run["series"][0]["backtest_origins"] == 1
     assert list_runs(open_store(loaded.url))[0]["run_id"] == run["run_id"]
 
@@ -188,7 +190,8 @@ def test_cli_refresh(loaded: Store) -> None:
     )
     assert r.exit_code == 0, r.output
     runs = _json(r.stdout)["runs"]
-    assert [x["n_series"] for x in runs] == [2]  # type: ignore[union-attr]
+    assert isinstance(runs, list)
+    assert [x["n_series"] for x in runs] == [2]
     assert set(latest_series_runs(open_store(loaded.url))) == {"ambulance/C1", "ambulance/C2"}
 
 

@@ -57,7 +57,7 @@ def test_forecasts_in_a_real_browser(base_url: str, watched: Watched) -> None:  
     page.wait_for_url("**/forecasts/ambulance/C1")
     svg = page.locator("main svg.uec-fan-chart")
     assert svg.get_attribute("role") == "img"
-    assert svg.locator("title").count() == 1 and "forecast" in svg.locator("desc").text_content()
+    assert svg.locator("title").count() == 1 and "forecast" in (svg.locator("desc").text_content() or "")
     assert page.locator("#forecast-table tbody tr").count() == 7
     assert serious_violations(page) == []
 

@@ -58,7 +58,7 @@ def test_zero_rate_periods_have_no_arrivals() -> None:
     # Open 08:00-20:00 only.
     table = RateTable.hour_of_day([0.0] * 8 + [20.0] * 12 + [0.0] * 4)
     for method in ("inversion", "thinning"):
-        times, _ = PoissonArrivals(table, to="ed", method=method).generate(  # type: ignore[arg-type]
+        times, _ = PoissonArrivals(table, to="ed", method=method).generate(
             np.random.default_rng(2), 10 * 1440.0, ("default",)
         )
         hour = (times // 60) % 24

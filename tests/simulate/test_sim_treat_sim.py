@@ -57,7 +57,8 @@ def treat_sim_arrivals(rng: np.random.Generator, horizon: float) -> list[float]:
     n = int(3 * peak * horizon / 60) + 100
     gaps = rng.exponential(60.0 / peak, n).tolist()
     uniforms = rng.uniform(size=n).tolist()
-    t, times, k = 0.0, [], 0
+    t, k = 0.0, 0
+    times: list[float] = []
     while True:
         accept = RATES[int(t // 60) % RATES.size] / peak
         gap = 0.0
@@ -170,9 +171,9 @@ def reference() -> pd.DataFrame:
 def outside_interval(ours: pd.Series, reference: pd.DataFrame) -> dict[str, tuple[float, float, float]]:
     """KPIs whose mean is outside treat-sim's interval: (ours, theirs, half-width)."""
     return {
-        str(kpi): (round(float(ours[kpi]), 3), float(row["mean"]), float(row["ci95_half"]))
+        str(kpi): (round(float(ours[str(kpi)]), 3), float(row["mean"]), float(row["ci95_half"]))
         for kpi, row in reference.iterrows()
-        if abs(float(ours[kpi]) - float(row["mean"])) > float(row["ci95_half"])
+        if abs(float(ours[str(kpi)]) - float(row["mean"])) > float(row["ci95_half"])
     }
 
 

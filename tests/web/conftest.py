@@ -34,7 +34,7 @@ def answer_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]
 @pytest.fixture(scope="session")
 def web_store(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A store holding the fixture. Shared by the session: tests must not write to it."""
-    return build_web_store(tmp_path_factory.mktemp("web") / "uec.duckdb")
+    return str(build_web_store(tmp_path_factory.mktemp("web") / "uec.duckdb"))
 
 
 @pytest.fixture

@@ -67,7 +67,7 @@ def fc_store(tmp_path_factory: pytest.TempPathFactory) -> str:
     forecast_store_series(
         open_store(path), ["ambulance/C1", "ambulance/C2"], model="snaive", horizon=7, backtest_origins=2
     )
-    return path
+    return str(path)
 
 
 @pytest.fixture(scope="module")

@@ -45,7 +45,7 @@ def spc_store(tmp_path_factory: pytest.TempPathFactory) -> str:
     path = tmp_path_factory.mktemp("std") / "uec.duckdb"
     rows = {k: v for k, v in FIXTURE.items() if k in ("organisations", "sites", "services")}
     rows["attendances"] = _attendances()
-    return write_fixture(path, rows)
+    return str(write_fixture(path, rows))
 
 
 @pytest.fixture(scope="module")

@@ -31,6 +31,7 @@ from uec.errors import UecError
 from uec.ics import params as _params
 from uec.ics.reference import population_total
 from uec.store import Store
+from uec.system import demo_tables
 
 __all__ = [
     "DEFAULT_SEED",
@@ -157,9 +158,6 @@ def generate_demo(
     report = progress or _quiet
     start = end - dt.timedelta(days=days - 1)
     if generator == "model":
-        # Imported here: the model imports the demo's parameters, and most uses never need it.
-        from uec.system.events import demo_tables
-
         tables = demo_tables(seed, start, days, report)
         return DemoData(seed=seed, start=start, end=end, days=days, population=population_total(),
                         tables={k: tables[k] for k in TABLE_ORDER})

@@ -39,6 +39,8 @@ compiles to the arrays this module consumes. Design choices, and why:
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import numpy.typing as npt
 
@@ -161,72 +163,98 @@ def _heap_pop(heap: FloatArray, n: int) -> int:
     return n
 
 
+class Arrivals(NamedTuple):
+    """The replication's arrivals, sorted by time: when, which class, at which node."""
+
+    t: FloatArray
+    cls: IntArray
+    node: IntArray
+
+
+class Network(NamedTuple):
+    """The compiled model the loop reads (never writes): see :class:`~uec.simulate.model.CompiledModel`."""
+
+    node_res: IntArray
+    node_buf: IntArray
+    node_hold: BoolArray
+    class_level: IntArray
+    svc_dist: IntArray
+    pat_dist: IntArray
+    d_kind: IntArray
+    d_par: FloatArray
+    d_off: IntArray
+    d_len: IntArray
+    d_data: FloatArray
+    rt_kind: IntArray
+    rt_off: IntArray
+    rt_len: IntArray
+    rt_thr: IntArray
+    rt_target: IntArray
+    rt_cum: FloatArray
+    sh_off: IntArray
+    sh_len: IntArray
+    sh_start: FloatArray
+    sh_cap: IntArray
+    sh_period: FloatArray
+    rn_off: IntArray
+    rn_nodes: IntArray
+
+
+class Work(NamedTuple):
+    """The loop's working state that keeps its size: resources, nodes, the dirty stacks and joins."""
+
+    cap: IntArray
+    busy: IntArray
+    r_wait: IntArray
+    occ: FloatArray
+    capt: FloatArray
+    last: FloatArray
+    sh_idx: IntArray
+    sh_cycle: IntArray
+    q_head: IntArray
+    q_tail: IntArray
+    n_wait: IntArray
+    n_blocked: IntArray
+    b_head: IntArray
+    b_tail: IntArray
+    rd: IntArray
+    rd_flag: BoolArray
+    nd: IntArray
+    nd_flag: BoolArray
+    pj_patient: IntArray
+    pj_node: IntArray
+    pj_stage: IntArray
+    pj_now: BoolArray
+    pj_held: IntArray
+
+
 @jit
 def _advance(
     state_i: IntArray,
     state_f: FloatArray,
-    arr_t: FloatArray,
-    arr_cls: IntArray,
-    arr_node: IntArray,
     until: float,
-    node_res: IntArray,
-    node_buf: IntArray,
-    node_hold: BoolArray,
-    class_level: IntArray,
     n_levels: int,
-    svc_dist: IntArray,
-    pat_dist: IntArray,
-    d_kind: IntArray,
-    d_par: FloatArray,
-    d_off: IntArray,
-    d_len: IntArray,
-    d_data: FloatArray,
-    rt_kind: IntArray,
-    rt_off: IntArray,
-    rt_len: IntArray,
-    rt_thr: IntArray,
-    rt_target: IntArray,
-    rt_cum: FloatArray,
-    sh_off: IntArray,
-    sh_len: IntArray,
-    sh_start: FloatArray,
-    sh_cap: IntArray,
-    sh_period: FloatArray,
-    rn_off: IntArray,
-    rn_nodes: IntArray,
+    arrivals: Arrivals,
+    net: Network,
+    work: Work,
     rng: StateArray,
     vf: FloatArray,
     vi: Int32Array,
     heap: FloatArray,
-    cap: IntArray,
-    busy: IntArray,
-    r_wait: IntArray,
-    occ: FloatArray,
-    capt: FloatArray,
-    last: FloatArray,
-    sh_idx: IntArray,
-    sh_cycle: IntArray,
-    q_head: IntArray,
-    q_tail: IntArray,
-    n_wait: IntArray,
-    n_blocked: IntArray,
-    b_head: IntArray,
-    b_tail: IntArray,
-    rd: IntArray,
-    rd_flag: BoolArray,
-    nd: IntArray,
-    nd_flag: BoolArray,
-    pj_patient: IntArray,
-    pj_node: IntArray,
-    pj_stage: IntArray,
-    pj_now: BoolArray,
-    pj_held: IntArray,
 ) -> int:
     """Process events until the run ends (``FINISHED``) or an array must grow (``NEED_*``).
 
     Scalar state lives in ``state_i`` / ``state_f`` between calls; the dirty stacks and pending
     joins are always empty between events, so they need no saving.
     """
+    # Unpacked once per call: inside the loop every array is a plain local, as before the records
+    # (numba counts references at call boundaries; the records cross one once per call, not per event).
+    arr_t, arr_cls, arr_node = arrivals
+    (node_res, node_buf, node_hold, class_level, svc_dist, pat_dist, d_kind, d_par, d_off, d_len, d_data,
+     rt_kind, rt_off, rt_len, rt_thr, rt_target, rt_cum, sh_off, sh_len, sh_start, sh_cap, sh_period,
+     rn_off, rn_nodes) = net
+    (cap, busy, r_wait, occ, capt, last, sh_idx, sh_cycle, q_head, q_tail, n_wait, n_blocked, b_head,
+     b_tail, rd, rd_flag, nd, nd_flag, pj_patient, pj_node, pj_stage, pj_now, pj_held) = work
     n_pat = arr_t.shape[0]
     n_res = cap.shape[0]
     nrows = state_i[S_NROWS]
@@ -669,20 +697,19 @@ def run_core(
         heap[k] = (t, float((EV_CAPACITY << SEQ_BITS) | k), float(r))
     periods = [float(sh_period[r]) for r in range(n_res) if sh_len[r] > 1]
 
+    arrivals = Arrivals(arr_t, arr_cls, arr_node)
+    net = Network(node_res, node_buf, node_hold, class_level, svc_dist, pat_dist, d_kind, d_par, d_off, d_len,
+                  d_data, rt_kind, rt_off, rt_len, rt_thr, rt_target, rt_cum, sh_off, sh_len, sh_start, sh_cap,
+                  sh_period, rn_off, rn_nodes)
+    work = Work(cap, busy, r_wait, occ, capt, last, sh_idx, sh_cycle, q_head, q_tail, n_wait, n_blocked, b_head,
+                b_tail, rd, rd_flag, nd, nd_flag, pj_patient, pj_node, pj_stage, pj_now, pj_held)
     state_i = np.zeros(5, dtype=i64)
     state_i[S_HN] = len(first)
     state_i[S_SEQ] = len(first)
     state_f = np.zeros(3)
     state_f[S_MAX_PERIOD] = max(periods, default=0.0)
     while True:
-        status = _advance(
-            state_i, state_f, arr_t, arr_cls, arr_node, float(until), node_res, node_buf, node_hold, class_level,
-            int(n_levels), svc_dist, pat_dist, d_kind, d_par, d_off, d_len, d_data, rt_kind, rt_off,
-            rt_len, rt_thr, rt_target, rt_cum, sh_off, sh_len, sh_start, sh_cap, sh_period, rn_off,
-            rn_nodes, rng, vf, vi, heap, cap, busy, r_wait, occ, capt, last, sh_idx,
-            sh_cycle, q_head, q_tail, n_wait, n_blocked, b_head, b_tail, rd, rd_flag, nd, nd_flag,
-            pj_patient, pj_node, pj_stage, pj_now, pj_held,
-        )  # fmt: skip
+        status = _advance(state_i, state_f, float(until), int(n_levels), arrivals, net, work, rng, vf, vi, heap)
         if status == FINISHED:
             break
         nrows, hn, present = int(state_i[S_NROWS]), int(state_i[S_HN]), int(state_i[S_PRESENT])

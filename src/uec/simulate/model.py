@@ -26,7 +26,7 @@ for transport or an assessment) until they leave it.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -291,6 +291,87 @@ class CompiledModel:
 
 
 def _compile(model: Model) -> CompiledModel:
+    """Check ``model`` and lay it out as the engine's flat arrays, in the order the compiled loop
+    indexes them: names, resources (declared, inline, then one unlimited per delay node), routes
+    (only the class and node pairs a class can reach), distributions, shifts, priority levels."""
+    until = _check_model(model)
+    classes = list(model.classes) or [PatientClass("default")]
+    class_names = tuple(c.name for c in classes)
+    node_names = tuple(n.name for n in model.nodes)
+    node_index = {name: i for i, name in enumerate(node_names)}
+    resources, node_res = _lay_out_resources(model)
+    routes = _RouteTable.build(model, class_names, node_index)
+    dists = _DistributionTable()
+    n_c, n_n = len(classes), len(model.nodes)
+    service = np.full((n_c, n_n), -1, dtype=np.int64)
+    patience = np.full((n_c, n_n), -1, dtype=np.int64)
+    for i, j in zip(*np.nonzero(routes.reach), strict=True):
+        node, cname = model.nodes[j], class_names[i]
+        service[i, j] = dists.index(_per_class(node.service, cname, node.name, "service"))
+        patience[i, j] = dists.index(_per_class(node.patience, cname, node.name, "patience", optional=True))
+    kinds, params, offsets, lengths, data = dists.arrays()
+
+    if math.isinf(until):
+        _check_everyone_can_leave(node_names, class_names, routes.kind, routes.offset, routes.length, routes.targets,
+                                  routes.cumprob)
+    cap0, s_off, s_len, s_start, s_cap, s_period = _shift_table(resources)
+    res_nodes: list[list[int]] = [[] for _ in resources]
+    for j, r in enumerate(node_res):
+        res_nodes[r].append(j)
+    rn_off = np.concatenate([[0], np.cumsum([len(x) for x in res_nodes])]).astype(np.int64)
+
+    # Dense priority levels: 0 is served first.
+    prios = sorted({c.priority for c in classes})
+    level = np.asarray([prios.index(c.priority) for c in classes], dtype=np.int64)
+    buffers = [UNLIMITED if node.buffer is None else int(node.buffer) for node in model.nodes]
+
+    def ints(x: Sequence[int] | IntArray) -> IntArray:
+        return np.asarray(x, dtype=np.int64)
+
+    def floats(x: Sequence[float] | FloatArray) -> FloatArray:
+        return np.asarray(x, dtype=np.float64)
+
+    return CompiledModel(
+        node_names=node_names,
+        resource_names=tuple(r.name for r in resources),
+        class_names=class_names,
+        arrivals=tuple(model.arrivals),
+        arrival_nodes=ints(routes.arrival_nodes),
+        horizon=float(model.horizon),
+        until=until,
+        node_resource=ints(node_res),
+        node_buffer=ints(buffers),
+        node_hold=np.asarray([n.hold for n in model.nodes], dtype=np.bool_),
+        class_level=level,
+        n_levels=len(prios),
+        service_dist=service,
+        patience_dist=patience,
+        dist_kind=kinds,
+        dist_params=params,
+        dist_offset=ints(offsets),
+        dist_length=lengths,
+        dist_data=floats(data),
+        route_kind=routes.kind,
+        route_offset=routes.offset,
+        route_length=routes.length,
+        route_threshold=routes.threshold,
+        route_target=ints(routes.targets if routes.targets else [-1]),
+        route_cumprob=floats(routes.cumprob if routes.cumprob else [1.0]),
+        resource_capacity0=ints(cap0),
+        shift_offset=ints(s_off),
+        shift_length=ints(s_len),
+        shift_start=floats(s_start),
+        shift_capacity=ints(s_cap),
+        shift_period=floats(s_period),
+        resource_nodes_offset=rn_off,
+        resource_nodes=ints([j for x in res_nodes for j in x]),
+        has_finite_resource=tuple(r.capacity != UNLIMITED for r in resources),
+        expected_visits=_expected_visits(routes.kind, routes.offset, routes.length, routes.targets, routes.cumprob),
+    )
+
+
+def _check_model(model: Model) -> float:
+    """The checks that need the whole model; returns the time the run stops (``until``)."""
     if not model.nodes:
         raise ModelError("a model needs at least one node")
     if not model.arrivals:
@@ -300,23 +381,25 @@ def _compile(model: Model) -> CompiledModel:
     until = model.horizon if model.until is None else float(model.until)
     if not until >= model.horizon:
         raise ModelError("until must be at least horizon")
-
-    classes = list(model.classes) or [PatientClass("default")]
-    class_names = tuple(c.name for c in classes)
+    class_names = [c.name for c in model.classes]
     if len(set(class_names)) != len(class_names):
         raise ModelError("duplicate class names")
-
-    node_names = tuple(n.name for n in model.nodes)
+    node_names = [n.name for n in model.nodes]
     if len(set(node_names)) != len(node_names):
         raise ModelError("duplicate node names")
     if EXIT in node_names:
         raise ModelError(f"{EXIT!r} is reserved for leaving the system")
-    node_index = {name: i for i, name in enumerate(node_names)}
     for node in model.nodes:
         if node.hold and (node.resource is not None or node.buffer is not None or node.patience is not None):
             raise ModelError(f"hold node {node.name!r} cannot have a resource, buffer or patience of its own")
+        if node.buffer is not None and node.buffer < 0:
+            raise ModelError(f"node {node.name!r}: buffer cannot be negative")
+    return until
 
-    # Resources: declared ones first, then inline ones, then a private unlimited one per delay node.
+
+def _lay_out_resources(model: Model) -> tuple[list[Resource], list[int]]:
+    """Resources, declared ones first, then inline ones, then a private unlimited one per delay node;
+    and each node's resource index."""
     resources: list[Resource] = []
     by_name: dict[str, Resource] = {}
 
@@ -342,117 +425,133 @@ def _compile(model: Model) -> CompiledModel:
         else:
             add_resource(Resource(f"{node.name} (unlimited)", UNLIMITED))
             node_res.append(len(resources) - 1)
-    finite = [r.capacity != UNLIMITED for r in resources]
+    return resources, node_res
 
-    # Distributions: one table, referenced by index from [class, node] cells.
-    dists: list[Distribution] = []
 
-    def dist_id(d: Distribution | None) -> int:
+class _DistributionTable:
+    """Distributions in one table, referenced by index from [class, node] cells (equal ones shared)."""
+
+    def __init__(self) -> None:
+        self.dists: list[Distribution] = []
+
+    def index(self, d: Distribution | None) -> int:
         if d is None:
             return -1
         if not isinstance(d, Distribution):
             raise ModelError(f"expected a Distribution, got {d!r}")
-        for i, e in enumerate(dists):
+        for i, e in enumerate(self.dists):
             if e is d or e == d:
                 return i
-        dists.append(d)
-        return len(dists) - 1
+        self.dists.append(d)
+        return len(self.dists) - 1
 
-    # Routes.
-    n_c, n_n = len(classes), len(model.nodes)
-    r_kind = np.zeros((n_c, n_n), dtype=np.int64)
-    r_off = np.zeros((n_c, n_n), dtype=np.int64)
-    r_len = np.zeros((n_c, n_n), dtype=np.int64)
-    r_thr = np.zeros((n_c, n_n), dtype=np.int64)
-    targets: list[int] = []
-    cumprob: list[float] = []
+    def arrays(self) -> tuple[IntArray, FloatArray, IntArray, IntArray, FloatArray]:
+        """Kinds, parameters, data offsets and lengths, and the data of every distribution."""
+        dists = self.dists
+        kinds = np.asarray([d.kind for d in dists], dtype=np.int64)
+        params = np.asarray([d.params() for d in dists], dtype=np.float64).reshape(len(dists), 3)
+        datas = [d.data() for d in dists]
+        lengths = np.asarray([x.size for x in datas], dtype=np.int64)
+        offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64) if dists else lengths
+        data = np.concatenate(datas) if any(x.size for x in datas) else np.zeros(1)
+        return kinds, params, offsets, lengths, data
 
-    def target(name: str, allow_exit: bool, where: str) -> int:
-        if allow_exit and name == EXIT:
-            return -1
-        if name not in node_index:
-            raise ModelError(f"{where}: unknown node {name!r}")
-        return node_index[name]
 
-    # Only the (class, node) pairs a class can reach - from the nodes its arrivals enter, along its
-    # routes - need a route and a service time, so a mapping by class may leave out classes that
-    # never come. Walk them breadth first, encoding each route as it is reached.
-    reach = np.zeros((n_c, n_n), dtype=np.bool_)
-    todo: list[tuple[int, int]] = []
-    arrival_nodes = []
-    for stream in model.arrivals:
-        if not isinstance(stream, PoissonArrivals | ScheduledArrivals | SampledArrivals):
-            raise ModelError(f"unknown arrival stream {stream!r}")
-        j = target(stream.to, False, "arrivals")
-        if model.nodes[j].hold:
-            raise ModelError(f"arrivals cannot enter hold node {stream.to!r}: it keeps a unit held upstream")
-        arrival_nodes.append(j)
-        for i in _entry_classes(stream, class_names):
-            if not reach[i, j]:
-                reach[i, j] = True
-                todo.append((i, j))
-    while todo:
-        i, j = todo.pop(0)
-        node, cname = model.nodes[j], class_names[i]
-        route = _per_class(node.routing, cname, node.name, "routing")
-        where = f"routing of {node.name!r}"
-        r_off[i, j] = len(targets)
+@dataclass
+class _RouteTable:
+    """Routes encoded per [class, node]: kind, offset and length into ``targets``/``cumprob``, threshold."""
+
+    kind: IntArray
+    offset: IntArray
+    length: IntArray
+    threshold: IntArray
+    reach: BoolArray
+    targets: list[int] = field(default_factory=list)
+    cumprob: list[float] = field(default_factory=list)
+    arrival_nodes: list[int] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, model: Model, class_names: Sequence[str], node_index: Mapping[str, int]) -> _RouteTable:
+        """Only the (class, node) pairs a class can reach - from the nodes its arrivals enter, along its
+        routes - need a route and a service time, so a mapping by class may leave out classes that
+        never come. Walk them breadth first, encoding each route as it is reached."""
+        shape = (len(class_names), len(model.nodes))
+        t = cls(kind=np.zeros(shape, dtype=np.int64), offset=np.zeros(shape, dtype=np.int64),
+                length=np.zeros(shape, dtype=np.int64), threshold=np.zeros(shape, dtype=np.int64),
+                reach=np.zeros(shape, dtype=np.bool_))
+
+        def target(name: str, allow_exit: bool, where: str) -> int:
+            if allow_exit and name == EXIT:
+                return -1
+            if name not in node_index:
+                raise ModelError(f"{where}: unknown node {name!r}")
+            return node_index[name]
+
+        todo: list[tuple[int, int]] = []
+        for stream in model.arrivals:
+            if not isinstance(stream, PoissonArrivals | ScheduledArrivals | SampledArrivals):
+                raise ModelError(f"unknown arrival stream {stream!r}")
+            j = target(stream.to, False, "arrivals")
+            if model.nodes[j].hold:
+                raise ModelError(f"arrivals cannot enter hold node {stream.to!r}: it keeps a unit held upstream")
+            t.arrival_nodes.append(j)
+            for i in _entry_classes(stream, class_names):
+                if not t.reach[i, j]:
+                    t.reach[i, j] = True
+                    todo.append((i, j))
+        while todo:
+            i, j = todo.pop(0)
+            node = model.nodes[j]
+            route = _per_class(node.routing, class_names[i], node.name, "routing")
+            t.encode(i, j, route, target, f"routing of {node.name!r}")
+            for q in range(int(t.offset[i, j]), int(t.offset[i, j] + t.length[i, j])):
+                prob = t.cumprob[q] - (t.cumprob[q - 1] if q > t.offset[i, j] else 0.0)
+                n = t.targets[q]
+                if n >= 0 and (t.kind[i, j] != ROUTE_BRANCH or prob > 0) and not t.reach[i, n]:
+                    t.reach[i, n] = True
+                    todo.append((i, n))
+        return t
+
+    def encode(self, i: int, j: int, route: object, target: Callable[[str, bool, str], int], where: str) -> None:
+        """Write class ``i``'s route out of node ``j``."""
+        self.offset[i, j] = len(self.targets)
         if isinstance(route, Exit):
-            r_kind[i, j] = ROUTE_EXIT
+            self.kind[i, j] = ROUTE_EXIT
         elif isinstance(route, Next):
-            r_kind[i, j] = ROUTE_NEXT
-            targets.append(target(route.node, False, where))
-            cumprob.append(1.0)
+            self.kind[i, j] = ROUTE_NEXT
+            self.targets.append(target(route.node, False, where))
+            self.cumprob.append(1.0)
         elif isinstance(route, Branch):
-            r_kind[i, j] = ROUTE_BRANCH
+            self.kind[i, j] = ROUTE_BRANCH
             probs = dict(route.probabilities)
             p = np.asarray(list(probs.values()), dtype=np.float64)
             if not probs or np.any(p < 0) or not math.isclose(float(p.sum()), 1.0, rel_tol=1e-9):
                 raise ModelError(f"{where}: probabilities must be non-negative and sum to 1")
-            targets.extend(target(name, True, where) for name in probs)
+            self.targets.extend(target(name, True, where) for name in probs)
             c = np.cumsum(p)
             c[-1] = 1.0 + 1e-12  # a uniform in [0, 1) always lands somewhere despite rounding
-            cumprob.extend(float(x) for x in c)
+            self.cumprob.extend(float(x) for x in c)
         elif isinstance(route, ShortestQueue):
-            r_kind[i, j] = ROUTE_SHORTEST
+            self.kind[i, j] = ROUTE_SHORTEST
             if not route.nodes:
                 raise ModelError(f"{where}: ShortestQueue needs at least one node")
-            targets.extend(target(name, False, where) for name in route.nodes)
-            cumprob.extend([1.0] * len(route.nodes))
+            self.targets.extend(target(name, False, where) for name in route.nodes)
+            self.cumprob.extend([1.0] * len(route.nodes))
         elif isinstance(route, Overflow):
-            r_kind[i, j] = ROUTE_OVERFLOW
-            targets.append(target(route.primary, False, where))
-            targets.append(target(route.alternative, False, where))
-            cumprob.extend([1.0, 1.0])
-            r_thr[i, j] = route.threshold
+            self.kind[i, j] = ROUTE_OVERFLOW
+            self.targets.append(target(route.primary, False, where))
+            self.targets.append(target(route.alternative, False, where))
+            self.cumprob.extend([1.0, 1.0])
+            self.threshold[i, j] = route.threshold
         else:
             raise ModelError(f"{where}: unknown route {route!r}")
-        r_len[i, j] = len(targets) - r_off[i, j]
-        for q in range(int(r_off[i, j]), int(r_off[i, j] + r_len[i, j])):
-            prob = cumprob[q] - (cumprob[q - 1] if q > r_off[i, j] else 0.0)
-            t = targets[q]
-            if t >= 0 and (r_kind[i, j] != ROUTE_BRANCH or prob > 0) and not reach[i, t]:
-                reach[i, t] = True
-                todo.append((i, t))
+        self.length[i, j] = len(self.targets) - self.offset[i, j]
 
-    service = np.full((n_c, n_n), -1, dtype=np.int64)
-    patience = np.full((n_c, n_n), -1, dtype=np.int64)
-    for i, j in zip(*np.nonzero(reach), strict=True):
-        node, cname = model.nodes[j], class_names[i]
-        service[i, j] = dist_id(_per_class(node.service, cname, node.name, "service"))
-        patience[i, j] = dist_id(_per_class(node.patience, cname, node.name, "patience", optional=True))
 
-    kinds = np.asarray([d.kind for d in dists], dtype=np.int64)
-    params = np.asarray([d.params() for d in dists], dtype=np.float64).reshape(len(dists), 3)
-    datas = [d.data() for d in dists]
-    lengths = np.asarray([x.size for x in datas], dtype=np.int64)
-    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64) if dists else lengths
-    data = np.concatenate(datas) if any(x.size for x in datas) else np.zeros(1)
-
-    if math.isinf(until):
-        _check_everyone_can_leave(node_names, class_names, r_kind, r_off, r_len, targets, cumprob)
-
-    # Resources and shifts.
+def _shift_table(resources: Sequence[Resource]) -> tuple[list[int], list[int], list[int], list[float], list[int],
+                                                          list[float]]:
+    """Capacity at time 0, and shifts as offsets and lengths into starts and capacities, with periods;
+    a constant capacity is one segment with an infinite period."""
     cap0: list[int] = []
     s_off: list[int] = []
     s_len: list[int] = []
@@ -474,64 +573,7 @@ def _compile(model: Model) -> CompiledModel:
             s_len.append(1)
             s_period.append(math.inf)
             cap0.append(int(res.capacity))
-    res_nodes: list[list[int]] = [[] for _ in resources]
-    for j, r in enumerate(node_res):
-        res_nodes[r].append(j)
-    rn_off = np.concatenate([[0], np.cumsum([len(x) for x in res_nodes])]).astype(np.int64)
-
-    # Dense priority levels: 0 is served first.
-    prios = sorted({c.priority for c in classes})
-    level = np.asarray([prios.index(c.priority) for c in classes], dtype=np.int64)
-
-    buffers = []
-    for node in model.nodes:
-        if node.buffer is not None and node.buffer < 0:
-            raise ModelError(f"node {node.name!r}: buffer cannot be negative")
-        buffers.append(UNLIMITED if node.buffer is None else int(node.buffer))
-
-    def ints(x: Sequence[int] | IntArray) -> IntArray:
-        return np.asarray(x, dtype=np.int64)
-
-    def floats(x: Sequence[float] | FloatArray) -> FloatArray:
-        return np.asarray(x, dtype=np.float64)
-
-    return CompiledModel(
-        node_names=node_names,
-        resource_names=tuple(r.name for r in resources),
-        class_names=class_names,
-        arrivals=tuple(model.arrivals),
-        arrival_nodes=ints(arrival_nodes),
-        horizon=float(model.horizon),
-        until=until,
-        node_resource=ints(node_res),
-        node_buffer=ints(buffers),
-        node_hold=np.asarray([n.hold for n in model.nodes], dtype=np.bool_),
-        class_level=level,
-        n_levels=len(prios),
-        service_dist=service,
-        patience_dist=patience,
-        dist_kind=kinds,
-        dist_params=params,
-        dist_offset=ints(offsets),
-        dist_length=lengths,
-        dist_data=floats(data),
-        route_kind=r_kind,
-        route_offset=r_off,
-        route_length=r_len,
-        route_threshold=r_thr,
-        route_target=ints(targets if targets else [-1]),
-        route_cumprob=floats(cumprob if cumprob else [1.0]),
-        resource_capacity0=ints(cap0),
-        shift_offset=ints(s_off),
-        shift_length=ints(s_len),
-        shift_start=floats(s_start),
-        shift_capacity=ints(s_cap),
-        shift_period=floats(s_period),
-        resource_nodes_offset=rn_off,
-        resource_nodes=ints([j for x in res_nodes for j in x]),
-        has_finite_resource=tuple(finite),
-        expected_visits=_expected_visits(r_kind, r_off, r_len, targets, cumprob),
-    )
+    return cap0, s_off, s_len, s_start, s_cap, s_period
 
 
 def _entry_classes(stream: Arrivals, class_names: Sequence[str]) -> set[int]:

@@ -1,9 +1,9 @@
-"""``uec kpi``: compute a standard (or the whole catalogue) from the command line.
+"""``uec standards``: compute a standard (or the whole catalogue) from the command line.
 
-The main CLI mounts :data:`app` as ``uec kpi``; its one command is the app's callback, so
-``uec kpi ed-4hr --site RXX --by month --from 2024-04 --json`` works. Mistakes a user can make (an
-unknown standard, site or organisation, a bad ``--from``) raise :class:`~uec.errors.UecError`, which
-the main CLI prints as one ``error:`` line with exit status 2.
+The main CLI mounts :data:`app` as ``uec standards`` (and, for one release, as ``uec kpi``); its one
+command is the app's callback, so ``uec standards ed-4hr --site RXX --by month --from 2024-04 --json``
+works. Mistakes a user can make (an unknown standard, site or organisation, a bad ``--from``) raise
+:class:`~uec.errors.UecError`, which the main CLI prints as one ``error:`` line with exit status 2.
 
 >>> from typer.testing import CliRunner
 >>> result = CliRunner().invoke(app, ["--list", "--json"])
@@ -32,7 +32,7 @@ from uec.store import open_store
 __all__ = ["app"]
 
 app = typer.Typer(
-    name="kpi",
+    name="standards",
     help="Compute national standards for a site, organisation or the whole ICS.",
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -129,7 +129,7 @@ def kpi(
         _list(as_json)
         return
     if standard is None:
-        raise UecError("name a standard (see `uec kpi --list`), an area (ed, ambulance, flow) or 'all'")
+        raise UecError("name a standard (see `uec standards --list`), an area (ed, ambulance, flow) or 'all'")
     cat = catalogue()
     many = standard == "all" or standard in _AREAS
     ids = list(cat.ids) if standard == "all" else [s.id for s in cat.area(standard)] if many else [cat.get(standard).id]

@@ -161,7 +161,7 @@ class Result:
 # --- public entry points ------------------------------------------------------------------------
 
 
-def compute(
+def compute(  # noqa: PLR0913 - keyword-only filters, each a documented option of the query
     store: Store,
     standard: str | Standard,
     *,
@@ -191,7 +191,7 @@ def compute(
     return result
 
 
-def compute_many(
+def compute_many(  # noqa: PLR0913 - keyword-only filters, each a documented option of the query
     store: Store,
     standards: Sequence[str | Standard] | None = None,
     *,
@@ -221,7 +221,7 @@ def compute_many(
         return _run(store, plan, q)
 
 
-def _prepare(
+def _prepare(  # noqa: PLR0913 - compute's filters, passed through
     store: Store, chosen: list[Standard], period: str, start: dt.date | None, end: dt.date | None,
     site: str | None, org: str | None, level: str | None, breakdown: str | None, source: str,
 ) -> tuple[_Plan, Query]:

@@ -278,14 +278,14 @@ class Catalogue:
         >>> catalogue().get("ed-4hour")  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        uec.errors.UecError: unknown standard 'ed-4hour' (did you mean ed-4hr, ...?); list them with `uec kpi --list`
+        uec.errors.UecError: unknown standard 'ed-4hour' (did you mean ed-4hr, ...?); list them with ...
         """
         for s in self.standards:
             if s.id == standard_id:
                 return s
         close = difflib.get_close_matches(standard_id, self.ids, n=3)
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
-        raise UecError(f"unknown standard {standard_id!r}{hint}; list them with `uec kpi --list`")
+        raise UecError(f"unknown standard {standard_id!r}{hint}; list them with `uec standards --list`")
 
     def area(self, area: str) -> tuple[Standard, ...]:
         return tuple(s for s in self.standards if s.area == area)

@@ -23,7 +23,26 @@ The pieces:
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the type checker sees the real names; at run time they load on first use
+    from uec.system.estimate import estimate_params
+    from uec.system.events import EVENT_TABLES, contract_tables, demo_tables
+    from uec.system.model import DAY, BuiltModel, build_model
+    from uec.system.params import AGE_GROUPS, CATEGORIES, SiteParams, SystemParams, UtcParams, demo_params
+    from uec.system.runs import RunSummary, get_run, list_runs, new_run_id, save_run
+    from uec.system.scenario import (
+        CHANGE_FIELDS,
+        apply_changes,
+        baseline_params,
+        load_scenario,
+        parse_scenario,
+        run_scenario,
+        scenario_dir,
+    )
+    from uec.system.standards import simulated_standards, standards_from_tables
+    from uec.system.state import StartState, current_state, latest_event_time
+    from uec.system.types import ChangeField, ChangeValue, Comparison, Interval, Scenario, StandardComparison
 
 # Public name -> the module that defines it.
 _WHERE = {
@@ -42,7 +61,45 @@ _WHERE = {
     "RunSummary": "runs", "get_run": "runs", "list_runs": "runs", "new_run_id": "runs", "save_run": "runs",
 }
 
-__all__ = sorted(_WHERE)
+# Spelled out (not sorted(_WHERE)) so that type checkers and linters see the exports.
+__all__ = [
+    "AGE_GROUPS",
+    "CATEGORIES",
+    "CHANGE_FIELDS",
+    "DAY",
+    "EVENT_TABLES",
+    "BuiltModel",
+    "ChangeField",
+    "ChangeValue",
+    "Comparison",
+    "Interval",
+    "RunSummary",
+    "Scenario",
+    "SiteParams",
+    "StandardComparison",
+    "StartState",
+    "SystemParams",
+    "UtcParams",
+    "apply_changes",
+    "baseline_params",
+    "build_model",
+    "contract_tables",
+    "current_state",
+    "demo_params",
+    "demo_tables",
+    "estimate_params",
+    "get_run",
+    "latest_event_time",
+    "list_runs",
+    "load_scenario",
+    "new_run_id",
+    "parse_scenario",
+    "run_scenario",
+    "save_run",
+    "scenario_dir",
+    "simulated_standards",
+    "standards_from_tables",
+]
 
 
 def __getattr__(name: str) -> Any:

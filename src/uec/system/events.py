@@ -37,6 +37,8 @@ import datetime as dt
 import functools
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -296,35 +298,82 @@ def _ids(prefix: str, rep: int, patients: IntArray, missing: BoolArray | None = 
     return ids
 
 
+@dataclass(frozen=True)
+class _Run:
+    """One replication as the table writers read it: its visits, clock, window, people and the
+    random stream for the details the model does not simulate (drawn in table order)."""
+
+    built: BuiltModel
+    res: SimulationResult
+    v: _Visits
+    clock: _Clock
+    rng: np.random.Generator
+    w0: float
+    w1: float
+    group: IntArray
+    people: _People
+
+    @property
+    def p(self) -> SystemParams:
+        return self.built.params
+
+    @property
+    def rep(self) -> int:
+        return self.res.replication
+
+    def in_window(self, minutes: FloatArray) -> BoolArray:
+        """Whether each instant (model minutes; NaN is never) falls in the reported window."""
+        return np.asarray(np.isfinite(minutes) & (minutes >= self.w0) & (minutes < self.w1))
+
+    def who(self, idx: IntArray) -> dict[str, pa.Array]:
+        return self.people.columns(idx)
+
+
+@dataclass(frozen=True)
+class _Conveyed:
+    """What the incidents tell the attendances: each patient's handover row and hospital arrival."""
+
+    handover_row: IntArray
+    hospital_arrival: FloatArray
+
+
+@dataclass(frozen=True)
+class _Attended:
+    """What the attendances tell the spells: who came through the ED or SDEC in the window and was admitted."""
+
+    from_ed: BoolArray
+    from_sdec: BoolArray
+
+
 def contract_tables(
     built: BuiltModel, res: SimulationResult, seed: int | np.random.SeedSequence
 ) -> dict[str, pa.Table]:
     """The contract tables of one replication (events in the window, plus reference tables).
 
     ``seed`` seeds the draws made here (see the module docstring); pass the replication's seed.
+    One function writes each table, in the order below: the draws they make follow that order.
     """
     seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
     rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, 7919))))
-    p = built.params
     v = _Visits(res)
-    clock = _Clock(built.origin)
-    w0, w1 = built.window_start, built.window_start + built.days * DAY
-    rep = res.replication
-    n = res.n_patients
     group = _age_group(v)
-    arrival = res.arrival
-    in_window = (arrival >= w0) & (arrival < w1)
+    run = _Run(built, res, v, _Clock(built.origin), rng, built.window_start, built.window_start + built.days * DAY,
+               group, _people(v, seq, group))
+    out: dict[str, pa.Table] = {"calls_111": _calls_111(run)}
+    out["ambulance_incidents"], conveyed = _ambulance_incidents(run)
+    out["attendances"], attended = _attendances(run, conveyed)
+    out["spells"], ward, bed_out = _spells(run, attended)
+    out["bed_states"] = _bed_states(run, ward, bed_out)
+    out["ucr_referrals"] = _ucr_referrals(run)
+    out.update(reference_tables(built.params))
+    return out
 
-    people = _people(v, seq, group)
 
-    def who(idx: IntArray) -> dict[str, pa.Array]:
-        return people.columns(idx)
-
-    out: dict[str, pa.Table] = {}
-
-    # --- NHS 111 -----------------------------------------------------------------------------------
+def _calls_111(run: _Run) -> pa.Table:
+    """NHS 111 calls: the disposition is where the caller went next, or drawn for those who left."""
+    p, v, rng = run.p, run.v, run.rng
     call = v.rows("call111")
-    is_call = (call >= 0) & in_window
+    is_call = (call >= 0) & run.in_window(run.res.arrival)
     nxt_call = v.rows("triage", "sdecg", "utcg")
     ci = np.flatnonzero(is_call)
     nxt_kind = v.node_kind(nxt_call[ci])
@@ -343,16 +392,20 @@ def contract_tables(
     disp[gone] = _choice(rng, left_values, left_p, int(gone.sum())).astype(np.int64)
     book_by_disp = np.array([p.booked_p.get(d, 0.0) for d in names])
     booked = rng.random(ci.size) < book_by_disp[disp]
-    out["calls_111"] = _table("calls_111", {
-        "call_id": _ids("C", rep, ci),
+    return _table("calls_111", {
+        "call_id": _ids("C", run.rep, ci),
         "org_code": [R.NHS111] * ci.size,
-        "call_time": clock.instants(v.col("start", call)[ci]),
+        "call_time": run.clock.instants(v.col("start", call)[ci]),
         "disposition": np.array(names, dtype=object)[disp],
         "booked_slot": booked,
-        **who(ci),
+        **run.who(ci),
     })
 
-    # --- 999 incidents -----------------------------------------------------------------------------
+
+def _ambulance_incidents(run: _Run) -> tuple[pa.Table, _Conveyed]:
+    """999 incidents: crew jobs, hear and treat, and category 3-4 calls diverted to UCR."""
+    p, v, rng, res = run.p, run.v, run.rng, run.res
+    arrival = res.arrival
     disp_row = v.rows("dispatch")
     hear_row = v.rows("hear")
     ucr_row = v.rows("ucr")
@@ -360,7 +413,7 @@ def contract_tables(
     cat_by_class = np.array([c[:2] if c[:1] == "C" else (c[4:6] if c.startswith("ucr-C") else "")
                              for c in v.cls_names], dtype=object)
     diverted = v.per_class(lambda c: c.startswith("ucr-C"))
-    is_inc = ((disp_row >= 0) | (hear_row >= 0) | ((ucr_row >= 0) & diverted)) & in_window
+    is_inc = ((disp_row >= 0) | (hear_row >= 0) | ((ucr_row >= 0) & diverted)) & run.in_window(arrival)
     ii = np.flatnonzero(is_inc)
     start = v.col("start", disp_row)
     end = v.col("end", disp_row)
@@ -398,8 +451,9 @@ def contract_tables(
                             0.8 * np.nan_to_num(v.col("service", rrv_row), nan=0.0))
     allocated = np.where(car, car_start, start)
     on_scene = np.where(car, car_start + car_travel, start + travel)
-    out["ambulance_incidents"] = _table("ambulance_incidents", {
-        "incident_id": _ids("I", rep, ii),
+    clock = run.clock
+    table = _table("ambulance_incidents", {
+        "incident_id": _ids("I", run.rep, ii),
         "org_code": [R.AMBULANCE] * ii.size,
         "call_time": clock.instants(arrival[ii]),
         "category": category,
@@ -410,10 +464,24 @@ def contract_tables(
         "hospital_arrival_time": clock.instants(hosp[ii]),
         "handover_time": clock.instants(handover[ii]),
         "clear_time": clock.instants(np.where(hear_treat[ii], np.nan, clear[ii])),
-        **who(ii),
+        **run.who(ii),
     })
+    return table, _Conveyed(handover_row, hosp)
 
-    # --- attendances: type 1 ED, SDEC, UTC ---------------------------------------------------------
+
+def _attendances(run: _Run, conveyed: _Conveyed) -> tuple[pa.Table, _Attended]:
+    """Type 1 ED, SDEC and UTC attendances."""
+    ed_part, from_ed = _ed_attendances(run, conveyed)
+    gate_parts, from_sdec = _gate_attendances(run)
+    table = pa.concat_tables([_table("attendances", part) for part in (ed_part, *gate_parts)])
+    return table, _Attended(from_ed=from_ed, from_sdec=from_sdec)
+
+
+def _ed_attendances(run: _Run, conveyed: _Conveyed) -> tuple[dict[str, Any], BoolArray]:
+    """Type 1 ED attendances (columns), and per patient whether an admission came from one in the window."""
+    p, v, rng, res = run.p, run.v, run.rng, run.res
+    n = res.n_patients
+    handover_row = conveyed.handover_row
     triage = v.rows("triage")
     seen = v.rows("resus", "majors", "minors")
     treat = v.rows("treat")
@@ -423,7 +491,7 @@ def contract_tables(
     # A patient sent from a closed SDEC or UTC gate to the ED arrives at the ED when the gate sends them.
     ed = (ed_first >= 0) | (seen >= 0)
     ed_arrive = np.where(ed_first >= 0, v.col("arrive", ed_first), v.col("arrive", seen))
-    ed_arrive = np.where(handover_row >= 0, hosp, ed_arrive)
+    ed_arrive = np.where(handover_row >= 0, conveyed.hospital_arrival, ed_arrive)
     stream = v.node_kind(seen)
     streamed_to_sdec = (sdecx >= 0) & (seen < 0)
     seen_start = v.col("start", seen)
@@ -444,21 +512,17 @@ def contract_tables(
     mh = rng.random(n) < D.MENTAL_HEALTH_P
     via_111 = v.per_class(lambda c: c.startswith("call-"))
     book_ed = rng.random(n) < p.booked_p.get("ed", 0.0)
-
-    sdec = v.rows("sdec")
-    utc = v.rows("utc")
-    sdec_adm = v.rows("adm")
-    parts = []
-    ei = np.flatnonzero(ed & np.isfinite(ed_arrive) & (ed_arrive >= w0) & (ed_arrive < w1))
+    att_in = ed & run.in_window(ed_arrive)
+    ei = np.flatnonzero(att_in)
     disposal = np.full(ei.size, "discharged", dtype=object)
     disposal[dta[ei] >= 0] = "admitted"
     disposal[streamed_to_sdec[ei]] = "referred"
     disposal[reneged[ei]] = "left_before_treatment"
     disposal[~np.isfinite(ed_depart[ei])] = None
-    ed_site = v.node_site(np.where(ed_first >= 0, ed_first, seen)[ei])
-    parts.append({
-        "attendance_id": _ids("A", rep, ei),
-        "site_code": ed_site, "service_type": ["ed_type1"] * ei.size,
+    clock = run.clock
+    part = {
+        "attendance_id": _ids("A", run.rep, ei),
+        "site_code": v.node_site(np.where(ed_first >= 0, ed_first, seen)[ei]), "service_type": ["ed_type1"] * ei.size,
         "arrival_time": clock.instants(ed_arrive[ei]),
         "arrival_mode": np.where(handover_row[ei] >= 0, "ambulance", "walk_in"),
         "acuity": acuity[ei],
@@ -471,9 +535,20 @@ def contract_tables(
         "mental_health": mh[ei],
         "referred_by_111": via_111[ei],
         "booked_slot": via_111[ei] & book_ed[ei],
-        "incident_id": _ids("I", rep, ei, (handover_row[ei] < 0) | (arrival[ei] < w0)),
-        **who(ei),
-    })
+        "incident_id": _ids("I", run.rep, ei, (handover_row[ei] < 0) | (res.arrival[ei] < run.w0)),
+        **run.who(ei),
+    }
+    return part, np.asarray((dta >= 0) & att_in)
+
+
+def _gate_attendances(run: _Run) -> tuple[list[dict[str, Any]], BoolArray]:
+    """SDEC and UTC attendances (columns of each), and per patient whether an admission came from SDEC
+    in the window."""
+    p, v, rng = run.p, run.v, run.rng
+    via_111 = v.per_class(lambda c: c.startswith("call-"))
+    sdec = v.rows("sdec")
+    utc = v.rows("utc")
+    sdec_adm = v.rows("adm")
     # Someone sent to a shut SDEC or UTC (the gate lets one wait for opening) was given a slot at
     # opening: their attendance starts then, as a booked one, so no one arrives while it is shut.
     arrive_at: dict[str, FloatArray] = {}
@@ -481,20 +556,21 @@ def contract_tables(
     for kind, rows, hours in (("sdec", sdec, (p.sdec_opens, p.sdec_closes)), ("utc", utc, (p.utc_opens, p.utc_closes))):
         arr = v.col("arrive", rows)
         began = v.col("start", rows)
-        slot[kind] = _shut(arr, hours, built.origin, p.local_time) & np.isfinite(began)
+        slot[kind] = _shut(arr, hours, run.built.origin, p.local_time) & np.isfinite(began)
         arrive_at[kind] = np.where(slot[kind], began, arr)
-    for kind, rows, svc in (("sdec", sdec, "sdec"), ("utc", utc, "utc")):
+    parts = []
+    clock = run.clock
+    for kind, rows in (("sdec", sdec), ("utc", utc)):
         arr = arrive_at[kind]
-        si = np.flatnonzero((rows >= 0) & (arr >= w0) & (arr < w1))
+        si = np.flatnonzero((rows >= 0) & (arr >= run.w0) & (arr < run.w1))
         vals, probs = _ACUITY[kind]
         admitted = (sdec_adm[si] >= 0) if kind == "sdec" else np.zeros(si.size, bool)
         dep = v.col("depart", rows)[si]
         disp_k = np.where(admitted, "admitted", "discharged").astype(object)
         disp_k[~np.isfinite(dep)] = None
-        site_k = v.node_site(rows[si])
         parts.append({
-            "attendance_id": _ids("S" if kind == "sdec" else "U", rep, si),
-            "site_code": site_k, "service_type": [svc] * si.size,
+            "attendance_id": _ids("S" if kind == "sdec" else "U", run.rep, si),
+            "site_code": v.node_site(rows[si]), "service_type": [kind] * si.size,
             "arrival_time": clock.instants(arr[si]),
             "arrival_mode": ["walk_in"] * si.size,
             "acuity": _choice(rng, vals, probs, si.size).astype(np.int64),
@@ -506,11 +582,18 @@ def contract_tables(
             "mental_health": np.zeros(si.size, bool),
             "referred_by_111": via_111[si],
             "booked_slot": (via_111[si] & (rng.random(si.size) < p.booked_p.get(kind, 0.0))) | slot[kind][si],
-            **who(si),
+            **run.who(si),
         })
-    out["attendances"] = pa.concat_tables([_table("attendances", part) for part in parts])
+    sdec_arr = arrive_at["sdec"]
+    from_sdec = (sdec_adm >= 0) & (sdec >= 0) & (sdec_arr >= run.w0) & (sdec_arr < run.w1)
+    return parts, np.asarray(from_sdec)
 
-    # --- spells ------------------------------------------------------------------------------------
+
+def _spells(run: _Run, attended: _Attended) -> tuple[pa.Table, IntArray, FloatArray]:
+    """Inpatient spells, with each patient's ward row and the instant they left the bed (for the census)."""
+    p, v, rng, built = run.p, run.v, run.rng, run.built
+    group = run.group
+    w0, w1 = run.w0, run.w1
     ward = v.rows("ward", "wardr")
     after = v.rows("disch", "p1", "p2", "p3")
     adm_t = v.col("start", ward)
@@ -547,16 +630,14 @@ def contract_tables(
     dest[~np.isfinite(dis_t[wi])] = None
     pathway_known = (pathway >= 0) & np.isfinite(dis_t)
     # The attendance that led to the admission, where it is in the window.
-    att_in = ed & np.isfinite(ed_arrive) & (ed_arrive >= w0) & (ed_arrive < w1)
-    sdec_arr = arrive_at["sdec"]
-    from_sdec = (sdec_adm >= 0) & (sdec >= 0) & (sdec_arr >= w0) & (sdec_arr < w1)
-    from_ed = (dta >= 0) & att_in
-    link = pc.if_else(pa.array(from_sdec[wi]), _ids("S", rep, wi), _ids("A", rep, wi, ~from_ed[wi]))
+    link = pc.if_else(pa.array(attended.from_sdec[wi]), _ids("S", run.rep, wi),
+                      _ids("A", run.rep, wi, ~attended.from_ed[wi]))
     elective = v.per_class(lambda c: c == "elective")
     specialty = np.select([group == 0, group == 3, group == 2], ["paediatrics", "elderly_care", "medicine"], "medicine")
     specialty = np.where(elective, "surgery", specialty)
-    out["spells"] = _table("spells", {
-        "spell_id": _ids("W", rep, wi),
+    clock = run.clock
+    table = _table("spells", {
+        "spell_id": _ids("W", run.rep, wi),
         "site_code": v.node_site(ward[wi]),
         "admission_time": clock.instants(adm_t[wi]),
         "admission_method": np.where(elective[wi], "elective", "emergency"),
@@ -567,32 +648,43 @@ def contract_tables(
         "discharge_pathway": pa.array(np.where(pathway_known[wi], pathway[wi], 0), pa.int64(),
                                       mask=~pathway_known[wi]),
         "discharge_destination": dest,
-        **who(wi),
+        **run.who(wi),
     })
+    return table, ward, bed_out
 
-    # --- bed states: the 08:00 census each day ------------------------------------------------------
-    snaps_t, snaps_site, snaps_type, snaps_open, snaps_occ = [], [], [], [], []
+
+def _census_times(run: _Run) -> FloatArray:
+    """08:00 each day inside the window, in model minutes (on the local clock where there is one)."""
+    built, w0, w1 = run.built, run.w0, run.w1
     # 08:00 each day (UTC clock) inside the window; model time 0 need not be midnight.
     midnight = built.origin.replace(hour=0, minute=0, second=0, microsecond=0)
     since_midnight = (built.origin - midnight).total_seconds() / 60
     first = (480.0 - since_midnight) % DAY
     first += max(0.0, math.ceil((w0 - first) / DAY)) * DAY
     times = np.arange(first, w1, DAY)
-    if p.local_time is not None:
+    if run.p.local_time is not None:
         # 08:00 on the local clock of each local day of the window.
-        tz = ZoneInfo(p.local_time)
+        tz = ZoneInfo(run.p.local_time)
         day1 = (built.origin + dt.timedelta(minutes=w0)).astimezone(tz).date()
         local = [dt.datetime.combine(day1 + dt.timedelta(days=d), dt.time(8), tzinfo=tz)
                  for d in range(round((w1 - w0) / DAY) + 1)]
         times = np.array([m for m in ((x - built.origin).total_seconds() / 60.0 for x in local) if w0 <= m < w1])
+    return times
+
+
+def _bed_states(run: _Run, ward: IntArray, bed_out: FloatArray) -> pa.Table:
+    """The 08:00 census each day: core beds fill first, then escalation beds while they are open."""
+    p, v = run.p, run.v
+    times = _census_times(run)
+    snaps_t, snaps_site, snaps_type, snaps_open, snaps_occ = [], [], [], [], []
     in_ward = np.flatnonzero(ward >= 0)
     ward_site = v.node_site(ward[in_ward])
     for s in p.sites:
         mine = in_ward[ward_site == s.code]
-        st = np.sort(np.nan_to_num(res.start[ward[mine]], nan=np.inf))
+        st = np.sort(np.nan_to_num(run.res.start[ward[mine]], nan=np.inf))
         dp_ = np.sort(np.nan_to_num(bed_out[mine], nan=np.inf))
         occ = np.searchsorted(st, times, side="right") - np.searchsorted(dp_, times, side="right")
-        esc_open = np.array([_escalation_open(p, s.escalation_beds, built.origin, t) for t in times])
+        esc_open = np.array([_escalation_open(p, s.escalation_beds, run.built.origin, t) for t in times])
         core_occ = np.minimum(occ, s.core_beds)
         for bed_type, open_, occ_ in (("g_and_a", np.full(times.size, s.core_beds), core_occ),
                                       ("g_and_a_escalation", esc_open, np.minimum(occ - core_occ, esc_open))):
@@ -601,30 +693,32 @@ def contract_tables(
             snaps_type += [bed_type] * times.size
             snaps_open.append(open_)
             snaps_occ.append(occ_)
-    out["bed_states"] = _table("bed_states", {
+    return _table("bed_states", {
         "site_code": snaps_site,
-        "snapshot_time": clock.instants(np.concatenate(snaps_t) if snaps_t else np.empty(0)),
+        "snapshot_time": run.clock.instants(np.concatenate(snaps_t) if snaps_t else np.empty(0)),
         "bed_type": snaps_type,
         "beds_open": np.concatenate(snaps_open).astype(np.int64) if snaps_open else [],
         "beds_occupied": np.concatenate(snaps_occ).astype(np.int64) if snaps_occ else [],
     })
 
-    # --- urgent community response -----------------------------------------------------------------
+
+def _ucr_referrals(run: _Run) -> pa.Table:
+    """Urgent community response referrals, with the source they came from."""
+    v = run.v
+    ucr_row = v.rows("ucr")
     u_arr = v.col("arrive", ucr_row)
-    ui = np.flatnonzero((ucr_row >= 0) & (u_arr >= w0) & (u_arr < w1))
-    source = _choice(rng, D.UCR_SOURCES, D.UCR_SOURCE_P, ui.size)
-    source[diverted[ui]] = "ambulance"
+    ui = np.flatnonzero((ucr_row >= 0) & (u_arr >= run.w0) & (u_arr < run.w1))
+    source = _choice(run.rng, D.UCR_SOURCES, D.UCR_SOURCE_P, ui.size)
+    source[v.per_class(lambda c: c.startswith("ucr-C"))[ui]] = "ambulance"
     source[v.per_class(lambda c: c == "ucr-ed")[ui]] = "ed"
-    out["ucr_referrals"] = _table("ucr_referrals", {
-        "referral_id": _ids("R", rep, ui),
+    return _table("ucr_referrals", {
+        "referral_id": _ids("R", run.rep, ui),
         "org_code": [R.COMMUNITY] * ui.size,
-        "referral_time": clock.instants(u_arr[ui]),
-        "first_visit_time": clock.instants(v.col("start", ucr_row)[ui]),
+        "referral_time": run.clock.instants(u_arr[ui]),
+        "first_visit_time": run.clock.instants(v.col("start", ucr_row)[ui]),
         "source": source,
-        **who(ui),
+        **run.who(ui),
     })
-    out.update(reference_tables(p))
-    return out
 
 
 def _shut(minutes: FloatArray, hours: tuple[str, str], origin: dt.datetime, zone: str | None) -> BoolArray:

@@ -50,10 +50,11 @@ import datetime as dt
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import numpy.typing as npt
 
 from uec.errors import UecError
 from uec.ics import params as D
@@ -82,7 +83,7 @@ from uec.simulate.model import Route
 from uec.system.params import AGE_GROUPS, CATEGORIES, SiteParams, SystemParams
 
 if TYPE_CHECKING:
-    from uec.system.state import StartState
+    from uec.system.state import EdPatient, StartState
 
 __all__ = ["BuiltModel", "build_model", "sim_start"]
 
@@ -305,6 +306,11 @@ def build_model(params: SystemParams, days: float, start_state: StartState | Non
     the state's instant, the patients in its EDs, beds and ambulances waiting to hand over are
     placed in the model at time 0, and the reported window starts a minute later.
 
+    The network is laid out by part of the system: NHS 111 and the ambulance service
+    (:func:`_ambulance_nodes`), each emergency department (:func:`_ed_nodes`), each site's beds
+    (:func:`_bed_nodes`) and care outside the acute sites (:func:`_community_nodes`); demand by the
+    same parts (:func:`_ambulance_arrivals`, :func:`_site_arrivals`, :func:`_community_arrivals`).
+
     >>> from uec.system.params import demo_params
     >>> m = build_model(demo_params(), days=14).model
     >>> len(m.classes) > 30, m.compile().node_names[:2]
@@ -313,132 +319,227 @@ def build_model(params: SystemParams, days: float, start_state: StartState | Non
     p = params
     if start_state is not None:
         p = _params_from_state(p, start_state)
-    day0 = sim_start(p)
-    horizon = (p.warmup_days + days) * DAY
-    growth = 1.0 + p.demand_growth
-    cal = calibration()
-    season = cal["seasonality"]
-    swast = cal["sources"]["swast_2014_19"]["weekday_ratio"]
-    ages = AGE_GROUPS
-
-    # Patient classes. Lower priority is served first: categories for crews; everyone else after.
-    classes: list[PatientClass] = []
-    for cat, k in zip(CATEGORIES, p.crew_priority, strict=True):
-        classes += [PatientClass(f"{cat}-conv-{a}", k) for a in ages]
-        classes += [PatientClass(f"{cat}-other", k), PatientClass(f"{cat}-see", k)]
-    classes.append(PatientClass("C5", 5))
-    for src in ("walkin", "call", "sdec", "direct"):
-        classes += [PatientClass(f"{src}-{a}", 6) for a in ages]
-    classes += [PatientClass(n, 6) for n in ("elective", "utc", "ucr", "ucr-C3", "ucr-C4", "ucr-ed")]
-
-    def age_of(cls: str) -> int | None:
-        for i, a in enumerate(ages):
-            if cls.endswith("-" + a):
-                return i
-        return None
-
+    cal = _Calendar.of(p, days)
+    classes = _classes(p)
     ed_classes = [c.name for c in classes if "-conv-" in c.name or c.name.split("-")[0] in ("walkin", "call", "sdec")]
-    ward_classes = [*ed_classes, *(f"direct-{a}" for a in ages), "elective"]
+    ward_classes = [*ed_classes, *(f"direct-{a}" for a in AGE_GROUPS), "elective"]
 
-    origin = dt.datetime.combine(day0, dt.time(0), tzinfo=dt.UTC)
-    n_days = math.ceil(horizon / DAY) + 2  # the drain day and a spare
+    resources = _resources(p, cal)
+    nodes = _ambulance_nodes(p)
+    minors_patience = _ln(p.minors_patience)
+    for site in p.sites:
+        nodes += _ed_nodes(p, site.code, ed_classes, minors_patience)
+        nodes += _bed_nodes(p, site.code, ed_classes, ward_classes)
+    nodes += _community_nodes(p)
 
-    def hours(opens: str, closes: str, capacity: int) -> int | Shifts:
-        if p.local_time is None or _minutes(opens) == _minutes(closes) % DAY:
+    arrivals, conveyed_ed, diverted = _ambulance_arrivals(p, cal)
+    site_arrivals, ucr_ed = _site_arrivals(p, cal, conveyed_ed)
+    arrivals += site_arrivals
+    arrivals += _community_arrivals(p, cal, diverted, ucr_ed)
+
+    horizon = cal.horizon
+    if start_state is None:
+        model = Model(nodes=nodes, arrivals=arrivals, horizon=horizon, resources=resources, classes=classes,
+                      until=horizon + _DRAIN_DAYS * DAY)
+        if p.local_time is None:
+            return BuiltModel(model=model, params=p, days=days, window_start=p.warmup_days * DAY, origin=cal.origin)
+        # The window runs from local midnight on ``p.start`` to local midnight ``days`` later.
+        tz = ZoneInfo(p.local_time)
+        w0, w1 = (dt.datetime.combine(p.start + dt.timedelta(days=k), dt.time(0), tzinfo=tz) for k in (0, int(days)))
+        window_start = (w0 - cal.origin).total_seconds() / 60.0
+        return BuiltModel(model=model, params=p, window_start=window_start, origin=cal.origin,
+                          days=((w1 - cal.origin).total_seconds() / 60.0 - window_start) / DAY)
+
+    # Start from the state: everything above was laid out from midnight of its day; turn the clock
+    # so that model time 0 is the state's instant, then add the patients already in the system.
+    as_of = start_state.as_of.astimezone(dt.UTC)
+    offset = (as_of - dt.datetime.combine(as_of.date(), dt.time(0), tzinfo=dt.UTC)).total_seconds() / 60.0
+    resources = [_rotate_resource(r, offset) for r in resources]
+    arrivals = [_rotate_arrivals(a, offset) for a in arrivals]
+    seeded = _seed(p, start_state, classes, nodes, ctr_by_group=[
+        _residual(p.same_day[i], p.ctr_median_days[i], p.ctr_sd, 3000 + i) for i in range(len(AGE_GROUPS))])
+    # The seeded streams go last so the random streams of the others (numbered by position) are the
+    # same whatever the state holds; arriving at exactly 0 they are still patients 0, 1, ...
+    model = Model(nodes=nodes, arrivals=[*arrivals, *seeded.arrivals], horizon=horizon, resources=resources,
+                  classes=classes, until=horizon + _DRAIN_DAYS * DAY)
+    return BuiltModel(model=model, params=p, days=days, window_start=1.0, origin=as_of,
+                      initial_admissions=seeded.admissions, initial_ctr_end=seeded.ctr_end)
+
+
+# --- the run's calendar ----------------------------------------------------------------------------
+
+
+def _hourly_profile(values: npt.NDArray[np.float64]) -> Profile:
+    return Profile(tuple(np.arange(values.size) * 60.0), tuple(values.tolist()), values.size * 60.0)
+
+
+@dataclass(frozen=True)
+class _Calendar:
+    """The run's days: staffing patterns, opening hours and demand curves as model-time tables.
+
+    Without a local clock every day is laid out in UTC; on one (``params.local_time``) each UTC hour
+    of the run is labelled with its local weekday and hour, so demand and staffing follow people's
+    clock through the clock changes.
+    """
+
+    p: SystemParams
+    day0: dt.date
+    origin: dt.datetime
+    horizon: float
+    n_days: int
+    local_dow: npt.NDArray[np.int64]
+    local_hour: npt.NDArray[np.int64]
+    #: Month-of-year demand curves from ``calibration.yaml`` (``seasonality``).
+    season: Mapping[str, Any]
+    #: Ambulance incidents by day of the week (SWAST 2014-19).
+    ambulance_weekday: Sequence[float]
+
+    @classmethod
+    def of(cls, p: SystemParams, days: float) -> _Calendar:
+        day0 = sim_start(p)
+        horizon = (p.warmup_days + days) * DAY
+        origin = dt.datetime.combine(day0, dt.time(0), tzinfo=dt.UTC)
+        n_days = math.ceil(horizon / DAY) + 2  # the drain day and a spare
+        local_dow = local_hour = np.zeros(0, dtype=np.int64)
+        if p.local_time is not None:
+            tz = ZoneInfo(p.local_time)
+            stamps = [(origin + dt.timedelta(hours=j)).astimezone(tz) for j in range(n_days * 24)]
+            local_dow = np.array([x.weekday() for x in stamps], dtype=np.int64)
+            local_hour = np.array([x.hour for x in stamps], dtype=np.int64)
+        cal = calibration()
+        return cls(p, day0, origin, horizon, n_days, local_dow, local_hour, cal["seasonality"],
+                   cal["sources"]["swast_2014_19"]["weekday_ratio"])
+
+    def monthly(self, series: str) -> Profile:
+        """The month-of-year curve of ``series`` (a key of ``seasonality``) from the first day."""
+        return _monthly(self.season[series]["month"], self.day0)
+
+    def _local(self, points: Callable[[dt.date], Sequence[tuple[float, int]]]) -> Shifts:
+        assert self.p.local_time is not None
+        return _local_shifts(points, self.origin, self.n_days, self.p.local_time)
+
+    def hours(self, opens: str, closes: str, capacity: int) -> int | Shifts:
+        """``capacity`` from ``opens`` to ``closes`` each day, none otherwise."""
+        if self.p.local_time is None or _minutes(opens) == _minutes(closes) % DAY:
             return _open_hours(opens, closes, capacity)
         a, b = _minutes(opens), _minutes(closes)
         b = b if b > a else b + DAY  # closing at or after midnight: the next day
-        return _local_shifts(lambda d: [(a, capacity), (b, 0)], origin, n_days, p.local_time)
+        return self._local(lambda d: [(a, capacity), (b, 0)])
 
-    def discharge(site: SiteParams) -> Shifts:
-        if p.local_time is None:
-            return _discharge_team(site, day0)
-        return _local_shifts(
-            lambda d: [(480.0, site.discharge_weekend if d.weekday() >= 5 else site.discharge_weekday), (1200.0, 0)],
-            origin, n_days, p.local_time)
+    def discharge(self, site: SiteParams) -> Shifts:
+        """The site's discharge team: 08:00-20:00, fewer at weekends."""
+        if self.p.local_time is None:
+            return _discharge_team(site, self.day0)
+        return self._local(
+            lambda d: [(480.0, site.discharge_weekend if d.weekday() >= 5 else site.discharge_weekday), (1200.0, 0)])
 
-    # On a local clock, each UTC hour of the run is labelled with its local weekday and hour, so
-    # demand and staffing follow people's clock through the clock changes.
-    local_dow = local_hour = np.zeros(0, dtype=np.int64)
-    if p.local_time is not None:
-        tz = ZoneInfo(p.local_time)
-        stamps = [(origin + dt.timedelta(hours=j)).astimezone(tz) for j in range(n_days * 24)]
-        local_dow = np.array([x.weekday() for x in stamps], dtype=np.int64)
-        local_hour = np.array([x.hour for x in stamps], dtype=np.int64)
-
-    def daily(pattern: Mapping[str, int]) -> Shifts:
-        if p.local_time is None:
+    def daily(self, pattern: Mapping[str, int]) -> Shifts:
+        """A staffing pattern (``{"08:00": 5, ...}``) repeated every day."""
+        if self.p.local_time is None:
             return Shifts.daily(dict(pattern))
         pts = [(_minutes(k), v) for k, v in pattern.items()]
-        return _local_shifts(lambda d: pts, origin, n_days, p.local_time)
+        return self._local(lambda d: pts)
 
-    def hourly_profile(values: np.ndarray) -> Profile:
-        return Profile(tuple(np.arange(values.size) * 60.0), tuple(values.tolist()), values.size * 60.0)
-
-    def rate(per_day: float, hourly: Sequence[float], *multipliers: Profile) -> RateTable:
-        if p.local_time is None:
+    def rate(self, per_day: float, hourly: Sequence[float], *multipliers: Profile) -> RateTable:
+        """``per_day`` arrivals spread over the day by ``hourly``, scaled by ``multipliers``."""
+        if self.p.local_time is None:
             return _rate(per_day, hourly, *multipliers)
         h = np.asarray(hourly, dtype=np.float64)
-        return RateTable(hourly_profile((h / h.sum() * per_day)[local_hour]), tuple(multipliers))
+        return RateTable(_hourly_profile((h / h.sum() * per_day)[self.local_hour]), tuple(multipliers))
 
-    def weekly(per_day: float, weekday: Sequence[float], weekend: Sequence[float],
+    def weekly(self, per_day: float, weekday: Sequence[float], weekend: Sequence[float],
                day_factor: Sequence[float]) -> RateTable:
-        if p.local_time is None:
-            return _weekly_hourly(per_day, weekday, weekend, day_factor, day0)
+        """Arrivals with their own hourly shape on weekdays and at weekends."""
+        if self.p.local_time is None:
+            return _weekly_hourly(per_day, weekday, weekend, day_factor, self.day0)
         wd, we = (np.asarray(x, dtype=np.float64) for x in (weekday, weekend))
-        shape = np.where(local_dow >= 5, (we / we.sum())[local_hour], (wd / wd.sum())[local_hour])
+        dow, hour = self.local_dow, self.local_hour
+        shape = np.where(dow >= 5, (we / we.sum())[hour], (wd / wd.sum())[hour])
         f = np.asarray(day_factor, dtype=np.float64)
-        return RateTable(hourly_profile(shape * per_day * (f / f.mean())[local_dow]))
+        return RateTable(_hourly_profile(shape * per_day * (f / f.mean())[dow]))
 
-    def office(places: int) -> int | Shifts:
+    def office(self, places: int) -> int | Shifts:
+        """Discharge pathway places that can start only in office hours on weekdays."""
         # A drop to none at night and weekends stops new starts only: places in use stay in use.
-        if p.pathway_start_hours is None:
+        if self.p.pathway_start_hours is None:
             return places
-        a, b = (_minutes(x) for x in p.pathway_start_hours)
+        a, b = (_minutes(x) for x in self.p.pathway_start_hours)
 
         def points(d: dt.date) -> list[tuple[float, int]]:
             return [(0.0, 0)] if d.weekday() >= 5 else [(0.0, 0), (a, places), (b, 0)]
 
-        if p.local_time is not None:
-            return _local_shifts(points, origin, n_days, p.local_time)
+        if self.p.local_time is not None:
+            return self._local(points)
         starts: list[float] = []
         caps: list[int] = []
         for i in range(7):
-            for t, c in points(day0 + dt.timedelta(days=i)):
+            for t, c in points(self.day0 + dt.timedelta(days=i)):
                 if not starts or caps[-1] != c:
                     starts.append(i * DAY + t)
                     caps.append(c)
         return Shifts(tuple(starts), tuple(caps), 7 * DAY)
 
-    # Resources.
+
+# --- who, and with what ----------------------------------------------------------------------------
+
+
+def _classes(p: SystemParams) -> list[PatientClass]:
+    """Patient classes. Lower priority is served first: categories for crews; everyone else after."""
+    classes: list[PatientClass] = []
+    for cat, k in zip(CATEGORIES, p.crew_priority, strict=True):
+        classes += [PatientClass(f"{cat}-conv-{a}", k) for a in AGE_GROUPS]
+        classes += [PatientClass(f"{cat}-other", k), PatientClass(f"{cat}-see", k)]
+    classes.append(PatientClass("C5", 5))
+    for src in ("walkin", "call", "sdec", "direct"):
+        classes += [PatientClass(f"{src}-{a}", 6) for a in AGE_GROUPS]
+    classes += [PatientClass(n, 6) for n in ("elective", "utc", "ucr", "ucr-C3", "ucr-C4", "ucr-ed")]
+    return classes
+
+
+def _age_of(cls: str) -> int | None:
+    """The age group a class name ends with (``C2-conv-75+`` -> its index), if any."""
+    for i, a in enumerate(AGE_GROUPS):
+        if cls.endswith("-" + a):
+            return i
+    return None
+
+
+def _resources(p: SystemParams, cal: _Calendar) -> list[Resource]:
+    """Staff, vehicles, spaces, beds and places, with their shifts."""
     resources: list[Resource] = [
-        Resource("handlers", daily(p.call_handlers)),
-        *(Resource(name, daily(pattern)) for name, pattern in _crew_pools(p).items()),
-        *([Resource("rrv", daily(p.rrv))] if _has_rrv(p) else []),
-        Resource("p1", office(p.p1_packages)),
-        Resource("p2", office(p.p2_beds)),
-        Resource("p3", office(p.p3_beds)),
-        Resource("ucr", hours(p.ucr_opens, p.ucr_closes, p.ucr_teams)),
+        Resource("handlers", cal.daily(p.call_handlers)),
+        *(Resource(name, cal.daily(pattern)) for name, pattern in _crew_pools(p).items()),
+        *([Resource("rrv", cal.daily(p.rrv))] if _has_rrv(p) else []),
+        Resource("p1", cal.office(p.p1_packages)),
+        Resource("p2", cal.office(p.p2_beds)),
+        Resource("p3", cal.office(p.p3_beds)),
+        Resource("ucr", cal.hours(p.ucr_opens, p.ucr_closes, p.ucr_teams)),
     ]
     for s in p.sites:
         resources += [
-            Resource(f"triage/{s.code}", daily(s.triage_nurses)),
-            Resource(f"doctors/{s.code}", daily(s.decision_makers)),
-            Resource(f"minors/{s.code}", daily(s.minors_clinicians)),
+            Resource(f"triage/{s.code}", cal.daily(s.triage_nurses)),
+            Resource(f"doctors/{s.code}", cal.daily(s.decision_makers)),
+            Resource(f"minors/{s.code}", cal.daily(s.minors_clinicians)),
             Resource(f"spaces/{s.code}", s.ed_spaces),
-            Resource(f"beds/{s.code}", _yearly_beds(s.core_beds, s.escalation_beds, p.escalation_months, day0)),
-            Resource(f"disch/{s.code}", discharge(s)),
-            Resource(f"sdec/{s.code}", hours(p.sdec_opens, p.sdec_closes, s.sdec_chairs)),
+            Resource(f"beds/{s.code}", _yearly_beds(s.core_beds, s.escalation_beds, p.escalation_months, cal.day0)),
+            Resource(f"disch/{s.code}", cal.discharge(s)),
+            Resource(f"sdec/{s.code}", cal.hours(p.sdec_opens, p.sdec_closes, s.sdec_chairs)),
         ]
     for u in p.utcs:
-        resources.append(Resource(f"utc/{u.code}", daily(u.clinicians)))
+        resources.append(Resource(f"utc/{u.code}", cal.daily(u.clinicians)))
+    return resources
 
-    nodes: list[Node] = []
+
+# --- the network, by part of the system ------------------------------------------------------------
+
+# A moment's pass-through (a gate that sends a patient on, or elsewhere when full).
+_QUICK = Lognormal(mean=1.0, sd=0.5)
+
+
+def _ambulance_nodes(p: SystemParams) -> list[Node]:
+    """NHS 111, 999 dispatch with crews held from allocation to clear, cars, and hear and treat."""
     site_codes = [s.code for s in p.sites]
     shares = {s.code: s.share for s in p.sites}
-    quick = Lognormal(mean=1.0, sd=0.5)
-
-    # NHS 111.
     disp = dict(zip(p.dispositions, p.disposition_p, strict=True))
     route_111: dict[str, float] = {}
     for code in site_codes:
@@ -447,7 +548,7 @@ def build_model(params: SystemParams, days: float, start_state: StartState | Non
     for u in p.utcs:
         route_111[f"utcg/{u.code}"] = disp["utc"] * p.attend_p["utc"] / len(p.utcs)
     route_111[EXIT] = 1.0 - sum(route_111.values())
-    nodes.append(Node("call111", _ln((9.0, 5.0)), "handlers", routing=Branch(route_111)))
+    nodes = [Node("call111", _ln((9.0, 5.0)), "handlers", routing=Branch(route_111))]
 
     # 999: the crew is held from allocation to clear.
     job: dict[str, Distribution] = {}
@@ -455,7 +556,7 @@ def build_model(params: SystemParams, days: float, start_state: StartState | Non
     to_site = _branch({f"handover/{s}": shares[s] for s in site_codes})
     for k, cat in enumerate(CATEGORIES):
         conv = p.travel[k] + p.on_scene_conveyed + p.to_hospital + p.handover_minimum + p.clear
-        for a in ages:
+        for a in AGE_GROUPS:
             job[f"{cat}-conv-{a}"] = Gamma(conv, 0.3 * conv)
             amb_route[f"{cat}-conv-{a}"] = to_site
         other = conv + 5.0
@@ -479,110 +580,125 @@ def build_model(params: SystemParams, days: float, start_state: StartState | Non
             where = f"/{code}" if code else ""
             nodes.append(Node(f"rrv{where}", car, "rrv", routing=Next(f"dispatch{where}")))
     nodes.append(Node("hear", Lognormal(mean=p.hear_and_treat_call, sd=15.0)))
+    return nodes
 
-    # Each acute site.
+
+def _ed_nodes(p: SystemParams, c: str, ed_classes: list[str], minors_patience: Lognormal) -> list[Node]:
+    """Site ``c``'s emergency department and SDEC: handover, triage, streams, decision to admit."""
     s_walk = dict(zip(("resus", "majors", "minors", "sdecx"), p.stream_walk_in, strict=True))
     s_amb = dict(zip(("resus", "majors", "minors"), p.stream_ambulance[:3], strict=True))
-    minors_patience = _ln(p.minors_patience)
-    for site in p.sites:
-        c = site.code
 
-        def admit(cls: str, stream: str, c: str = c) -> Branch:
-            i = age_of(cls)
-            base = {"resus": p.admit_resus, "minors": p.admit_minors}.get(
-                stream, p.admit_majors[i if i is not None else 1])
-            if "-conv-" in cls:
-                base *= p.admit_ambulance_factor
-            base = min(base, 0.95)
-            # Resus admissions go to their own decision-to-admit and ward nodes (same spaces, same
-            # beds) so that their stays can be longer: length of stay by acuity as well as age.
-            dta = f"dtar/{c}" if stream == "resus" else f"dta/{c}"
-            return Branch({dta: base, f"treat/{c}": 1.0 - base})
+    def admit(cls: str, stream: str) -> Branch:
+        i = _age_of(cls)
+        base = {"resus": p.admit_resus, "minors": p.admit_minors}.get(stream, p.admit_majors[i if i is not None else 1])
+        if "-conv-" in cls:
+            base *= p.admit_ambulance_factor
+        base = min(base, 0.95)
+        # Resus admissions go to their own decision-to-admit and ward nodes (same spaces, same
+        # beds) so that their stays can be longer: length of stay by acuity as well as age.
+        dta = f"dtar/{c}" if stream == "resus" else f"dta/{c}"
+        return Branch({dta: base, f"treat/{c}": 1.0 - base})
 
-        triage_route = _branch({f"{k}/{c}": v for k, v in s_walk.items()})
-        handover_route = _branch({f"{k}/{c}": v for k, v in s_amb.items()})
-        nodes += [
-            Node(f"handover/{c}", _ln(p.handover_time), f"spaces/{c}", routing=handover_route, buffer=p.corridor),
-            Node(f"triage/{c}", _ln(p.triage_time), f"triage/{c}", routing=triage_route),
-            Node(f"resus/{c}", _ln(p.resus_time), f"doctors/{c}",
-                 routing={cls: admit(cls, "resus") for cls in ed_classes}),
-            Node(f"majors/{c}", _ln(p.majors_time), f"doctors/{c}",
-                 routing={cls: admit(cls, "majors") for cls in ed_classes}),
-            Node(f"minors/{c}", _ln(p.minors_time), f"minors/{c}",
-                 routing={cls: admit(cls, "minors") for cls in ed_classes},
-                 patience={cls: (None if "-conv-" in cls else minors_patience) for cls in ed_classes}),
-            Node(f"treat/{c}", _ln(p.treat_time)),
-            Node(f"dta/{c}", _ln(p.ready_time), f"spaces/{c}", routing=Next(f"ward/{c}")),
-            Node(f"dtar/{c}", _ln(p.ready_time), f"spaces/{c}", routing=Next(f"wardr/{c}")),
-            Node(f"sdecg/{c}", quick, routing=Overflow(f"sdec/{c}", f"triage/{c}", 1)),
-            Node(f"sdecx/{c}", quick, routing=Overflow(f"sdec/{c}", f"majors/{c}", 1)),
-            Node(f"sdec/{c}", _ln(p.sdec_time), f"sdec/{c}",
-                 routing=Branch({f"adm/{c}": p.sdec_admitted, EXIT: 1.0 - p.sdec_admitted})),
-            Node(f"adm/{c}", quick, routing=Next(f"ward/{c}")),
-        ]
+    triage_route = _branch({f"{k}/{c}": v for k, v in s_walk.items()})
+    handover_route = _branch({f"{k}/{c}": v for k, v in s_amb.items()})
+    return [
+        Node(f"handover/{c}", _ln(p.handover_time), f"spaces/{c}", routing=handover_route, buffer=p.corridor),
+        Node(f"triage/{c}", _ln(p.triage_time), f"triage/{c}", routing=triage_route),
+        Node(f"resus/{c}", _ln(p.resus_time), f"doctors/{c}",
+             routing={cls: admit(cls, "resus") for cls in ed_classes}),
+        Node(f"majors/{c}", _ln(p.majors_time), f"doctors/{c}",
+             routing={cls: admit(cls, "majors") for cls in ed_classes}),
+        Node(f"minors/{c}", _ln(p.minors_time), f"minors/{c}",
+             routing={cls: admit(cls, "minors") for cls in ed_classes},
+             patience={cls: (None if "-conv-" in cls else minors_patience) for cls in ed_classes}),
+        Node(f"treat/{c}", _ln(p.treat_time)),
+        Node(f"dta/{c}", _ln(p.ready_time), f"spaces/{c}", routing=Next(f"ward/{c}")),
+        Node(f"dtar/{c}", _ln(p.ready_time), f"spaces/{c}", routing=Next(f"wardr/{c}")),
+        Node(f"sdecg/{c}", _QUICK, routing=Overflow(f"sdec/{c}", f"triage/{c}", 1)),
+        Node(f"sdecx/{c}", _QUICK, routing=Overflow(f"sdec/{c}", f"majors/{c}", 1)),
+        Node(f"sdec/{c}", _ln(p.sdec_time), f"sdec/{c}",
+             routing=Branch({f"adm/{c}": p.sdec_admitted, EXIT: 1.0 - p.sdec_admitted})),
+        Node(f"adm/{c}", _QUICK, routing=Next(f"ward/{c}")),
+    ]
 
-        # The ward: time to criteria-to-reside end, then (in the bed: hold nodes) getting ready to
-        # leave by pathway, then the wait for the pathway's capacity, still in the bed.
-        pathway_nodes = (f"disch/{c}", "p1", "p2", "p3")
-        after = tuple(f"prep{k}/{c}" if p.nctr_ready_days[k] > 0 else pathway_nodes[k] for k in range(4))
-        for k, ready in enumerate(p.nctr_ready_days):
-            if ready > 0:
-                nodes.append(Node(after[k], Lognormal(mean=ready * DAY, sd=p.nctr_ready_cv * ready * DAY), hold=True,
-                                  routing=Next(pathway_nodes[k])))
-        ward_service: dict[str, Distribution] = {}
-        ward_route: dict[str, Route] = {}
-        ctr_by_age = [_ctr(p.same_day[i], p.ctr_median_days[i], p.ctr_sd, 1000 + i) for i in range(len(ages))]
-        for cls in ward_classes:
-            i = age_of(cls)
-            if cls == "elective":
-                ward_service[cls] = _ctr(0.0, p.elective_ctr_median_days, 0.7, 2000)
-                p1, p2, p3 = p.elective_pathway_p
-                died, short = 0.002, 0.0
-            else:
-                assert i is not None
-                ward_service[cls] = ctr_by_age[i]
-                p1, p2, p3 = p.pathway_p[i]
-                died, short = p.died_p[i], p.same_day[i]
-            # Pathways 1-3 apply to stays past the same day; same-day stays go home (P0).
-            long_ = 1.0 - short
-            alive = 1.0 - died - p.transfer_p
-            q1, q2, q3 = (alive * long_ * x for x in (p1, p2, p3))
-            ward_route[cls] = _branch({after[0]: alive - q1 - q2 - q3, after[1]: q1, after[2]: q2, after[3]: q3,
-                                       EXIT: died + p.transfer_p})
-        nodes.append(Node(f"ward/{c}", ward_service, f"beds/{c}", routing=ward_route, buffer=0))
-        # High acuity (resus): longer to the end of the criteria to reside, fewer same-day stays.
-        ctr_high = [_ctr(p.same_day[i] * 0.5, p.ctr_median_days[i] * p.high_acuity_los, p.ctr_sd, 1100 + i)
-                    for i in range(len(ages))]
-        high_service: dict[str, Distribution] = {}
-        for cls in ed_classes:
-            i = age_of(cls)
+
+def _bed_nodes(p: SystemParams, c: str, ed_classes: list[str], ward_classes: list[str]) -> list[Node]:
+    """Site ``c``'s beds: the stay to the end of the criteria to reside, then discharge by pathway.
+
+    After the criteria to reside end the patient stays in the bed (hold nodes) getting ready to
+    leave by their pathway, then waits for the pathway's capacity, still in the bed.
+    """
+    ages = AGE_GROUPS
+    nodes: list[Node] = []
+    pathway_nodes = (f"disch/{c}", "p1", "p2", "p3")
+    after = tuple(f"prep{k}/{c}" if p.nctr_ready_days[k] > 0 else pathway_nodes[k] for k in range(4))
+    for k, ready in enumerate(p.nctr_ready_days):
+        if ready > 0:
+            nodes.append(Node(after[k], Lognormal(mean=ready * DAY, sd=p.nctr_ready_cv * ready * DAY), hold=True,
+                              routing=Next(pathway_nodes[k])))
+    ward_service: dict[str, Distribution] = {}
+    ward_route: dict[str, Route] = {}
+    ctr_by_age = [_ctr(p.same_day[i], p.ctr_median_days[i], p.ctr_sd, 1000 + i) for i in range(len(ages))]
+    for cls in ward_classes:
+        i = _age_of(cls)
+        if cls == "elective":
+            ward_service[cls] = _ctr(0.0, p.elective_ctr_median_days, 0.7, 2000)
+            p1, p2, p3 = p.elective_pathway_p
+            died, short = 0.002, 0.0
+        else:
             assert i is not None
-            high_service[cls] = ctr_high[i]
-        nodes.append(Node(f"wardr/{c}", high_service, f"beds/{c}", routing={k: ward_route[k] for k in ed_classes},
-                          buffer=0))
-        nodes.append(Node(f"disch/{c}", _ln(p.discharge_time), f"disch/{c}", buffer=0))
+            ward_service[cls] = ctr_by_age[i]
+            p1, p2, p3 = p.pathway_p[i]
+            died, short = p.died_p[i], p.same_day[i]
+        # Pathways 1-3 apply to stays past the same day; same-day stays go home (P0).
+        long_ = 1.0 - short
+        alive = 1.0 - died - p.transfer_p
+        q1, q2, q3 = (alive * long_ * x for x in (p1, p2, p3))
+        ward_route[cls] = _branch({after[0]: alive - q1 - q2 - q3, after[1]: q1, after[2]: q2, after[3]: q3,
+                                   EXIT: died + p.transfer_p})
+    nodes.append(Node(f"ward/{c}", ward_service, f"beds/{c}", routing=ward_route, buffer=0))
+    # High acuity (resus): longer to the end of the criteria to reside, fewer same-day stays.
+    ctr_high = [_ctr(p.same_day[i] * 0.5, p.ctr_median_days[i] * p.high_acuity_los, p.ctr_sd, 1100 + i)
+                for i in range(len(ages))]
+    high_service: dict[str, Distribution] = {}
+    for cls in ed_classes:
+        i = _age_of(cls)
+        assert i is not None
+        high_service[cls] = ctr_high[i]
+    nodes.append(Node(f"wardr/{c}", high_service, f"beds/{c}", routing={k: ward_route[k] for k in ed_classes},
+                      buffer=0))
+    nodes.append(Node(f"disch/{c}", _ln(p.discharge_time), f"disch/{c}", buffer=0))
+    return nodes
 
+
+def _community_nodes(p: SystemParams) -> list[Node]:
+    """Care away from the acute sites: UTCs, discharge pathways 1-3 and urgent community response."""
+    nodes: list[Node] = []
     for u in p.utcs:
-        nodes.append(Node(f"utcg/{u.code}", quick, routing=Overflow(f"utc/{u.code}", f"triage/{u.acute_site}", 1)))
+        nodes.append(Node(f"utcg/{u.code}", _QUICK, routing=Overflow(f"utc/{u.code}", f"triage/{u.acute_site}", 1)))
         nodes.append(Node(f"utc/{u.code}", _ln(p.utc_time), f"utc/{u.code}"))
-    nodes += [
+    return [
+        *nodes,
         Node("p1", Lognormal(mean=p.p1_days * DAY, sd=0.6 * p.p1_days * DAY), "p1", buffer=0),
         Node("p2", Lognormal(mean=p.p2_days * DAY, sd=0.6 * p.p2_days * DAY), "p2", buffer=0),
         Node("p3", Lognormal(mean=p.p3_days * DAY, sd=0.6 * p.p3_days * DAY), "p3", buffer=0),
         Node("ucr", _ln(p.ucr_visit), "ucr"),
     ]
 
-    # Arrivals.
-    arrivals: list[Arrivals] = []
-    dow = _weekday
-    ed_season = _monthly(season["ed_type1_attendances"]["month"], day0)
-    amb_season = _monthly(season["ambulance_incidents"]["month"], day0)
-    minor_season = _monthly(season["minor_attendances"]["month"], day0)
 
-    arrivals.append(PoissonArrivals(
-        weekly(p.calls_111_per_day * growth, D.HOURLY["nhs111_weekday"], D.HOURLY["nhs111_weekend"],
-               D.WEEKDAY["nhs111"]),
-        to="call111", classes=_mix(dict(zip((f"call-{a}" for a in ages), p.age_111, strict=True)))))
+# --- demand, by part of the system -----------------------------------------------------------------
+
+
+def _ambulance_arrivals(p: SystemParams, cal: _Calendar) -> tuple[list[Arrivals], float, dict[str, float]]:
+    """NHS 111 calls and 999 incidents; with the daily conveyances to EDs and the incidents
+    diverted to urgent community response, which the other parts' demand depends on."""
+    growth = 1.0 + p.demand_growth
+    swast = cal.ambulance_weekday
+    amb_season = cal.monthly("ambulance_incidents")
+    arrivals: list[Arrivals] = [PoissonArrivals(
+        cal.weekly(p.calls_111_per_day * growth, D.HOURLY["nhs111_weekday"], D.HOURLY["nhs111_weekend"],
+                   D.WEEKDAY["nhs111"]),
+        to="call111", classes=_mix(dict(zip((f"call-{a}" for a in AGE_GROUPS), p.age_111, strict=True))))]
 
     incidents = p.incidents_per_day * growth
     f2f = incidents * (1.0 - p.hear_and_treat)
@@ -594,7 +710,7 @@ def build_model(params: SystemParams, days: float, start_state: StartState | Non
             diverted[f"ucr-{cat}"] = n * p.divert_c34_to_ucr
             n *= 1.0 - p.divert_c34_to_ucr
         conv = n * p.conveyed[k]
-        for i, a in enumerate(ages):
+        for i, a in enumerate(AGE_GROUPS):
             mix[f"{cat}-conv-{a}"] = conv * p.conveyed_to_ed * p.age_ambulance[i]
         mix[f"{cat}-other"] = conv * (1.0 - p.conveyed_to_ed)
         mix[f"{cat}-see"] = n * (1.0 - p.conveyed[k])
@@ -605,22 +721,36 @@ def build_model(params: SystemParams, days: float, start_state: StartState | Non
                 ({k: v for k, v in mix.items() if k.startswith("C1-")}, "rrv")]
                if _has_rrv(p) else [(mix, "dispatch")])
     for part, first in streams:
-        part_rate = rate(sum(part.values()), D.HOURLY["ambulance"], dow(swast, day0), amb_season)
         if p.ambulance_sectors:
-            for code in site_codes:
+            for site in p.sites:
                 arrivals.append(PoissonArrivals(
-                    rate(sum(part.values()) * shares[code], D.HOURLY["ambulance"], dow(swast, day0), amb_season),
-                    to=f"{first}/{code}", classes=_mix(part)))
+                    cal.rate(sum(part.values()) * site.share, D.HOURLY["ambulance"], _weekday(swast, cal.day0),
+                             amb_season),
+                    to=f"{first}/{site.code}", classes=_mix(part)))
         else:
+            part_rate = cal.rate(sum(part.values()), D.HOURLY["ambulance"], _weekday(swast, cal.day0), amb_season)
             arrivals.append(PoissonArrivals(part_rate, to=first, classes=_mix(part)))
-    arrivals.append(PoissonArrivals(rate(hear_rate, D.HOURLY["ambulance"], dow(swast, day0), amb_season),
+    arrivals.append(PoissonArrivals(cal.rate(hear_rate, D.HOURLY["ambulance"], _weekday(swast, cal.day0), amb_season),
                                     to="hear", classes={"C5": 1.0}))
-
-    # ED walk-ins: type 1 attendances less ambulance conveyances and 111 referrals.
     conveyed_ed = sum(v for k, v in mix.items() if "-conv-" in k)
+    return arrivals, conveyed_ed, diverted
+
+
+def _site_arrivals(p: SystemParams, cal: _Calendar, conveyed_ed: float) -> tuple[list[Arrivals], float]:
+    """Each acute site's walk-ins, SDEC, direct admissions and electives; with the walk-ins diverted
+    to urgent community response.
+
+    ED walk-ins are type 1 attendances less ambulance conveyances (``conveyed_ed`` a day) and 111
+    referrals.
+    """
+    growth = 1.0 + p.demand_growth
+    disp = dict(zip(p.dispositions, p.disposition_p, strict=True))
+    ed_season = cal.monthly("ed_type1_attendances")
     by_111 = p.calls_111_per_day * growth * disp["ed"] * p.attend_p["ed"]
     walk_total = max(p.ed_attendances_per_day * growth - conveyed_ed - by_111, 0.0)
     ucr_ed = 0.0
+    arrivals: list[Arrivals] = []
+    ages = AGE_GROUPS
     for site in p.sites:
         walk = walk_total * site.share
         age_mix = dict(zip((f"walkin-{a}" for a in ages), (walk * x for x in p.age_ed), strict=True))
@@ -628,58 +758,43 @@ def build_model(params: SystemParams, days: float, start_state: StartState | Non
             ucr_ed += age_mix[f"walkin-{a}"] * p.divert_ed_to_ucr
             age_mix[f"walkin-{a}"] *= 1.0 - p.divert_ed_to_ucr
         arrivals.append(PoissonArrivals(
-            rate(sum(age_mix.values()), D.HOURLY["ed"], dow(D.WEEKDAY["ed"], day0), ed_season),
+            cal.rate(sum(age_mix.values()), D.HOURLY["ed"], _weekday(D.WEEKDAY["ed"], cal.day0), ed_season),
             to=f"triage/{site.code}", classes=_mix(age_mix)))
         arrivals.append(PoissonArrivals(
-            rate(p.sdec_per_day * growth, D.HOURLY["sdec"], dow(D.WEEKDAY["sdec"], day0)),
+            cal.rate(p.sdec_per_day * growth, D.HOURLY["sdec"], _weekday(D.WEEKDAY["sdec"], cal.day0)),
             to=f"sdecg/{site.code}", classes=_mix(dict(zip((f"sdec-{a}" for a in ages), p.age_sdec, strict=True)))))
         arrivals.append(PoissonArrivals(
-            rate(p.direct_per_day * growth * site.share, D.HOURLY["direct"], dow(D.WEEKDAY["direct"], day0)),
+            cal.rate(p.direct_per_day * growth * site.share, D.HOURLY["direct"],
+                     _weekday(D.WEEKDAY["direct"], cal.day0)),
             to=f"adm/{site.code}",
             classes=_mix(dict(zip((f"direct-{a}" for a in ages), p.age_direct, strict=True)))))
         # Electives: weekdays 07:00-10:00.
         el = p.elective_per_weekday * growth * site.share
         arrivals.append(PoissonArrivals(
-            weekly(el, [0.0] * 7 + [1.0] * 3 + [0.0] * 14, [0.0] * 23 + [1e-9], [1.0] * 5 + [1e-9] * 2),
+            cal.weekly(el, [0.0] * 7 + [1.0] * 3 + [0.0] * 14, [0.0] * 23 + [1e-9], [1.0] * 5 + [1e-9] * 2),
             to=f"adm/{site.code}", classes={"elective": 1.0}))
+    return arrivals, ucr_ed
 
+
+def _community_arrivals(p: SystemParams, cal: _Calendar, diverted: Mapping[str, float],
+                        ucr_ed: float) -> list[Arrivals]:
+    """UTC walk-ins and urgent community response referrals (with the 999 and ED work diverted to it)."""
+    growth = 1.0 + p.demand_growth
+    disp = dict(zip(p.dispositions, p.disposition_p, strict=True))
+    minor_season = cal.monthly("minor_attendances")
+    arrivals: list[Arrivals] = []
     cubicles = sum(u.cubicles for u in p.utcs)
     utc_walk = max(p.utc_per_day * growth - p.calls_111_per_day * growth * disp["utc"] * p.attend_p["utc"], 0.0)
     for u in p.utcs:
         arrivals.append(PoissonArrivals(
-            rate(utc_walk * u.cubicles / cubicles, D.HOURLY["utc"], dow(D.WEEKDAY["utc"], day0), minor_season),
+            cal.rate(utc_walk * u.cubicles / cubicles, D.HOURLY["utc"], _weekday(D.WEEKDAY["utc"], cal.day0),
+                     minor_season),
             to=f"utc/{u.code}", classes={"utc": 1.0}))
-
     ucr_mix = {"ucr": p.ucr_per_day * growth, **diverted, "ucr-ed": ucr_ed}
-    arrivals.append(PoissonArrivals(rate(sum(ucr_mix.values()), D.HOURLY["ucr"], dow(D.WEEKDAY["ucr"], day0)),
-                                    to="ucr", classes=_mix(ucr_mix)))
-
-    if start_state is None:
-        model = Model(nodes=nodes, arrivals=arrivals, horizon=horizon, resources=resources, classes=classes,
-                      until=horizon + _DRAIN_DAYS * DAY)
-        if p.local_time is None:
-            return BuiltModel(model=model, params=p, days=days, window_start=p.warmup_days * DAY, origin=origin)
-        # The window runs from local midnight on ``p.start`` to local midnight ``days`` later.
-        tz = ZoneInfo(p.local_time)
-        w0, w1 = (dt.datetime.combine(p.start + dt.timedelta(days=k), dt.time(0), tzinfo=tz) for k in (0, int(days)))
-        window_start = (w0 - origin).total_seconds() / 60.0
-        return BuiltModel(model=model, params=p, window_start=window_start, origin=origin,
-                          days=((w1 - origin).total_seconds() / 60.0 - window_start) / DAY)
-
-    # Start from the state: everything above was laid out from midnight of its day; turn the clock
-    # so that model time 0 is the state's instant, then add the patients already in the system.
-    as_of = start_state.as_of.astimezone(dt.UTC)
-    offset = (as_of - dt.datetime.combine(as_of.date(), dt.time(0), tzinfo=dt.UTC)).total_seconds() / 60.0
-    resources = [_rotate_resource(r, offset) for r in resources]
-    arrivals = [_rotate_arrivals(a, offset) for a in arrivals]
-    seeded = _seed(p, start_state, classes, nodes, ctr_by_group=[
-        _residual(p.same_day[i], p.ctr_median_days[i], p.ctr_sd, 3000 + i) for i in range(len(ages))])
-    # The seeded streams go last so the random streams of the others (numbered by position) are the
-    # same whatever the state holds; arriving at exactly 0 they are still patients 0, 1, ...
-    model = Model(nodes=nodes, arrivals=[*arrivals, *seeded.arrivals], horizon=horizon, resources=resources,
-                  classes=classes, until=horizon + _DRAIN_DAYS * DAY)
-    return BuiltModel(model=model, params=p, days=days, window_start=1.0, origin=as_of,
-                      initial_admissions=seeded.admissions, initial_ctr_end=seeded.ctr_end)
+    arrivals.append(PoissonArrivals(
+        cal.rate(sum(ucr_mix.values()), D.HOURLY["ucr"], _weekday(D.WEEKDAY["ucr"], cal.day0)),
+        to="ucr", classes=_mix(ucr_mix)))
+    return arrivals
 
 
 # --- starting from a state -------------------------------------------------------------------------
@@ -775,44 +890,9 @@ def _seed(p: SystemParams, state: StartState, classes: list[PatientClass], nodes
     def minutes(t: dt.datetime) -> float:
         return (t.astimezone(dt.UTC) - as_of).total_seconds() / 60.0
 
-    def group(band: str | None, default: int) -> int:
-        return _BAND_GROUP.get(band or "", default)
-
     ages = AGE_GROUPS
-    classes += [PatientClass(f"init-ctr-{a}", 6) for a in ages]
-    classes += [PatientClass(f"init-nctr-{k}", 6) for k in range(4)]
-    quick = Lognormal(mean=1.0, sd=0.5)
-    for s in p.sites:
-        c = s.code
-        i = by_name[f"ward/{c}"]
-        ward = nodes[i]
-        assert isinstance(ward.service, Mapping) and isinstance(ward.routing, Mapping)
-        service = dict(ward.service)
-        routing = dict(ward.routing)
-        for g, a in enumerate(ages):
-            service[f"init-ctr-{a}"] = ctr_by_group[g]
-            routing[f"init-ctr-{a}"] = routing[f"direct-{a}"]
-        for k, target in enumerate((f"disch/{c}", "p1", "p2", "p3")):
-            service[f"init-nctr-{k}"] = quick
-            routing[f"init-nctr-{k}"] = Next(target)
-        nodes[i] = dataclasses.replace(ward, service=service, routing=routing)
-        # Crews waiting at the door hold a crew until the ED takes the patient.
-        nodes.append(Node(f"atdoor/{c}", quick, f"crews/{c}" if p.ambulance_sectors else "crews",
-                          routing=Next(f"handover/{c}")))
-
-    # Pathway 1-3 places are not in the state; start them as full as they run (about 90%), each
-    # place with the residual of its duration, or everyone waiting for one would leave at once.
-    classes.append(PatientClass("init-p", 6))
-    names = [c.name for c in classes]
-    community: list[tuple[str, str]] = []
-    for k, (cap, mean_days) in enumerate(((p.p1_packages, p.p1_days), (p.p2_beds, p.p2_days),
-                                          (p.p3_beds, p.p3_days)), start=1):
-        i = by_name[f"p{k}"]
-        pnode = nodes[i]
-        assert isinstance(pnode.service, Distribution)
-        residual = _residual(0.0, mean_days / math.exp(0.5 * 0.6**2), 0.6, 4000 + k)
-        nodes[i] = dataclasses.replace(pnode, service={**{n: pnode.service for n in names}, "init-p": residual})
-        community += [(f"p{k}", "init-p")] * round(0.9 * cap)
+    _seed_wards(p, classes, nodes, by_name, ctr_by_group)
+    community = _seed_community(p, classes, nodes, by_name)
     ward_t: list[tuple[str, str]] = []  # (node, class)
     admissions: list[float] = []
     ctr_end: list[float] = []
@@ -826,29 +906,16 @@ def _seed(p: SystemParams, state: StartState, classes: list[PatientClass], nodes
                     assert ip.criteria_to_reside_end_time is not None
                     ctr_end.append(minutes(ip.criteria_to_reside_end_time))
                 else:
-                    ward_t.append((f"ward/{code}", f"init-ctr-{ages[group(ip.age_band, 2)]}"))
+                    ward_t.append((f"ward/{code}", f"init-ctr-{ages[_BAND_GROUP.get(ip.age_band or '', 2)]}"))
                     ctr_end.append(float("nan"))
                 admissions.append(minutes(ip.admission_time))
             for amb in st.ambulances:
                 cat = amb.category if amb.category in CATEGORIES else "C2"
                 others.append((f"atdoor/{code}", f"{cat}-conv-{ages[2]}"))
         for ed in st.ed_patients:
-            age = ages[group(ed.age_band, 1)]
-            if ed.service_type == "ed_type1" and code in site_codes:
-                cls = f"C2-conv-{age}" if ed.arrival_mode == "ambulance" else f"walkin-{age}"
-                if ed.decided_to_admit:
-                    node = f"dta/{code}"
-                elif ed.acuity == 1:
-                    node = f"resus/{code}"
-                elif ed.acuity is not None and ed.acuity >= 4:
-                    node = f"minors/{code}"
-                else:
-                    node = f"majors/{code}"
-                others.append((node, cls))
-            elif ed.service_type == "sdec" and code in site_codes:
-                others.append((f"sdec/{code}", f"sdec-{age}"))
-            elif ed.service_type == "utc" and code in utc_codes:
-                others.append((f"utc/{code}", "utc"))
+            place = _ed_place(ed, code, code in site_codes, code in utc_codes)
+            if place is not None:
+                others.append(place)
     arrivals: list[Arrivals] = []
     # One stream per node (a stream enters one node); inpatients' streams first, in state order.
     for group_rows in (ward_t, community, others):
@@ -862,6 +929,71 @@ def _seed(p: SystemParams, state: StartState, classes: list[PatientClass], nodes
     order = sorted(range(len(ward_t)), key=lambda j: list(dict.fromkeys(n for n, _ in ward_t)).index(ward_t[j][0]))
     return _Seeded(arrivals=arrivals, admissions=tuple(admissions[j] for j in order),
                    ctr_end=tuple(ctr_end[j] for j in order))
+
+
+def _seed_wards(p: SystemParams, classes: list[PatientClass], nodes: list[Node], by_name: Mapping[str, int],
+                ctr_by_group: list[Empirical]) -> None:
+    """Classes for inpatients already in a bed (with or without criteria to reside), the ward routes
+    they take, and each site's door where crews wait to hand over."""
+    ages = AGE_GROUPS
+    classes += [PatientClass(f"init-ctr-{a}", 6) for a in ages]
+    classes += [PatientClass(f"init-nctr-{k}", 6) for k in range(4)]
+    for s in p.sites:
+        c = s.code
+        i = by_name[f"ward/{c}"]
+        ward = nodes[i]
+        assert isinstance(ward.service, Mapping) and isinstance(ward.routing, Mapping)
+        service = dict(ward.service)
+        routing = dict(ward.routing)
+        for g, a in enumerate(ages):
+            service[f"init-ctr-{a}"] = ctr_by_group[g]
+            routing[f"init-ctr-{a}"] = routing[f"direct-{a}"]
+        for k, target in enumerate((f"disch/{c}", "p1", "p2", "p3")):
+            service[f"init-nctr-{k}"] = _QUICK
+            routing[f"init-nctr-{k}"] = Next(target)
+        nodes[i] = dataclasses.replace(ward, service=service, routing=routing)
+        # Crews waiting at the door hold a crew until the ED takes the patient.
+        nodes.append(Node(f"atdoor/{c}", _QUICK, f"crews/{c}" if p.ambulance_sectors else "crews",
+                          routing=Next(f"handover/{c}")))
+
+
+def _seed_community(p: SystemParams, classes: list[PatientClass], nodes: list[Node],
+                    by_name: Mapping[str, int]) -> list[tuple[str, str]]:
+    """Pathway 1-3 places are not in the state; start them as full as they run (about 90%), each
+    place with the residual of its duration, or everyone waiting for one would leave at once."""
+    classes.append(PatientClass("init-p", 6))
+    names = [c.name for c in classes]
+    community: list[tuple[str, str]] = []
+    for k, (cap, mean_days) in enumerate(((p.p1_packages, p.p1_days), (p.p2_beds, p.p2_days),
+                                          (p.p3_beds, p.p3_days)), start=1):
+        i = by_name[f"p{k}"]
+        pnode = nodes[i]
+        assert isinstance(pnode.service, Distribution)
+        residual = _residual(0.0, mean_days / math.exp(0.5 * 0.6**2), 0.6, 4000 + k)
+        nodes[i] = dataclasses.replace(pnode, service={**{n: pnode.service for n in names}, "init-p": residual})
+        community += [(f"p{k}", "init-p")] * round(0.9 * cap)
+    return community
+
+
+def _ed_place(ed: EdPatient, code: str, acute: bool, utc: bool) -> tuple[str, str] | None:
+    """The node and class an ED, SDEC or UTC patient present now starts in (``None``: not modelled)."""
+    age = AGE_GROUPS[_BAND_GROUP.get(ed.age_band or "", 1)]
+    if ed.service_type == "ed_type1" and acute:
+        cls = f"C2-conv-{age}" if ed.arrival_mode == "ambulance" else f"walkin-{age}"
+        if ed.decided_to_admit:
+            node = f"dta/{code}"
+        elif ed.acuity == 1:
+            node = f"resus/{code}"
+        elif ed.acuity is not None and ed.acuity >= 4:
+            node = f"minors/{code}"
+        else:
+            node = f"majors/{code}"
+        return node, cls
+    if ed.service_type == "sdec" and acute:
+        return f"sdec/{code}", f"sdec-{age}"
+    if ed.service_type == "utc" and utc:
+        return f"utc/{code}", "utc"
+    return None
 
 
 def with_changes(params: SystemParams, **changes: object) -> SystemParams:

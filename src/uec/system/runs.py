@@ -35,45 +35,11 @@ from typing import Any
 
 from uec.errors import UecError
 from uec.store import Store
+from uec.system import queries as Q
+from uec.system.queries import RUNS_DDL
 from uec.system.types import ChangeValue, Comparison, Interval, Scenario, StandardComparison
 
 __all__ = ["RUNS_DDL", "RunSummary", "get_run", "list_runs", "new_run_id", "save_run"]
-
-#: The tables runs are kept in, valid on DuckDB and PostgreSQL alike.
-RUNS_DDL: tuple[str, ...] = (
-    """CREATE TABLE IF NOT EXISTS scenario_runs (
-        run_id VARCHAR NOT NULL,
-        scenario_name VARCHAR NOT NULL,
-        description VARCHAR NOT NULL,
-        baseline VARCHAR,
-        changes VARCHAR NOT NULL,
-        reps BIGINT NOT NULL,
-        seed BIGINT NOT NULL,
-        days DOUBLE PRECISION NOT NULL,
-        started_at TIMESTAMP WITH TIME ZONE NOT NULL,
-        finished_at TIMESTAMP WITH TIME ZONE NOT NULL,
-        saved_at TIMESTAMP WITH TIME ZONE NOT NULL,
-        UNIQUE (run_id)
-    )""",
-    """CREATE TABLE IF NOT EXISTS scenario_run_standards (
-        run_id VARCHAR NOT NULL,
-        position BIGINT NOT NULL,
-        standard_id VARCHAR NOT NULL,
-        title VARCHAR NOT NULL,
-        unit VARCHAR NOT NULL,
-        higher_is_better BOOLEAN,
-        baseline_mean DOUBLE PRECISION,
-        baseline_low DOUBLE PRECISION,
-        baseline_high DOUBLE PRECISION,
-        scenario_mean DOUBLE PRECISION,
-        scenario_low DOUBLE PRECISION,
-        scenario_high DOUBLE PRECISION,
-        difference_mean DOUBLE PRECISION,
-        difference_low DOUBLE PRECISION,
-        difference_high DOUBLE PRECISION,
-        UNIQUE (run_id, position)
-    )""",
-)
 
 _RUN_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
@@ -125,14 +91,6 @@ def _float(value: Any) -> float:
     return math.nan if value is None else float(value)
 
 
-def _has_tables(store: Store) -> bool:
-    rows = store.query(
-        "SELECT count(*) AS n FROM information_schema.tables WHERE table_name IN "
-        "('scenario_runs', 'scenario_run_standards')"
-    )
-    return int(rows[0]["n"]) >= 2
-
-
 def save_run(store: Store, comparison: Comparison, run_id: str | None = None) -> str:
     """Store ``comparison`` as a run and return its id (a new one unless ``run_id`` is given).
 
@@ -156,35 +114,23 @@ def save_run(store: Store, comparison: Comparison, run_id: str | None = None) ->
     s = comparison.scenario
     with store.write() as w:
         # The tables are made in the same transaction as the run, so two first saves cannot race.
-        for ddl in RUNS_DDL:
-            w.execute(ddl)
-        if w.query("SELECT count(*) AS n FROM scenario_runs WHERE run_id = :run_id", {"run_id": run_id})[0]["n"]:
+        Q.create_run_tables(w)
+        if Q.run_exists(w, run_id):
             raise UecError(f"a run with id {run_id!r} is already stored")
-        w.execute(
-            "INSERT INTO scenario_runs (run_id, scenario_name, description, baseline, changes, reps, seed, days, "
-            "started_at, finished_at, saved_at) VALUES (:run_id, :name, :description, :baseline, :changes, :reps, "
-            ":seed, :days, :started_at, :finished_at, :saved_at)",
-            {
-                "run_id": run_id, "name": s.name, "description": s.description, "baseline": s.baseline,
-                "changes": json.dumps(dict(s.changes), sort_keys=True), "reps": comparison.reps,
-                "seed": comparison.seed, "days": float(comparison.days), "started_at": comparison.started_at,
-                "finished_at": comparison.finished_at, "saved_at": dt.datetime.now(dt.UTC),
-            },
-        )
+        Q.insert_run(w, {
+            "run_id": run_id, "name": s.name, "description": s.description, "baseline": s.baseline,
+            "changes": json.dumps(dict(s.changes), sort_keys=True), "reps": comparison.reps,
+            "seed": comparison.seed, "days": float(comparison.days), "started_at": comparison.started_at,
+            "finished_at": comparison.finished_at, "saved_at": dt.datetime.now(dt.UTC),
+        })
         for i, sc in enumerate(comparison.standards):
-            w.execute(
-                "INSERT INTO scenario_run_standards (run_id, position, standard_id, title, unit, higher_is_better, "
-                "baseline_mean, baseline_low, baseline_high, scenario_mean, scenario_low, scenario_high, "
-                "difference_mean, difference_low, difference_high) VALUES (:run_id, :position, :standard_id, "
-                ":title, :unit, :hib, :bm, :bl, :bh, :sm, :sl, :sh, :dm, :dl, :dh)",
-                {
-                    "run_id": run_id, "position": i, "standard_id": sc.standard_id, "title": sc.title,
-                    "unit": sc.unit, "hib": sc.higher_is_better,
-                    "bm": sc.baseline.mean, "bl": sc.baseline.low, "bh": sc.baseline.high,
-                    "sm": sc.scenario.mean, "sl": sc.scenario.low, "sh": sc.scenario.high,
-                    "dm": sc.difference.mean, "dl": sc.difference.low, "dh": sc.difference.high,
-                },
-            )
+            Q.insert_run_standard(w, {
+                "run_id": run_id, "position": i, "standard_id": sc.standard_id, "title": sc.title,
+                "unit": sc.unit, "hib": sc.higher_is_better,
+                "bm": sc.baseline.mean, "bl": sc.baseline.low, "bh": sc.baseline.high,
+                "sm": sc.scenario.mean, "sl": sc.scenario.low, "sh": sc.scenario.high,
+                "dm": sc.difference.mean, "dl": sc.difference.low, "dh": sc.difference.high,
+            })
     return run_id
 
 
@@ -202,14 +148,9 @@ def list_runs(store: Store) -> list[RunSummary]:
     ...     list_runs(open_store(os.path.join(d, "uec.duckdb")))
     []
     """
-    if not _has_tables(store):
+    if not Q.run_tables_exist(store):
         return []
-    rows = store.query(
-        "SELECT r.run_id, r.scenario_name, r.description, r.baseline, r.changes, r.reps, r.seed, r.days, "
-        "r.started_at, r.finished_at, r.saved_at, "
-        "(SELECT count(*) FROM scenario_run_standards s WHERE s.run_id = r.run_id) AS standards "
-        "FROM scenario_runs r ORDER BY r.saved_at DESC, r.run_id DESC"
-    )
+    rows = Q.run_summaries(store)
     return [
         RunSummary(
             run_id=r["run_id"], name=r["scenario_name"], description=r["description"], baseline=r["baseline"],
@@ -233,15 +174,12 @@ def get_run(store: Store, run_id: str) -> Comparison:
     """
     _check_run_id(run_id)
     missing = UecError(f"there is no stored run with id {run_id!r}")
-    if not _has_tables(store):
+    if not Q.run_tables_exist(store):
         raise missing
-    runs = store.query("SELECT * FROM scenario_runs WHERE run_id = :run_id", {"run_id": run_id})
-    if not runs:
+    r = Q.run_row(store, run_id)
+    if r is None:
         raise missing
-    r = runs[0]
-    rows = store.query(
-        "SELECT * FROM scenario_run_standards WHERE run_id = :run_id ORDER BY position", {"run_id": run_id}
-    )
+    rows = Q.run_standard_rows(store, run_id)
     standards = tuple(
         StandardComparison(
             standard_id=x["standard_id"], title=x["title"], unit=x["unit"],

@@ -43,6 +43,7 @@ from zoneinfo import ZoneInfo
 
 from uec.errors import UecError
 from uec.store import Store
+from uec.system import queries as Q
 
 __all__ = [
     "ED_LOOKBACK",
@@ -316,26 +317,7 @@ def latest_event_time(store: Store) -> dt.datetime | None:
     ...     print(latest_event_time(open_store(os.path.join(d, "uec.duckdb"))))
     None
     """
-    rows = store.query(
-        "SELECT max(t) AS t FROM ("
-        "SELECT max(call_time) AS t FROM calls_111 "
-        "UNION ALL SELECT max(call_time) FROM ambulance_incidents "
-        "UNION ALL SELECT max(referral_time) FROM ucr_referrals "
-        "UNION ALL SELECT max(arrival_time) FROM attendances "
-        "UNION ALL SELECT max(admission_time) FROM spells "
-        "UNION ALL SELECT max(snapshot_time) FROM bed_states) x"
-    )
-    return _utc_or_none(rows[0]["t"])
-
-
-def _site_names(store: Store) -> dict[str, str]:
-    return {r["site_code"]: r["name"] for r in store.query("SELECT site_code, name FROM sites")}
-
-
-def _flow_sites(store: Store) -> set[str]:
-    types = ", ".join(f"'{t}'" for t in _FLOW_SERVICES)
-    rows = store.query(f"SELECT DISTINCT site_code FROM services WHERE service_type IN ({types})")
-    return {r["site_code"] for r in rows}
+    return _utc_or_none(Q.latest_event_time(store))
 
 
 def current_state(store: Store, as_of: dt.datetime | None = None) -> StartState:
@@ -357,9 +339,6 @@ def current_state(store: Store, as_of: dt.datetime | None = None) -> StartState:
             raise UecError('the store holds no events, so there is no "now": load some first or give a start time')
         as_of = latest
     at = _aware(as_of)
-    # DuckDB refuses parameters a query does not use, so each query gets only its own.
-    ed_p = {"as_of": at, "since": at - ED_LOOKBACK}
-    amb_p = {"as_of": at, "since": at - HANDOVER_LOOKBACK}
     ed = [
         EdPatient(
             attendance_id=r["attendance_id"], site_code=r["site_code"], service_type=r["service_type"],
@@ -367,12 +346,7 @@ def current_state(store: Store, as_of: dt.datetime | None = None) -> StartState:
             acuity=None if r["acuity"] is None else int(r["acuity"]), arrival_mode=r["arrival_mode"],
             age_band=r["age_band"],
         )
-        for r in store.query(
-            "SELECT attendance_id, site_code, service_type, arrival_time, arrival_mode, acuity, age_band, "
-            "CASE WHEN decision_to_admit_time <= :as_of THEN decision_to_admit_time END AS dta "
-            "FROM attendances WHERE arrival_time <= :as_of AND arrival_time > :since "
-            "AND (departure_time IS NULL OR departure_time > :as_of) "
-            "ORDER BY site_code, arrival_time, attendance_id", ed_p)
+        for r in Q.ed_patients_at(store, at, at - ED_LOOKBACK)
     ]
     inpatients = [
         Inpatient(
@@ -382,35 +356,23 @@ def current_state(store: Store, as_of: dt.datetime | None = None) -> StartState:
             discharge_pathway=None if r["ctr"] is None or r["discharge_pathway"] is None
             else int(r["discharge_pathway"]),
         )
-        for r in store.query(
-            "SELECT spell_id, site_code, admission_time, age_band, specialty_group, discharge_pathway, "
-            "CASE WHEN criteria_to_reside_end_time <= :as_of THEN criteria_to_reside_end_time END AS ctr "
-            "FROM spells WHERE admission_time <= :as_of AND (discharge_time IS NULL OR discharge_time > :as_of) "
-            "ORDER BY site_code, admission_time, spell_id", {"as_of": at})
+        for r in Q.inpatients_at(store, at)
     ]
     ambulances = [
         AmbulanceAtHospital(
             incident_id=r["incident_id"], site_code=r["destination_site"], category=r["category"],
             call_time=_utc(r["call_time"]), hospital_arrival_time=_utc(r["hospital_arrival_time"]),
         )
-        for r in store.query(
-            "SELECT incident_id, destination_site, category, call_time, hospital_arrival_time "
-            "FROM ambulance_incidents WHERE destination_site IS NOT NULL AND hospital_arrival_time <= :as_of "
-            "AND hospital_arrival_time > :since AND (handover_time IS NULL OR handover_time > :as_of) "
-            "ORDER BY destination_site, hospital_arrival_time, incident_id", amb_p)
+        for r in Q.handovers_waiting_at(store, at, at - HANDOVER_LOOKBACK)
     ]
     beds = [
         BedCensus(site_code=r["site_code"], bed_type=r["bed_type"], snapshot_time=_utc(r["snapshot_time"]),
                   beds_open=int(r["beds_open"]), beds_occupied=int(r["beds_occupied"]))
-        for r in store.query(
-            "SELECT b.site_code, b.snapshot_time, b.bed_type, sum(b.beds_open) AS beds_open, "
-            "sum(b.beds_occupied) AS beds_occupied FROM bed_states b JOIN ("
-            "SELECT site_code, max(snapshot_time) AS t FROM bed_states WHERE snapshot_time <= :as_of "
-            "GROUP BY site_code) m ON b.site_code = m.site_code AND b.snapshot_time = m.t "
-            "GROUP BY b.site_code, b.snapshot_time, b.bed_type ORDER BY b.site_code, b.bed_type", {"as_of": at})
+        for r in Q.bed_census_at(store, at)
     ]
-    names = _site_names(store)
-    codes = _flow_sites(store) | {x.site_code for group in (ed, inpatients, ambulances, beds) for x in group}
+    names = Q.site_names(store)
+    present = {x.site_code for group in (ed, inpatients, ambulances, beds) for x in group}
+    codes = Q.sites_offering(store, _FLOW_SERVICES) | present
 
     def of(items: Iterable[Any], code: str) -> tuple[Any, ...]:
         return tuple(x for x in items if x.site_code == code)
