@@ -31,7 +31,8 @@ def actions(store: Store) -> list[str]:
 def test_add_list_and_change_a_user(org_store: Store) -> None:
     rec = add_user(org_store, "Sam", display_name="Sam Smith", org_code="RAA", roles=["site_manager"],
                    password="a long password", actor_label="cli:test")
-    assert (rec.username, rec.org_code, rec.roles, rec.has_password) == ("sam", "RAA", {"site_manager"}, True)
+    assert (rec.username, rec.org_code, rec.roles, rec.has_password) == (
+        "sam", "RAA", frozenset({"site_manager"}), True)
     # The hash is Argon2id and never the password.
     stored = org_store.query("SELECT password_hash FROM users WHERE username = 'sam'")[0]["password_hash"]
     assert stored.startswith("$argon2id$") and "a long password" not in stored
@@ -114,11 +115,11 @@ def test_disabled_user_cannot_sign_in(org_store: Store) -> None:
 def test_single_sign_on_users(org_store: Store) -> None:
     claims = {"sub": "abc123", "preferred_username": "Alice", "name": "Alice A", "org_code": "RAA"}
     user = sign_in_from_claims(org_store, claims, issuer="https://idp.example")
-    assert (user.username, user.org_code, user.roles, user.via) == ("alice", "RAA", {"viewer"}, "oidc")
+    assert (user.username, user.org_code, user.roles, user.via) == ("alice", "RAA", frozenset({"viewer"}), "oidc")
     # The organisation comes from the provider each time; the roles are this service's.
     set_roles(org_store, "alice", ["site_manager"])
     moved = sign_in_from_claims(org_store, {**claims, "org_code": "RBB"}, issuer="https://idp.example")
-    assert (moved.username, moved.org_code, moved.roles) == ("alice", "RBB", {"site_manager"})
+    assert (moved.username, moved.org_code, moved.roles) == ("alice", "RBB", frozenset({"site_manager"}))
     with pytest.raises(SignInError, match=r"Your organisation \(ZZZ\) is not one of the organisations"):
         sign_in_from_claims(org_store, {**claims, "org_code": "ZZZ"}, issuer="https://idp.example")
     with pytest.raises(SignInError, match="which organisation you belong to"):
@@ -135,7 +136,7 @@ def test_api_tokens(org_store: Store) -> None:
     _, secret = create_token(org_store, "bed-feed", role="site_manager", org_code="RAA", days=30)
     user = token_user(org_store, secret)
     assert user is not None and (user.username, user.org_code, user.roles, user.via) == (
-        "token:bed-feed", "RAA", {"site_manager"}, "token")
+        "token:bed-feed", "RAA", frozenset({"site_manager"}), "token")
     # Only a hash is stored.
     stored = org_store.query("SELECT * FROM api_tokens")[0]
     assert secret.split("_")[-1] not in str(stored)

@@ -66,7 +66,7 @@ def test_sign_in_through_the_real_provider(sso: dict[str, Any]) -> None:
         assert any(h.startswith(f"{base}/auth/oidc/callback?code=") for h in hops)
         # Added on first sign-in as a viewer of the organisation the provider named.
         rec = get_user(sso["store"], "alice")
-        assert rec is not None and (rec.org_code, rec.roles, rec.has_password) == ("RAA", {"viewer"}, False)
+        assert rec is not None and (rec.org_code, rec.roles, rec.has_password) == ("RAA", frozenset({"viewer"}), False)
         assert rec.oidc_subject == f"{sso['issuer']}#alice"
         assert client.get(f"{base}/audit").status_code == 403
         # Roles are granted here, and take effect on the next request.

@@ -59,7 +59,7 @@ def sign_in(client: TestClient, username: str, password: str = PASSWORD, next_pa
     r = client.post("/sign-in", data={"username": username, "password": password, "next": next_path,
                                       "csrftoken": csrf_token(client)}, follow_redirects=False)
     assert r.status_code == 303, r.text
-    return r.headers["location"]
+    return str(r.headers["location"])
 
 
 def test_security_headers_and_the_nonce_on_every_inline_script(client: TestClient) -> None:

@@ -171,7 +171,7 @@ def add_organisation(store: Store, org_code: str, name: str, org_type: str, ics_
         )
 
 
-def add_user(
+def add_user(  # noqa: PLR0913 - keyword-only fields of one record, each named at the call
     store: Store,
     username: str,
     *,

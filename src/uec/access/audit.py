@@ -145,7 +145,7 @@ def writing(store: Store) -> Iterator[StoreWriter]:
         yield w
 
 
-def record(
+def record(  # noqa: PLR0913 - keyword-only fields of one record, each named at the call
     writer: StoreWriter,
     *,
     actor: User | None,

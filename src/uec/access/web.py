@@ -219,10 +219,17 @@ def _wants_json(request: Request) -> bool:
 def templates(request: Request) -> Environment:
     """The app's Jinja environment (``app.state.templates``), which the web app sets up."""
     env = getattr(request.app.state, "templates", None)
-    if env is None:  # an app built without one: this package's own, unstyled
-        from uec.web.app import template_environment
+    if env is None:
+        # An app built without the web app's environment (a bare FastAPI app in a test): the same
+        # template folders, without the web app's filters. Loaded by name so that this layer does not
+        # import the web app that sits above it.
+        from jinja2 import ChainableUndefined, ChoiceLoader, PackageLoader
 
-        env = template_environment()
+        env = Environment(
+            loader=ChoiceLoader([PackageLoader("uec.web", "templates"), PackageLoader("nhsuk_frontend_jinja")]),
+            undefined=ChainableUndefined,
+            autoescape=True,
+        )
         env.globals.update(cspNonce=_LazyNonce(), csrf_input=csrf_input, session_username=session_username,
                            service_name="UEC Resilience")
         request.app.state.templates = env

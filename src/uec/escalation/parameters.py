@@ -123,48 +123,7 @@ def compute_values(
     wanted_types = {u.provider_type for u in scope}
     measures = {p.events.measure for t in wanted_types for p in params_by_type[t] if p.events.measure}
 
-    # (measure) -> (i, kind, code) -> (value, numerator, denominator)
-    event_values: dict[str, dict[tuple[int, UnitKind, str], tuple[float | None, float | None, float | None]]] = (
-        defaultdict(dict))
-    by_query: dict[str, list[str]] = defaultdict(list)
-    for m in sorted(measures):
-        by_query[MEASURES[m].query].append(m)
-    for query, names in by_query.items():
-        medians = [m for m in names if MEASURES[m].statistic == "median"]
-        grain = MEASURES[names[0]].grain
-        if medians:
-            # A median of a trust is not built from its sites' medians: ask for both groupings.
-            grains: tuple[UnitKind, ...] = ("site", "org")
-            for kind in grains:
-                for row in event_rows(store, query, instants, kind):
-                    if row["unit"] is None:
-                        continue
-                    for m in medians:
-                        ms = MEASURES[m]
-                        v = row[ms.numerator]
-                        event_values[m][(row["i"], kind, row["unit"])] = (
-                            None if v is None else float(v), None, float(row[ms.denominator]))
-            continue
-        rows = event_rows(store, query, instants, grain)
-        sums: dict[str, dict[tuple[int, UnitKind, str], list[float]]] = defaultdict(
-            lambda: defaultdict(lambda: [0.0, 0.0]))
-        for row in rows:
-            if row["unit"] is None:
-                continue
-            for m in names:
-                ms = MEASURES[m]
-                n = float(row[ms.numerator] or 0)
-                d = float(row[ms.denominator] or 0)
-                keys: list[tuple[int, UnitKind, str]] = [(row["i"], grain, row["unit"])]
-                if grain == "site" and row["unit"] in site_org:
-                    keys.append((row["i"], "org", site_org[row["unit"]]))
-                for key in keys:
-                    acc = sums[m][key]
-                    acc[0] += n
-                    acc[1] += d
-        for m, cells in sums.items():
-            for key, (n, d) in cells.items():
-                event_values[m][key] = _ratio(n, d)
+    event_values = _event_values(store, instants, measures, site_org)
 
     returned = _returns(store, fw, instants, wanted_types, params_by_type)
 
@@ -177,6 +136,70 @@ def compute_values(
                     (i, u.kind, u.code)), returned)
             out[(i, (u.kind, u.code))] = values
     return out
+
+
+_Cell = tuple[int, UnitKind, str]
+_Triple = tuple[float | None, float | None, float | None]
+
+
+def _event_values(
+    store: Store, instants: Sequence[Instant], measures: set[str], site_org: dict[str, str],
+) -> dict[str, dict[_Cell, _Triple]]:
+    """(measure) -> (instant index, kind, code) -> (value, numerator, denominator), from the events."""
+    event_values: dict[str, dict[_Cell, _Triple]] = defaultdict(dict)
+    by_query: dict[str, list[str]] = defaultdict(list)
+    for m in sorted(measures):
+        by_query[MEASURES[m].query].append(m)
+    for query, names in by_query.items():
+        medians = [m for m in names if MEASURES[m].statistic == "median"]
+        if medians:
+            _median_values(store, query, instants, medians, event_values)
+        else:
+            _summed_values(store, query, instants, names, site_org, event_values)
+    return event_values
+
+
+def _median_values(
+    store: Store, query: str, instants: Sequence[Instant], medians: list[str],
+    event_values: dict[str, dict[_Cell, _Triple]],
+) -> None:
+    # A median of a trust is not built from its sites' medians: ask for both groupings.
+    grains: tuple[UnitKind, ...] = ("site", "org")
+    for kind in grains:
+        for row in event_rows(store, query, instants, kind):
+            if row["unit"] is None:
+                continue
+            for m in medians:
+                ms = MEASURES[m]
+                v = row[ms.numerator]
+                event_values[m][(row["i"], kind, row["unit"])] = (
+                    None if v is None else float(v), None, float(row[ms.denominator]))
+
+
+def _summed_values(
+    store: Store, query: str, instants: Sequence[Instant], names: list[str], site_org: dict[str, str],
+    event_values: dict[str, dict[_Cell, _Triple]],
+) -> None:
+    # Ratios add their sites' numerators and denominators up to the organisation.
+    grain = MEASURES[names[0]].grain
+    sums: dict[str, dict[_Cell, list[float]]] = defaultdict(lambda: defaultdict(lambda: [0.0, 0.0]))
+    for row in event_rows(store, query, instants, grain):
+        if row["unit"] is None:
+            continue
+        for m in names:
+            ms = MEASURES[m]
+            n = float(row[ms.numerator] or 0)
+            d = float(row[ms.denominator] or 0)
+            keys: list[_Cell] = [(row["i"], grain, row["unit"])]
+            if grain == "site" and row["unit"] in site_org:
+                keys.append((row["i"], "org", site_org[row["unit"]]))
+            for key in keys:
+                acc = sums[m][key]
+                acc[0] += n
+                acc[1] += d
+    for m, cells in sums.items():
+        for key, (n, d) in cells.items():
+            event_values[m][key] = _ratio(n, d)
 
 
 def _returns(
