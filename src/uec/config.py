@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     # Cookies marked Secure: on behind HTTPS; the demo on http://127.0.0.1 needs it off.
     secure_cookies: bool = False
     debug: bool = False
+    # Ingest (harden branch): days rejected rows are kept before a load or `uec quarantine purge`
+    # deletes them; the reasoning for 90 is at uec.ingest.DEFAULT_RETENTION_DAYS.
+    quarantine_retention_days: Annotated[int, Field(ge=0)] = 90
 
 
 @lru_cache(maxsize=1)
