@@ -161,8 +161,8 @@ def _typed(f: Field, col: str, source_type: str) -> tuple[str, list[str]]:
                 f"{_q(f.name + ': ')} || {_q(chr(39))} || {_shown(c)} || "
                 f"{_q(chr(39) + ' is not a date and time (use ISO 8601, e.g. 2024-03-01T14:05:00Z)')} END",
                 f"CASE WHEN {c} IS NOT NULL AND \"__offmin_{col}\" > {MAX_OFFSET_MINUTES} THEN "
-                f"{_q(f.name + ': the offset of ')} || {_shown(c)} || "
-                f"{_q(' is beyond ±14:00, the widest in use')} END",
+                f"{_q(f.name + ': the offset of ' + chr(39))} || {_shown(c)} || "
+                f"{_q(chr(39) + ' is beyond ±14:00, the widest in use')} END",
             ]
         return typed, reasons
     else:  # pragma: no cover - the contract loader rejects other types
