@@ -33,7 +33,7 @@ def test_two_loads_at_once_both_succeed(store_url: str, tmp_path: Path) -> None:
         for f in files
     ]
     results = [p.communicate(timeout=120) for p in procs]
-    for p, (out, err) in zip(procs, results, strict=True):
+    for p, (_out, err) in zip(procs, results, strict=True):
         assert p.returncode == 0, err
     ids = sorted(int(json.loads(out.strip().splitlines()[-1])["load_id"]) for out, _ in results)
     assert ids == [1, 2]

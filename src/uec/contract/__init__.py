@@ -220,7 +220,8 @@ def contract() -> Contract:
     text = resources.files(__package__).joinpath("contract.yaml").read_text(encoding="utf-8")
     raw = yaml.safe_load(text)
     patterns = tuple(
-        Pattern(name=str(n), regex=str(p["regex"]), description=str(p["description"]), why=" ".join(str(p["why"]).split()))
+        Pattern(name=str(n), regex=str(p["regex"]), description=str(p["description"]),
+                why=" ".join(str(p["why"]).split()))
         for n, p in raw.get("patterns", {}).items()
     )
     pattern_names = {p.name for p in patterns}

@@ -250,11 +250,13 @@ def count_records(data: bytes) -> int:
 
     >>> count_records(b"a,b\\n1,2\\n\\n3,4")
     2
-    >>> count_records(b"a,b\\r\\n1,2\\r\\n")
-    1
+    >>> count_records(b"a,b\\r\\n1,2\\r\\n"), count_records(b"a,b\\r1,2\\r3,4\\r")
+    (1, 2)
     """
     if not data:
         return 0
+    if b"\r" in data and b"\n" not in data:  # old Mac line ends, which the reader also accepts
+        data = data.replace(b"\r", b"\n")
     lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
     empty = 0
     if b"\n\n" in data or b"\n\r\n" in data:

@@ -94,7 +94,8 @@ def _typed(f: Field, col: str, source_type: str) -> tuple[str, list[str]]:
     elif f.type == "integer":
         # A cast rounds (2.5 becomes 3): only whole numbers are typed, anything else is quarantined.
         if is_text:
-            typed = f"(CASE WHEN regexp_full_match(trim({c}), '[+-]?[0-9]+([.]0*)?') THEN TRY_CAST(trim({c}) AS BIGINT) END)"
+            whole = f"regexp_full_match(trim({c}), '[+-]?[0-9]+([.]0*)?')"
+            typed = f"(CASE WHEN {whole} THEN TRY_CAST(trim({c}) AS BIGINT) END)"
             reasons.append(
                 f"CASE WHEN {c} IS NOT NULL AND {typed} IS NULL AND TRY_CAST({c} AS DOUBLE) IS NOT NULL "
                 f"AND isfinite(TRY_CAST({c} AS DOUBLE)) AND TRY_CAST({c} AS DOUBLE) <> trunc(TRY_CAST({c} AS DOUBLE)) "
@@ -277,8 +278,8 @@ def typed_select_sql(
                 f"{_q(chr(39) + ' is not in ' + str(f.references) + ' (load it there first)')} END"
             )
         if f.type in ("instant", "date") and f.name in source_types:
-            lo = f"DATE '{EARLIEST_YEAR}-01-01'" if f.type == "date" else f"TIMESTAMPTZ '{EARLIEST_YEAR}-01-01 00:00:00+00'"
-            hi = f"DATE '{last + 1}-01-01'" if f.type == "date" else f"TIMESTAMPTZ '{last + 1}-01-01 00:00:00+00'"
+            kind = "DATE" if f.type == "date" else "TIMESTAMPTZ"
+            lo, hi = f"{kind} '{EARLIEST_YEAR}-01-01'", f"{kind} '{last + 1}-01-01'"
             checks.append(
                 f"CASE WHEN {typed} < {lo} OR {typed} >= {hi} THEN {_q(f.name + ': ')} || "
                 f"strftime({typed}, '%Y-%m-%d') || {_q(f' is outside {EARLIEST_YEAR}-{last}')} END"
