@@ -105,6 +105,8 @@ def ingest(
         )
         if result.rows_quarantined:
             out.print(f"See why with: uec quarantine --load {result.load_id}")
+        for note in result.unchecked:
+            out.print(f"note: {note}")
     if as_json:
         _emit_json(result.as_dict())
 
