@@ -108,13 +108,18 @@ def test_a_hes_file_with_only_its_required_columns_and_int64_parquet_load(tmp_pa
         assert (got["rows_in"], got["rows_loaded"], got["rows_quarantined"]) == counts
 
 
-def test_ping_works_without_httpx(tmp_path: Path) -> None:
-    """`uec ping` against a real `uec serve`, in a process where httpx cannot be imported."""
+def free_port() -> int:
     import socket
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+        port: int = s.getsockname()[1]
+    return port
+
+
+def test_ping_works_without_httpx(tmp_path: Path) -> None:
+    """`uec ping` against a real `uec serve`, in a process where httpx cannot be imported."""
+    port = free_port()
     db = str(tmp_path / "s.duckdb")
     open_store(db)
     server = subprocess.Popen([*UEC, "serve", "--store", db, "--port", str(port)],
@@ -154,7 +159,7 @@ def test_store_passwords_never_appear(postgres_url: str, tmp_path: Path) -> None
     outputs.append((["status", "bad db"], r.returncode, r.stdout + r.stderr))
     assert [code for _, code, _ in outputs] == [0, 0, 0, 2, 0, 2], outputs
     assert "postgres:***@" in outputs[1][2] and "does not exist" in outputs[-1][2]
-    server = subprocess.Popen([*UEC, "serve", "--store", url, "--port", "8799"],
+    server = subprocess.Popen([*UEC, "serve", "--store", url, "--port", str(free_port())],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert server.stderr is not None
