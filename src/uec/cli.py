@@ -180,9 +180,14 @@ class ExportFormat(StrEnum):
     parquet = "parquet"
 
 
+# The audit trail's columns under the names docs/access.md uses.
+_AUDIT_EXPORT = ("id, occurred_at AS at, actor, organisation, action, object_type, object_id, "
+                 "before_json AS before, after_json AS after, request_id, prev_hash, hash")
+
+
 @app.command()
 def export(
-    kind: Annotated[str, typer.Argument(help="A contract table (e.g. attendances), or quarantine or loads.")],
+    kind: Annotated[str, typer.Argument(help="A contract table (e.g. attendances), or quarantine, loads or audit.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="File to write.")],
     fmt: Annotated[ExportFormat, typer.Option("--format", help="csv or parquet.")] = ExportFormat.csv,
     store: StoreOpt = None,
@@ -199,12 +204,18 @@ def export(
         cols = ", ".join(names[kind].field_names)
     elif kind in ("quarantine", "loads"):
         table_name, cols = kind, "*"
+    elif kind == "audit":  # the audit trail (uec.access.audit), oldest first
+        table_name, cols = "audit_log", _AUDIT_EXPORT
     else:
-        raise UecError(f"unknown kind {kind!r}; choose one of: {', '.join([*names, 'quarantine', 'loads'])}")
+        raise UecError(f"unknown kind {kind!r}; choose one of: {', '.join([*names, 'quarantine', 'loads', 'audit'])}")
     if output.is_dir():
         raise UecError(f"--output {output} is a folder; give a file name such as {output / (kind + '.' + fmt.value)}")
     s = _open(store)
-    data = s.query_arrow(f"SELECT {cols} FROM {table_name}")
+    if kind == "audit":
+        from uec.access.schema import ensure_access_schema
+
+        ensure_access_schema(s)
+    data = s.query_arrow(f"SELECT {cols} FROM {table_name}" + (" ORDER BY id" if kind == "audit" else ""))
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
         if fmt is ExportFormat.parquet:
@@ -413,6 +424,25 @@ def _mount_optional() -> None:
 
 _mount_optional()
 app.command("simulate")(simulate_command)
+
+# Escalation (issue 13): OPEL scores and levels; `uec docs escalation` is the same page as `uec escalation docs`.
+from uec.escalation.cli import app as escalation_app  # noqa: E402
+from uec.escalation.cli import docs_command as escalation_docs  # noqa: E402
+
+app.add_typer(escalation_app, name="escalation")
+docs_app.command("escalation")(escalation_docs)
+
+
+def _mount_access() -> None:
+    # People, API tokens and the audit trail (uec.access).
+    from uec.access.cli import audit_app, tokens_app, users_app
+
+    app.add_typer(users_app, name="users")
+    app.add_typer(tokens_app, name="tokens")
+    app.add_typer(audit_app, name="audit")
+
+
+_mount_access()
 
 
 def _one_line(text: str) -> str:

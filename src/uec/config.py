@@ -52,6 +52,26 @@ class Settings(BaseSettings):
     # Cookies marked Secure: on behind HTTPS; the demo on http://127.0.0.1 needs it off.
     secure_cookies: bool = False
     debug: bool = False
+    # Web: the cache of computed answers (standards, forecasts, occupancy) shared by every worker
+    # process, and how many scenario runs this server's in-process queue holds at once.
+    cache_dir: str = ".state/cache"
+    cache_size_mb: Annotated[int, Field(ge=1)] = 512
+    scenario_queue_limit: Annotated[int, Field(ge=1)] = 4
+    # --- access (uec.access): sign-in, sessions and the demo's secret -------------------------
+    # Where the demo keeps what it generates (the session secret when UEC_SECRET_KEY is unset).
+    state_dir: str = ".state"
+    # The callback URL registered with the identity provider, when the app is behind a proxy that
+    # changes the host or scheme (otherwise it is worked out from the request).
+    oidc_redirect_url: str | None = None
+    # The role a person signing in by SSO for the first time gets; administrators grant more.
+    oidc_default_role: str = "viewer"
+    # The words on the single sign-on button ("Sign in with ...").
+    oidc_button_text: str = "your organisation's account"
+    # Signing out of the service also ends the single sign-on session at the provider (RP-initiated
+    # logout), when the provider offers it.
+    oidc_sign_out_at_provider: bool = True
+    # How long a process remembers who a session or token is (uec.access.cache); 0: every request.
+    access_cache_seconds: Annotated[float, Field(ge=0)] = 5.0
     # Ingest (harden branch): days rejected rows are kept before a load or `uec quarantine purge`
     # deletes them; the reasoning for 90 is at uec.ingest.DEFAULT_RETENTION_DAYS.
     quarantine_retention_days: Annotated[int, Field(ge=0)] = 90

@@ -1,0 +1,248 @@
+"""Every SQL statement of the escalation capability: OPEL parameters at instants, from events and returns.
+
+One home for SQL: each function writes portable SQL (it runs unchanged on DuckDB and PostgreSQL;
+the spec tests run it on both) and returns plain rows. Every query takes a *list* of instants and
+answers for all of them at once, so a day of 15-minute steps or a year of daily levels is a handful
+of queries rather than thousands.
+
+Instants arrive as a small derived table ``instants(i, at, midnight, lookback)``: ``at`` the
+instant (UTC), ``midnight`` the local (Europe/London) midnight that starts its day, ``lookback`` 48
+hours before it. "Since midnight" measures take events in ``[midnight, at)``; "at the instant"
+measures take what was true at ``at`` as far as the store knew it (a departure or handover after
+``at`` had not happened yet).
+
+Where a catalogue standard defines the same thing, its recipe's SQL (``where``, numerator) is
+used here verbatim, so a parameter and its standard cannot drift apart.
+
+>>> sorted(MEASURES)[:3]
+['community_bed_occupancy', 'escalation_beds_share', 'four_hour']
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, Literal
+
+from uec.standards import catalogue
+from uec.store import Store
+
+__all__ = ["MEASURES", "Instant", "Measure", "event_rows", "org_rows", "returns_rows", "site_rows"]
+
+#: How far back an "at the instant" measure looks for a bed census or an open attendance: an
+#: attendance with no departure that arrived more than 48 hours before is a missing departure, not a
+#: patient still in the department, and a census older than 48 hours no longer describes the beds.
+LOOKBACK = dt.timedelta(hours=48)
+
+ED_TYPES_IN_DEPARTMENT = "('ed_type1', 'ed_type2')"
+
+
+@dataclass(frozen=True)
+class Instant:
+    """An instant (UTC) and the local midnight that starts its day."""
+
+    at: dt.datetime
+    midnight: dt.datetime
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A parameter's value from events: ``numerator / denominator`` of one query's output columns.
+
+    ``statistic`` ``median`` is taken in SQL for each unit (medians do not add up across sites).
+    """
+
+    query: str
+    grain: Literal["site", "org"]
+    numerator: str
+    denominator: str
+    statistic: Literal["ratio", "median"] = "ratio"
+
+
+MEASURES: dict[str, Measure] = {
+    "handover_mean": Measure("handover", "site", "minutes", "handovers"),
+    "four_hour": Measure("four_hour", "site", "within_4h", "departed"),
+    "in_department_over_12h": Measure("in_department", "site", "over_12h", "present"),
+    "in_department_referred": Measure("in_department", "site", "referred", "present"),
+    "time_to_treatment_median": Measure("time_to_treatment", "site", "median_minutes", "seen", "median"),
+    "ga_occupancy": Measure("beds", "site", "ga_occupied", "ga_open"),
+    "escalation_beds_share": Measure("beds", "site", "escalation_open", "ga_open"),
+    "community_bed_occupancy": Measure("beds", "site", "community_occupied", "community_open"),
+    "no_criteria_to_reside": Measure("nctr", "site", "no_criteria", "in_bed"),
+    "ucr_2hr": Measure("ucr", "org", "within_2h", "seen"),
+}
+
+
+def _instants_sql(instants: Sequence[Instant]) -> tuple[str, dict[str, Any]]:
+    parts = []
+    params: dict[str, Any] = {}
+    for k, inst in enumerate(instants):
+        parts.append(
+            f"SELECT {k} AS i, CAST(:at{k} AS TIMESTAMP WITH TIME ZONE) AS at, "
+            f"CAST(:mid{k} AS TIMESTAMP WITH TIME ZONE) AS midnight, "
+            f"CAST(:lo{k} AS TIMESTAMP WITH TIME ZONE) AS lookback"
+        )
+        params[f"at{k}"] = inst.at
+        params[f"mid{k}"] = inst.midnight
+        params[f"lo{k}"] = inst.at - LOOKBACK
+    # Bounds over all the instants, so each table is cut to the range before the join (neither
+    # engine can use the per-instant conditions to skip rows; both can use these).
+    params["lo_all"] = min(min(i.midnight, i.at - LOOKBACK) for i in instants)
+    params["hi_all"] = max(i.at for i in instants) + dt.timedelta(microseconds=1)
+    return " UNION ALL ".join(parts), params
+
+
+@cache
+def _recipe(standard: str) -> tuple[str, str]:
+    """(where, numerator) SQL of a catalogue standard's first events recipe."""
+    r = catalogue().get(standard).events[0]
+    assert r.numerator is not None and r.numerator.agg == "sum"
+    return r.where or "TRUE", r.numerator.expr
+
+
+def _queries() -> dict[str, str]:
+    """Each query's body over the ``instants`` table; ``{unit}`` is the grouping the caller picks."""
+    ho_where, _ = _recipe("amb-handover-15")
+    ed_where, ed_num = _recipe("ed-4hr")
+    nctr_where, nctr_num = _recipe("beds-no-criteria-to-reside")
+    ucr_where, ucr_num = _recipe("flow-ucr-2hr")
+    return {
+        # Handovers completed since midnight; the receiving site owns them (amb-handover-15's rows).
+        "handover": f"""
+            SELECT x.i, {{unit}} AS unit,
+                   sum((EXTRACT(EPOCH FROM x.handover_time) - EXTRACT(EPOCH FROM x.hospital_arrival_time)) / 60.0)
+                       AS minutes,
+                   count(*) AS handovers
+            FROM (SELECT e.*, i.i FROM ambulance_incidents e
+                  JOIN instants i ON e.handover_time >= i.midnight AND e.handover_time < i.at
+                  WHERE e.handover_time >= :lo_all AND e.handover_time < :hi_all) x
+            LEFT JOIN sites st ON st.site_code = x.destination_site
+            WHERE ({ho_where}) AND x.hospital_arrival_time IS NOT NULL AND x.destination_site IS NOT NULL
+            GROUP BY 1, 2""",
+        # Attendances that left since midnight, judged by ed-4hr's own recipe.
+        "four_hour": f"""
+            SELECT x.i, {{unit}} AS unit, sum({ed_num}) AS within_4h, count(*) AS departed
+            FROM (SELECT e.*, i.i FROM attendances e
+                  JOIN instants i ON e.departure_time >= i.midnight AND e.departure_time < i.at
+                  WHERE e.departure_time >= :lo_all AND e.departure_time < :hi_all) x
+            LEFT JOIN sites st ON st.site_code = x.site_code
+            WHERE ({ed_where})
+            GROUP BY 1, 2""",
+        # Patients in an ED at the instant: arrived by then and not yet left.
+        "in_department": f"""
+            SELECT x.i, {{unit}} AS unit, count(*) AS present,
+                   sum(CASE WHEN EXTRACT(EPOCH FROM x.at) - EXTRACT(EPOCH FROM x.arrival_time) > 43200
+                       THEN 1 ELSE 0 END) AS over_12h,
+                   sum(CASE WHEN x.decision_to_admit_time <= x.at THEN 1 ELSE 0 END) AS referred
+            FROM (SELECT e.*, i.i, i.at FROM attendances e
+                  JOIN instants i ON e.arrival_time <= i.at AND e.arrival_time > i.lookback
+                  WHERE e.arrival_time >= :lo_all AND e.arrival_time < :hi_all) x
+            LEFT JOIN sites st ON st.site_code = x.site_code
+            WHERE x.service_type IN {ED_TYPES_IN_DEPARTMENT} AND (x.departure_time IS NULL OR x.departure_time > x.at)
+            GROUP BY 1, 2""",
+        # Seen by a decision-making clinician since midnight: the median wait from arrival.
+        "time_to_treatment": f"""
+            SELECT x.i, {{unit}} AS unit,
+                   percentile_cont(0.5) WITHIN GROUP (ORDER BY
+                       (EXTRACT(EPOCH FROM x.seen_time) - EXTRACT(EPOCH FROM x.arrival_time)) / 60.0) AS median_minutes,
+                   count(*) AS seen
+            FROM (SELECT e.*, i.i FROM attendances e
+                  JOIN instants i ON e.seen_time >= i.midnight AND e.seen_time < i.at
+                  WHERE e.seen_time >= :lo_all AND e.seen_time < :hi_all) x
+            LEFT JOIN sites st ON st.site_code = x.site_code
+            WHERE x.service_type IN {ED_TYPES_IN_DEPARTMENT}
+            GROUP BY 1, 2""",
+        # The latest bed-state census of each site at or before the instant (within the lookback).
+        "beds": """
+            SELECT x.i, {unit} AS unit,
+                   sum(CASE WHEN x.bed_type IN ('g_and_a', 'g_and_a_escalation') THEN x.beds_occupied ELSE 0 END)
+                       AS ga_occupied,
+                   sum(CASE WHEN x.bed_type IN ('g_and_a', 'g_and_a_escalation') THEN x.beds_open ELSE 0 END)
+                       AS ga_open,
+                   sum(CASE WHEN x.bed_type = 'g_and_a_escalation' THEN x.beds_open ELSE 0 END) AS escalation_open,
+                   sum(CASE WHEN x.bed_type = 'community' THEN x.beds_occupied ELSE 0 END) AS community_occupied,
+                   sum(CASE WHEN x.bed_type = 'community' THEN x.beds_open ELSE 0 END) AS community_open
+            FROM (SELECT b.*, l.i FROM bed_states b
+                  JOIN (SELECT i.i, b2.site_code, max(b2.snapshot_time) AS latest
+                        FROM bed_states b2 JOIN instants i
+                          ON b2.snapshot_time <= i.at AND b2.snapshot_time > i.lookback
+                        WHERE b2.snapshot_time >= :lo_all AND b2.snapshot_time < :hi_all
+                        GROUP BY i.i, b2.site_code) l
+                    ON b.site_code = l.site_code AND b.snapshot_time = l.latest) x
+            LEFT JOIN sites st ON st.site_code = x.site_code
+            GROUP BY 1, 2""",
+        # Adult inpatients in a bed at the instant, judged by beds-no-criteria-to-reside's recipe
+        # with the instant as its census time.
+        "nctr": f"""
+            SELECT x.i, {{unit}} AS unit, sum({nctr_num}) AS no_criteria, count(*) AS in_bed
+            FROM (SELECT e.*, i.i, i.at AS census_time FROM spells e
+                  JOIN instants i ON e.admission_time <= i.at
+                  WHERE e.admission_time < :hi_all AND (e.discharge_time IS NULL OR e.discharge_time > :lo_all)) x
+            LEFT JOIN sites st ON st.site_code = x.site_code
+            WHERE (x.discharge_time IS NULL OR x.discharge_time > x.census_time) AND ({nctr_where})
+            GROUP BY 1, 2""",
+        # Urgent community response referrals first seen since midnight (flow-ucr-2hr's recipe).
+        "ucr": f"""
+            SELECT x.i, x.org_code AS unit, sum({ucr_num}) AS within_2h, count(*) AS seen
+            FROM (SELECT e.*, i.i FROM ucr_referrals e
+                  JOIN instants i ON e.first_visit_time >= i.midnight AND e.first_visit_time < i.at
+                  WHERE e.first_visit_time >= :lo_all AND e.first_visit_time < :hi_all) x
+            WHERE ({ucr_where})
+            GROUP BY 1, 2""",
+    }
+
+
+_SITE_COLUMN = {"handover": "x.destination_site"}
+
+
+def event_rows(
+    store: Store, query: str, instants: Sequence[Instant], unit: Literal["site", "org"],
+) -> list[dict[str, Any]]:
+    """Rows ``(i, unit, <measure columns>)`` of one query for every instant, by site or organisation.
+
+    >>> import tempfile, os
+    >>> from uec.store import open_store
+    >>> s = open_store(os.path.join(tempfile.mkdtemp(), "uec.duckdb"))
+    >>> at = dt.datetime(2024, 4, 1, 12, tzinfo=dt.UTC)
+    >>> event_rows(s, "four_hour", [Instant(at, at.replace(hour=0) - dt.timedelta(hours=1))], "site")
+    []
+    """
+    if not instants:
+        return []
+    body = _queries()[query]
+    if query == "ucr":
+        column = "x.org_code"
+    elif unit == "site":
+        column = _SITE_COLUMN.get(query, "x.site_code")
+    else:
+        column = "st.org_code"
+    inst_sql, params = _instants_sql(instants)
+    sql = f"WITH instants AS ({inst_sql}) " + body.format(unit=column)
+    return store.query(sql, params)
+
+
+def site_rows(store: Store) -> list[dict[str, Any]]:
+    """Every site with its organisation and type."""
+    return store.query("SELECT site_code, org_code, name, site_type FROM sites ORDER BY site_code")
+
+
+def org_rows(store: Store) -> list[dict[str, Any]]:
+    """Every organisation with its type."""
+    return store.query("SELECT org_code, name, org_type FROM organisations ORDER BY org_code")
+
+
+def returns_rows(store: Store, metrics: Sequence[str], first: dt.date, last: dt.date) -> list[dict[str, Any]]:
+    """Daily OPEL returns (``source = 'opel'``) of the given metrics for local days ``[first, last]``."""
+    if not metrics:
+        return []
+    names = ", ".join(f":m{k}" for k in range(len(metrics)))
+    params: dict[str, Any] = {f"m{k}": m for k, m in enumerate(metrics)}
+    params.update(first=first, last=last)
+    return store.query(
+        "SELECT org_code, period_start, metric_code, value FROM returns "
+        f"WHERE source = 'opel' AND period_length = 'day' AND metric_code IN ({names}) "
+        "AND period_start >= :first AND period_start <= :last",
+        params,
+    )

@@ -1,0 +1,92 @@
+"""Helpers of the access tests: organisations, a live uvicorn server, a real OpenID provider.
+
+Its own module name (not ``conftest``) so that test files can import it: test folders are not
+packages here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI
+
+from uec.access.accounts import add_organisation
+from uec.store import Store
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+PROVIDER_SCRIPT = HERE / "oidc_provider.mjs"
+
+ORGANISATIONS = [
+    ("QXX", "Test Integrated Care Board", "ics", None),
+    ("RAA", "Riverside Hospitals NHS Trust", "acute_trust", "QXX"),
+    ("RBB", "Brookside Hospitals NHS Trust", "acute_trust", "QXX"),
+]
+
+
+def add_organisations(store: Store) -> None:
+    """An ICB and two acute trusts."""
+    for code, name, kind, ics in ORGANISATIONS:
+        add_organisation(store, code, name, kind, ics)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@contextmanager
+def serve(app: FastAPI, port: int | None = None) -> Iterator[str]:
+    """``app`` served by uvicorn on a loopback port in a background thread."""
+    port = port or free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@contextmanager
+def oidc_provider(
+    redirect_uri: str, users: dict[str, Any], post_logout_uri: str | None = None
+) -> Iterator[dict[str, str]]:
+    """A real OpenID provider on a loopback port; yields its issuer and the client's credentials."""
+    node = shutil.which("node")
+    assert node, "node is missing: install Node.js (scripts/setup does)"
+    assert (REPO / "node_modules" / "oidc-provider").is_dir(), "oidc-provider is missing: run `npm ci`"
+    client = {"client_id": "uec-resilience", "client_secret": "test-client-secret-not-real"}
+    config = {"port": 0, "redirect_uris": [redirect_uri], "users": users, **client,
+              "post_logout_redirect_uris": [post_logout_uri] if post_logout_uri else []}
+    proc = subprocess.Popen(
+        [node, str(PROVIDER_SCRIPT), json.dumps(config)], cwd=REPO, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, env={**os.environ, "NODE_ENV": "test"},
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        problem = proc.stderr.read() if proc.stderr and not line else ""
+        assert line.startswith("ready "), f"the OpenID provider did not start: {line!r} {problem}"
+        yield {"issuer": line.split()[1], **client}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
