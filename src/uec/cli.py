@@ -11,10 +11,10 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -23,7 +23,7 @@ from rich.table import Table as RichTable
 
 from uec.contract import LOCAL_TIME_ZONE, reference_markdown, tables
 from uec.errors import UecError
-from uec.store import Store, open_store, resolve_store_url
+from uec.store import Store, mask_secrets, open_store, resolve_store_url
 from uec.system.cli import simulate_command
 
 app = typer.Typer(
@@ -94,7 +94,7 @@ def ingest(
 
     resolve_kind(kind)  # an unknown kind is reported before the store is touched
     s = _open(store)
-    with _progress(not as_json, f"ingest {file.name}") as report:
+    with _progress(not as_json and err.is_terminal, f"ingest {file.name}") as report:
         result = run_ingest(s, kind, file, progress=report)
     if result.already_loaded is not None:
         out.print(f"{file} was already loaded as load {result.already_loaded}; nothing added.")
@@ -105,19 +105,31 @@ def ingest(
         )
         if result.rows_quarantined:
             out.print(f"See why with: uec quarantine --load {result.load_id}")
+        for note in result.unchecked:
+            out.print(f"note: {note}")
     if as_json:
         _emit_json(result.as_dict())
 
 
-@app.command()
+quarantine_app = typer.Typer(
+    help="Rejected rows and why; `uec quarantine purge` deletes those past the retention period.",
+    invoke_without_command=True,
+)
+app.add_typer(quarantine_app, name="quarantine")
+
+
+@quarantine_app.callback()
 def quarantine(
-    load: Annotated[int | None, typer.Option(help="Only rows of this load.")] = None,
+    ctx: typer.Context,
+    load: Annotated[int | None, typer.Option(help="Only rows of this load.", min=1)] = None,
     kind: Annotated[str | None, typer.Option(help="Only rows of this kind.")] = None,
-    limit: Annotated[int, typer.Option(help="Show at most this many rows.")] = 50,
+    limit: Annotated[int, typer.Option(help="Show at most this many rows.", min=0, max=100_000)] = 50,
     store: StoreOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Show rejected rows and why they were rejected."""
+    if ctx.invoked_subcommand is not None:
+        return
     s = _open(store)
     where: list[str] = []
     params: dict[str, Any] = {}
@@ -144,6 +156,25 @@ def quarantine(
         _emit_json({"total": total, "rows": rows})
 
 
+@quarantine_app.command("purge")
+def quarantine_purge(
+    older_than: Annotated[int | None, typer.Option(
+        "--older-than", min=0, max=36_500,
+        help="Delete rejected rows of loads older than this many days (default: the retention setting, "
+             "UEC_QUARANTINE_RETENTION_DAYS, 90).")] = None,
+    store: StoreOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Delete rejected rows past the retention period (loads keep their counts)."""
+    from uec.ingest import purge_quarantine, retention_days
+
+    days = retention_days() if older_than is None else older_than
+    n = purge_quarantine(_open(store), days)
+    out.print(f"purged {n:,} rejected rows of loads older than {days} days")
+    if as_json:
+        _emit_json({"purged": n, "older_than_days": days})
+
+
 class ExportFormat(StrEnum):
     csv = "csv"
     parquet = "parquet"
@@ -163,6 +194,7 @@ def export(
     as_json: JsonOpt = False,
 ) -> None:
     """Write a table out as CSV or Parquet (instants in UTC, re-ingestible as they are)."""
+    import pyarrow as pa
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
@@ -176,6 +208,8 @@ def export(
         table_name, cols = "audit_log", _AUDIT_EXPORT
     else:
         raise UecError(f"unknown kind {kind!r}; choose one of: {', '.join([*names, 'quarantine', 'loads', 'audit'])}")
+    if output.is_dir():
+        raise UecError(f"--output {output} is a folder; give a file name such as {output / (kind + '.' + fmt.value)}")
     s = _open(store)
     if kind == "audit":
         from uec.access.schema import ensure_access_schema
@@ -187,9 +221,13 @@ def export(
         if fmt is ExportFormat.parquet:
             pq.write_table(data, output)
         else:
-            pacsv.write_csv(data, output)
-    except OSError as exc:
-        raise UecError(f"cannot write {output}: {exc.strerror}") from None
+            from uec.csvsafe import neutralise_table
+
+            # What leaves as CSV may be opened in a spreadsheet: no cell may be a formula.
+            pacsv.write_csv(neutralise_table(data), output)
+    except (OSError, pa.ArrowException) as exc:
+        why = getattr(exc, "strerror", None) or _one_line(str(exc))
+        raise UecError(f"cannot write {output}: {why}") from None
     out.print(f"wrote {data.num_rows:,} rows of {kind} to {output}")
     if as_json:
         _emit_json({"kind": kind, "rows": data.num_rows, "output": str(output), "format": fmt.value})
@@ -217,7 +255,7 @@ def status(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
             spans[t.name] = {"first": r["first"], "last": r["last"]}
     loads = s.query("SELECT count(*) AS n FROM loads")[0]["n"]
     quarantined = s.query("SELECT count(*) AS n FROM quarantine")[0]["n"]
-    grid = RichTable(title=f"Store {s.url} ({s.engine})")
+    grid = RichTable(title=f"Store {s.display_url} ({s.engine})")
     for c in ("table", "rows", "first", "last"):
         grid.add_column(c, justify="right" if c == "rows" else "left")
     for name, n in counts.items():
@@ -227,15 +265,17 @@ def status(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
     out.print(f"loads: {loads:,}   quarantined rows: {quarantined:,}")
     if as_json:
         _emit_json({
-            "store": s.url, "engine": s.engine, "tables": counts, "spans": spans,
+            "store": s.display_url, "engine": s.engine, "tables": counts, "spans": spans,
             "loads": int(loads), "quarantined": int(quarantined),
         })
 
 
 @app.command()
 def demo(
-    seed: Annotated[int, typer.Option(help="Random seed: the same seed and end date give the same data.")] = 42,
-    days: Annotated[int, typer.Option(help="Days of events to generate.", min=1)] = 730,
+    seed: Annotated[int, typer.Option(
+        help="Random seed: the same seed and end date give the same data.", min=0, max=2**32 - 1)] = 42,
+    # Ten years: the calibration is for recent years, and more would only take minutes to refuse later.
+    days: Annotated[int, typer.Option(help="Days of events to generate.", min=1, max=3660)] = 730,
     end: Annotated[str | None, typer.Option(help="Last day (YYYY-MM-DD); default yesterday.")] = None,
     store: StoreOpt = None,
     as_json: JsonOpt = False,
@@ -248,17 +288,21 @@ def demo(
         end_day = date.fromisoformat(end) if end else None
     except ValueError:
         raise UecError(f"--end {end!r} is not a date; use YYYY-MM-DD") from None
+    from uec.ingest.validate import EARLIEST_YEAR
+
+    if end_day is not None and not date(EARLIEST_YEAR, 1, 1) + timedelta(days=days) <= end_day <= date.today():
+        raise UecError(f"--end {end} must be between {EARLIEST_YEAR} plus --days and today")
     from uec.demo import GENERATORS, build_demo
 
     if generator not in GENERATORS:
         raise UecError(f"--generator must be one of {', '.join(GENERATORS)}, not {generator!r}")
     s = _open(store)
     if any(s.counts().values()):
-        raise UecError(f"store {s.url} already holds data; give an empty --store for the demo")
-    with _progress(not as_json, "demo ICS") as report:
+        raise UecError(f"store {s.display_url} already holds data; give an empty --store for the demo")
+    with _progress(not as_json and err.is_terminal, "demo ICS") as report:
         summary = build_demo(s, seed=seed, days=days, end=end_day, progress=report, generator=generator)
     info = summary.as_dict() if hasattr(summary, "as_dict") else dict(vars(summary))
-    out.print(f"demo ICS built in {s.url}: " + ", ".join(f"{k} {v:,}" for k, v in _row_counts(info).items()))
+    out.print(f"demo ICS built in {s.display_url}: " + ", ".join(f"{k} {v:,}" for k, v in _row_counts(info).items()))
     if as_json:
         _emit_json(info)
 
@@ -272,7 +316,7 @@ def _row_counts(info: dict[str, Any]) -> dict[str, int]:
 def serve(
     store: StoreOpt = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
     demo_if_empty: Annotated[bool, typer.Option(help="Build the demo ICS first if the store is empty.")] = False,
 ) -> None:
     """Run the web app (pages, JSON/CSV siblings, API and its docs at /docs)."""
@@ -287,12 +331,21 @@ def serve(
     if demo_if_empty and not any(s.counts().values()):
         err.print("The store is empty: building the demo ICS first (once).")
         demo(seed=42, days=730, end=None, store=url, as_json=False)
-    with socket.socket() as probe:
+    import errno
+
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+    except (OSError, UnicodeError):
+        raise UecError(f"cannot listen on {host}:{port}: {host!r} is not an address of this machine") from None
+    with socket.socket(family) as probe:
         try:
             probe.bind((host, port))
-        except OSError:
-            raise UecError(f"cannot listen on {host}:{port}: the port is in use; choose another with --port") from None
-    err.print(f"UEC Resilience on http://{host}:{port} (store {s.url}); Ctrl+C to stop.")
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise UecError(
+                    f"cannot listen on {host}:{port}: the port is in use; choose another with --port") from None
+            raise UecError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    err.print(f"UEC Resilience on http://{host}:{port} (store {s.display_url}); Ctrl+C to stop.")
     uvicorn.run(create_app(url), host=host, port=port, log_level="warning")
 
 
@@ -302,17 +355,30 @@ def ping(
     as_json: JsonOpt = False,
 ) -> None:
     """Check that a running web app answers."""
-    import httpx
+    import urllib.error
+    import urllib.request
 
+    # The standard library, not httpx: httpx is a test dependency and `uec ping` must work from a
+    # fresh install.
+    base = url.rstrip("/")
+    if not base.startswith(("http://", "https://")):
+        raise UecError(f"--url {url!r} is not an http:// or https:// URL")
     try:
-        r = httpx.get(f"{url.rstrip('/')}/api/health", timeout=5)
-    except httpx.HTTPError:
+        with urllib.request.urlopen(f"{base}/api/health", timeout=5) as r:
+            status, body = r.status, r.read()
+    except urllib.error.HTTPError as exc:
+        status, body = exc.code, b""
+    except (urllib.error.URLError, OSError, ValueError):
         raise UecError(f"no UEC server answers at {url}: start one with `uec serve`") from None
-    if r.status_code != 200:
-        raise UecError(f"the server at {url} answered {r.status_code}; is it a UEC Resilience server?")
+    if status != 200:
+        raise UecError(f"the server at {url} answered {status}; is it a UEC Resilience server?")
+    try:
+        health = json.loads(body)
+    except ValueError:
+        raise UecError(f"the server at {url} did not answer JSON; is it a UEC Resilience server?") from None
     out.print(f"{url} is up")
     if as_json:
-        _emit_json({"url": url, "ok": True, **r.json()})
+        _emit_json({"url": url, "ok": True, **(health if isinstance(health, dict) else {})})
 
 
 @docs_app.command("contract")
@@ -320,12 +386,7 @@ def docs_contract(
     output: Annotated[Path | None, typer.Option(help="Write to this file instead of printing.")] = None,
 ) -> None:
     """The event contract reference (docs/reference/contract.md)."""
-    text = reference_markdown() + "\n"
-    if output is None:
-        sys.stdout.write(text)
-    else:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text, encoding="utf-8")
+    _write_doc(reference_markdown() + "\n", output)
 
 
 @docs_app.command("standards")
@@ -335,12 +396,18 @@ def docs_standards(
     """The catalogue of national standards (docs/reference/standards.md)."""
     from uec.standards.reference import reference_markdown as standards_markdown
 
-    text = standards_markdown()
+    _write_doc(standards_markdown(), output)
+
+
+def _write_doc(text: str, output: Path | None) -> None:
     if output is None:
         sys.stdout.write(text)
-    else:
+        return
+    try:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UecError(f"cannot write {output}: {exc.strerror or exc}") from None
 
 
 def _mount_optional() -> None:
@@ -381,22 +448,56 @@ def _mount_access() -> None:
 _mount_access()
 
 
-def main() -> None:
-    """Entry point: run the app, turning user errors into one line and exit status 2."""
+def _one_line(text: str) -> str:
+    return " ".join(part.strip() for part in text.strip().splitlines() if part.strip())
+
+
+def _fail(message: str) -> NoReturn:
+    # Secrets are masked in every error: a driver's message can quote the URL it was given.
+    sys.stderr.write(f"error: {mask_secrets(_one_line(message))}\n")
+    sys.exit(2)
+
+
+def _command_line_errors() -> tuple[type[Exception], ...]:
+    """What the parser raises for a bad command line: Typer's own (it carries its copy of Click
+    since 0.20) and Click's, for a Typer that still uses Click."""
+    kinds: list[type[Exception]] = [typer.TyperException] if hasattr(typer, "TyperException") else []
     try:
-        app()
+        import click
+
+        kinds.append(click.ClickException)
+    except ImportError:  # pragma: no cover - Typer without Click
+        pass
+    return tuple(kinds)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the app, turning every user error (usage errors too) into one line and exit 2."""
+    try:
+        code = app(args=argv, prog_name="uec", standalone_mode=False)
+    except _command_line_errors() as exc:
+        ctx = getattr(exc, "ctx", None)
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            # `uec` or `uec docs` alone: the help is what was asked for, on stdout; the error line says so.
+            sys.stdout.write(message + "\n")
+            _fail("missing command: choose one of the commands above")
+        where = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+        _fail(message.rstrip(".") + where)
     except UecError as exc:
-        sys.stderr.write(f"error: {exc}\n")
-        sys.exit(2)
-    except KeyboardInterrupt:
+        _fail(str(exc))
+    except (KeyboardInterrupt, typer.Abort):
         err.print("interrupted")
         sys.exit(130)
     except Exception as exc:  # a bug: say so in one line, keep the traceback for those who ask
         if os.environ.get("UEC_DEBUG"):
             raise
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        sys.stderr.write(
+        sys.stderr.write(mask_secrets(
             f"error: unexpected failure ({type(exc).__name__}: {first}); "
             "rerun with UEC_DEBUG=1 for details and report it\n"
-        )
+        ))
         sys.exit(1)
+    # A command that ends with typer.Exit(code) returns its code here.
+    if isinstance(code, int) and code:
+        sys.exit(code)

@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     oidc_sign_out_at_provider: bool = True
     # How long a process remembers who a session or token is (uec.access.cache); 0: every request.
     access_cache_seconds: Annotated[float, Field(ge=0)] = 5.0
+    # Ingest (harden branch): days rejected rows are kept before a load or `uec quarantine purge`
+    # deletes them; the reasoning for 90 is at uec.ingest.DEFAULT_RETENTION_DAYS.
+    quarantine_retention_days: Annotated[int, Field(ge=0)] = 90
 
 
 @lru_cache(maxsize=1)

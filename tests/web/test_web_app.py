@@ -168,8 +168,10 @@ def test_a_page_beyond_a_limit_names_the_field_in_an_error_summary(web_client: T
 
 
 def test_csv_cells_that_could_be_formulas_are_neutralised() -> None:
-    for text in ("=1+2", "+1", "-1", "@SUM(A1)", "\tx", "\rx"):
+    for text in ("=1+2", "+1+1", "-1+cmd", "@SUM(A1)", "\tx", "\rx"):
         assert neutralise(text) == "'" + text
+    # A plain number written as text stays a number a spreadsheet can sum (uec.csvsafe).
+    assert neutralise("-1") == "-1" and neutralise("+2.5") == "+2.5"
     assert neutralise(-1.5) == -1.5 and neutralise(3) == 3 and neutralise("RAA01") == "RAA01"
     rows = list(csv.reader(io.StringIO(csv_text([{"a": "=cmd|' /C calc'!A0", "b": -2, "c": False}], "abc"))))
     assert rows == [["a", "b", "c"], ["'=cmd|' /C calc'!A0", "-2", "false"]]

@@ -29,6 +29,7 @@ __all__ = [
     "ContractError",
     "Field",
     "FieldType",
+    "Pattern",
     "Table",
     "contract",
     "kind_name",
@@ -84,6 +85,9 @@ class Field:
     max: float | None = None
     unit: str | None = None
     not_before: str | None = None
+    #: The name of the field's pattern (see :class:`Pattern`) and the table whose key must hold its values.
+    pattern: str | None = None
+    references: str | None = None
 
     @property
     def sql_type(self) -> str:
@@ -142,12 +146,34 @@ class Table:
 
 
 @dataclass(frozen=True)
+class Pattern:
+    """What a code or string may look like: a regular expression (RE2 and Python alike) and why."""
+
+    name: str
+    regex: str
+    description: str
+    why: str
+
+
+@dataclass(frozen=True)
 class Contract:
-    """The whole contract: its version and its tables in a stable order."""
+    """The whole contract: its version, its tables in a stable order and its value patterns."""
 
     version: int
     effective_from: str
     tables: tuple[Table, ...]
+    patterns: tuple[Pattern, ...] = ()
+
+    def pattern(self, name: str) -> Pattern:
+        """The pattern called ``name``.
+
+        >>> contract().pattern("ods").description
+        '1-16 letters, digits, _ or -, starting with a letter or digit'
+        """
+        for p in self.patterns:
+            if p.name == name:
+                return p
+        raise KeyError(name)
 
 
 def kind_name(table_name: str) -> str:
@@ -160,7 +186,8 @@ def kind_name(table_name: str) -> str:
 
 
 def _field(raw: dict[str, Any], table_name: str) -> Field:
-    known = {"name", "type", "meaning", "national", "required", "values", "min", "max", "unit", "not_before"}
+    known = {"name", "type", "meaning", "national", "required", "values", "min", "max", "unit", "not_before",
+             "pattern", "references"}
     unknown = set(raw) - known
     if unknown:
         raise ContractError(f"{table_name}.{raw.get('name')}: unknown keys {sorted(unknown)}")
@@ -178,6 +205,8 @@ def _field(raw: dict[str, Any], table_name: str) -> Field:
         max=raw.get("max"),
         unit=raw.get("unit"),
         not_before=raw.get("not_before"),
+        pattern=raw.get("pattern"),
+        references=raw.get("references"),
     )
 
 
@@ -190,6 +219,13 @@ def contract() -> Contract:
     """
     text = resources.files(__package__).joinpath("contract.yaml").read_text(encoding="utf-8")
     raw = yaml.safe_load(text)
+    patterns = tuple(
+        Pattern(name=str(n), regex=str(p["regex"]), description=str(p["description"]),
+                why=" ".join(str(p["why"]).split()))
+        for n, p in raw.get("patterns", {}).items()
+    )
+    pattern_names = {p.name for p in patterns}
+    table_names = set(raw["tables"])
     out: list[Table] = []
     for name, t in raw["tables"].items():
         fields = tuple(_field(f, name) for f in t["fields"])
@@ -200,6 +236,13 @@ def contract() -> Contract:
         for f in fields:
             if f.not_before and f.not_before not in names:
                 raise ContractError(f"{name}.{f.name}: not_before names unknown field {f.not_before!r}")
+            if f.pattern is not None and f.pattern not in pattern_names:
+                raise ContractError(f"{name}.{f.name}: unknown pattern {f.pattern!r}")
+            # Free text of unbounded length is how a 1 MB code got in: every text value is limited.
+            if f.pattern is None and (f.type == "string" or (f.type == "code" and f.values is None)):
+                raise ContractError(f"{name}.{f.name}: a {f.type} without values needs a pattern")
+            if f.references is not None and f.references not in table_names:
+                raise ContractError(f"{name}.{f.name}: references unknown table {f.references!r}")
         out.append(
             Table(
                 name=name,
@@ -211,7 +254,9 @@ def contract() -> Contract:
                 time_field=t.get("time_field"),
             )
         )
-    return Contract(version=int(raw["version"]), effective_from=str(raw["effective_from"]), tables=tuple(out))
+    return Contract(
+        version=int(raw["version"]), effective_from=str(raw["effective_from"]), tables=tuple(out), patterns=patterns
+    )
 
 
 def tables() -> tuple[Table, ...]:
@@ -247,7 +292,20 @@ def reference_markdown() -> str:
         "",
         "Instants are stored as UTC and shown in Europe/London. In files, a time with an offset is taken "
         "as written; a time without one is Europe/London local time, and a local time the clocks skip "
-        "or repeat at a daylight-saving change is rejected with that reason.",
+        "or repeat at a daylight-saving change is rejected with that reason. Instants and dates must fall "
+        "between 1990-01-01 and the end of next year, and an offset may be at most 14 hours either way "
+        "(the widest in use, UTC+14 in Kiribati); anything else is quarantined.",
+        "",
+        "Integers must be whole numbers: `2.5` is quarantined, never rounded (`3.0` is 3). A value that must "
+        "be `in` a reference table (a site code in `sites`, an organisation code in `organisations`) is "
+        "checked against the store's rows of that table; when that table is still empty the check cannot be "
+        "made, and the load says so rather than guess.",
+        "",
+        "Codes and text follow one of these patterns (a value that does not is quarantined with the reason):",
+        "",
+        "| pattern | regular expression | what it allows | why |",
+        "|---|---|---|---|",
+        *(f"| `{p.name}` | `{p.regex}` | {p.description} | {p.why} |" for p in c.patterns),
         "",
     ]
     for t in c.tables:
@@ -272,6 +330,10 @@ def reference_markdown() -> str:
                 rules.append(f"{f.min if f.min is not None else ''}..{f.max if f.max is not None else ''}")
             if f.not_before:
                 rules.append(f"not before `{f.not_before}`")
+            if f.pattern:
+                rules.append(f"pattern `{f.pattern}`")
+            if f.references:
+                rules.append(f"in `{f.references}`")
             lines.append(
                 f"| `{f.name}` | {f.type} | {'yes' if f.required else ''} | {'; '.join(rules)} "
                 f"| {f.meaning} | {f.national} |"

@@ -7,6 +7,7 @@ each a SQL mapping from its own columns onto a contract table.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ import pyarrow.parquet as pq
 from uec.contract import Table, table, tables
 from uec.errors import UecError
 
-__all__ = ["FORMATS", "Format", "ReadResult", "kinds", "read_file", "resolve_kind"]
+__all__ = ["FORMATS", "Format", "ReadResult", "count_records", "kinds", "read_file", "resolve_kind"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,8 @@ class Format:
     required_columns: tuple[str, ...]
     mapping_sql: str
     source: str
+    #: Columns the mapping reads when they are there; a file without them gets them as empty.
+    optional_columns: tuple[str, ...] = ()
 
 
 def _hhmm(date_col: str, time_col: str) -> str:
@@ -133,6 +136,8 @@ FORMATS: dict[str, Format] = {
         required_columns=("AEKEY", "PROCODE3", "AEDEPTTYPE", "ARRIVALDATE", "ARRIVALTIME"),
         mapping_sql=_HES_AE_SQL,
         source="NHS Digital Hospital Episode Statistics A&E data dictionary",
+        optional_columns=("SITETRET", "AEARRIVALMODE", "INITDUR", "TRETDUR", "DEPDUR", "AEATTENDDISP",
+                          "ARRIVALAGE", "SEX", "ETHNOS", "PSEUDO_HESID"),
     ),
     "ae-attendances": Format(
         kind="ae-attendances",
@@ -227,7 +232,53 @@ def _header(path: Path) -> list[str]:
     return first
 
 
+def _file_bytes(path: Path) -> bytes:
+    import gzip
+
+    if path.name.lower().endswith(".gz"):
+        with gzip.open(path, "rb") as f:
+            return f.read()
+    return path.read_bytes()
+
+
+def count_records(data: bytes) -> int:
+    """Data records in CSV bytes counted as physical lines: every line after the header that is not empty.
+
+    This is the second, independent count a load is checked against: the CSV reader is told that a
+    field may not span lines, so each record is one line, and a reader that returns fewer records than
+    there are lines has merged some (an unbalanced quote does that).
+
+    >>> count_records(b"a,b\\n1,2\\n\\n3,4")
+    2
+    >>> count_records(b"a,b\\r\\n1,2\\r\\n"), count_records(b"a,b\\r1,2\\r3,4\\r")
+    (1, 2)
+    """
+    if not data:
+        return 0
+    if b"\r" in data and b"\n" not in data:  # old Mac line ends, which the reader also accepts
+        data = data.replace(b"\r", b"\n")
+    lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    empty = 0
+    if b"\n\n" in data or b"\n\r\n" in data:
+        # Overlapping runs of empty lines; the end of the file is not a line.
+        empty = len(re.findall(rb"(?<=\n)\r?\n", data))
+    return max(lines - 1 - empty, 0)
+
+
+def _unbalanced_lines(data: bytes, limit: int = 3) -> list[int]:
+    """Line numbers (1 = header) of the first lines with an odd number of double quotes."""
+    found: list[int] = []
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        if line.count(b'"') % 2:
+            found.append(number)
+            if len(found) >= limit:
+                break
+    return found
+
+
 def _read_csv(path: Path) -> tuple[pa.Table, list[tuple[int | None, str, str]]]:
+    import io
+
     names = _header(path)
     if len(set(names)) != len(names):
         dupes = sorted({n for n in names if names.count(n) > 1})
@@ -239,8 +290,9 @@ def _read_csv(path: Path) -> tuple[pa.Table, list[tuple[int | None, str, str]]]:
         bad.append((row.number, row.text, reason))
         return "skip"
 
+    raw = _file_bytes(path)
     data = pacsv.read_csv(
-        path,
+        io.BytesIO(raw),
         read_options=pacsv.ReadOptions(use_threads=True, block_size=1 << 24, column_names=names, skip_rows=1),
         parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid, newlines_in_values=False),
         convert_options=pacsv.ConvertOptions(
@@ -250,4 +302,15 @@ def _read_csv(path: Path) -> tuple[pa.Table, list[tuple[int | None, str, str]]]:
             quoted_strings_can_be_null=True,
         ),
     )
+    # Rows in must count what the file holds, not what the parser made of it: an unbalanced quote
+    # makes the parser merge lines into one record, which no later check could see.
+    physical = count_records(raw)
+    if data.num_rows + len(bad) != physical:
+        lines = _unbalanced_lines(raw)
+        where = f" (a quote opened and not closed on line {', '.join(map(str, lines))})" if lines else ""
+        raise UecError(
+            f"{path.name}: the file has {physical:,} data lines but the CSV reader found "
+            f"{data.num_rows + len(bad):,} records{where}; a field may not span lines. "
+            "Nothing was loaded: fix the file and load it again"
+        )
     return data, bad

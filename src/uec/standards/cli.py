@@ -14,6 +14,7 @@ works. Mistakes a user can make (an unknown standard, site or organisation, a ba
 from __future__ import annotations
 
 import json
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -90,6 +91,22 @@ def _show(result: Result) -> None:
         out.print(f"note: {note}")
 
 
+def _plausible(day: date, option: str, text: str) -> date:
+    """``day`` if a store can hold data for it (the years ingest accepts), else a one-line error.
+
+    A range of thousands of years would make every period of it be computed.
+
+    >>> _plausible(date(2024, 4, 1), "--from", "2024-04")
+    datetime.date(2024, 4, 1)
+    """
+    from uec.ingest.validate import EARLIEST_YEAR
+
+    last = datetime.now(UTC).year + 1
+    if not date(EARLIEST_YEAR, 1, 1) <= day <= date(last + 1, 1, 1):
+        raise UecError(f"{option} {text!r} is outside {EARLIEST_YEAR}-{last}, the years a store can hold")
+    return day
+
+
 @app.callback(invoke_without_command=True)
 def kpi(
     standard: Annotated[
@@ -133,8 +150,11 @@ def kpi(
     cat = catalogue()
     many = standard == "all" or standard in _AREAS
     ids = list(cat.ids) if standard == "all" else [s.id for s in cat.area(standard)] if many else [cat.get(standard).id]
-    start = parse_period_arg(from_, option="--from", inclusive_end=False) if from_ else None
-    end = parse_period_arg(to, option="--to", inclusive_end=True) if to else None
+    start = end = None
+    if from_:
+        start = _plausible(parse_period_arg(from_, option="--from", inclusive_end=False), "--from", from_)
+    if to:
+        end = _plausible(parse_period_arg(to, option="--to", inclusive_end=True), "--to", to)
     s = open_store(store)
     kwargs: dict[str, Any] = dict(period=by, start=start, end=end, site=site, org=org, level=level,
                                   breakdown=breakdown, source=source)

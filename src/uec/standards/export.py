@@ -13,6 +13,7 @@ import csv
 from collections.abc import Iterable
 from pathlib import Path
 
+from uec.csvsafe import neutralise
 from uec.errors import UecError
 from uec.standards.engine import Result
 from uec.standards.sdc import disclose
@@ -51,10 +52,13 @@ def format_value(value: float | str | None, unit: str) -> str:
 
 
 def csv_cell(value: object) -> str:
-    """A cell as CSV text: whole numbers without a decimal point, others to 6 significant figures.
+    """A cell as CSV text: whole numbers without a decimal point, others to 6 significant figures;
+    text that a spreadsheet would run as a formula is neutralised (:mod:`uec.csvsafe`), numbers never.
 
     >>> csv_cell(95.0), csv_cell(0.904761904), csv_cell("*"), csv_cell(None), csv_cell(True)
     ('95', '0.904762', '*', '', 'true')
+    >>> csv_cell(-2.5), csv_cell("=cmd|' /C calc'!A0")
+    ('-2.5', "'=cmd|' /C calc'!A0")
     """
     if value is None:
         return ""
@@ -62,7 +66,9 @@ def csv_cell(value: object) -> str:
         return "true" if value else "false"
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() else f"{value:.6g}"
-    return str(value)
+    if isinstance(value, int):
+        return str(value)
+    return neutralise(str(value))
 
 
 def csv_records(results: Iterable[Result]) -> list[dict[str, str]]:

@@ -253,7 +253,7 @@ def parse_period_arg(text: str, *, option: str, inclusive_end: bool) -> dt.date:
             return dt.date(int(m[1]) + (1 if inclusive_end else 0), 1, 1)
         day = dt.date.fromisoformat(t)
         return day + dt.timedelta(days=1) if inclusive_end else day
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: the day after 9999-12-31
         raise UecError(
             f"{option} {text!r} is not a period: use YYYY-MM-DD, YYYY-MM, YYYY or a financial year YYYY/YY"
         ) from None

@@ -16,7 +16,15 @@ from __future__ import annotations
 import re
 
 from uec.errors import UecError
-from uec.store.base import DEFAULT_STORE, Store, StoreWriter, reading, resolve_store_url
+from uec.store.base import (
+    DEFAULT_STORE,
+    Store,
+    StoreWriter,
+    install_log_masking,
+    mask_secrets,
+    reading,
+    resolve_store_url,
+)
 from uec.store.duckdb import DuckDBStore
 from uec.store.postgres import PostgresStore
 from uec.store.schema import BOOKKEEPING_DDL, schema_ddl
@@ -28,6 +36,7 @@ __all__ = [
     "PostgresStore",
     "Store",
     "StoreWriter",
+    "mask_secrets",
     "open_store",
     "reading",
     "resolve_store_url",
@@ -47,11 +56,12 @@ def open_store(url: str | None = None) -> Store:
     uec.errors.UecError: unknown store URL 'mysql://x': use a file path, duckdb:///path or postgresql://...
     """
     url = resolve_store_url(url)
+    install_log_masking()
     if re.match(r"^postgres(ql)?(\+\w+)?://", url):
         return PostgresStore(url)
     if url.startswith("duckdb://"):
         # SQLAlchemy's convention: duckdb:///relative/path and duckdb:////absolute/path.
         return DuckDBStore(url.removeprefix("duckdb:///") if url.startswith("duckdb:///") else url[9:])
     if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", url):
-        raise UecError(f"unknown store URL {url!r}: use a file path, duckdb:///path or postgresql://...")
+        raise UecError(f"unknown store URL {mask_secrets(url)!r}: use a file path, duckdb:///path or postgresql://...")
     return DuckDBStore(url)

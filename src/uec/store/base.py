@@ -5,6 +5,7 @@ Queries use named parameters written ``:name``; each engine turns them into its 
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import threading
@@ -19,7 +20,10 @@ import pyarrow as pa
 from uec.contract import tables
 from uec.store.schema import BOOKKEEPING_DDL, schema_ddl
 
-__all__ = ["DEFAULT_STORE", "PARAM", "Engine", "Params", "Store", "StoreWriter", "reading", "resolve_store_url"]
+__all__ = [
+    "DEFAULT_STORE", "PARAM", "Engine", "Params", "Store", "StoreWriter", "install_log_masking", "mask_secrets",
+    "reading", "register_secret", "resolve_store_url",
+]
 
 #: Where the embedded store lives unless ``--store`` or ``UEC_STORE`` says otherwise.
 DEFAULT_STORE = "data/uec.duckdb"
@@ -29,6 +33,65 @@ Params = Mapping[str, Any] | None
 
 #: A named parameter ``:name`` in SQL (not ``::type`` casts).
 PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+
+
+# Passwords seen in store URLs this process opened, so that text that carries one without its URL
+# (a driver's error, a log line) can still be masked.
+_SECRETS: set[str] = set()
+_URL_PASSWORD = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://[^:/@\s]*:)[^@\s]*@")
+_KEYWORD_PASSWORD = re.compile(r"(\bpassword\s*=\s*)('[^']*'|[^&\s]+)", re.IGNORECASE)
+
+
+def register_secret(secret: str | None) -> None:
+    """Remember a secret so that :func:`mask_secrets` masks it wherever it appears."""
+    if secret and len(secret) >= 3:  # a 1-2 character "secret" would mask ordinary text
+        _SECRETS.add(secret)
+
+
+def mask_secrets(text: str) -> str:
+    """``text`` with every password masked: in URLs, in ``password=`` settings and any registered.
+
+    The one function for showing a store URL or any text that might hold one (CLI output, logs,
+    pages, errors from the database driver).
+
+    >>> mask_secrets("postgresql://uec:hunter2@db.example/uec")
+    'postgresql://uec:***@db.example/uec'
+    >>> mask_secrets("host=db password=hunter2 user=uec"), mask_secrets("data/uec.duckdb")
+    ('host=db password=*** user=uec', 'data/uec.duckdb')
+    """
+    from urllib.parse import unquote
+
+    text = _URL_PASSWORD.sub(r"\1***@", text)
+    text = _KEYWORD_PASSWORD.sub(r"\1***", text)
+    for secret in sorted(_SECRETS, key=len, reverse=True):
+        for form in {secret, unquote(secret)}:
+            text = text.replace(form, "***")
+    return text
+
+
+class _MaskingFactory:
+    """Masks secrets in every log record, whichever logger or handler it goes through."""
+
+    def __init__(self, factory: Callable[..., logging.LogRecord]) -> None:
+        self.factory = factory
+
+    def __call__(self, *args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = self.factory(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed record is logging's own business to report
+            return record
+        masked = mask_secrets(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return record
+
+
+def install_log_masking() -> None:
+    """Mask secrets in all log records of this process (idempotent); :func:`uec.store.open_store` calls it."""
+    factory = logging.getLogRecordFactory()
+    if not isinstance(factory, _MaskingFactory):
+        logging.setLogRecordFactory(_MaskingFactory(factory))
 
 
 def resolve_store_url(url: str | None) -> str:
@@ -63,6 +126,11 @@ class Store(ABC):
 
     engine: Engine
     url: str
+
+    @property
+    def display_url(self) -> str:
+        """The store's URL as it may be shown anywhere: the password masked (:func:`mask_secrets`)."""
+        return mask_secrets(self.url)
 
     @abstractmethod
     def query(self, sql: str, params: Params = None) -> list[dict[str, Any]]:

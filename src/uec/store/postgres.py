@@ -10,7 +10,7 @@ from typing import Any
 import pyarrow as pa
 
 from uec.errors import UecError
-from uec.store.base import PARAM, Engine, Params, Store, StoreWriter
+from uec.store.base import PARAM, Engine, Params, Store, StoreWriter, mask_secrets, register_secret
 
 __all__ = ["PostgresStore"]
 
@@ -43,6 +43,16 @@ def _csv_bytes(data: pa.Table) -> bytes:
     return bytes(sink.getvalue().to_pybytes())
 
 
+def _password(url: str) -> str | None:
+    from urllib.parse import unquote, urlsplit
+
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        return None
+    return unquote(password) if password else None
+
+
 class PostgresStore(Store):
     """The production store: a PostgreSQL database given by URL (``postgresql://user@host/db``)."""
 
@@ -52,6 +62,7 @@ class PostgresStore(Store):
         self.url = url
         # psycopg takes libpq URLs; SQLAlchemy-style '+driver' suffixes are accepted for convenience.
         self._dsn = re.sub(r"^postgres(ql)?(\+\w+)?://", "postgresql://", url)
+        register_secret(_password(url))
         self.ensure_schema()
 
     def _connect(self) -> Any:
@@ -61,12 +72,9 @@ class PostgresStore(Store):
             con = psycopg.connect(self._dsn, connect_timeout=10, autocommit=True)
         except psycopg.Error as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise UecError(f"cannot open store {self._redacted()}: {first}") from None
+            raise UecError(f"cannot open store {self.display_url}: {mask_secrets(first)}") from None
         con.execute("SET TIME ZONE 'UTC'")
         return con
-
-    def _redacted(self) -> str:
-        return re.sub(r"://([^:@/]+):[^@/]*@", r"://\1:***@", self.url)
 
     @staticmethod
     def _sql(sql: str, params: Params) -> str:

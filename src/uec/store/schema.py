@@ -32,6 +32,8 @@ BOOKKEEPING_DDL = (
         reason VARCHAR NOT NULL,
         raw VARCHAR
     )""",
+    # Load ids come from a sequence, not max + 1, so two loads at once never take the same id.
+    "CREATE SEQUENCE IF NOT EXISTS load_ids",
 )
 
 

@@ -31,6 +31,8 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 
+from uec import csvsafe
+
 __all__ = [
     "ERROR_RESPONSES",
     "ErrorModel",
@@ -73,19 +75,13 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     503: {"model": ErrorModel, "description": "The store cannot be opened or is busy"},
 }
 
-# Characters that make a spreadsheet treat a cell as a formula (OWASP "CSV injection").
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 def neutralise(value: Any) -> Any:
     """A CSV cell that no spreadsheet runs as a formula: text starting with a formula character gets a
-    leading ``'``; numbers and everything else are returned unchanged.
-
-    The harden branch adds ``uec.csvsafe.neutralise`` for every CSV and Excel writer; this one is the
-    web's until the two are joined.
+    leading ``'`` unless it is a plain number (:func:`uec.csvsafe.neutralise`, the one rule for every
+    CSV the product writes); numbers and everything else are returned unchanged.
     """
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
+    if isinstance(value, str):
+        return csvsafe.neutralise(value)
     return value
 
 
