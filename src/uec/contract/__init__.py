@@ -24,6 +24,7 @@ import pyarrow as pa
 import yaml
 
 __all__ = [
+    "EARLIEST_YEAR",
     "LOCAL_TIME_ZONE",
     "Contract",
     "ContractError",
@@ -44,6 +45,10 @@ Grain = Literal["reference", "event", "return"]
 
 #: Local time for people; the store keeps UTC instants.
 LOCAL_TIME_ZONE = "Europe/London"
+#: Instants and dates before this year are taken as mistakes (0001-01-01, a two-digit year): the
+#: national emergency care datasets this product reads start well after it. Ingest quarantines them;
+#: commands and pages refuse ranges that start before it.
+EARLIEST_YEAR = 1990
 
 # One SQL type per contract type that both DuckDB and PostgreSQL accept, so the store has one DDL.
 _SQL_TYPES: dict[str, str] = {

@@ -11,13 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from uec.contract import LOCAL_TIME_ZONE, Field, Table, contract
+from uec.contract import EARLIEST_YEAR, LOCAL_TIME_ZONE, Field, Table, contract
 
 __all__ = ["EARLIEST_YEAR", "MAX_OFFSET_MINUTES", "compatible", "local_to_utc_sql", "typed_select_sql"]
 
-#: Instants and dates before this year are taken as mistakes (0001-01-01, a two-digit year): the
-#: national emergency care datasets this product reads start well after it.
-EARLIEST_YEAR = 1990
 #: The widest UTC offset in use is +14:00 (Line Islands, Kiribati); -12:00 is the other end.
 MAX_OFFSET_MINUTES = 14 * 60
 

@@ -99,7 +99,7 @@ def _plausible(day: date, option: str, text: str) -> date:
     >>> _plausible(date(2024, 4, 1), "--from", "2024-04")
     datetime.date(2024, 4, 1)
     """
-    from uec.ingest.validate import EARLIEST_YEAR
+    from uec.contract import EARLIEST_YEAR
 
     last = datetime.now(UTC).year + 1
     if not date(EARLIEST_YEAR, 1, 1) <= day <= date(last + 1, 1, 1):

@@ -19,6 +19,8 @@ from collections.abc import Sequence
 
 from fastapi import HTTPException
 
+from uec.contract import EARLIEST_YEAR
+
 __all__ = [
     "DAYS_RANGE",
     "EARLIEST_DATE",
@@ -40,7 +42,7 @@ __all__ = [
 ]
 
 #: No date before this is accepted (the contract's plausible range, as ingest checks it).
-EARLIEST_DATE = dt.date(1990, 1, 1)
+EARLIEST_DATE = dt.date(EARLIEST_YEAR, 1, 1)
 #: A date range may cover at most this many years: ``from`` is no earlier than this long before today.
 MAX_RANGE_YEARS = 5
 #: Replications a scenario run may ask for, inclusive.
