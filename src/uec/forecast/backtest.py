@@ -50,6 +50,7 @@ METRICS: tuple[str, ...] = (
     "coverage_80",
     "coverage_95",
     "quantile_bias",
+    "signed_quantile_bias",
 )
 
 DateLike = str | dt.date | pd.Timestamp
@@ -185,6 +186,7 @@ def _block_metrics(block: pd.DataFrame) -> dict[str, Any]:
     for level, (lo, hi) in INTERVALS.items():
         out[f"coverage_{level}"] = metrics.interval_coverage(y, block[lo], block[hi])
     out["quantile_bias"] = metrics.quantile_bias(y, q, SCORED_LEVELS)
+    out["signed_quantile_bias"] = metrics.signed_quantile_bias(y, q, SCORED_LEVELS)
     return out
 
 

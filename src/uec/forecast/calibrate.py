@@ -87,7 +87,9 @@ def spread_factors(
             width = np.where(below, mw - lo, hi - mw)
             dist = np.abs(yw - mw)
             with np.errstate(divide="ignore", invalid="ignore"):
-                r = np.where(width > 0, dist / width, np.where(dist > 0, np.inf, 0.0))
+                # A zero-width side that missed needs any factor: above the cap (not inf, which
+                # np.quantile cannot interpolate).
+                r = np.where(width > 0, dist / width, np.where(dist > 0, 2.0 * high, 0.0))
             c = float(np.quantile(r, 1.0 - 2.0 * lv[j]))
             c = min(max(c, low), high) if np.isfinite(c) else high
             factors[w, j] = factors[w, lv.size - 1 - j] = c

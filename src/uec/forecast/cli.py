@@ -72,6 +72,7 @@ _LABELS = {
     "coverage_80": "cov 80%",
     "coverage_95": "cov 95%",
     "quantile_bias": "q-bias",
+    "signed_quantile_bias": "q-bias±",
 }
 
 
@@ -111,7 +112,7 @@ def _fmt(value: Any, metric: str) -> str:
     v = float(value)
     if math.isnan(v):
         return "-"
-    if metric.startswith("coverage") or metric == "quantile_bias":
+    if metric.startswith("coverage") or metric.endswith("quantile_bias"):
         return f"{v:.3f}"
     return f"{v:.2f}"
 
