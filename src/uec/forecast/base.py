@@ -78,9 +78,12 @@ class Model(ABC):
         >>> str(m.predict(1)["ds"].iloc[0].date())
         '2024-01-22'
         """
-        data = validate_long(history, self.freq)
+        return self.update_validated(validate_long(history, self.freq))
+
+    def update_validated(self, history: pd.DataFrame) -> Self:
+        """:meth:`update` for a frame already normalised by :func:`validate_long`."""
         fitted = dict(self._fitted)
-        for uid, g in data.groupby("unique_id", sort=True):
+        for uid, g in history.groupby("unique_id", sort=True):
             ds = pd.DatetimeIndex(g["ds"])
             y = g["y"].to_numpy(dtype=float)
             old = fitted.get(str(uid))
