@@ -453,15 +453,16 @@ def _clean(mean: Array, q: Array, nonnegative: bool) -> tuple[Array, Array]:
 
 
 def internal_test(
-    model: Model, ds: pd.DatetimeIndex, y: Array, horizon: int, n_origins: int
+    model: Model, ds: pd.DatetimeIndex, y: Array, horizon: int, n_origins: int, refit_every: int | None = None
 ) -> list[tuple[int, Array, Array]]:
     """A rolling-origin test on the history alone: ``(cut, mean, quantiles)`` for up to
     ``n_origins`` origins one season apart, the latest one season before the end, oldest first.
 
     The model is **fitted once**, at the earliest origin, and only updated (``_update_one``) at
     the later ones, so the test costs one fit and ``n_origins`` cheap forecasts rather than
-    ``n_origins`` fits. An origin needs three seasons of history before it. An empty list when
-    there is no room or the model cannot fit.
+    ``n_origins`` fits; with ``refit_every`` it is refitted every that many origins (so a long
+    test does not judge parameters a year stale). An origin needs three seasons of history
+    before it. An empty list when there is no room or the model cannot fit.
 
     >>> ds = pd.date_range("2024-01-01", periods=70)
     >>> out = internal_test(SeasonalNaive("daily"), ds, np.arange(70.0) % 7, 7, 3)
@@ -475,9 +476,11 @@ def internal_test(
     nonnegative = bool(np.all(y >= 0))
     out: list[tuple[int, Array, Array]] = []
     try:
-        state = model._fit_one(ds[: cuts[0]], y[: cuts[0]])
-        for c in cuts:
-            if c != cuts[0]:
+        state = None
+        for i, c in enumerate(cuts):
+            if state is None or (refit_every and i % refit_every == 0):
+                state = model._fit_one(ds[:c], y[:c])
+            else:
                 state = model._update_one(state, ds[:c], y[:c])
             mean, q = model._predict_one(state, _future(ds[:c], model.freq, horizon))
             out.append((c, *_clean(mean, q, nonnegative)))
@@ -498,6 +501,14 @@ def _test_arrays(
         means.append(mean[: actual.size])
         qs.append(q[: actual.size])
     return np.concatenate(steps), np.concatenate(ys), np.concatenate(means), np.vstack(qs)
+
+
+#: Internal-test origins of :class:`Calibrated` for daily series. The models without estimated
+#: parameters (an update is a refit, so no origin judges stale parameters) use a year of weekly
+#: origins, which covers every season; the others half a year, fitted once at its start. On
+#: the Monks et al. stage-1 period, 26 origins gave ``glm`` 80% coverage 0.804 at 7 days against
+#: 0.709 with 52 (0.772 refitting every 13), and 52 gave ``snaive`` 0.836 against 0.862 with 26.
+CAL_ORIGINS: dict[str, int] = {"snaive": 52, "empirical": 52, "": 26}
 
 
 @dataclass
@@ -524,11 +535,15 @@ class Calibrated(Model):
     ('snaive', ['unique_id', 'ds', 'mean'])
     """
 
-    def __init__(self, base: Model, *, n_origins: int | None = None, min_points: int = 30) -> None:
+    def __init__(
+        self, base: Model, *, n_origins: int | None = None, refit_every: int | None = None, min_points: int = 30
+    ) -> None:
         super().__init__(base.freq)
         self.base = base
         self.name = base.name  # type: ignore[misc]  # runs and scorecards record the base model
-        self.n_origins = n_origins if n_origins is not None else (26 if self.freq == "daily" else 6)
+        default = CAL_ORIGINS.get(base.name, CAL_ORIGINS[""]) if self.freq == "daily" else 6
+        self.n_origins = n_origins if n_origins is not None else default
+        self.refit_every = refit_every
         self.min_points = min_points
 
     @property
@@ -544,7 +559,9 @@ class Calibrated(Model):
     def factors_for(self, state: _CalState, horizon: int) -> Array | None:
         """The spread factors (horizon × levels) of one fitted series, measured on first use."""
         if horizon not in state.factors:
-            tests = internal_test(self.base, state.train_ds, state.train_y, horizon, self.n_origins)
+            tests = internal_test(
+                self.base, state.train_ds, state.train_y, horizon, self.n_origins, self.refit_every
+            )
             if not tests:
                 return None
             steps, ys, _, qs = _test_arrays(tests, state.train_y)
