@@ -73,7 +73,8 @@ def _cells(row: dict[str, float]) -> str:
 
 def models(names: list[str], protocols: list[str], refit: int, ex: Executor | None) -> dict[str, dict[str, float]]:
     data = pd.read_csv(DATA / "swast_trust_daily.csv")
-    print("| protocol | model | MASE h=7 | MASE h=28 | MASE h=84 | cov80 h=7 | cov95 h=7 | cov80 h=84 | cov95 h=84 | s |")
+    print("| protocol | model | MASE h=7 | MASE h=28 | MASE h=84 | cov80 h=7 | cov95 h=7 | cov80 h=84 | cov95 h=84"
+          " | s |")
     print("|---" * 10 + "|")
     rows: dict[str, dict[str, float]] = {}
     for protocol in protocols:
@@ -142,8 +143,9 @@ def main() -> None:
     if not args.no_hierarchy:
         base, mint = hier["unreconciled/total"], hier["mint_shrink/total"]
         wins = mint["mase7"] < base["mase7"] and mint["mase84"] < base["mase84"]
-        print(f"hierarchy: MinT-shrink total MASE {mint['mase7']:.3f} / {mint['mase84']:.3f} at 7 / 84 days against "
-              f"unreconciled {base['mase7']:.3f} / {base['mase84']:.3f} -> {'reconciled wins' if wins else 'NOT better'}")
+        print(f"hierarchy: MinT-shrink total MASE {mint['mase7']:.3f} / {mint['mase84']:.3f} at 7 / 84 days"
+              f" against unreconciled {base['mase7']:.3f} / {base['mase84']:.3f}"
+              f" -> {'reconciled wins' if wins else 'NOT better'}")
     print(json.dumps(result))
 
 

@@ -16,10 +16,10 @@ from uec.forecast import (
     mase,
     pinball_loss,
     quantile_bias,
-    signed_quantile_bias,
     rmse,
     rmsse,
     seasonal_naive_scale,
+    signed_quantile_bias,
     smape,
 )
 

@@ -81,9 +81,9 @@ def test_processes_and_dask_local_cluster_match_serial_exactly() -> None:
     with ProcessPoolExecutor(2) as pool:
         local = backtest(*args, model, refit_every=14, executor=pool)
     _same(serial.forecasts, local.forecasts)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
-        with distributed.Client(cluster) as client:
-            on_dask = backtest(*args, model, refit_every=14, executor=client.get_executor())
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None)
+    with cluster, distributed.Client(cluster) as client:
+        on_dask = backtest(*args, model, refit_every=14, executor=client.get_executor())
     _same(serial.forecasts, on_dask.forecasts)
     _same(serial.scorecard, on_dask.scorecard)
 
@@ -96,7 +96,8 @@ def test_cli_backtest_on_dask_matches_serial(tmp_path: Path) -> None:
               "2022-06-01", "--test-to", "2022-06-22", "--model", "glm", "--refit-every", "14", "--json"]
     serial = CliRunner().invoke(app, common)
     assert serial.exit_code == 0, serial.output
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster:
+    cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None)
+    with cluster:
         on_dask = CliRunner().invoke(app, [*common, "--dask", cluster.scheduler_address])
     assert on_dask.exit_code == 0, on_dask.output
     a = json.loads(serial.output.strip().splitlines()[-1])

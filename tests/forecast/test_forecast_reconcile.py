@@ -22,7 +22,7 @@ TREE = {"ics": ["t1", "t2"], "t1": ["s1", "s2"]}
 
 @pytest.mark.parametrize("method", ["bottom_up", "ols", "mint_shrink", "mint_sample"])
 def test_every_method_makes_totals_and_parts_agree(method: str) -> None:
-    S, ids = summing_matrix(TREE)
+    _, ids = summing_matrix(TREE)
     rng = np.random.default_rng(0)
     errors = rng.normal(size=(60, len(ids))) * np.array([5, 3, 2, 1, 1])
     out = reconcile(_fc({"ics": 100.0, "t1": 50.0, "t2": 45.0, "s1": 20.0, "s2": 25.0}), TREE, method, errors)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, Future
+from concurrent.futures import Executor, Future, as_completed
 from dataclasses import dataclass
 from typing import Any
 
@@ -150,11 +150,7 @@ def _run_tasks(
             tell(i + 1)
         return out
     futures: list[Future[pd.DataFrame]] = [executor.submit(run_block, *task) for task in tasks]
-    done = 0
-    from concurrent.futures import as_completed
-
-    for _ in as_completed(futures):
-        done += 1
+    for done, _ in enumerate(as_completed(futures), start=1):
         tell(done)
     return [f.result() for f in futures]
 

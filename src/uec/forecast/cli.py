@@ -189,13 +189,22 @@ def backtest_command(
 
 DaskOpt = Annotated[
     str | None,
-    typer.Option("--dask", metavar="ADDRESS", help="Run on this Dask scheduler (tcp://host:8786); same results as serial."),
+    typer.Option(
+        "--dask", metavar="ADDRESS", help="Run on this Dask scheduler (tcp://host:8786); same results as serial."
+    ),
 ]
 WorkersOpt = Annotated[int, typer.Option(help="Local worker processes (1: serial). Ignored with --dask.")]
 
 
 def _progress_bar(quiet: bool) -> Any:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                     TextColumn("left"), TimeRemainingColumn(), console=Console(stderr=True), transient=True,

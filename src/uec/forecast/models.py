@@ -39,8 +39,8 @@ __all__ = [
     "AutoModel",
     "Calibrated",
     "CountRegression",
-    "Ensemble",
     "EmpiricalQuantile",
+    "Ensemble",
     "Model",
     "PoissonRegression",
     "SeasonalNaive",
@@ -755,7 +755,9 @@ class AutoModel(Model):
         arrays = {n: _test_arrays(tests[n], y) for n in names}
         select = tests[names[0]][-self.select_origins :]
         first_cut = select[0][0]
-        sel_mask = np.concatenate([np.full(min(mean.size, len(y) - c), c >= first_cut) for c, mean, _ in tests[names[0]]])
+        sel_mask = np.concatenate(
+            [np.full(min(mean.size, len(y) - c), c >= first_cut) for c, mean, _ in tests[names[0]]]
+        )
         steps, actual = arrays[names[0]][0], arrays[names[0]][1]
         lo80, hi80 = QUANTILE_LEVELS.index(0.1), QUANTILE_LEVELS.index(0.9)
         lo95, hi95 = QUANTILE_LEVELS.index(0.025), QUANTILE_LEVELS.index(0.975)

@@ -30,13 +30,13 @@ def forecast_executor(workers: int | None = None, dask: str | None = None) -> It
         from distributed import Client
 
         try:
-            client = Client(dask, timeout="10s")
+            client = Client(dask, timeout="10s")  # type: ignore[no-untyped-call]
         except (OSError, TimeoutError) as exc:
             raise OSError(f"cannot reach the Dask scheduler at {dask}: {exc}".splitlines()[0]) from None
         try:
-            yield client.get_executor()
+            yield client.get_executor()  # type: ignore[no-untyped-call]
         finally:
-            client.close()
+            client.close()  # type: ignore[no-untyped-call]
     elif workers is not None and workers > 1:
         with ProcessPoolExecutor(workers) as pool:
             yield pool

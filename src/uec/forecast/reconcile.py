@@ -117,21 +117,25 @@ def projection(S: Array, method: str, errors: Array | None = None) -> Array:
     n_all, n_bottom = S.shape
     if method == "bottom_up":
         return np.hstack([np.zeros((n_bottom, n_all - n_bottom)), np.eye(n_bottom)])
+    W: Array
     if method == "ols":
         W = np.eye(n_all)
     elif method in ("mint_shrink", "mint_sample"):
         if errors is None or errors.shape[0] < 3 or errors.shape[1] != n_all:
             raise ValueError(f"{method} needs past forecast errors of every series (at least 3 rows)")
-        W = shrunk_covariance(errors) if method == "mint_shrink" else np.cov(errors.T)
+        W = shrunk_covariance(errors) if method == "mint_shrink" else np.asarray(np.cov(errors.T), dtype=float)
     else:
         raise ValueError(f"unknown reconciliation method {method!r}: choose from {', '.join(METHODS)}")
     Wi = np.linalg.pinv(W)
-    out: Array = np.linalg.solve(S.T @ Wi @ S, S.T @ Wi)
+    out: Array = np.asarray(np.linalg.solve(S.T @ Wi @ S, S.T @ Wi), dtype=float)
     return out
 
 
 def reconcile(
-    forecasts: pd.DataFrame, hierarchy: Mapping[str, Sequence[str]], method: str = "mint_shrink", errors: Array | None = None
+    forecasts: pd.DataFrame,
+    hierarchy: Mapping[str, Sequence[str]],
+    method: str = "mint_shrink",
+    errors: Array | None = None,
 ) -> pd.DataFrame:
     """Reconciled copy of ``forecasts`` (``unique_id, ds, mean, q…`` for every series of the
     hierarchy; other columns kept): means projected, quantiles moved with their mean, clipped at
@@ -151,16 +155,18 @@ def reconcile(
     out = forecasts.copy()
     wide = out.pivot(index="ds", columns="unique_id", values="mean")[ids]
     new = wide.to_numpy() @ (S @ P).T
-    shift = pd.DataFrame(new - wide.to_numpy(), index=wide.index, columns=ids).stack().rename("_shift")
-    out = out.join(shift, on=["ds", "unique_id"])
-    delta = out["_shift"].fillna(0.0).to_numpy()
+    change = new - wide.to_numpy()
+    rows = wide.index.get_indexer(pd.Index(out["ds"]))
+    cols = pd.Index(ids).get_indexer(pd.Index(out["unique_id"]))
+    # Series outside the hierarchy (cols == -1) are left as they are.
+    delta = np.where(cols >= 0, change[rows, np.maximum(cols, 0)], 0.0)
     nonneg = (out[list(QUANTILE_COLUMNS)].to_numpy() >= 0).all(axis=1) & (out["mean"].to_numpy() >= 0)
     out["mean"] = out["mean"] + delta
     q = out[list(QUANTILE_COLUMNS)].to_numpy() + delta[:, None]
     q = np.where(nonneg[:, None], np.maximum(q, 0.0), q)
     out[list(QUANTILE_COLUMNS)] = q
     out.loc[nonneg, "mean"] = np.maximum(out.loc[nonneg, "mean"], 0.0)
-    return out.drop(columns="_shift")
+    return out
 
 
 def reconcile_backtest(
