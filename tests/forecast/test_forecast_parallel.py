@@ -17,6 +17,8 @@ from uec.forecast import backtest
 from uec.forecast.cli import app
 from uec.forecast.models import CountRegression, make_model
 from uec.forecast.quantiles import QUANTILE_COLUMNS
+from uec.forecast.runs import forecast_frame, run_values
+from uec.store import open_store
 
 
 def _two_series() -> pd.DataFrame:
@@ -123,3 +125,37 @@ def test_every_model_returns_sorted_nonnegative_quantiles_after_update() -> None
         q = fc[list(QUANTILE_COLUMNS)].to_numpy()
         assert str(fc["ds"].min().date()) == "2022-06-08"
         assert np.all(np.diff(q, axis=1) >= 0) and np.all(q >= 0), name
+
+
+def test_forecast_frame_on_processes_matches_serial() -> None:
+    df = _two_series()
+    serial = forecast_frame(df, "daily", model="glm", horizon=7, backtest_origins=2)
+    with ProcessPoolExecutor(2) as pool:
+        parallel = forecast_frame(df, "daily", model="glm", horizon=7, backtest_origins=2, executor=pool)
+    _same(serial.values, parallel.values)
+    assert [s.scores for s in serial.series] == [s.scores for s in parallel.series]
+
+
+def test_cli_run_and_refresh_on_dask(tmp_path: Path) -> None:
+    distributed = pytest.importorskip("distributed")
+    csv = tmp_path / "two.csv"
+    _two_series().to_csv(csv, index=False)
+    common = ["--model", "glm", "--horizon", "7", "--backtest-origins", "1", "--json"]
+    serial = CliRunner().invoke(app, ["run", "--input", str(csv), "--freq", "daily", "--store",
+                                      str(tmp_path / "a.duckdb"), *common])
+    assert serial.exit_code == 0, serial.output
+    cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None)
+    with cluster:
+        on_dask = CliRunner().invoke(app, ["run", "--input", str(csv), "--freq", "daily", "--store",
+                                           str(tmp_path / "b.duckdb"), *common, "--dask", cluster.scheduler_address])
+        assert on_dask.exit_code == 0, on_dask.output
+        a = open_store(str(tmp_path / "a.duckdb"))
+        b = open_store(str(tmp_path / "b.duckdb"))
+        run_a = json.loads(serial.stdout.strip().splitlines()[-1])["runs"][0]
+        run_b = json.loads(on_dask.stdout.strip().splitlines()[-1])["runs"][0]
+        _same(run_values(a, run_a["run_id"]), run_values(b, run_b["run_id"]))
+        assert [s["mase"] for s in run_a["series"]] == [s["mase"] for s in run_b["series"]]
+        refreshed = CliRunner().invoke(app, ["refresh", "--store", str(tmp_path / "b.duckdb"), "--dask",
+                                             cluster.scheduler_address, "--json"])
+    # The CSV's series are not store series: refresh finds nothing to forecast, said in one line.
+    assert refreshed.exit_code == 2 and refreshed.stderr.startswith("error: the store has no series")
