@@ -159,3 +159,19 @@ def test_cli_run_and_refresh_on_dask(tmp_path: Path) -> None:
                                              cluster.scheduler_address, "--json"])
     # The CSV's series are not store series: refresh finds nothing to forecast, said in one line.
     assert refreshed.exit_code == 2 and refreshed.stderr.startswith("error: the store has no series")
+
+
+@pytest.mark.parametrize("mean", [0.01, 0.5, 3.0, 14.0, 200.0, 2200.0])
+@pytest.mark.parametrize("alpha", [1e-8, 1e-3, 0.05, 0.5, 3.0])
+def test_vectorised_negative_binomial_quantiles_equal_scipy(mean: float, alpha: float) -> None:
+    from scipy import stats
+
+    from uec.forecast.base import LEVELS
+    from uec.forecast.models import nbinom_quantiles
+
+    mu = mean * np.random.default_rng(0).uniform(0.8, 1.2, 30)
+    n = np.full(30, 1 / alpha)
+    p = n / (n + mu)
+    exact = stats.nbinom.ppf(LEVELS[None, :], n[:, None], p[:, None])
+    assert np.array_equal(nbinom_quantiles(n, p), exact)
+    assert np.array_equal(nbinom_quantiles(n, p, max_grid=100_000), exact)  # the grid path on its own
