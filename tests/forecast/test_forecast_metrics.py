@@ -19,6 +19,7 @@ from uec.forecast import (
     rmse,
     rmsse,
     seasonal_naive_scale,
+    signed_quantile_bias,
     smape,
 )
 
@@ -60,9 +61,26 @@ def test_true_quantiles_beat_shifted_ones() -> None:
     true_q = np.quantile(sample, SCORED_LEVELS)
     q = np.tile(true_q, (sample.size, 1))
     assert pinball_loss(sample, q, SCORED_LEVELS) < pinball_loss(sample, q + 5, SCORED_LEVELS)
-    assert abs(quantile_bias(sample, q, SCORED_LEVELS)) < 0.01
+    assert quantile_bias(sample, q, SCORED_LEVELS) < 0.01
+    # Unsigned: too high and too low are both penalised; the signed version tells them apart.
     assert quantile_bias(sample, q + 50, SCORED_LEVELS) > 0.4
-    assert quantile_bias(sample, q - 50, SCORED_LEVELS) < -0.4
+    assert quantile_bias(sample, q - 50, SCORED_LEVELS) > 0.4
+    assert signed_quantile_bias(sample, q + 50, SCORED_LEVELS) > 0.4
+    assert signed_quantile_bias(sample, q - 50, SCORED_LEVELS) < -0.4
+
+
+def test_quantile_bias_is_published_definition_with_strict_ties() -> None:
+    # Poisson counts tie with integer quantiles all the time; an actual equal to the quantile is
+    # not "below" it. Hand-computed: levels 0.25, 0.5, 0.75; actuals 1, 2, 2, 3; quantiles 2, 2, 3.
+    y = [1, 2, 2, 3]
+    q = [[2, 2, 3]] * 4
+    # strictly below: 1/4, 1/4, 3/4 -> |0.25-0.25| + |0.5-0.25| + |0.75-0.75| = 0.25, mean 1/12
+    assert quantile_bias(y, q, [0.25, 0.5, 0.75]) == pytest.approx(0.25 / 3)
+    assert signed_quantile_bias(y, q, [0.25, 0.5, 0.75]) == pytest.approx(-0.25 / 3)
+    # Opposite errors cancel in the signed version only.
+    q2 = [[0, 10]] * 4
+    assert signed_quantile_bias(y, q2, [0.25, 0.75]) == pytest.approx(0.0)
+    assert quantile_bias(y, q2, [0.25, 0.75]) == pytest.approx(0.25)
 
 
 def test_crps_from_quantiles_approximates_normal_crps() -> None:

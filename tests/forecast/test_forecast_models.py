@@ -88,10 +88,23 @@ def test_count_regression_rejects_negative() -> None:
 
 
 def test_auto_records_choice_and_combines() -> None:
-    auto = AutoModel("daily", n_origins=3)
+    auto = AutoModel("daily", n_origins=3, candidates=("snaive", "glm"))
     fc = auto.fit(_daily(500)).predict(7)
     assert auto.chosen["a"] in {"snaive", "glm", "snaive+glm"}
     assert len(fc) == 7
+
+
+def test_auto_tries_every_model_within_budget_and_drops_costly_ones() -> None:
+    # A large enough budget tries every base model; the default leaves out the costliest.
+    everything = {"snaive", "empirical", "glm", "ets", "mstl", "lgbm"}  # daily poisson is glm
+    assert set(AutoModel("daily", budget=40).tried) == everything
+    assert set(AutoModel("daily").tried) == everything - {"mstl", "lgbm"}
+    # A tight budget keeps the cheapest first, deterministically (no wall clock involved).
+    assert AutoModel("daily", budget=0.5).tried == ("snaive", "empirical", "glm")
+    assert "lgbm" not in AutoModel("hourly").tried
+    auto = AutoModel("daily", n_origins=3)
+    auto.fit(_daily(500)).predict(7)
+    assert set(auto.chosen["a"].split("+")) <= set(auto.tried) and auto.chosen["a"].count("+") <= 2
 
 
 def test_predict_before_fit_and_bad_horizon() -> None:
@@ -102,6 +115,8 @@ def test_predict_before_fit_and_bad_horizon() -> None:
 
 
 def test_make_model_names() -> None:
-    assert set(MODEL_NAMES) == {"snaive", "empirical", "glm", "ets", "mstl", "lgbm", "auto"}
+    assert set(MODEL_NAMES) == {"snaive", "empirical", "glm", "poisson", "ets", "mstl", "lgbm", "ensemble", "auto"}
+    assert type(make_model("glm:raw", "daily")).__name__ == "CountRegression"
+    assert make_model("ensemble", "daily").name == "ensemble"
     with pytest.raises(ValueError, match="unknown model 'x'"):
         make_model("x", "daily")

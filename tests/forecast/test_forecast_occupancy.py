@@ -319,8 +319,9 @@ def test_calibration_widens_intervals_that_are_too_narrow(store: Store) -> None:
     assert cal is not None and len(cal.origins) == CALIBRATION_ORIGINS and cal.model == "glm"
     # Eight weekly origins, one site, three midnights each, all before the as-of instant.
     assert cal.comparisons == 8 * 3
-    # The replays' own 80% intervals missed the census far more often than one time in five...
-    assert cal.coverage80 is not None and cal.coverage80 < 0.75
+    # The replays' own 80% intervals missed the census more often than one time in five (the
+    # admissions forecasts are calibrated, so by less than with raw glm)...
+    assert cal.coverage80 is not None and cal.coverage80 <= 0.75
     # ...so every day's spread is widened, within the bounds.
     assert all(1.0 < f <= SPREAD_BOUNDS[1] for f in cal.factors)
     calibrated, raw = _widths(p)

@@ -26,6 +26,7 @@ from uec.forecast.metrics import (
     rmse,
     rmsse,
     seasonal_naive_scale,
+    signed_quantile_bias,
     smape,
 )
 from uec.forecast.models import (
@@ -99,6 +100,7 @@ __all__ = [
     "rmsse",
     "score",
     "seasonal_naive_scale",
+    "signed_quantile_bias",
     "smape",
     "spread_factors",
     "validate_long",

@@ -23,7 +23,9 @@ one scale across all folds.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, Future, as_completed
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,7 +38,7 @@ from uec.forecast.frame import LOCAL_TZ, Freq, check_freq, season_length, step_o
 from uec.forecast.models import Model, make_model
 from uec.forecast.quantiles import INTERVALS, QUANTILE_COLUMNS, SCORED_COLUMNS, SCORED_LEVELS
 
-__all__ = ["METRICS", "BacktestResult", "backtest", "fold_summary", "score"]
+__all__ = ["METRICS", "BacktestResult", "Progress", "backtest", "fold_summary", "run_block", "score"]
 
 #: Scorecard metric columns, in order.
 METRICS: tuple[str, ...] = (
@@ -50,6 +52,7 @@ METRICS: tuple[str, ...] = (
     "coverage_80",
     "coverage_95",
     "quantile_bias",
+    "signed_quantile_bias",
 )
 
 DateLike = str | dt.date | pd.Timestamp
@@ -84,6 +87,74 @@ def _steps(forecasts: pd.DataFrame, freq: Freq) -> pd.Series:
     return (delta // step_of(freq)).astype("int64") + 1
 
 
+#: Called after each finished task with (tasks done, tasks in all, estimated seconds left or None).
+Progress = Callable[[int, int, float | None], None]
+
+
+def _blocks(cuts: pd.DatetimeIndex, refit_every: int | None, step: pd.Timedelta) -> list[pd.DatetimeIndex]:
+    """Origins grouped into refit periods: a block starts at an origin ``refit_every`` steps or
+    more after the previous block's start."""
+    if refit_every is None:
+        return [cuts[i : i + 1] for i in range(len(cuts))]
+    blocks: list[list[int]] = []
+    start: pd.Timestamp | None = None
+    for i, o in enumerate(cuts):
+        if start is None or o - start >= step * refit_every:
+            blocks.append([])
+            start = o
+        blocks[-1].append(i)
+    return [cuts[b] for b in blocks]
+
+
+def run_block(prototype: Model, data: pd.DataFrame, block: pd.DatetimeIndex, horizon: int) -> pd.DataFrame:
+    """Forecasts from each origin of one refit period for the series in ``data`` (validated):
+    fitted once on the data before the first origin, then *updated* (same parameters, newer
+    data, :meth:`Model.update`) at each later one. One task of a backtest; a pure function of its
+    arguments, so it gives the same result in any process.
+
+    >>> ds = pd.date_range("2024-01-01", periods=42)
+    >>> data = validate_long(pd.DataFrame({"ds": ds, "y": np.arange(42.0) % 7}), "daily")
+    >>> fc = run_block(make_model("snaive:raw", "daily"), data, pd.DatetimeIndex(["2024-01-29", "2024-02-05"]), 2)
+    >>> fc["mean"].tolist(), fc["origin"].dt.day.tolist()
+    ([0.0, 1.0, 0.0, 1.0], [29, 29, 5, 5])
+    """
+    model = prototype.clone()
+    parts: list[pd.DataFrame] = []
+    for i, origin in enumerate(block):
+        seen = data[data["ds"] < origin]
+        model = model.fit_validated(seen) if i == 0 else model.update_validated(seen)
+        fc = model.predict(horizon)
+        fc.insert(1, "origin", origin)
+        parts.append(fc)
+    return pd.concat(parts, ignore_index=True)
+
+
+def _run_tasks(
+    tasks: list[tuple[Model, pd.DataFrame, pd.DatetimeIndex, int]],
+    executor: Executor | None,
+    progress: Progress | None,
+) -> list[pd.DataFrame]:
+    """Each task's forecasts, in task order whatever order they finish in."""
+    t0 = time.perf_counter()
+    total = len(tasks)
+
+    def tell(done: int) -> None:
+        if progress is not None:
+            elapsed = time.perf_counter() - t0
+            progress(done, total, elapsed / done * (total - done) if done else None)
+
+    if executor is None:
+        out = []
+        for i, task in enumerate(tasks):
+            out.append(run_block(*task))
+            tell(i + 1)
+        return out
+    futures: list[Future[pd.DataFrame]] = [executor.submit(run_block, *task) for task in tasks]
+    for done, _ in enumerate(as_completed(futures), start=1):
+        tell(done)
+    return [f.result() for f in futures]
+
+
 def backtest(
     df: pd.DataFrame,
     freq: Freq,
@@ -94,8 +165,19 @@ def backtest(
     model: str | Model = "snaive",
     *,
     tz: str = LOCAL_TZ,
+    refit_every: int | None = None,
+    executor: Executor | None = None,
+    progress: Progress | None = None,
 ) -> BacktestResult:
     """Rolling-origin backtest of ``model`` (a name from ``MODEL_NAMES`` or an unfitted model).
+
+    ``refit_every`` (steps): re-estimate the model only at the first origin of each period of
+    that many steps and *update* it (same parameters, newer data) at the origins in between; by
+    default it is refitted at every origin. The work is split into one task per series and
+    refit period, run on ``executor`` (any ``concurrent.futures.Executor``: processes, or a Dask
+    cluster's ``client.get_executor()``; serial when ``None``); every task is deterministic, so
+    the forecasts are identical however they are run. ``progress(done, total, seconds_left)`` is
+    called as tasks finish.
 
     ``ValueError`` (one line) when the frame is invalid, a date is unreadable, the model is
     unknown, or an origin has no data before it or lies more than one step past a series' end.
@@ -103,6 +185,8 @@ def backtest(
     freq = check_freq(freq)
     if horizon < 1:
         raise ValueError("horizon must be at least 1 step")
+    if refit_every is not None and refit_every < 1:
+        raise ValueError("refit_every must be at least 1 step")
     data = validate_long(df, freq)
     prototype = make_model(model, freq) if isinstance(model, str) else model
     if prototype.freq != freq:
@@ -123,15 +207,14 @@ def backtest(
                 " move test_to earlier"
             )
     scales = _scales(data[data["ds"] < cuts[0]], freq)
-    parts: list[pd.DataFrame] = []
-    for origin in cuts:
-        fitted = prototype.clone().fit_validated(data[data["ds"] < origin])
-        fc = fitted.predict(horizon)
-        fc.insert(1, "origin", origin)
-        parts.append(fc)
-    forecasts = pd.concat(parts, ignore_index=True)
+    tasks = []
+    for _, one in data.groupby("unique_id", sort=True):
+        for block in _blocks(cuts, refit_every, step):
+            tasks.append((prototype, one[one["ds"] < block[-1]].reset_index(drop=True), block, horizon))
+    parts = _run_tasks(tasks, executor, progress)
+    forecasts = pd.concat(parts, ignore_index=True).sort_values(["origin", "unique_id", "ds"], kind="stable")
     forecasts = forecasts.merge(data, on=["unique_id", "ds"], how="left")
-    forecasts = forecasts[["unique_id", "origin", "ds", "mean", *QUANTILE_COLUMNS, "y"]]
+    forecasts = forecasts[["unique_id", "origin", "ds", "mean", *QUANTILE_COLUMNS, "y"]].reset_index(drop=True)
     name = model if isinstance(model, str) else prototype.name
     return BacktestResult(
         forecasts=forecasts,
@@ -185,6 +268,7 @@ def _block_metrics(block: pd.DataFrame) -> dict[str, Any]:
     for level, (lo, hi) in INTERVALS.items():
         out[f"coverage_{level}"] = metrics.interval_coverage(y, block[lo], block[hi])
     out["quantile_bias"] = metrics.quantile_bias(y, q, SCORED_LEVELS)
+    out["signed_quantile_bias"] = metrics.signed_quantile_bias(y, q, SCORED_LEVELS)
     return out
 
 

@@ -64,6 +64,38 @@ class Model(ABC):
         self._fitted = fitted
         return self
 
+    def update(self, history: pd.DataFrame) -> Self:
+        """Condition the fitted model on ``history`` (the same series, usually with newer data)
+        *without* re-estimating its parameters, where the model allows it; a series not fitted
+        before is fitted. This is what makes a rolling backtest cheap: fit once per refit period,
+        then only update at each origin in it (:func:`uec.forecast.backtest.backtest`,
+        ``refit_every``). Models that keep no parameters worth saving simply refit.
+
+        >>> import pandas as pd
+        >>> from uec.forecast.models import SeasonalNaive
+        >>> h = pd.DataFrame({"ds": pd.date_range("2024-01-01", periods=21), "y": [1.0, 2, 3, 4, 5, 6, 7] * 3})
+        >>> m = SeasonalNaive("daily").fit(h.iloc[:14]).update(h)
+        >>> str(m.predict(1)["ds"].iloc[0].date())
+        '2024-01-22'
+        """
+        return self.update_validated(validate_long(history, self.freq))
+
+    def update_validated(self, history: pd.DataFrame) -> Self:
+        """:meth:`update` for a frame already normalised by :func:`validate_long`."""
+        fitted = dict(self._fitted)
+        for uid, g in history.groupby("unique_id", sort=True):
+            ds = pd.DatetimeIndex(g["ds"])
+            y = g["y"].to_numpy(dtype=float)
+            old = fitted.get(str(uid))
+            state = self._update_one(old.state, ds, y) if old is not None else self._fit_one(ds, y)
+            fitted[str(uid)] = _Fitted(ds[-1], bool(np.all(y >= 0)), state)
+        self._fitted = fitted
+        return self
+
+    def _update_one(self, state: Any, ds: pd.DatetimeIndex, y: Array) -> Any:
+        """The state for the same parameters conditioned on (``ds``, ``y``); by default a refit."""
+        return self._fit_one(ds, y)
+
     def predict(self, horizon: int) -> pd.DataFrame:
         """Forecast ``horizon`` steps after each series' last observation."""
         if not self._fitted:

@@ -29,7 +29,7 @@ True
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import lightgbm as lgb
@@ -77,6 +77,11 @@ def _target_features(ds: pd.DatetimeIndex, freq: Freq) -> Array:
 class _History:
     ds: pd.DatetimeIndex
     y: Array
+    # What the boosters learn from: the history at fit time. An update moves ``ds``/``y`` on but
+    # keeps these and the boosters, so the same horizon is trained once per fit.
+    train_ds: pd.DatetimeIndex
+    train_y: Array
+    boosters: dict[int, tuple[Any, list[Any]]] = field(default_factory=dict)
 
 
 class BoostedQuantile(Model):
@@ -126,7 +131,13 @@ class BoostedQuantile(Model):
         n = min(len(y), self.train_days * (1 if self.freq == "daily" else 24))
         if n < self._anchor_len + 2 * self.season:
             raise ValueError(f"the boosted model needs at least {self._anchor_len + 2 * self.season} observations")
-        return _History(ds[-n:], y[-n:])
+        return _History(ds[-n:], y[-n:], ds[-n:], y[-n:])
+
+    def _update_one(self, state: Any, ds: pd.DatetimeIndex, y: Array) -> _History:
+        n = min(len(y), self.train_days * (1 if self.freq == "daily" else 24))
+        if n < self._anchor_len + 2 * self.season:
+            return self._fit_one(ds, y)
+        return _History(ds[-n:], y[-n:], state.train_ds, state.train_y, state.boosters)
 
     def _origin_features(self, y: Array, o: IntArray, k: IntArray, t_feats: Array) -> tuple[Array, Array]:
         """Rows for (origin index ``o``, step ``k``) pairs; returns features and anchors."""
@@ -142,11 +153,11 @@ class BoostedQuantile(Model):
         x = np.column_stack([t_feats, k.astype(float), last_week, same_pos])
         return x, anchor
 
-    def _predict_one(self, state: Any, future: pd.DatetimeIndex) -> tuple[Array, Array]:
-        h: _History = state
-        y, n, horizon = h.y, len(h.y), len(future)
-        all_ds = pd.DatetimeIndex(h.ds.append(future))
-        t_feats = _target_features(all_ds, self.freq)
+    def _train(self, h: _History, horizon: int) -> tuple[Any, list[Any]]:
+        """Boosters for the mean and each of :data:`FIT_LEVELS`, trained on the fit-time history
+        for steps 1..``horizon``."""
+        y, n = h.train_y, len(h.train_y)
+        t_feats = _target_features(h.train_ds, self.freq)
         first = self._anchor_len
         origins = np.arange(first, n, self.stride, dtype=np.int64)
         o = np.repeat(origins, horizon)
@@ -158,11 +169,6 @@ class BoostedQuantile(Model):
             o, k = o[pick], k[pick]
         x, anchor = self._origin_features(y, o, k, t_feats[o + k - 1])
         target = y[o + k - 1] / anchor
-        k_new = np.arange(1, horizon + 1, dtype=np.int64)
-        o_new = np.full(horizon, n, dtype=np.int64)
-        x_new, anchor_new = self._origin_features(
-            np.concatenate([y, np.zeros(horizon)]), o_new, k_new, t_feats[n : n + horizon]
-        )
         params: dict[str, Any] = {
             "num_leaves": self.leaves,
             "learning_rate": self.learning_rate,
@@ -175,10 +181,26 @@ class BoostedQuantile(Model):
         }
         data = lgb.Dataset(x, target, params={"max_bin": 63, "verbosity": -1}, free_raw_data=False)
         mean_booster = lgb.train({**params, "objective": "l2"}, data, num_boost_round=self.rounds)
+        level_boosters = [
+            lgb.train({**params, "objective": "quantile", "alpha": level}, data, num_boost_round=self.rounds)
+            for level in FIT_LEVELS
+        ]
+        return mean_booster, level_boosters
+
+    def _predict_one(self, state: Any, future: pd.DatetimeIndex) -> tuple[Array, Array]:
+        h: _History = state
+        y, n, horizon = h.y, len(h.y), len(future)
+        trained = next((v for k, v in sorted(h.boosters.items()) if k >= horizon), None)
+        if trained is None:
+            trained = h.boosters[horizon] = self._train(h, horizon)
+        mean_booster, level_boosters = trained
+        t_feats = _target_features(future, self.freq)
+        k_new = np.arange(1, horizon + 1, dtype=np.int64)
+        o_new = np.full(horizon, n, dtype=np.int64)
+        x_new, anchor_new = self._origin_features(np.concatenate([y, np.zeros(horizon)]), o_new, k_new, t_feats)
         mean = np.asarray(mean_booster.predict(x_new), dtype=float) * anchor_new
         fitted = np.empty((horizon, len(FIT_LEVELS)))
-        for j, level in enumerate(FIT_LEVELS):
-            booster = lgb.train({**params, "objective": "quantile", "alpha": level}, data, num_boost_round=self.rounds)
+        for j, booster in enumerate(level_boosters):
             fitted[:, j] = np.asarray(booster.predict(x_new), dtype=float) * anchor_new
         fitted = np.sort(fitted, axis=1)
         z_fit = stats.norm.ppf(np.asarray(FIT_LEVELS))

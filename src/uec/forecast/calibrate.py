@@ -24,8 +24,8 @@ before the origin.
 >>> steps = np.array([1, 1, 1, 1])
 >>> q = np.tile(np.array([[8.0, 10.0, 12.0]]), (4, 1))           # levels 0.1, 0.5, 0.9
 >>> y = np.array([6.0, 13.0, 10.0, 11.0])
->>> f = spread_factors(steps, y, q, (0.1, 0.5, 0.9), horizon=1, season=7, min_points=1)
->>> f.round(2).tolist()                                            # widen: two of four fell outside
+>>> f = spread_factors(steps, y, q, (0.1, 0.5, 0.9), horizon=1, season=7, min_points=1, sides="joint")
+>>> f.round(2).tolist()  # widen: two of four fell outside
 [[1.7, 1.0, 1.7]]
 >>> apply_spread(q[:1], f).tolist()
 [[6.6, 10.0, 13.4]]
@@ -54,13 +54,15 @@ def spread_factors(
     min_points: int = 30,
     low: float = 0.3,
     high: float = 4.0,
+    sides: str = "separate",
 ) -> Array:
     """Spread factors, shape (``horizon``, len(``levels``)), from an internal backtest.
 
     ``steps`` (1-based horizon step), ``y`` (actual) and ``q`` (forecast quantiles, one row per
     scored point, columns = ``levels``, which must be symmetric around a 0.5 level) describe
     the internal test. Steps are pooled by horizon week (``season`` steps); see the module
-    docstring for the method.
+    docstring for the method. ``sides="separate"`` (default) measures the lower and upper
+    quantile of each interval separately; ``"joint"`` one factor per interval.
 
     >>> spread_factors(np.array([1, 2]), np.array([10.0, 10.0]), np.array([[9.0, 10, 11]] * 2),
     ...     (0.1, 0.5, 0.9), horizon=3, season=7, min_points=5).tolist()
@@ -82,15 +84,29 @@ def spread_factors(
         measured[w] = True
         yw, mw = y[sel], med[sel]
         for j in range(mid):
-            lo, hi = q[sel, j], q[sel, lv.size - 1 - j]
-            below = yw < mw
-            width = np.where(below, mw - lo, hi - mw)
-            dist = np.abs(yw - mw)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                r = np.where(width > 0, dist / width, np.where(dist > 0, np.inf, 0.0))
-            c = float(np.quantile(r, 1.0 - 2.0 * lv[j]))
-            c = min(max(c, low), high) if np.isfinite(c) else high
-            factors[w, j] = factors[w, lv.size - 1 - j] = c
+            if sides == "joint":
+                lo, hi = q[sel, j], q[sel, lv.size - 1 - j]
+                below = yw < mw
+                width = np.where(below, mw - lo, hi - mw)
+                dist = np.abs(yw - mw)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    # A zero-width side that missed needs any factor: above the cap (not inf,
+                    # which np.quantile cannot interpolate).
+                    r = np.where(width > 0, dist / width, np.where(dist > 0, 2.0 * high, 0.0))
+                c = float(np.quantile(r, 1.0 - 2.0 * lv[j]))
+                factors[w, j] = factors[w, lv.size - 1 - j] = min(max(c, low), high)
+                continue
+            # Each side on its own: the lower quantile should have share τ of actuals below it,
+            # so its factor is the (1 − τ) quantile of the signed scores (median − y) / (median −
+            # q_τ); likewise above. A forecast biased low then gets a narrow lower side and a wide
+            # upper one, which one symmetric factor cannot give.
+            for k, sign in ((j, 1.0), (lv.size - 1 - j, -1.0)):
+                width = sign * (mw - q[sel, k])
+                dist = sign * (mw - yw)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    r = np.where(width > 0, dist / width, np.sign(dist) * 2.0 * high)
+                c = float(np.quantile(r, 1.0 - min(lv[k], 1.0 - lv[k])))
+                factors[w, k] = min(max(c, low), high)
     if measured.any():
         # Weeks the internal test could not reach borrow the nearest measured week's factors.
         idx = np.flatnonzero(measured)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import sys
+from concurrent.futures import Executor
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,6 +29,7 @@ from uec.forecast.backtest import METRICS, BacktestResult, backtest
 from uec.forecast.frame import check_freq, read_series_csv, season_length
 from uec.forecast.models import MODEL_NAMES, make_model
 from uec.forecast.occupancy import DEFAULT_MODEL, OccupancyProjection
+from uec.forecast.parallel import forecast_executor
 from uec.forecast.runs import (
     RunSummary,
     forecast_frame,
@@ -72,6 +74,7 @@ _LABELS = {
     "coverage_80": "cov 80%",
     "coverage_95": "cov 95%",
     "quantile_bias": "q-bias",
+    "signed_quantile_bias": "q-bias±",
 }
 
 
@@ -111,7 +114,7 @@ def _fmt(value: Any, metric: str) -> str:
     v = float(value)
     if math.isnan(v):
         return "-"
-    if metric.startswith("coverage") or metric == "quantile_bias":
+    if metric.startswith("coverage") or metric.endswith("quantile_bias"):
         return f"{v:.3f}"
     return f"{v:.2f}"
 
@@ -153,6 +156,11 @@ def backtest_command(
     as_json: Annotated[bool, typer.Option("--json", help="End with one JSON object on the last line.")] = False,
     fill_gaps: Annotated[bool, typer.Option("--fill-gaps", help="Treat missing steps as zero demand.")] = False,
     naive_tz: Annotated[str, typer.Option(help="Zone of hourly times written without an offset.")] = "UTC",
+    refit_every: Annotated[
+        int | None, typer.Option(help="Re-estimate only every N steps, updating in between (default: every origin).")
+    ] = None,
+    workers: WorkersOpt = 1,
+    dask: DaskOpt = None,
 ) -> None:
     """Rolling-origin backtest of a model on INPUT.csv, scored by horizon step and overall."""
     try:
@@ -161,7 +169,14 @@ def backtest_command(
         if horizon < 1 or every < 1:
             raise ValueError("--horizon and --every must be at least 1")
         data = read_series_csv(input_csv, f, gaps="zero" if fill_gaps else "error", naive_tz=naive_tz)
-        result = backtest(data, f, horizon, every, test_from, test_to, chosen)
+        with forecast_executor(workers, dask) as executor, _progress_bar(as_json) as bar:
+            task = bar.add_task("backtest", total=None)
+
+            def tick(done: int, total: int, left: float | None) -> None:
+                bar.update(task, completed=done, total=total)
+
+            result = backtest(data, f, horizon, every, test_from, test_to, chosen, refit_every=refit_every,
+                              executor=executor, progress=tick)
         if output is not None:
             result.forecasts.to_csv(output, index=False)
     except (ValueError, OSError, pd.errors.ParserError) as exc:
@@ -170,6 +185,30 @@ def backtest_command(
     out.print(_table(result))
     if as_json:
         typer.echo(json.dumps(_summary(result, output), separators=(",", ":")))
+
+
+DaskOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--dask", metavar="ADDRESS", help="Run on this Dask scheduler (tcp://host:8786); same results as serial."
+    ),
+]
+WorkersOpt = Annotated[int, typer.Option(help="Local worker processes (1: serial). Ignored with --dask.")]
+
+
+def _progress_bar(quiet: bool) -> Any:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    TextColumn("left"), TimeRemainingColumn(), console=Console(stderr=True), transient=True,
+                    disable=quiet or not sys.stderr.isatty())
 
 
 StoreOpt = Annotated[
@@ -239,34 +278,46 @@ def run_command(
     backtest_origins: BacktestOpt = None,
     store: StoreOpt = None,
     as_json: JsonOpt = False,
+    workers: WorkersOpt = 1,
+    dask: DaskOpt = None,
 ) -> None:
     """Fit a model to series and save their forecasts to the store as a run."""
     try:
-        if input_csv is not None:
-            if series or all_series:
-                raise UecError("give either --input or --series/--all, not both")
-            if freq is None:
-                raise UecError("--input needs --freq daily or --freq hourly")
-            f = check_freq(freq)
-            make_model(model, f)
-            frame = read_series_csv(input_csv, f, gaps="zero" if fill_gaps else "error")
-            s = open_store(store)
-            run = forecast_frame(frame, f, model=model, horizon=horizon, backtest_origins=backtest_origins,
-                                 source=input_csv.name)
-            if not len(run.values):
-                raise UecError("no series could be forecast: " + "; ".join(str(x.error) for x in run.series))
-            save_run(s, run)
-            runs = [run]
-        else:
-            if not series and not all_series:
-                raise UecError("choose --series ID (repeatable), --all, or --input FILE")
-            s = open_store(store)
-            runs = forecast_store_series(s, None if all_series else series, model=model, horizon=horizon,
-                                         backtest_origins=backtest_origins, save=False)
-            _save_or_fail(s, runs)
+        with forecast_executor(workers, dask) as executor:
+            runs = _run(series, all_series, model, horizon, input_csv, freq, fill_gaps, backtest_origins, store,
+                        executor)
     except (ValueError, OSError, UecError) as exc:
         raise _fail(str(exc)) from None
     _finish(runs, as_json)
+
+
+def _run(series: list[str] | None, all_series: bool, model: str, horizon: int | None, input_csv: Path | None,
+         freq: str | None, fill_gaps: bool, backtest_origins: int | None, store: str | None,
+         executor: Executor | None) -> list[RunSummary]:
+    """The runs of ``uec forecast run``, fitted (and saved) with ``executor``."""
+    if input_csv is not None:
+        if series or all_series:
+            raise UecError("give either --input or --series/--all, not both")
+        if freq is None:
+            raise UecError("--input needs --freq daily or --freq hourly")
+        f = check_freq(freq)
+        make_model(model, f)
+        frame = read_series_csv(input_csv, f, gaps="zero" if fill_gaps else "error")
+        s = open_store(store)
+        run = forecast_frame(frame, f, model=model, horizon=horizon, backtest_origins=backtest_origins,
+                             source=input_csv.name, executor=executor)
+        if not len(run.values):
+            raise UecError("no series could be forecast: " + "; ".join(str(x.error) for x in run.series))
+        save_run(s, run)
+        runs = [run]
+    else:
+        if not series and not all_series:
+            raise UecError("choose --series ID (repeatable), --all, or --input FILE")
+        s = open_store(store)
+        runs = forecast_store_series(s, None if all_series else series, model=model, horizon=horizon,
+                                     backtest_origins=backtest_origins, save=False, executor=executor)
+        _save_or_fail(s, runs)
+    return runs
 
 
 def _save_or_fail(store: Store, runs: list[RunSummary]) -> None:
@@ -284,29 +335,27 @@ def refresh_command(
     backtest_origins: BacktestOpt = None,
     store: StoreOpt = None,
     as_json: JsonOpt = False,
+    workers: WorkersOpt = 1,
+    dask: DaskOpt = None,
 ) -> None:
     """Refit every series in the store and save the forecasts (for a nightly job).
 
     Exits with status 2 and one error line when the store cannot be read or written or no series
     can be forecast; series that cannot be forecast on their own are listed in the summary.
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     try:
         s = open_store(store)
         ids = [x.series_id for x in available_series(s)]
         if not ids:
             raise UecError("the store has no series to forecast: load data first (uec demo or uec ingest)")
-        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn(), console=Console(stderr=True), transient=True,
-                      disable=as_json or not sys.stderr.isatty()) as bar:
+        with forecast_executor(workers, dask) as executor, _progress_bar(as_json) as bar:
             task = bar.add_task("forecasting", total=len(ids))
 
             def tick(uid: str) -> None:
                 bar.update(task, advance=1, description=f"forecasting {uid}")
 
             runs = forecast_store_series(s, ids, model=model, horizon=horizon, backtest_origins=backtest_origins,
-                                         progress=tick, save=False)
+                                         progress=tick, save=False, executor=executor)
         _save_or_fail(s, runs)
     except (ValueError, OSError, UecError) as exc:
         raise _fail(str(exc)) from None

@@ -11,12 +11,15 @@ Definitions follow Monks et al. (2023), whose tables the golden test reproduces:
 Probabilistic metrics take a matrix of quantile forecasts, one column per level:
 
 * pinball loss, averaged over observations and levels;
-* CRPS, approximated as twice the mean pinball loss over an evenly spaced grid of levels (the
+* CRPS, **approximated** from quantiles as twice the mean pinball loss over an evenly spaced grid of levels (the
   quantile decomposition CRPS = 2∫ pinball_τ dτ with the integral replaced by the mean over the
   grid, so levels 0.05, 0.10, …, 0.95 stand for (0, 1));
 * coverage of a central interval, bounds inclusive;
-* quantile bias: the mean over levels of (share of ``y`` at or below the τ-quantile) − τ.
-  Positive means the quantiles sit too high (over-forecast), negative too low.
+* quantile bias, as published: the mean over levels of |τ − share of ``y`` strictly below the
+  τ-quantile|, unsigned (0 is perfectly calibrated). "Strictly below" matters for counts: an
+  actual equal to an integer quantile is not counted as below it, so ties do not flatter a
+  forecast. :func:`signed_quantile_bias` is the signed mean of (share strictly below − τ):
+  positive means the quantiles sit too high (over-forecast), negative too low.
 
 >>> round(smape([100.0], [110.0]), 4)
 9.5238
@@ -39,6 +42,7 @@ __all__ = [
     "rmse",
     "rmsse",
     "seasonal_naive_scale",
+    "signed_quantile_bias",
     "smape",
 ]
 
@@ -189,15 +193,35 @@ def interval_coverage(y: ArrayLike, lower: ArrayLike, upper: ArrayLike) -> float
 
 
 def quantile_bias(y: ArrayLike, quantiles: ArrayLike, levels: Sequence[float]) -> float:
-    """Mean over levels of (share of actuals ≤ the τ-quantile) − τ.
+    """Mean over levels of |τ − share of actuals strictly below the τ-quantile| (unsigned).
 
-    0 for calibrated quantiles; positive when they sit too high, negative when too low.
+    The published definition: 0 for calibrated quantiles, larger the further each level's
+    quantile is from its nominal share, whichever side. An actual *equal* to a quantile is not
+    below it, so integer ties are not counted in (with counts, many actuals tie).
 
     >>> quantile_bias([1, 2, 3, 4], [[5, 6]] * 4, [0.25, 0.75])
     0.5
     >>> quantile_bias([1, 2, 3, 4], [[1.5, 3.5]] * 4, [0.25, 0.75])
     0.0
+    >>> quantile_bias([2, 2, 2, 2], [[2, 2]] * 4, [0.25, 0.75])   # ties are not below
+    0.5
     """
     ya, q, lv = _quantile_inputs(y, quantiles, levels)
-    hit = (ya[:, None] <= q).mean(axis=0)
-    return float(np.mean(hit - lv))
+    below = (ya[:, None] < q).mean(axis=0)
+    return float(np.mean(np.abs(lv - below)))
+
+
+def signed_quantile_bias(y: ArrayLike, quantiles: ArrayLike, levels: Sequence[float]) -> float:
+    """Mean over levels of (share of actuals strictly below the τ-quantile) − τ.
+
+    Positive when the quantiles sit too high (over-forecast), negative when too low; errors on
+    opposite sides cancel, which is why :func:`quantile_bias` is the unsigned one.
+
+    >>> signed_quantile_bias([1, 2, 3, 4], [[5, 6]] * 4, [0.25, 0.75])
+    0.5
+    >>> signed_quantile_bias([1, 2, 3, 4], [[0, 0]] * 4, [0.25, 0.75])
+    -0.5
+    """
+    ya, q, lv = _quantile_inputs(y, quantiles, levels)
+    below = (ya[:, None] < q).mean(axis=0)
+    return float(np.mean(below - lv))

@@ -44,12 +44,10 @@ __all__ = ["EtsModel", "MstlModel"]
 _Z = stats.norm.ppf(np.asarray(QUANTILE_LEVELS))
 
 
-def _ets_forecast(y: Array, horizon: int, season: int | None) -> tuple[Array, Array]:
-    """Mean and forecast variance of ETS(A,Ad,A) (or ETS(A,Ad,N) without a season) for ``horizon``
-    steps after ``y``."""
+def _ets_model(y: Array, season: int | None) -> ETSModel:
     # A plain integer index: statsmodels' own date handling would re-infer the frequency.
     endog = pd.Series(y, index=pd.RangeIndex(len(y)))
-    model = ETSModel(
+    return ETSModel(
         endog,
         error="add",
         trend="add",
@@ -57,15 +55,37 @@ def _ets_forecast(y: Array, horizon: int, season: int | None) -> tuple[Array, Ar
         seasonal="add" if season else None,
         seasonal_periods=season,
     )
+
+
+def _ets_fit(y: Array, season: int | None) -> Any:
+    """ETS(A,Ad,A) (or ETS(A,Ad,N) without a season) fitted to ``y`` by maximum likelihood."""
     with warnings.catch_warnings():
         # Convergence chatter from the optimiser is common on short windows and harmless: the
         # estimate is still the best found, and the backtest judges it.
         warnings.simplefilter("ignore")
-        res = model.fit(disp=False, maxiter=200)
-        pred = res.get_prediction(start=len(y), end=len(y) + horizon - 1)
+        return _ets_model(y, season).fit(disp=False, maxiter=200)
+
+
+def _ets_smooth(y: Array, season: int | None, params: Array) -> Any:
+    """The same ETS with fixed ``params`` run over ``y``: a filter pass, no optimisation."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _ets_model(y, season).smooth(params)
+
+
+def _ets_predict(res: Any, n: int, horizon: int) -> tuple[Array, Array]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pred = res.get_prediction(start=n, end=n + horizon - 1)
     mean = np.asarray(pred.predicted_mean, dtype=float)
     var = np.asarray(pred.var_pred_mean, dtype=float)
     return mean, np.maximum(var, 0.0)
+
+
+def _ets_forecast(y: Array, horizon: int, season: int | None) -> tuple[Array, Array]:
+    """Mean and forecast variance of ETS(A,Ad,A) (or ETS(A,Ad,N) without a season) for ``horizon``
+    steps after ``y``."""
+    return _ets_predict(_ets_fit(y, season), len(y), horizon)
 
 
 def _normal_quantiles(mean: Array, var: Array) -> Array:
@@ -76,6 +96,8 @@ def _normal_quantiles(mean: Array, var: Array) -> Array:
 @dataclass
 class _Series:
     y: Array
+    start: pd.Timestamp  # first time of the fitted window; an update keeps it
+    result: Any  # the fitted (or re-smoothed) ETS results
 
 
 class EtsModel(Model):
@@ -101,12 +123,23 @@ class EtsModel(Model):
         y = y[-self.window_days :]
         if y.size < 2 * self.season + 2:
             raise ValueError(f"ETS needs at least {2 * self.season + 2} observations, got {y.size}")
-        return _Series(y)
+        return _Series(y, ds[-y.size], _ets_fit(y, self.season))
+
+    def _update_one(self, state: Any, ds: pd.DatetimeIndex, y: Array) -> Any:
+        """Same parameters (smoothing weights and initial states) filtered over the window from
+        the fitted start to the newest observation: initial states belong to that start."""
+        if self.freq == "hourly" or not isinstance(state, _Series):
+            return self._fit_one(ds, y)
+        keep = np.asarray(ds >= state.start)
+        if not keep.any() or ds[keep][0] != state.start:
+            return self._fit_one(ds, y)
+        new = y[keep]
+        return _Series(new, state.start, _ets_smooth(new, self.season, state.result.params))
 
     def _predict_one(self, state: Any, future: pd.DatetimeIndex) -> tuple[Array, Array]:
         if self.freq == "hourly":
             return MstlModel("hourly")._predict_one(state, future)
-        mean, var = _ets_forecast(state.y, len(future), self.season)
+        mean, var = _ets_predict(state.result, state.y.size, len(future))
         return mean, _normal_quantiles(mean, var)
 
 

@@ -1,0 +1,220 @@
+"""Hierarchical reconciliation: forecasts of series that add up (ICS → trust → site; service →
+category) made to add up too.
+
+A hierarchy is a mapping from each total to its parts (``{"trust": ["north", "south"]}``; a part
+may itself be a total). Its *summing matrix* ``S`` turns the bottom series into all series. Given
+base forecasts ``ŷ`` of every series, a reconciled forecast is ``S P ŷ``:
+
+* ``bottom_up``: ``P`` picks the bottom series, so every total is the sum of its parts' forecasts.
+* ``mint_shrink``: MinT (Wickramasuriya, Athanasopoulos & Hyndman 2019, JASA 114:804),
+  ``P = (Sᵀ W⁻¹ S)⁻¹ Sᵀ W⁻¹`` with ``W`` the covariance of the base forecast errors, estimated
+  with the Schäfer–Strimmer shrinkage of the correlations towards zero (their optimal λ).
+  Every series' forecast is used, weighted by how reliable it has been.
+* ``mint_sample``: MinT with the plain sample covariance (needs many more errors than series).
+* ``ols``: ``W = I`` (no errors needed).
+
+Only the means are projected; each series' quantiles are moved by the same amount as its mean,
+so its interval keeps the base model's (calibrated) width and the reconciled means and medians
+add up. A sum's quantiles are not the sum of its parts' quantiles, so no method can make every
+quantile add up; this keeps each series' intervals honest for that series.
+
+This is a small implementation rather than Nixtla's ``hierarchicalforecast``: that library
+resolves with our pins (1.5.3 with pandas 3) but brings matplotlib, scikit-learn, qpsolvers and
+clarabel for two matrix formulas.
+
+>>> S, ids = summing_matrix({"total": ["a", "b"]})
+>>> ids, S.tolist()
+(['total', 'a', 'b'], [[1.0, 1.0], [1.0, 0.0], [0.0, 1.0]])
+>>> (S @ projection(S, "bottom_up") @ np.array([10.0, 4.0, 5.0])).tolist()
+[9.0, 4.0, 5.0]
+>>> (S @ projection(S, "ols") @ np.array([10.0, 4.0, 5.0])).round(3).tolist()
+[9.667, 4.333, 5.333]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from uec.forecast.base import Array
+from uec.forecast.frame import Freq, step_of
+from uec.forecast.quantiles import QUANTILE_COLUMNS
+
+__all__ = ["METHODS", "projection", "reconcile", "reconcile_backtest", "shrunk_covariance", "summing_matrix"]
+
+METHODS: tuple[str, ...] = ("bottom_up", "ols", "mint_shrink", "mint_sample")
+
+
+def summing_matrix(hierarchy: Mapping[str, Sequence[str]]) -> tuple[Array, list[str]]:
+    """``S`` (all series × bottom series) and the series ids in its row order: the totals in the
+    mapping's order, then the bottom series in the order first named.
+
+    >>> S, ids = summing_matrix({"ics": ["t1", "t2"], "t1": ["s1", "s2"]})
+    >>> ids, S.sum(axis=1).tolist()
+    (['ics', 't1', 't2', 's1', 's2'], [3.0, 2.0, 1.0, 1.0, 1.0])
+    """
+    totals = list(hierarchy)
+    bottom: list[str] = []
+    for parts in hierarchy.values():
+        if not parts:
+            raise ValueError("every total in a hierarchy needs at least one part")
+        bottom.extend(p for p in parts if p not in hierarchy and p not in bottom)
+    index = {b: i for i, b in enumerate(bottom)}
+
+    def leaves(node: str, seen: tuple[str, ...]) -> list[str]:
+        if node in seen:
+            raise ValueError(f"the hierarchy has a cycle through {node!r}")
+        if node not in hierarchy:
+            return [node]
+        return [leaf for part in hierarchy[node] for leaf in leaves(part, (*seen, node))]
+
+    rows = []
+    for t in totals:
+        row = np.zeros(len(bottom))
+        for leaf in leaves(t, ()):
+            row[index[leaf]] += 1.0
+        rows.append(row)
+    S = np.vstack([*rows, np.eye(len(bottom))])
+    return S, totals + bottom
+
+
+def shrunk_covariance(errors: Array) -> Array:
+    """Schäfer–Strimmer shrinkage estimate of the covariance of the columns of ``errors``
+    (rows: forecasts, columns: series): the correlations are pulled towards zero by the optimal
+    λ, the variances kept.
+
+    >>> e = np.random.default_rng(0).normal(size=(200, 3))
+    >>> bool(np.allclose(np.diag(shrunk_covariance(e)), e.var(axis=0, ddof=1)))
+    True
+    """
+    n = errors.shape[0]
+    x = errors - errors.mean(axis=0)
+    sd = x.std(axis=0, ddof=1)
+    sd = np.where(sd > 0, sd, 1.0)
+    z = x / sd
+    corr = z.T @ z / (n - 1)
+    w = np.einsum("ki,kj->kij", z, z)
+    var_corr = n / (n - 1) ** 3 * ((w - w.mean(axis=0)) ** 2).sum(axis=0)
+    off = ~np.eye(corr.shape[0], dtype=bool)
+    denom = float(np.sum(corr[off] ** 2))
+    lam = 1.0 if denom == 0 else min(max(float(np.sum(var_corr[off])) / denom, 0.0), 1.0)
+    shrunk = corr * (1.0 - lam)
+    np.fill_diagonal(shrunk, 1.0)
+    out: Array = shrunk * np.outer(sd, sd)
+    return out
+
+
+def projection(S: Array, method: str, errors: Array | None = None) -> Array:
+    """``P`` (bottom × all) of a reconciliation method; ``mint_shrink`` needs ``errors`` (rows:
+    past forecasts, columns: series in ``S``'s row order).
+
+    >>> S, _ = summing_matrix({"t": ["a", "b"]})
+    >>> projection(S, "bottom_up").tolist()
+    [[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
+    """
+    n_all, n_bottom = S.shape
+    if method == "bottom_up":
+        return np.hstack([np.zeros((n_bottom, n_all - n_bottom)), np.eye(n_bottom)])
+    W: Array
+    if method == "ols":
+        W = np.eye(n_all)
+    elif method in ("mint_shrink", "mint_sample"):
+        if errors is None or errors.shape[0] < 3 or errors.shape[1] != n_all:
+            raise ValueError(f"{method} needs past forecast errors of every series (at least 3 rows)")
+        W = shrunk_covariance(errors) if method == "mint_shrink" else np.asarray(np.cov(errors.T), dtype=float)
+    else:
+        raise ValueError(f"unknown reconciliation method {method!r}: choose from {', '.join(METHODS)}")
+    Wi = np.linalg.pinv(W)
+    out: Array = np.asarray(np.linalg.solve(S.T @ Wi @ S, S.T @ Wi), dtype=float)
+    return out
+
+
+def reconcile(
+    forecasts: pd.DataFrame,
+    hierarchy: Mapping[str, Sequence[str]],
+    method: str = "mint_shrink",
+    errors: Array | None = None,
+) -> pd.DataFrame:
+    """Reconciled copy of ``forecasts`` (``unique_id, ds, mean, q…`` for every series of the
+    hierarchy; other columns kept): means projected, quantiles moved with their mean, clipped at
+    zero where the base forecast was never negative.
+
+    >>> fc = pd.DataFrame({"unique_id": ["t", "a", "b"], "ds": pd.Timestamp("2024-01-01"),
+    ...                    "mean": [10.0, 4.0, 5.0]})
+    >>> for c in QUANTILE_COLUMNS: fc[c] = fc["mean"]
+    >>> reconcile(fc, {"t": ["a", "b"]}, "bottom_up")[["unique_id", "mean", "q0.50"]].values.tolist()
+    [['t', 9.0, 9.0], ['a', 4.0, 4.0], ['b', 5.0, 5.0]]
+    """
+    S, ids = summing_matrix(hierarchy)
+    missing = set(ids) - set(forecasts["unique_id"])
+    if missing:
+        raise ValueError(f"no forecasts for series {sorted(missing)} of the hierarchy")
+    P = projection(S, method, errors)
+    out = forecasts.copy()
+    wide = out.pivot(index="ds", columns="unique_id", values="mean")[ids]
+    new = wide.to_numpy() @ (S @ P).T
+    change = new - wide.to_numpy()
+    rows = wide.index.get_indexer(pd.Index(out["ds"]))
+    cols = pd.Index(ids).get_indexer(pd.Index(out["unique_id"]))
+    # Series outside the hierarchy (cols == -1) are left as they are.
+    delta = np.where(cols >= 0, change[rows, np.maximum(cols, 0)], 0.0)
+    nonneg = (out[list(QUANTILE_COLUMNS)].to_numpy() >= 0).all(axis=1) & (out["mean"].to_numpy() >= 0)
+    out["mean"] = out["mean"] + delta
+    q = out[list(QUANTILE_COLUMNS)].to_numpy() + delta[:, None]
+    q = np.where(nonneg[:, None], np.maximum(q, 0.0), q)
+    out[list(QUANTILE_COLUMNS)] = q
+    out.loc[nonneg, "mean"] = np.maximum(out.loc[nonneg, "mean"], 0.0)
+    return out
+
+
+def reconcile_backtest(
+    forecasts: pd.DataFrame,
+    hierarchy: Mapping[str, Sequence[str]],
+    freq: Freq,
+    method: str = "mint_shrink",
+    *,
+    error_steps: int | None = None,
+    min_errors: int = 30,
+) -> pd.DataFrame:
+    """Reconcile a backtest's forecasts (``unique_id, origin, ds, mean, q…, y``) origin by
+    origin. MinT's error covariance at an origin uses only the errors of earlier origins'
+    forecasts for times before it (steps 1..``error_steps``, by default every step: the errors at
+    the horizons being reconciled, which on the SWAST areas gave MASE 0.759 at 7 days on the
+    total against 0.794 with the first week's errors only), so nothing after the origin is
+    used; an origin with fewer than ``min_errors`` such rows falls back to ``ols``. Begin the
+    backtest some weeks before the period scored to give MinT a history.
+
+    >>> fc = pd.DataFrame({"unique_id": ["t", "a", "b"], "origin": pd.Timestamp("2024-01-01"),
+    ...     "ds": pd.Timestamp("2024-01-01"), "mean": [10.0, 4.0, 5.0], "y": [9.0, 4.0, 5.0]})
+    >>> for c in QUANTILE_COLUMNS: fc[c] = fc["mean"]
+    >>> reconcile_backtest(fc, {"t": ["a", "b"]}, "daily")["mean"].round(3).tolist()
+    [9.667, 4.333, 5.333]
+    """
+    if method not in METHODS:
+        raise ValueError(f"unknown reconciliation method {method!r}: choose from {', '.join(METHODS)}")
+    _, ids = summing_matrix(hierarchy)
+    k = error_steps or int(1e9)
+    step = step_of(freq)
+    frame = forecasts.copy()
+    frame["_step"] = ((pd.to_datetime(frame["ds"]) - pd.to_datetime(frame["origin"])) // step).astype("int64") + 1
+    early = frame[(frame["_step"] <= k) & frame["y"].notna()]
+    err_wide = (
+        early.assign(_err=early["y"] - early["mean"])
+        .pivot_table(index=["origin", "ds"], columns="unique_id", values="_err")
+        .reindex(columns=ids)
+        .dropna()
+    )
+    parts = []
+    for origin, block in frame.groupby("origin", sort=True):
+        use = method
+        errors = None
+        if method in ("mint_shrink", "mint_sample"):
+            past = err_wide[err_wide.index.get_level_values("ds") < origin]
+            if len(past) >= min_errors:
+                errors = past.to_numpy()
+            else:
+                use = "ols"
+        parts.append(reconcile(block.drop(columns="_step"), hierarchy, use, errors))
+    return pd.concat(parts, ignore_index=True)

@@ -1,0 +1,103 @@
+"""Hierarchical reconciliation: coherence, the methods' defining properties, and no look-ahead."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from uec.forecast.quantiles import QUANTILE_COLUMNS
+from uec.forecast.reconcile import projection, reconcile, reconcile_backtest, shrunk_covariance, summing_matrix
+
+
+def _fc(means: dict[str, float], ds: str = "2024-01-01") -> pd.DataFrame:
+    fc = pd.DataFrame({"unique_id": list(means), "ds": pd.Timestamp(ds), "mean": list(means.values())})
+    for i, c in enumerate(QUANTILE_COLUMNS):
+        fc[c] = fc["mean"] + (i - 10)
+    return fc
+
+
+TREE = {"ics": ["t1", "t2"], "t1": ["s1", "s2"]}
+
+
+@pytest.mark.parametrize("method", ["bottom_up", "ols", "mint_shrink", "mint_sample"])
+def test_every_method_makes_totals_and_parts_agree(method: str) -> None:
+    _, ids = summing_matrix(TREE)
+    rng = np.random.default_rng(0)
+    errors = rng.normal(size=(60, len(ids))) * np.array([5, 3, 2, 1, 1])
+    out = reconcile(_fc({"ics": 100.0, "t1": 50.0, "t2": 45.0, "s1": 20.0, "s2": 25.0}), TREE, method, errors)
+    m = out.set_index("unique_id")["mean"]
+    assert m["ics"] == pytest.approx(m["t1"] + m["t2"])
+    assert m["t1"] == pytest.approx(m["s1"] + m["s2"])
+    # Quantiles move with their mean: each series keeps its interval width, and stays sorted.
+    q = out[list(QUANTILE_COLUMNS)].to_numpy()
+    assert np.allclose(q[:, -1] - q[:, 0], 20.0) and np.all(np.diff(q, axis=1) >= 0)
+
+
+def test_projection_reproduces_coherent_forecasts_and_bottom_up_keeps_bottom() -> None:
+    S, _ = summing_matrix(TREE)
+    coherent = S @ np.array([3.0, 4.0, 5.0])
+    rng = np.random.default_rng(1)
+    errors = rng.normal(size=(40, 5))
+    for method in ("bottom_up", "ols", "mint_shrink"):
+        P = projection(S, method, errors)
+        assert np.allclose(S @ P @ coherent, coherent)  # SPS = S: unbiased
+    assert np.allclose(projection(S, "bottom_up") @ np.arange(5.0), [2.0, 3.0, 4.0])
+
+
+def test_mint_trusts_the_reliable_series() -> None:
+    # The total is forecast far better than its parts: MinT keeps it; OLS splits the difference.
+    tree = {"t": ["a", "b"]}
+    rng = np.random.default_rng(2)
+    errors = np.column_stack([rng.normal(0, 1, 200), rng.normal(0, 20, 200), rng.normal(0, 20, 200)])
+    fc = _fc({"t": 100.0, "a": 40.0, "b": 40.0})
+    mint = reconcile(fc, tree, "mint_shrink", errors).set_index("unique_id")["mean"]
+    ols = reconcile(fc, tree, "ols").set_index("unique_id")["mean"]
+    assert abs(mint["t"] - 100.0) < 1.0 and abs(ols["t"] - 100.0) > 5.0
+
+
+def test_shrinkage_pulls_correlations_towards_zero() -> None:
+    rng = np.random.default_rng(3)
+    e = rng.normal(size=(15, 6))
+    sample = np.corrcoef(e.T)
+    cov = shrunk_covariance(e)
+    sd = np.sqrt(np.diag(cov))
+    shrunk = cov / np.outer(sd, sd)
+    off = ~np.eye(6, dtype=bool)
+    assert np.all(np.abs(shrunk[off]) <= np.abs(sample[off]) + 1e-12)
+
+
+def test_reconcile_backtest_uses_only_errors_known_at_the_origin() -> None:
+    tree = {"t": ["a", "b"]}
+    rows = []
+    origins = pd.date_range("2024-01-01", periods=12, freq="7D")
+    rng = np.random.default_rng(4)
+    for o in origins:
+        for k in range(7):
+            ds = o + pd.Timedelta(days=k)
+            ya, yb = 50 + rng.normal(0, 2), 30 + rng.normal(0, 2)
+            for uid, mean, y in (("t", 85.0, ya + yb), ("a", 50.0, ya), ("b", 30.0, yb)):
+                rows.append({"unique_id": uid, "origin": o, "ds": ds, "mean": mean, "y": y})
+    fc = pd.DataFrame(rows)
+    for c in QUANTILE_COLUMNS:
+        fc[c] = fc["mean"]
+    out = reconcile_backtest(fc, tree, "daily", "mint_shrink", min_errors=14)
+    # Changing the actuals of the last origin cannot change any forecast (they are after it).
+    changed = fc.copy()
+    changed.loc[changed["origin"] == origins[-1], "y"] += 1000.0
+    again = reconcile_backtest(changed, tree, "daily", "mint_shrink", min_errors=14)
+    assert np.allclose(out["mean"], again["mean"])
+    # ...while the actuals of earlier origins do inform later ones.
+    earlier = fc.copy()
+    earlier.loc[(earlier["origin"] == origins[3]) & (earlier["unique_id"] == "a"), "y"] += 50.0
+    moved = reconcile_backtest(earlier, tree, "daily", "mint_shrink", min_errors=14)
+    assert not np.allclose(out["mean"], moved["mean"])
+    m = out[out["origin"] == origins[-1]].pivot(index="ds", columns="unique_id", values="mean")
+    assert np.allclose(m["t"], m["a"] + m["b"])
+
+
+def test_unknown_method_and_missing_series_are_errors() -> None:
+    with pytest.raises(ValueError, match="unknown reconciliation method"):
+        reconcile(_fc({"t": 1.0, "a": 1.0, "b": 1.0}), {"t": ["a", "b"]}, "magic")
+    with pytest.raises(ValueError, match="no forecasts for series"):
+        reconcile(_fc({"t": 1.0, "a": 1.0}), {"t": ["a", "b"]}, "bottom_up")
