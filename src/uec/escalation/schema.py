@@ -31,7 +31,7 @@ ESCALATION_DDL = (
         level BIGINT NOT NULL,
         previous_level BIGINT,
         calculated_level BIGINT,
-        calculated_score DOUBLE,
+        calculated_score DOUBLE PRECISION,
         calculated_at TIMESTAMP WITH TIME ZONE,
         reason VARCHAR,
         declared_by VARCHAR NOT NULL,
@@ -66,7 +66,7 @@ ESCALATION_DDL = (
         object_code VARCHAR NOT NULL,
         scope VARCHAR NOT NULL,
         level BIGINT,
-        score DOUBLE,
+        score DOUBLE PRECISION,
         assessed_at TIMESTAMP WITH TIME ZONE NOT NULL,
         observed_at TIMESTAMP WITH TIME ZONE NOT NULL
     )""",

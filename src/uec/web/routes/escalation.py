@@ -21,12 +21,12 @@ from pydantic import BaseModel
 
 from uec.access.permissions import allowed
 from uec.access.user import User
-from uec.access.web import current_user, request_id, require
+from uec.access.web import request_id, require
 from uec.errors import UecError
 from uec.escalation import declared, tracked
 from uec.escalation.cli import parse_instant
 from uec.escalation.framework import Framework, load_framework
-from uec.escalation.levels import Score, history, status
+from uec.escalation.levels import Score, Status, history, status
 from uec.standards.periods import LONDON
 from uec.web.deps import StoreDep
 from uec.web.limits import check_code
@@ -37,7 +37,9 @@ __all__ = ["org_data", "router", "system_data"]
 router = APIRouter()
 
 _view = Depends(require("view_aggregate"))
-_who = Depends(current_user)
+_declare_system = Depends(require("declare_escalation"))
+_declare_org = Depends(require("declare_escalation", org_param="org_code"))
+_manage = Depends(require("manage_actions", org_param="org_code"))
 
 #: NHS.UK tag colours for OPEL 1-4; the tag always carries the words too (never colour alone).
 TAG = {1: "nhsuk-tag--green", 2: "nhsuk-tag--yellow", 3: "nhsuk-tag--orange", 4: "nhsuk-tag--red"}
@@ -148,7 +150,7 @@ def _fmt(value: float | None, unit: str) -> str:
 def _thresholds(fw: Framework, pid: str) -> str:
     p = fw.parameter(pid)
     op = "≥" if p.direction == "higher" else "≤"
-    return ", ".join(f"OPEL {lv} {op} {_fmt(p.thresholds[lv], p.unit)}" for lv in (2, 3, 4))  # type: ignore[index]
+    return ", ".join(f"OPEL {lv} {op} {_fmt(p.thresholds[lv], p.unit)}" for lv in (2, 3, 4))
 
 
 def _row(fw: Framework, sc: Score, decl: declared.Declaration | None = None) -> LevelRow:
@@ -221,8 +223,12 @@ def org_data(store: StoreDep, org_code: str, at: AtQuery = None, user: User = _v
     decls = declared.declarations(store, org_code, limit=50)
     day = when.astimezone(LONDON).date()
     daily = history(store, day - dt.timedelta(days=14), day, "1d", framework=fw)
-    pick = (lambda st: st.ics) if org_code == s.ics.code else (
-        lambda st: next((o for o in st.organisations if o.code == org_code), None))
+
+    def pick(st: Status) -> Score | None:
+        if org_code == st.ics.code:
+            return st.ics
+        return next((o for o in st.organisations if o.code == org_code), None)
+
     now = dt.datetime.now(dt.UTC)
     acts = tracked.list_actions(store, object_code=org_code)
     scope_org = None if org_code == s.ics.code else org_code
@@ -290,7 +296,7 @@ def _back(org_code: str, at: str) -> str:
 @router.post("/escalation/system/declare", include_in_schema=False)
 def declare_system(request: Request, store: StoreDep, level: Annotated[int, Form(ge=1, le=4)],
                    reason: Annotated[str, Form(max_length=2000)] = "", at: Annotated[str, Form(max_length=40)] = "",
-                   user: User = Depends(require("declare_escalation"))) -> Response:
+                   user: User = _declare_system) -> Response:
     """Declare the system's (the ICS's) level."""
     return _declare(request, store, declared.SYSTEM, level, reason, at, user,
                     "/escalation" + (f"?{urlencode({'at': at})}" if at else ""))
@@ -299,7 +305,7 @@ def declare_system(request: Request, store: StoreDep, level: Annotated[int, Form
 @router.post("/escalation/{org_code}/declare", include_in_schema=False)
 def declare_org(request: Request, store: StoreDep, org_code: str, level: Annotated[int, Form(ge=1, le=4)],
                 reason: Annotated[str, Form(max_length=2000)] = "", at: Annotated[str, Form(max_length=40)] = "",
-                user: User = Depends(require("declare_escalation", org_param="org_code"))) -> Response:
+                user: User = _declare_org) -> Response:
     """Declare an organisation's level."""
     check_code("org_code", org_code)
     return _declare(request, store, org_code, level, reason, at, user, _back(org_code, at))
@@ -310,7 +316,7 @@ def resolve_action(request: Request, store: StoreDep, org_code: str, action_id: 
                    state: Annotated[str, Form(pattern="^(done|not_applicable)$")],
                    note: Annotated[str, Form(max_length=2000)] = "",
                    back: Annotated[str, Form(max_length=300)] = "/escalation",
-                   user: User = Depends(require("manage_actions", org_param="org_code"))) -> Response:
+                   user: User = _manage) -> Response:
     """Mark an action owned by ``org_code`` done (with a note) or not applicable (with the reason)."""
     check_code("org_code", org_code)
     a = tracked.get_action(store, action_id)
