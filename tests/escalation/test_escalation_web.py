@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from collections.abc import Iterator
 from pathlib import Path
@@ -106,3 +107,21 @@ def test_declare_mark_done_and_refusals(site: tuple[Store, TestClient, dict[str,
     j = client.get("/escalation.json", params={"at": AT}, headers=as_(tokens, "vic")).json()
     assert j["ics"]["declared_level"] == 2
     assert {o["code"]: o["declared_level"] for o in j["organisations"]}["A1"] == 3
+
+
+def test_overdue_actions_stand_out(site: tuple[Store, TestClient, dict[str, str]]) -> None:
+    store, client, tokens = site
+    done = declared.declare(store, "A1", 3, assessed_at=declared_at(), actor_label="cli:test")
+    late = done.opened[0]
+    with store.write() as w:  # as if its due time had passed
+        w.execute("UPDATE escalation_actions SET due_at = :t WHERE id = :id",
+                  {"t": late.created_at - dt.timedelta(minutes=1), "id": late.id})
+    j = client.get("/escalation.json", params={"at": AT}, headers=as_(tokens, "vic")).json()
+    assert j["overdue"] == 1 and j["actions"][0]["id"] == late.id and j["actions"][0]["overdue"] is True
+    page = client.get("/escalation", params={"at": AT}, headers=as_(tokens, "vic")).text
+    assert '<strong class="nhsuk-tag nhsuk-tag--red">Overdue</strong>' in page
+    assert f"Open actions ({len(done.opened)}, 1 overdue)" in page
+
+
+def declared_at() -> dt.datetime:
+    return dt.datetime(2024, 7, 10, 13, 0, tzinfo=dt.UTC)
