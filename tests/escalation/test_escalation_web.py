@@ -107,6 +107,8 @@ def test_declare_mark_done_and_refusals(site: tuple[Store, TestClient, dict[str,
     j = client.get("/escalation.json", params={"at": AT}, headers=as_(tokens, "vic")).json()
     assert j["ics"]["declared_level"] == 2
     assert {o["code"]: o["declared_level"] for o in j["organisations"]}["A1"] == 3
+    assert {p["code"]: p["declared_level"] for p in j["pillars"]} == {
+        "acute": 3, "community": None, "mental_health": None, "nhs111": None}
 
 
 def test_overdue_actions_stand_out(site: tuple[Store, TestClient, dict[str, str]]) -> None:

@@ -165,6 +165,15 @@ def _row(fw: Framework, sc: Score, decl: declared.Declaration | None = None) -> 
         declared_reason=decl.reason if decl else None)
 
 
+def _pillar(fw: Framework, p: Score, current: Mapping[str, declared.Declaration]) -> LevelRow:
+    """A pillar's row; its declared level is the highest its organisations declared (a pillar is
+    not declared itself)."""
+    row = _row(fw, p)
+    levels = [current[c].level for c, _, _ in p.members if c in current]
+    row.declared_level = max(levels) if levels else None
+    return row
+
+
 def _action_row(a: tracked.TrackedAction, user: User | None, now: dt.datetime) -> ActionRow:
     return ActionRow(id=a.id, object=a.object_code, level=a.level, title=a.title, role=a.role, owner_org=a.owner_org,
                      owner_role=a.owner_role, due_at=a.due_at.astimezone(LONDON).strftime("%Y-%m-%d %H:%M"),
@@ -195,7 +204,7 @@ def system_data(store: StoreDep, at: AtQuery = None, user: User = _view) -> Syst
     acts.sort(key=lambda a: (not a.overdue(now), a.due_at))
     return SystemNow(
         at=s.at.astimezone(LONDON).strftime("%Y-%m-%d %H:%M"), framework=f"{s.framework_id} {s.framework_version}",
-        ics=_row(fw, s.ics, current.get(s.ics.code)), pillars=[_row(fw, p) for p in s.pillars],
+        ics=_row(fw, s.ics, current.get(s.ics.code)), pillars=[_pillar(fw, p, current) for p in s.pillars],
         organisations=[_row(fw, o, current.get(o.code)) for o in s.organisations],
         actions=[_action_row(a, user, now) for a in acts], overdue=sum(a.overdue(now) for a in acts),
         freshness=[FreshnessRow(source=f["source"], latest=f["latest"], rows=f["rows"])
