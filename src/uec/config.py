@@ -76,6 +76,16 @@ class Settings(BaseSettings):
     # deletes them; the reasoning for 90 is at uec.ingest.DEFAULT_RETENTION_DAYS.
     quarantine_retention_days: Annotated[int, Field(ge=0)] = 90
 
+    # --- escalation (uec.escalation): declared levels, tracked actions, notifications ----------
+    # The SMTP server notifications are sent through (no authentication: a local relay).
+    smtp_host: str = "127.0.0.1"
+    smtp_port: Annotated[int, Field(ge=1, le=65535)] = 25
+    smtp_from: str = "uec-resilience@localhost"
+    # A subscription hears of the same kind of event on the same object at most once per cool-down.
+    notify_cooldown_minutes: Annotated[float, Field(ge=0)] = 30.0
+    # A rise of a *calculated* level (not only a declared one) creates that level's tracked actions.
+    escalation_actions_on_calculated: bool = False
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

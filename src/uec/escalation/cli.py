@@ -188,3 +188,7 @@ def docs_command(
     else:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(text, encoding="utf-8")
+
+
+# The escalation loop's commands (declare, actions, action, subscribe, notify) register on `app`.
+from uec.escalation import cli_loop as _cli_loop  # noqa: E402,F401

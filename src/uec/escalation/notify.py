@@ -1,0 +1,217 @@
+"""Notifications: subscriptions, an outbox written in the change's own transaction, and sending.
+
+A person subscribes to an organisation (or to the whole system) by email or webhook. Events are a
+declared level change, a calculated level change and an overdue action. :func:`enqueue` writes one
+``notifications`` row per matching subscription inside the transaction that made the change, so a
+change and its notifications commit together; :func:`send_pending` sends them after the commit
+(email by SMTP, webhook by an HTTP POST of JSON) and records each as ``sent`` or ``failed``.
+
+No storms: an event has a key (a declaration's id, an action's id, a calculated change's instant);
+a subscription gets at most one row per key, and a row for the same subscription and object within
+``Settings.notify_cooldown_minutes`` of the last one sent is recorded as ``suppressed`` and not sent.
+
+>>> import tempfile, os
+>>> from uec.store import open_store
+>>> with tempfile.TemporaryDirectory() as d:
+...     store = open_store(os.path.join(d, "uec.duckdb"))
+...     sub = subscribe(store, "sam", "RAA", "webhook", "http://127.0.0.1:9/hook")
+...     [(s.object_code, s.channel) for s in subscriptions(store)]
+[('RAA', 'webhook')]
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import smtplib
+import uuid
+from dataclasses import dataclass
+from email.message import EmailMessage
+from typing import Any, Literal
+
+import httpx
+
+from uec.config import Settings, get_settings
+from uec.errors import UecError
+from uec.escalation.schema import ensure_escalation_schema
+from uec.store import Store, StoreWriter
+
+__all__ = [
+    "EVENTS",
+    "Notification",
+    "Subscription",
+    "enqueue",
+    "notifications",
+    "send_pending",
+    "subscribe",
+    "subscriptions",
+]
+
+Channel = Literal["email", "webhook"]
+
+#: The events a subscription hears of.
+EVENTS = ("declared_level_change", "calculated_level_change", "action_overdue")
+
+#: ``scope`` of a subscription to the whole system (``object_code`` NULL).
+SYSTEM = "system"
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """Who hears of what, and how."""
+
+    id: str
+    username: str
+    scope: str
+    object_code: str | None
+    channel: str
+    address: str
+
+
+@dataclass(frozen=True)
+class Notification:
+    """One notification as recorded (the address is the subscription's; never printed here)."""
+
+    id: str
+    subscription_id: str
+    event: str
+    event_key: str
+    object_code: str
+    channel: str
+    subject: str
+    body: str
+    created_at: dt.datetime
+    state: str
+    sent_at: dt.datetime | None
+    error: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "subscription": self.subscription_id, "event": self.event,
+                "object": self.object_code, "channel": self.channel, "subject": self.subject,
+                "created_at": self.created_at.isoformat(), "state": self.state,
+                "sent_at": self.sent_at.isoformat() if self.sent_at else None, "error": self.error}
+
+
+def _new_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def subscribe(store: Store, username: str, object_code: str | None, channel: str, address: str) -> Subscription:
+    """Subscribe ``username`` to an organisation's events (``object_code``) or the system's (``None``).
+
+    An email address must contain ``@``; a webhook must be an ``http(s)://`` URL.
+    """
+    if channel not in ("email", "webhook"):
+        raise UecError(f"unknown channel {channel!r}; use email or webhook")
+    if channel == "email" and "@" not in address:
+        raise UecError("an email subscription needs an address with @")
+    if channel == "webhook" and not address.startswith(("http://", "https://")):
+        raise UecError("a webhook subscription needs an http:// or https:// URL")
+    ensure_escalation_schema(store)
+    sub = Subscription(_new_id(), username, SYSTEM if object_code is None else "org", object_code, channel, address)
+    with store.write() as w:
+        w.execute(
+            "INSERT INTO notification_subscriptions (id, username, scope, object_code, channel, address, created_at, "
+            "active) VALUES (:id, :username, :scope, :object_code, :channel, :address, :at, TRUE)",
+            {**sub.__dict__, "at": dt.datetime.now(dt.UTC)},
+        )
+    return sub
+
+
+def subscriptions(store: Store) -> list[Subscription]:
+    """Every active subscription."""
+    ensure_escalation_schema(store)
+    rows = store.query("SELECT * FROM notification_subscriptions WHERE active ORDER BY created_at, id")
+    return [Subscription(r["id"], r["username"], r["scope"], r["object_code"], r["channel"], r["address"])
+            for r in rows]
+
+
+def enqueue(writer: StoreWriter, *, event: str, object_code: str, key: str, subject: str, body: str,
+            now: dt.datetime, settings: Settings | None = None) -> int:
+    """Record a notification of ``event`` on ``object_code`` for every matching subscription, inside
+    the caller's transaction; returns how many will be sent (the rest are duplicates or suppressed)."""
+    assert event in EVENTS, event
+    cooldown = dt.timedelta(minutes=(settings or get_settings()).notify_cooldown_minutes)
+    subs = writer.query(
+        "SELECT id, channel FROM notification_subscriptions WHERE active AND (scope = :system OR object_code = :code) "
+        "ORDER BY id", {"system": SYSTEM, "code": object_code})
+    queued = 0
+    for sub in subs:
+        seen = writer.query("SELECT count(*) AS n FROM notifications WHERE subscription_id = :s AND event_key = :k",
+                            {"s": sub["id"], "k": key})
+        if int(seen[0]["n"]):
+            continue  # one message per change
+        recent = writer.query(
+            "SELECT count(*) AS n FROM notifications WHERE subscription_id = :s AND object_code = :o "
+            "AND state IN ('pending', 'sending', 'sent') AND created_at > :since",
+            {"s": sub["id"], "o": object_code, "since": now - cooldown})
+        state = "suppressed" if int(recent[0]["n"]) else "pending"
+        queued += state == "pending"
+        writer.execute(
+            "INSERT INTO notifications (id, subscription_id, event, event_key, object_code, channel, subject, body, "
+            "created_at, state) VALUES (:id, :sub, :event, :key, :obj, :channel, :subject, :body, :at, :state)",
+            {"id": _new_id(), "sub": sub["id"], "event": event, "key": key, "obj": object_code,
+             "channel": sub["channel"], "subject": subject, "body": body, "at": now, "state": state})
+    return queued
+
+
+def _row(r: dict[str, Any]) -> Notification:
+    return Notification(r["id"], r["subscription_id"], r["event"], r["event_key"], r["object_code"], r["channel"],
+                        r["subject"], r["body"], r["created_at"], r["state"], r["sent_at"], r["error"])
+
+
+def notifications(store: Store, *, state: str | None = None) -> list[Notification]:
+    """Every notification recorded, oldest first (optionally only those in ``state``)."""
+    ensure_escalation_schema(store)
+    where = "WHERE state = :state" if state else ""
+    return [_row(r) for r in store.query(f"SELECT * FROM notifications {where} ORDER BY created_at, id",
+                                         {"state": state} if state else None)]
+
+
+def _send_email(settings: Settings, to: str, subject: str, body: str) -> None:
+    msg = EmailMessage()
+    msg["From"] = settings.smtp_from
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg.set_content(body)
+    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=10) as smtp:
+        smtp.send_message(msg)
+
+
+def _send_webhook(url: str, n: dict[str, Any]) -> None:
+    payload = {"event": n["event"], "object": n["object_code"], "subject": n["subject"], "body": n["body"],
+               "id": n["id"], "created_at": n["created_at"].isoformat()}
+    httpx.post(url, json=payload, timeout=10).raise_for_status()
+
+
+def send_pending(store: Store, settings: Settings | None = None) -> tuple[int, int]:
+    """Send every pending notification; returns (sent, failed).
+
+    Rows are claimed first (``pending`` -> ``sending`` with this call's token, in one statement), so
+    two processes sending at once never send the same row twice. A failure is recorded by the kind
+    of error only (an address or URL may hold a secret).
+    """
+    settings = settings or get_settings()
+    ensure_escalation_schema(store)
+    token = uuid.uuid4().hex
+    with store.write() as w:
+        w.execute("UPDATE notifications SET state = 'sending', claim = :t WHERE state = 'pending'", {"t": token})
+    rows = store.query(
+        "SELECT n.*, s.address FROM notifications n JOIN notification_subscriptions s ON s.id = n.subscription_id "
+        "WHERE n.claim = :t AND n.state = 'sending' ORDER BY n.created_at, n.id", {"t": token})
+    sent = failed = 0
+    for r in rows:
+        error: str | None = None
+        try:
+            if r["channel"] == "email":
+                _send_email(settings, r["address"], r["subject"], r["body"])
+            else:
+                _send_webhook(r["address"], r)
+        except (OSError, smtplib.SMTPException, httpx.HTTPError) as exc:
+            status = getattr(getattr(exc, "response", None), "status_code", None)
+            error = type(exc).__name__ + (f" (HTTP {status})" if status else "")
+        with store.write() as w:
+            w.execute("UPDATE notifications SET state = :s, sent_at = :at, error = :e WHERE id = :id",
+                      {"s": "failed" if error else "sent", "at": dt.datetime.now(dt.UTC), "e": error, "id": r["id"]})
+        sent += error is None
+        failed += error is not None
+    return sent, failed
