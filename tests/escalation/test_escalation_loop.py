@@ -162,7 +162,7 @@ def test_email_to_a_real_smtp_server_and_webhook_to_a_real_receiver(ics: Store, 
         assert [(m["To"], m["Subject"]) for m in inbox.messages] == [
             ("cory@test.nhs.uk", "A1 declared OPEL 3 (was no level)")]
         assert inbox.messages[0]["From"] == "opel@test.nhs.uk"
-        assert "sam declared A1 at OPEL 3" in inbox.messages[0].get_payload()  # type: ignore[operator]
+        assert "sam declared A1 at OPEL 3" in str(inbox.messages[0].get_payload())
         assert [(r["event"], r["object"]) for r in received] == [("declared_level_change", "A1")]
         assert {n.state for n in notify.notifications(ics)} == {"sent"}
         # A second change inside the cool-down is recorded but not sent (no storm).

@@ -164,7 +164,7 @@ def _level(v: int | None) -> str:
     return "no level" if v is None else f"OPEL {v}"
 
 
-def declare(
+def declare(  # noqa: PLR0913 - keyword-only facts of one declaration, each named at the call
     store: Store,
     code: str,
     level: int,

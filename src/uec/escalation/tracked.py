@@ -159,7 +159,8 @@ def _action(r: dict[str, Any]) -> TrackedAction:
         utc(r["due_at"]), r["state"], r["note"], r["closed_by"], utc(r["closed_at"]))
 
 
-def open_for_rise(writer: StoreWriter, *, scope: str, object_code: str, provider_type: str | None,
+def open_for_rise(  # noqa: PLR0913 - keyword-only facts of one rise, each named at the call
+        writer: StoreWriter, *, scope: str, object_code: str, provider_type: str | None,
                   ics_code: str, from_level: int, to_level: int, origin: str, declaration_id: str | None,
                   now: dt.datetime, cards: Cards | None = None) -> list[TrackedAction]:
     """Create the tracked actions of every level in ``(from_level, to_level]``, inside ``writer``'s
