@@ -54,6 +54,9 @@ host port help format freq frequency fresh hours to input naive tz fill gaps tes
 started some make ping serve docs dask processes save
 recent values day's groups used patient patients found activity no yet assessment arrivals national force
 options yyyy mm dd
+who why request sign in out local rows uk time important note apply done required differs behind highest
+daily integrated care system's history summary verify create revoke add name only password stdin disable
+enable passwd older than notify reason applicable subscribe
 """))
 
 #: Short forms in option names, and the glossary term each stands for.
