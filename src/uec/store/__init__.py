@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 
 from uec.errors import UecError
-from uec.store.base import DEFAULT_STORE, Store, StoreWriter, reading, resolve_store_url
+from uec.store.base import DEFAULT_STORE, Store, StoreBusy, StoreWriter, reading, resolve_store_url
 from uec.store.duckdb import DuckDBStore
 from uec.store.postgres import PostgresStore
 from uec.store.schema import BOOKKEEPING_DDL, schema_ddl
@@ -27,6 +27,7 @@ __all__ = [
     "DuckDBStore",
     "PostgresStore",
     "Store",
+    "StoreBusy",
     "StoreWriter",
     "open_store",
     "reading",

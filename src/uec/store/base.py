@@ -17,9 +17,12 @@ from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
 import pyarrow as pa
 
 from uec.contract import tables
+from uec.errors import UecError
 from uec.store.schema import BOOKKEEPING_DDL, schema_ddl
 
-__all__ = ["DEFAULT_STORE", "PARAM", "Engine", "Params", "Store", "StoreWriter", "reading", "resolve_store_url"]
+__all__ = [
+    "DEFAULT_STORE", "PARAM", "Engine", "Params", "Store", "StoreBusy", "StoreWriter", "reading", "resolve_store_url",
+]
 
 #: Where the embedded store lives unless ``--store`` or ``UEC_STORE`` says otherwise.
 DEFAULT_STORE = "data/uec.duckdb"
@@ -29,6 +32,13 @@ Params = Mapping[str, Any] | None
 
 #: A named parameter ``:name`` in SQL (not ``::type`` casts).
 PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+
+
+class StoreBusy(UecError):
+    """Another writer held the store for longer than a writer waits (``UEC_LOCK_WAIT_SECONDS``).
+
+    Only the embedded store raises it; a background worker waits and tries again.
+    """
 
 
 def resolve_store_url(url: str | None) -> str:
