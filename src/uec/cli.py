@@ -410,7 +410,8 @@ def jobs_list(
 
     jobs = list_jobs(_open(store), owner=owner, kind=kind, state=state, limit=limit)
     t = RichTable(title=f"Jobs ({len(jobs)})")
-    for c in ("id", "kind", "state", "owner", "queued", "progress", "message"):
+    t.add_column("id", no_wrap=True)  # people copy it into `uec jobs show`
+    for c in ("kind", "state", "owner", "queued", "progress", "message"):
         t.add_column(c, overflow="fold")
     for j in jobs:
         t.add_row(*_job_row(j))
