@@ -55,7 +55,7 @@ def test_reads_do_not_wait_for_a_write_held_open_in_another_process(store_url: s
         assert proc.poll() is None, "the reads waited for the load to commit"
         assert set(counts) == {500} and loads == 1
     finally:
-        out, err = proc.communicate(timeout=120)
+        _out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
     # Once the load has committed, every reader sees it.
     assert open_store(store_url).counts()["attendances"] == 5_000
@@ -76,7 +76,7 @@ def test_a_scenario_run_finishing_during_continuous_page_reads_is_saved(store_ur
             for path in ("/", "/api/sites", "/overview.json", "/api/health"):
                 try:
                     statuses.append(client.get(path).status_code)
-                except BaseException as exc:  # noqa: BLE001 - every failure is reported below
+                except BaseException as exc:  # every failure is reported below
                     failures.append(exc)
 
     readers = [threading.Thread(target=browse) for _ in range(3)]
