@@ -384,8 +384,14 @@ def worker(
         help="Stop when this process (the server that started the worker) has gone.", hidden=True)] = None,
 ) -> None:
     """Run queued jobs (scenario runs, forecast refreshes) until stopped with Ctrl+C."""
+    import signal
+
     from uec.jobs.worker import run_worker
 
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt  # unwinds the job under way, which puts it back in the queue
+
+    signal.signal(signal.SIGTERM, stop)
     ran = run_worker(store, once=once, poll=poll, parent_pid=parent_pid, report=lambda text: err.print(text))
     if once:
         out.print(f"ran {ran} job{'s' if ran != 1 else ''}")

@@ -219,3 +219,18 @@ def test_jobs_cli(store_url: str) -> None:
     bad = uec("jobs", "submit", "scenario_run", "--params", "{not json")
     assert bad.returncode == 2 and bad.stderr.startswith("error: --params is not JSON")
     assert uec("worker", "--once").stdout.strip() == "ran 0 jobs"
+
+
+def test_a_worker_stopped_with_sigterm_puts_its_job_back(store_url: str) -> None:
+    store = open_store(store_url)
+    job = submit(store, "scenario_run", SCENARIO)
+    proc = _worker(store_url, UEC_TEST_PAUSE_IN_JOB="60")
+    try:
+        _until_paused(proc)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 130
+    finally:
+        proc.kill()
+    back = get_job(store, job.id)
+    assert back is not None and (back.state, back.attempts, back.worker) == ("queued", 0, None)
+    assert f"the worker {socket.gethostname()}:{proc.pid} was stopped while running it" in (back.message or "")

@@ -190,6 +190,15 @@ class _Running:
 
         save_patiently(save)
 
+    def put_back(self, why: str) -> None:
+        """Return the job to the queue, this attempt not counted (the worker is being stopped)."""
+        with self.js.write() as w:
+            w.execute(
+                "UPDATE jobs SET state = 'queued', started_at = NULL, worker = NULL, attempts = attempts - 1, "
+                "message = :msg WHERE job_id = :id AND worker = :me AND state = 'running'",
+                {"msg": f"requeued: {why}", "id": self.job_id, "me": self.me},
+            )
+
 
 def _test_pause(run: _Running) -> None:
     # Test seam (like ingest's UEC_TEST_PAUSE_BEFORE_COMMIT): hold the job open, reporting progress,
@@ -230,6 +239,11 @@ def run_one(store: Store, *, me: str | None = None, report: Callable[[str], None
         log.exception("job %s failed", job.id)
         run.finish("failed", message="failed",
                    error=f"the job failed unexpectedly ({type(exc).__name__}: {str(exc)[:300]}); see the worker's log")
+    except BaseException:
+        # Ctrl+C or SIGTERM (the server stopping its worker): the job goes back to the queue at once
+        # instead of waiting for the next worker to find it abandoned.
+        run.put_back(f"the worker {me} was stopped while running it")
+        raise
     finally:
         stop.set()
         beat.join()
