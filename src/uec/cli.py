@@ -297,9 +297,13 @@ def _serve_processes(url: str, host: str, port: int, n: int, worker: bool) -> No
 
     import uvicorn
 
+    from uec.config import get_settings
+
     # Uvicorn's worker processes build the app themselves (create_app with no argument): they find
-    # the store in UEC_STORE.
+    # the store in UEC_STORE. Jobs are run by the worker, not by the web processes.
     os.environ["UEC_STORE"] = url
+    os.environ["UEC_WEB_RUNS_JOBS"] = "false"
+    get_settings.cache_clear()
     child = None
     if worker:
         child = subprocess.Popen(

@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     job_max_attempts: Annotated[int, Field(ge=1)] = 2
     # Web server processes (`uec serve --workers`); unset means one per core.
     web_workers: Annotated[int, Field(ge=1)] | None = None
+    # Whether the web app runs queued jobs itself, on a background thread (an app in one process, as
+    # tests make). `uec serve` turns it off: the `uec worker` beside it runs them.
+    web_runs_jobs: bool = True
 
 
 @lru_cache(maxsize=1)

@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from uec.errors import UecError
-from uec.jobs.kinds import KINDS, MAX_DAYS, MAX_REPS, check_params
+from uec.jobs.kinds import KINDS, MAX_DAYS, MAX_REPS, JobContext, Kind, check_params
 from uec.jobs.table import (
     ACTIVE_STATES,
     COLUMNS,
@@ -48,8 +48,10 @@ __all__ = [
     "STATES",
     "Job",
     "JobCancelled",
+    "JobContext",
     "JobLimitError",
     "JobState",
+    "Kind",
     "cancel",
     "get_job",
     "list_jobs",
@@ -85,15 +87,18 @@ def _limits() -> tuple[int, int]:
     return s.jobs_per_owner, s.jobs_total
 
 
-def submit(store: Store, kind: str, params: Mapping[str, Any], *, owner: str | None = None) -> Job:
+def submit(store: Store, kind: str, params: Mapping[str, Any], *, owner: str | None = None,
+           limits: tuple[int, int] | None = None, kinds: Mapping[str, Kind] | None = None) -> Job:
     """Queue a job of ``kind`` with ``params`` for ``owner``; the queued :class:`Job`.
 
     ``UecError`` when the kind or params are wrong (nothing is queued); :class:`JobLimitError`
     when ``owner`` already has ``UEC_JOBS_PER_OWNER`` jobs queued or running, or everyone together
-    has ``UEC_JOBS_TOTAL`` (a job without an owner counts only against the second).
+    has ``UEC_JOBS_TOTAL`` (a job without an owner counts only against the second). ``limits``
+    (per owner, in all) replaces those settings; ``kinds`` replaces :data:`KINDS` for checking
+    the params (an app that runs jobs of its own makes, such as the web app's tests).
     """
-    clean = check_params(kind, params)
-    per_owner, total = _limits()
+    clean = check_params(kind, params, kinds)
+    per_owner, total = limits or _limits()
     js = jobs_store(store)
     now = dt.datetime.now(dt.UTC)
     job_id = new_job_id(now)

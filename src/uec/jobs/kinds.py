@@ -173,7 +173,7 @@ KINDS: dict[str, Kind] = {
 }
 
 
-def check_params(kind: str, params: Mapping[str, Any]) -> dict[str, Any]:
+def check_params(kind: str, params: Mapping[str, Any], kinds: Mapping[str, Kind] | None = None) -> dict[str, Any]:
     """The clean params of a job of ``kind``, or ``UecError`` saying what is wrong.
 
     >>> check_params("backup", {})
@@ -181,9 +181,10 @@ def check_params(kind: str, params: Mapping[str, Any]) -> dict[str, Any]:
     ...
     uec.errors.UecError: unknown job kind 'backup'; kinds: forecast_refresh, scenario_run
     """
-    k = KINDS.get(kind)
+    known = KINDS if kinds is None else kinds
+    k = known.get(kind)
     if k is None:
-        raise UecError(f"unknown job kind {kind!r}; kinds: {', '.join(sorted(KINDS))}")
+        raise UecError(f"unknown job kind {kind!r}; kinds: {', '.join(sorted(known))}")
     if not isinstance(params, Mapping):
         raise UecError(f"{kind} params must be a mapping, got {type(params).__name__}")
     return k.check(params)

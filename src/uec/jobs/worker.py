@@ -18,12 +18,12 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from uec.errors import UecError
 from uec.jobs import JobCancelled, get_job
-from uec.jobs.kinds import KINDS, save_patiently
+from uec.jobs.kinds import KINDS, Kind, save_patiently
 from uec.jobs.table import COLUMNS, Job, job_from_row, jobs_store, lock_for_update
 from uec.store import Store, StoreBusy, open_store
 
@@ -213,8 +213,12 @@ def _test_pause(run: _Running) -> None:
             time.sleep(0.1)
 
 
-def run_one(store: Store, *, me: str | None = None, report: Callable[[str], None] | None = None) -> Job | None:
-    """Claim and run one job; the job as recorded afterwards, or None when none was queued."""
+def run_one(store: Store, *, me: str | None = None, report: Callable[[str], None] | None = None,
+            kinds: Mapping[str, Kind] | None = None) -> Job | None:
+    """Claim and run one job; the job as recorded afterwards, or None when none was queued.
+
+    ``kinds`` replaces :data:`~uec.jobs.kinds.KINDS` (how each kind runs) for this call.
+    """
     me = me or worker_id()
     job = claim(store, me=me)
     if job is None:
@@ -228,7 +232,10 @@ def run_one(store: Store, *, me: str | None = None, report: Callable[[str], None
     beat.start()
     try:
         _test_pause(run)
-        result = KINDS[job.kind].run(store, job.params, run)
+        kind = (KINDS if kinds is None else kinds).get(job.kind)
+        if kind is None:
+            raise UecError(f"this worker cannot run jobs of kind {job.kind!r}")
+        result = kind.run(store, job.params, run)
         run.finish("done", message="finished", result=result)
     except JobCancelled:
         if not run.lost.is_set():
