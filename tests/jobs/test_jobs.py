@@ -91,14 +91,18 @@ def test_a_failing_job_is_failed_with_its_reason(store_url: str) -> None:
 def test_limits_per_owner_and_for_everyone(store_url: str, limits: None) -> None:
     store = open_store(store_url)
     first = submit(store, "scenario_run", SCENARIO, owner="a")
-    with pytest.raises(JobLimitError, match="a already has 1 jobs queued or running"):
+    with pytest.raises(JobLimitError, match="a already has 1 jobs queued or running") as owner_limit:
         submit(store, "scenario_run", SCENARIO, owner="a")
+    assert (owner_limit.value.scope, owner_limit.value.limit) == ("owner", 1)
     submit(store, "scenario_run", SCENARIO, owner="b")
-    with pytest.raises(JobLimitError, match="2 jobs are already queued or running"):
+    with pytest.raises(JobLimitError, match="2 jobs are already queued or running") as total_limit:
         submit(store, "scenario_run", SCENARIO, owner="c")
+    assert (total_limit.value.scope, total_limit.value.limit) == ("total", 2)
     # A finished (here: cancelled) job no longer counts.
     cancel(store, first.id, by="a")
     assert submit(store, "scenario_run", SCENARIO, owner="a").state == "queued"
+    # Limits given by the caller win over the settings.
+    assert submit(store, "scenario_run", SCENARIO, owner="c", limits=(1, 3)).state == "queued"
 
 
 def test_cancelling_a_queued_job_and_a_finished_one(store_url: str) -> None:

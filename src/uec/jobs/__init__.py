@@ -61,7 +61,16 @@ __all__ = [
 
 
 class JobLimitError(UecError):
-    """Too many jobs queued or running, for this owner or for everyone: try again when some finish."""
+    """Too many jobs queued or running, for this owner or for everyone: try again when some finish.
+
+    ``scope`` says which limit was reached ('owner' or 'total') and ``limit`` its value, so a caller
+    may word its own message.
+    """
+
+    def __init__(self, message: str, *, scope: str = "total", limit: int = 0) -> None:
+        super().__init__(message)
+        self.scope = scope
+        self.limit = limit
 
 
 class JobCancelled(Exception):
@@ -113,10 +122,14 @@ def submit(store: Store, kind: str, params: Mapping[str, Any], *, owner: str | N
         if owner is not None and int(counts["mine"] or 0) >= per_owner:
             raise JobLimitError(
                 f"{owner} already has {per_owner} jobs queued or running (the limit per person); "
-                "wait for one to finish or cancel one"
+                "wait for one to finish or cancel one",
+                scope="owner", limit=per_owner,
             )
         if int(counts["n"]) >= total:
-            raise JobLimitError(f"{total} jobs are already queued or running (the limit for everyone); try again later")
+            raise JobLimitError(
+                f"{total} jobs are already queued or running (the limit for everyone); try again later",
+                scope="total", limit=total,
+            )
         w.execute(
             "INSERT INTO jobs (job_id, kind, params, state, owner, created_at, message, attempts, cancel_requested) "
             "VALUES (:id, :kind, :params, 'queued', :owner, :now, 'waiting for a worker', 0, false)",
