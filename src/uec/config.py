@@ -65,6 +65,11 @@ class Settings(BaseSettings):
     # Whether the web app runs queued jobs itself, on a background thread (an app in one process, as
     # tests make). `uec serve` turns it off: the `uec worker` beside it runs them.
     web_runs_jobs: bool = True
+    # Web: the cache of computed answers (standards, forecasts, occupancy) shared by every worker
+    # process, and how many scenario runs this server's in-process queue holds at once.
+    cache_dir: str = ".state/cache"
+    cache_size_mb: Annotated[int, Field(ge=1)] = 512
+    scenario_queue_limit: Annotated[int, Field(ge=1)] = 4
 
 
 @lru_cache(maxsize=1)

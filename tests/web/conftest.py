@@ -6,6 +6,7 @@ fixtures here are found by pytest for every test under ``tests/web``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +16,19 @@ from web_fixture import build_web_store
 
 from uec.store import open_store
 from uec.web import create_app
+
+
+@pytest.fixture(scope="session", autouse=True)
+def answer_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The web's cache of computed answers in a folder of the test session, not the working directory's."""
+    path = tmp_path_factory.mktemp("answer-cache")
+    old = os.environ.get("UEC_CACHE_DIR")
+    os.environ["UEC_CACHE_DIR"] = str(path)
+    yield path
+    if old is None:
+        os.environ.pop("UEC_CACHE_DIR", None)
+    else:
+        os.environ["UEC_CACHE_DIR"] = old
 
 
 @pytest.fixture(scope="session")

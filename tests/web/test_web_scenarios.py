@@ -14,11 +14,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from uec.config import Settings
 from uec.errors import UecError
 from uec.store import open_store
 from uec.system.runs import list_runs
 from uec.system.types import ChangeField, Comparison, Interval, Scenario, StandardComparison
-from uec.web import create_app, scenario_pages
+from uec.web import create_app, scenario_jobs, scenario_pages
 from uec.web.scenario_pages import assessment, comparison_svg, format_difference, validate_run
 
 FIELDS = (
@@ -256,6 +257,53 @@ def test_runs_in_a_postgresql_store(model: FakeModel, postgres_url: str) -> None
     assert len(list_runs(open_store(postgres_url))) == 1
 
 
+def test_beyond_the_queue_limit_a_run_is_refused_with_429(model: FakeModel, empty_store: str,
+                                                          tmp_path: Any) -> None:
+    model.gate = threading.Event()
+    settings = Settings().model_copy(update=dict(cache_dir=str(tmp_path / "cache"), scenario_queue_limit=1))
+    with TestClient(create_app(empty_store, settings)) as c:
+        first = submit(c, **{"change-extra_beds": "10"})
+        r = c.post("/api/scenarios/runs", json={"changes": {"extra_beds": 5}})
+        assert r.status_code == 429 and "the most this server takes at once (1)" in r.json()["detail"]
+        page = c.post("/scenarios", data={"change-extra_beds": "5"})
+        assert page.status_code == 429 and "There is a problem" in page.text and "at once (1)" in page.text
+        model.gate.set()
+        assert wait_done(c, first)["status"] == "done"
+        again = c.post("/api/scenarios/runs", json={"changes": {"extra_beds": 5}})
+        assert again.status_code == 202
+        assert wait_done(c, again.json()["url"])["status"] == "done"
+    scenario_jobs.set_limits(4)
+
+
+def test_the_queue_has_the_agreed_jobs_interface(model: FakeModel, empty_store: str) -> None:
+    store = open_store(empty_store)
+    scenario_jobs.set_limits(4, per_owner=2)
+    model.gate = threading.Event()
+    params = {"scenario": {"name": "x", "changes": {"extra_beds": 3}}, "reps": 2, "days": 7, "seed": 1}
+    a = scenario_jobs.submit(store, "scenario_run", params, owner="ann")
+    b = scenario_jobs.submit(store, "scenario_run", params, owner="ann")
+    assert a.state == b.state == "queued" and a.kind == "scenario_run" and a.owner == "ann"
+    with pytest.raises(scenario_jobs.JobLimitError):
+        scenario_jobs.submit(store, "scenario_run", params, owner="ann")
+    cancelled = scenario_jobs.cancel(store, b.id, by="ann")
+    assert cancelled.state == "cancelled" and scenario_jobs.get_job(store, b.id) == cancelled
+    c = scenario_jobs.submit(store, "scenario_run", params, owner="ann")  # room again
+    with pytest.raises(UecError):
+        scenario_jobs.submit(store, "no_such_kind", {})
+    assert [j.id for j in scenario_jobs.list_jobs(store, owner="ann")] == [c.id, b.id, a.id]
+    model.gate.set()
+    deadline = time.monotonic() + 60
+    while (j := scenario_jobs.get_job(store, c.id)) is not None and j.state != "done" and time.monotonic() < deadline:
+        time.sleep(0.02)
+    done = scenario_jobs.get_job(store, a.id)
+    assert done is not None and done.state == "done" and done.result == {"run_id": a.id}
+    assert done.started_at is not None and done.finished_at is not None
+    assert {r.run_id for r in list_runs(store)} == {a.id, c.id}
+    with pytest.raises(UecError):
+        scenario_jobs.cancel(store, a.id)
+    assert scenario_jobs.get_job(open_store(empty_store + ".other.duckdb"), a.id) is None
+
+
 def test_validation_rules() -> None:
     run, errors = validate_run("", "", {"extra_beds": " 1,000 "}, "", "", "", FIELDS)
     assert run is None and errors[0].message == "Extra G&A beds per site must be between 0 and 200"
@@ -270,6 +318,16 @@ def test_validation_rules() -> None:
     assert run.scenario.name == "demand_growth 0.1, sdec_closes 23:30"
     run, _ = validate_run("", "", {"extra_beds": "0", "demand_growth": "0.0"}, "1", "1", "0", FIELDS)
     assert run is not None and run.scenario.changes == {} and run.scenario.name == "Baseline only"
+
+
+def test_run_settings_limits_read_as_people_write_them() -> None:
+    _, errors = validate_run("", "", {}, "", "1e9", "-1", FIELDS)
+    assert [(e.field, e.message) for e in errors] == [
+        ("days", "Days must be between 1 and 365"),
+        ("seed", "Random seed must be between 0 and 4,294,967,295"),
+    ]
+    run, errors = validate_run("", "", {}, "2.0", "7.0", "", FIELDS)
+    assert errors == [] and run is not None and (run.reps, run.days) == (2, 7)
 
 
 def test_assessment_follows_the_direction() -> None:

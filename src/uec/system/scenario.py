@@ -19,7 +19,7 @@ standards engine from each replication's events, and returns a :class:`~.types.C
 >>> parse_scenario({"name": "x", "changes": {"more_beds": 20}})
 Traceback (most recent call last):
 ...
-uec.errors.UecError: scenario 'x': unknown change 'more_beds'; known changes: extra_beds, ...
+uec.system.scenario.ScenarioValueError: scenario 'x': unknown change 'more_beds'; known changes: extra_beds, ...
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import datetime as dt
 import math
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -52,6 +52,7 @@ __all__ = [
     "CHANGE_FIELDS",
     "DEFAULT_DAYS",
     "ExecutorLike",
+    "ScenarioValueError",
     "apply_changes",
     "baseline_params",
     "load_scenario",
@@ -119,30 +120,51 @@ def scenario_dir() -> Path:
     return Path(__file__).parent / "scenarios"
 
 
+class ScenarioValueError(UecError):
+    """A change broke its field's rule: ``change`` names it and ``rule`` says which rule
+    (``unknown``, ``time``, ``number``, ``whole``, ``finite`` or ``range``), so a form can word it its own way.
+
+    >>> try:
+    ...     parse_scenario({"name": "x", "changes": {"extra_beds": 1.5}})
+    ... except ScenarioValueError as e:
+    ...     print(e.change, e.rule)
+    extra_beds whole
+    """
+
+    def __init__(self, message: str, change: str, rule: str) -> None:
+        super().__init__(message)
+        self.change, self.rule = change, rule
+
+
 def _check_value(where: str, f: ChangeField, value: object) -> ChangeValue:
     if f.kind == "time":
         if not isinstance(value, str) or not _TIME.match(value):
-            raise UecError(f"{where}: {f.name} must be a time HH:MM, got {value!r}")
+            raise ScenarioValueError(f"{where}: {f.name} must be a time HH:MM, got {value!r}", f.name, "time")
         return value
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise UecError(f"{where}: {f.name} must be a number, got {value!r}")
+        raise ScenarioValueError(f"{where}: {f.name} must be a number, got {value!r}", f.name, "number")
+    if not math.isfinite(value):
+        raise ScenarioValueError(f"{where}: {f.name} must be finite", f.name, "finite")
     if f.kind == "int" and not float(value).is_integer():
-        raise UecError(f"{where}: {f.name} must be a whole number, got {value!r}")
+        raise ScenarioValueError(f"{where}: {f.name} must be a whole number, got {value!r}", f.name, "whole")
     number: int | float = int(value) if f.kind == "int" else float(value)
-    if not math.isfinite(number):
-        raise UecError(f"{where}: {f.name} must be finite")
     if (f.minimum is not None and number < f.minimum) or (f.maximum is not None and number > f.maximum):
-        raise UecError(f"{where}: {f.name} must be between {f.minimum:g} and {f.maximum:g}, got {number!r}")
+        raise ScenarioValueError(
+            f"{where}: {f.name} must be between {f.minimum:g} and {f.maximum:g}, got {number!r}", f.name, "range"
+        )
     return number
 
 
-def parse_scenario(data: object, source: str = "scenario") -> Scenario:
-    """A :class:`Scenario` from parsed YAML, checking every key and value.
+def parse_scenario(
+    data: object, source: str = "scenario", *, fields: Sequence[ChangeField] | None = None
+) -> Scenario:
+    """A :class:`Scenario` from parsed YAML, checking every key and value (against ``fields``,
+    by default :data:`CHANGE_FIELDS`). The web form checks its values with this too.
 
     >>> parse_scenario({"name": "late-sdec", "changes": {"sdec_closes": "24:00"}})
     Traceback (most recent call last):
     ...
-    uec.errors.UecError: scenario 'late-sdec': sdec_closes must be a time HH:MM, got '24:00'
+    uec.system.scenario.ScenarioValueError: scenario 'late-sdec': sdec_closes must be a time HH:MM, got '24:00'
     """
     if not isinstance(data, Mapping):
         raise UecError(f"{source}: a scenario must be a mapping with name and changes")
@@ -156,11 +178,13 @@ def parse_scenario(data: object, source: str = "scenario") -> Scenario:
     changes_raw = data.get("changes") or {}
     if not isinstance(changes_raw, Mapping):
         raise UecError(f"{where}: changes must be a mapping of change: value")
+    known = _FIELDS if fields is None else {f.name: f for f in fields}
     changes: dict[str, ChangeValue] = {}
     for key, value in changes_raw.items():
-        f = _FIELDS.get(str(key))
+        f = known.get(str(key))
         if f is None:
-            raise UecError(f"{where}: unknown change {key!r}; known changes: {', '.join(_FIELDS)}")
+            raise ScenarioValueError(f"{where}: unknown change {key!r}; known changes: {', '.join(known)}",
+                                     str(key), "unknown")
         changes[f.name] = _check_value(where, f, value)
     baseline = data.get("baseline")
     if baseline is not None and not isinstance(baseline, str):

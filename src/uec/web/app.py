@@ -1,5 +1,10 @@
 """The FastAPI application: server-rendered NHS.UK pages, their JSON and CSV siblings, and the API.
 
+The app is assembled here from module-level routers (:mod:`uec.web.routes`, one per resource), the
+dependencies they take (:mod:`uec.web.deps`: settings, store, cache, current user) and the one
+responder that answers every page's ``.json`` and ``.csv`` (:mod:`uec.web.responder`). ``HEAD`` is
+answered wherever ``GET`` is, and the OpenAPI schema lists every status an operation can return.
+
 >>> from fastapi.testclient import TestClient
 >>> import tempfile, os
 >>> with tempfile.TemporaryDirectory() as d:
@@ -10,28 +15,30 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
-import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.gzip import GZipMiddleware
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import ChainableUndefined, ChoiceLoader, Environment, PackageLoader, select_autoescape
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from uec.config import Settings
 from uec.errors import UecError
-from uec.store import Store, open_store
-from uec.web import data, display
-from uec.web.forecast_pages import forecast_router
-from uec.web.scenario_pages import scenarios_router
-from uec.web.standards_pages import standards_router
+from uec.web import display, scenario_jobs
+from uec.web.cache import AnswerCache
+from uec.web.limits import BoundError
+from uec.web.responder import FieldErrors, render
+from uec.web.routes import ROUTERS
 
-__all__ = ["FRONTEND_URL", "SERVICE_NAME", "create_app", "find_frontend_dir", "template_environment"]
+__all__ = ["FRONTEND_URL", "SERVICE_NAME", "HeadAsGet", "create_app", "find_frontend_dir", "template_environment"]
 
 log = logging.getLogger("uec.web")
 
@@ -46,20 +53,19 @@ _CSS = "nhsuk/nhsuk-frontend.min.css"
 _JS = "nhsuk/nhsuk-frontend.min.js"
 
 
-def find_frontend_dir(cwd: Path | None = None, env: dict[str, str] | None = None) -> Path | None:
+def find_frontend_dir(cwd: Path | None = None, settings: Settings | None = None) -> Path | None:
     """The nhsuk-frontend ``dist`` folder, or ``None`` when it is not installed.
 
-    ``UEC_FRONTEND_DIR`` (the ``dist`` folder or the package folder holding it) wins when set;
-    otherwise ``node_modules/nhsuk-frontend/dist`` is looked for in the working directory and its
-    parents, then beside the source tree (an editable install run from elsewhere).
+    ``Settings.frontend_dir`` (``UEC_FRONTEND_DIR``: the ``dist`` folder or the package folder
+    holding it) wins when set; otherwise ``node_modules/nhsuk-frontend/dist`` is looked for in the
+    working directory and its parents, then beside the source tree (an editable install run from elsewhere).
 
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as d:
-    ...     print(find_frontend_dir(Path(d), {"UEC_FRONTEND_DIR": d + "/missing"}))
+    ...     print(find_frontend_dir(Path(d), Settings(_env_file=None, frontend_dir=d + "/missing")))
     None
     """
-    env = dict(os.environ) if env is None else env
-    explicit = env.get("UEC_FRONTEND_DIR")
+    explicit = (settings or Settings()).frontend_dir
     if explicit:
         candidates = [Path(explicit), Path(explicit) / "dist"]
     else:
@@ -100,30 +106,65 @@ def template_environment() -> Environment:
     return env
 
 
-def _csv(rows: list[dict[str, Any]], filename: str) -> Response:
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=data.CSV_COLUMNS, lineterminator="\n")
-    w.writeheader()
-    w.writerows(rows)
-    return Response(
-        buf.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
-
-
 def _wants_html(request: Request) -> bool:
     # Data URLs answer errors in JSON; pages answer them with an NHS-styled page.
     path = request.url.path
     return not (path.startswith("/api/") or path.endswith((".json", ".csv")))
 
 
-def create_app(store_url: str | None = None) -> FastAPI:
-    """The web app over the store at ``store_url`` (``None``: ``UEC_STORE`` or the default store).
+class HeadAsGet:
+    """ASGI middleware: a ``HEAD`` request is answered as ``GET`` would be, headers and all, without the body.
 
-    The store is opened for each request and closed after it: the embedded DuckDB file may be held
-    by only one writer, and ``uec ingest`` must be able to write while the app is running.
+    FastAPI's routes answer only the methods they declare, so without this ``HEAD /`` is 405.
     """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, send_headers_only)
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The schema, with 422 answers described as they are sent (:class:`FieldErrors`, see ``invalid``)."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    ref = "#/components/schemas/FieldErrors"
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.update(FieldErrors.model_json_schema(ref_template="#/components/schemas/{model}").pop("$defs", {}))
+    components["FieldErrors"] = FieldErrors.model_json_schema(ref_template="#/components/schemas/{model}")
+    for item in schema.get("paths", {}).values():
+        for op in item.values():
+            answer = op.get("responses", {}).get("422")
+            if answer is not None:
+                answer["content"] = {"application/json": {"schema": {"$ref": ref}}}
+    for name in ("HTTPValidationError", "ValidationError"):
+        components.pop(name, None)
+    app.openapi_schema = schema
+    return schema
+
+
+def create_app(store_url: str | None = None, settings: Settings | None = None) -> FastAPI:
+    """The web app over the store at ``store_url`` (``None``: the settings' store, ``UEC_STORE`` or the default).
+
+    ``settings`` default to :class:`~uec.config.Settings` read now from ``UEC_*`` and ``.env``; the
+    routes reach them, the store and the cache through :mod:`uec.web.deps`. The store is opened
+    for each request and closed after it: the embedded DuckDB file may be held by only one writer,
+    and ``uec ingest`` must be able to write while the app is running.
+    """
+    settings = settings or Settings()
+    if store_url is not None:
+        settings = settings.model_copy(update={"store": store_url})
     app = FastAPI(
         title=f"{SERVICE_NAME} API",
         description="Urgent and emergency care figures for an integrated care system. "
@@ -132,8 +173,9 @@ def create_app(store_url: str | None = None) -> FastAPI:
     )
     # Pages are mostly macro whitespace and compress about tenfold.
     app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(HeadAsGet)
     env = template_environment()
-    frontend = find_frontend_dir()
+    frontend = find_frontend_dir(settings=settings)
     if frontend is None:
         log.warning(
             "NHS.UK frontend assets not found (node_modules/nhsuk-frontend/dist): pages will be unstyled. "
@@ -151,26 +193,30 @@ def create_app(store_url: str | None = None) -> FastAPI:
         frontend_js=f"{FRONTEND_URL}/{_JS}" if frontend else None,
         service_name=SERVICE_NAME,
     )
-
-    def store() -> Store:
-        return open_store(store_url)
-
-    def page(name: str, status: int = 200, **context: Any) -> HTMLResponse:
-        return HTMLResponse(env.get_template(name).render(**context), status_code=status)
-
-    def site_or_404(code: str) -> data.SiteDetail:
-        detail = data.site_detail(store(), code)
-        if detail is None:
-            raise HTTPException(404, f"There is no site with code {code} in the store.")
-        return detail
+    app.state.settings = settings
+    app.state.templates = env
+    app.state.cache = AnswerCache(settings.cache_dir, settings.cache_size_mb * 1024 * 1024)
+    scenario_jobs.set_limits(settings.scenario_queue_limit)
 
     @app.exception_handler(StarletteHTTPException)
     def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if not _wants_html(request):
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
         if exc.status_code == 404:
-            return page("not_found.html", 404, message=exc.detail, path=request.url.path)
-        return page("error.html", exc.status_code, message=exc.detail)
+            return render(request, "not_found.html", 404, message=exc.detail, path=request.url.path)
+        if isinstance(exc, BoundError):
+            return _bad_request(request, 400, str(exc.detail), [(exc.field, str(exc.detail))])
+        if exc.status_code == 400:
+            return _bad_request(request, 400, str(exc.detail), [("", str(exc.detail))])
+        return render(request, "error.html", exc.status_code, message=exc.detail)
+
+    @app.exception_handler(RequestValidationError)
+    def invalid(request: Request, exc: RequestValidationError) -> Response:
+        # A value of the wrong type (days=abc): one message per field, as the scenario API answers.
+        errors = [(".".join(str(p) for p in e["loc"][1:]) or str(e["loc"][0]), str(e["msg"])) for e in exc.errors()]
+        if not _wants_html(request):
+            return JSONResponse({"detail": [{"field": f, "message": m} for f, m in errors]}, status_code=422)
+        return _bad_request(request, 422, "Some values in the address are not valid.", errors)
 
     @app.exception_handler(UecError)
     def store_error(request: Request, exc: UecError) -> Response:
@@ -178,57 +224,17 @@ def create_app(store_url: str | None = None) -> FastAPI:
         log.warning("store problem: %s", exc)
         if not _wants_html(request):
             return JSONResponse({"detail": str(exc)}, status_code=503)
-        return page("error.html", 503, message=str(exc))
+        return render(request, "error.html", 503, message=str(exc))
 
-    # --- pages --------------------------------------------------------------------------------
-
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def overview_page() -> HTMLResponse:
-        return page("overview.html", ov=data.overview(store()))
-
-    # The .json and .csv routes come before /sites/{site_code}, whose parameter would match them too.
-    @app.get("/sites/{site_code}.json", response_model=data.SiteDetail, tags=["downloads"])
-    def site_json(site_code: str) -> data.SiteDetail:
-        """One site, as its page shows it."""
-        return site_or_404(site_code)
-
-    @app.get("/sites/{site_code}.csv", response_class=Response, tags=["downloads"])
-    def site_csv(site_code: str) -> Response:
-        """Every number on a site's page, one per row."""
-        return _csv(data.csv_rows(site_or_404(site_code)), f"site-{site_code}.csv")
-
-    @app.get("/sites/{site_code}", response_class=HTMLResponse, include_in_schema=False)
-    def site_page(site_code: str) -> HTMLResponse:
-        return page("site.html", sd=site_or_404(site_code))
-
-    @app.get("/overview.json", response_model=data.Overview, tags=["downloads"])
-    def overview_json() -> data.Overview:
-        """The system overview, as its page shows it."""
-        return data.overview(store())
-
-    @app.get("/overview.csv", response_class=Response, tags=["downloads"])
-    def overview_csv() -> Response:
-        """Every number on the overview page, one per row."""
-        return _csv(data.csv_rows(data.overview(store())), "overview.csv")
-
-    # --- API ----------------------------------------------------------------------------------
-
-    app.add_api_route("/api/overview", overview_json, response_model=data.Overview, tags=["api"])
-    app.add_api_route("/api/sites/{site_code}", site_json, response_model=data.SiteDetail, tags=["api"])
-
-    app.include_router(standards_router(store, page))
-    app.include_router(forecast_router(store, page))
-    app.include_router(scenarios_router(store, page))
-
-    @app.get("/api/health", tags=["api"])
-    def api_health() -> dict[str, Any]:
-        """The app is up and its store opens (``uec ping`` asks this); 503 with the reason if not."""
-        s = store()
-        return {"status": "ok", "engine": s.engine, "rows": s.counts()}
-
-    @app.get("/api/sites", response_model=list[data.Site], tags=["api"])
-    def api_sites() -> list[data.Site]:
-        """Every site in the ICS with its services."""
-        return data.list_sites(store())
-
+    for router in ROUTERS:
+        app.include_router(router)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def _bad_request(request: Request, status: int, message: str, errors: list[tuple[str, str]]) -> Response:
+    """The NHS.UK error summary page: each field named, with its limit, linking to the field on the page."""
+    back = urlsplit(str(request.url)).path
+    return render(request, "bad_request.html", status, message=message, back=back,
+                  error_list=[{"text": f"{f}: {m}" if f and not m.startswith(f"{f}:") else m,
+                               "href": f"{back}#{f}" if f else back} for f, m in errors])

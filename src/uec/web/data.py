@@ -1,13 +1,11 @@
-"""The numbers the web pages show, read from the store with portable SQL.
+"""The overview and site pages' view models, built from :mod:`uec.activity` (which holds the SQL).
 
 Every page, its ``.json`` sibling, its ``.csv`` sibling and the ``/api`` route are built from one
 model returned here, so they cannot disagree.
 
-Days are Europe/London days. SQL cannot portably convert to a named zone (DuckDB needs its ICU
-extension, PostgreSQL does it natively), so queries count by UTC hour with ``date_trunc('hour', …)``
-and Python puts each hour into its London day. London's offset is always a whole number of hours,
-so no UTC hour straddles a London midnight, and a 23- or 25-hour day at a clock change comes out
-right.
+Days are Europe/London days. The activity queries count by UTC hour and this module puts each hour
+into its London day: London's offset is always a whole number of hours, so no UTC hour straddles a
+London midnight, and a 23- or 25-hour day at a clock change comes out right.
 
 >>> import tempfile, os
 >>> from uec.store import open_store
@@ -27,6 +25,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from uec import activity
 from uec.store import Store, reading
 from uec.web.display import LONDON, hours, label
 
@@ -242,17 +241,7 @@ def window_for(day: date, days: int = DAYS) -> Window:
 
 def latest_event_time(store: Store) -> datetime | None:
     """The newest event instant in the tables the pages count, or ``None`` when there are none."""
-    rows = store.query(
-        "SELECT max(t) AS t FROM ("
-        " SELECT max(call_time) AS t FROM calls_111"
-        " UNION ALL SELECT max(call_time) FROM ambulance_incidents"
-        " UNION ALL SELECT max(arrival_time) FROM attendances"
-        " UNION ALL SELECT max(admission_time) FROM spells"
-        " UNION ALL SELECT max(snapshot_time) FROM bed_states"
-        ") latest"
-    )
-    t = rows[0]["t"] if rows else None
-    return _utc(t) if t is not None else None
+    return activity.latest_event_time(store)
 
 
 def _utc(t: datetime) -> datetime:
@@ -293,15 +282,7 @@ def _measure(key: str, name: str, by_day: dict[date, int] | None, window: Window
 
 def list_sites(store: Store, site_code: str | None = None) -> list[Site]:
     """Sites (all, or the one given) with their organisation's name and their services."""
-    # One query rather than one per table: each query opens the store, which costs more than the join.
-    rows = store.query(
-        "SELECT s.site_code, s.name, s.site_type, s.org_code, s.population_served, o.name AS org_name,"
-        " v.service_id, v.name AS service_name, v.service_type, v.opens, v.closes, v.capacity, v.capacity_unit"
-        " FROM sites s LEFT JOIN organisations o ON o.org_code = s.org_code"
-        " LEFT JOIN services v ON v.site_code = s.site_code"
-        f"{' WHERE s.site_code = :site' if site_code is not None else ''}",
-        {"site": site_code} if site_code is not None else None,
-    )
+    rows = activity.site_rows(store, site_code)
     sites: dict[str, Site] = {}
     for r in rows:
         site = sites.get(r["site_code"])
@@ -337,16 +318,7 @@ def list_sites(store: Store, site_code: str | None = None) -> list[Site]:
 
 
 def _latest_beds(store: Store, names: Mapping[str, str], site_code: str | None = None) -> list[BedState]:
-    where = " WHERE b.site_code = :site" if site_code is not None else ""
-    rows = store.query(
-        "SELECT b.site_code, b.snapshot_time, b.bed_type, sum(b.beds_open) AS beds_open,"
-        " sum(b.beds_occupied) AS beds_occupied"
-        " FROM bed_states b JOIN"
-        " (SELECT site_code, max(snapshot_time) AS t FROM bed_states GROUP BY site_code) l"
-        " ON l.site_code = b.site_code AND l.t = b.snapshot_time"
-        f"{where} GROUP BY b.site_code, b.snapshot_time, b.bed_type",
-        {"site": site_code} if site_code is not None else None,
-    )
+    rows = activity.latest_bed_rows(store, site_code)
     order = {"g_and_a": 0, "g_and_a_escalation": 1, "critical_care": 2, "community": 3}
     rows.sort(key=lambda r: (names.get(r["site_code"], r["site_code"]), order.get(r["bed_type"], 9)))
     return [
@@ -377,32 +349,11 @@ def overview(store: Store, now: datetime | None = None) -> Overview:
     latest, window = _window(store, now)
     sites = list_sites(store)
     names = {s.site_code: s.name for s in sites}
-    activity: list[Measure] = []
+    measures: list[Measure] = []
     if window is not None:
-        rows = store.query(
-            "SELECT 'calls_111' AS k, date_trunc('hour', call_time) AS h, count(*) AS n FROM calls_111"
-            " WHERE call_time >= :start AND call_time < :end GROUP BY date_trunc('hour', call_time)"
-            " UNION ALL SELECT 'ambulance_incidents', date_trunc('hour', call_time), count(*)"
-            " FROM ambulance_incidents WHERE call_time >= :start AND call_time < :end"
-            " GROUP BY date_trunc('hour', call_time)"
-            " UNION ALL SELECT 'ambulance_conveyances', date_trunc('hour', call_time), count(*)"
-            " FROM ambulance_incidents WHERE call_time >= :start AND call_time < :end"
-            " AND outcome IN ('conveyed_ed', 'conveyed_other') GROUP BY date_trunc('hour', call_time)"
-            " UNION ALL SELECT CASE WHEN service_type IN ('ed_type2', 'ed_type3', 'ed_type4')"
-            " THEN 'attendances_ed_other' ELSE 'attendances_' || service_type END,"
-            " date_trunc('hour', arrival_time), count(*)"
-            " FROM attendances WHERE arrival_time >= :start AND arrival_time < :end"
-            " GROUP BY service_type, date_trunc('hour', arrival_time)"
-            " UNION ALL SELECT 'admissions', date_trunc('hour', admission_time), count(*) FROM spells"
-            " WHERE admission_time >= :start AND admission_time < :end"
-            " GROUP BY date_trunc('hour', admission_time)"
-            " UNION ALL SELECT 'discharges', date_trunc('hour', discharge_time), count(*) FROM spells"
-            " WHERE discharge_time >= :start AND discharge_time < :end"
-            " GROUP BY date_trunc('hour', discharge_time)",
-            {"start": window.start_utc, "end": window.end_utc},
-        )
+        rows = activity.activity_by_hour(store, window.start_utc, window.end_utc)
         counts = _by_day(rows, window)
-        activity = [_measure(k, name, counts.get(k), window) for k, name in ACTIVITY_MEASURES]
+        measures = [_measure(k, name, counts.get(k), window) for k, name in ACTIVITY_MEASURES]
     beds = _latest_beds(store, names)
     g_and_a = [b for b in beds if b.bed_type in _G_AND_A]
     total = None
@@ -414,7 +365,7 @@ def overview(store: Store, now: datetime | None = None) -> Overview:
         latest_event_time=latest,
         window=window,
         sites=sites,
-        activity=activity,
+        activity=measures,
         beds=beds,
         beds_g_and_a_total=total,
     )
@@ -446,13 +397,7 @@ def site_detail(store: Store, site_code: str, now: datetime | None = None) -> Si
     ambulance: list[AmbulanceDay] = []
     ambulance_total = None
     if window is not None:
-        params = {"site": site_code, "start": window.start_utc, "end": window.end_utc}
-        rows = store.query(
-            "SELECT service_type AS k, date_trunc('hour', arrival_time) AS h, count(*) AS n"
-            " FROM attendances WHERE site_code = :site AND arrival_time >= :start AND arrival_time < :end"
-            " GROUP BY service_type, date_trunc('hour', arrival_time)",
-            params,
-        )
+        rows = activity.site_attendances_by_hour(store, site_code, window.start_utc, window.end_utc)
         counts = _by_day(rows, window)
         # Columns: every emergency-care type the site offers or saw attendances at, contract order.
         offered = {s.service_type for s in site.services}
@@ -462,12 +407,7 @@ def site_detail(store: Store, site_code: str, now: datetime | None = None) -> Si
         if attendances:
             all_types = {d: sum(m.by_day[d] for m in attendances) for d in window.days}
             attendances.append(_measure("all", "All attendances", all_types, window))
-        arrivals = store.query(
-            "SELECT hospital_arrival_time AS arrived, handover_time AS handed_over FROM ambulance_incidents"
-            " WHERE destination_site = :site AND hospital_arrival_time >= :start"
-            " AND hospital_arrival_time < :end",
-            params,
-        )
+        arrivals = activity.ambulance_arrivals(store, site_code, window.start_utc, window.end_utc)
         by_day: dict[date, list[dict[str, Any]]] = {d: [] for d in window.days}
         for r in arrivals:
             by_day[_utc(r["arrived"]).astimezone(LONDON).date()].append(r)

@@ -1,23 +1,23 @@
-"""Pages, downloads and API routes for the national standards and their SPC charts.
+"""The national standards pages' view models and how they are built (the routes are in
+:mod:`uec.web.routes.standards`).
 
 ``/standards`` is a matrix of sites (and the whole ICS) by standard, showing the latest period's
 value, the target in force and the Making Data Count variation and assurance icons.
 ``/standards/{id}`` is one standard: its definition and targets with their sources, an XmR chart
 drawn on the server, the data table under it and inequality breakdowns for the latest period.
 Each has ``.json`` and ``.csv`` siblings and an ``/api`` route built from the same model.
+
+>>> parse_from("2025-01-01")
+datetime.date(2025, 1, 1)
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Query
-from fastapi.responses import HTMLResponse, Response
+from fastapi import HTTPException
 from pydantic import BaseModel
 
 from uec.errors import UecError
@@ -30,12 +30,17 @@ from uec.web.chart import xmr_svg
 __all__ = [
     "AREAS",
     "BREAKDOWN_LABELS",
+    "DETAIL_CSV_COLUMNS",
     "GRAINS",
+    "MATRIX_CSV_COLUMNS",
     "StandardDetail",
     "StandardsMatrix",
+    "detail_csv_rows",
+    "matrix_csv_rows",
+    "parse_from",
+    "parse_rebase",
     "standard_detail",
     "standards_matrix",
-    "standards_router",
 ]
 
 #: The areas of the catalogue, in the order the matrix shows them, with their headings.
@@ -303,13 +308,6 @@ def _results_by_unit(results: Sequence[Result]) -> dict[tuple[str, str | None], 
     return out
 
 
-# Computed matrices by store, data version and query. The whole catalogue over two years of a
-# demo ICS takes seconds and every user sees the same matrix until data changes, so the first
-# request after a load pays and the rest do not.
-_MATRIX_CACHE: OrderedDict[tuple[Any, ...], StandardsMatrix] = OrderedDict()
-_MATRIX_CACHE_SIZE = 32
-
-
 def _check_area(area: str) -> None:
     if area != "all" and area not in AREAS:
         raise HTTPException(400, f"Unknown area {area!r}: choose all or one of {', '.join(AREAS)}.")
@@ -322,11 +320,6 @@ def standards_matrix(store: Store, period: str = "month", start: dt.date | None 
     latest ``period`` from ``start``."""
     _check_grain(period)
     _check_area(area)
-    key = (store.data_version(), period, start, area)
-    cached = _MATRIX_CACHE.get(key)
-    if cached is not None:
-        _MATRIX_CACHE.move_to_end(key)
-        return cached
     cat = catalogue()
     chosen = [s for a in AREAS if area in ("all", a) for s in cat.area(a)]
     ics = compute_many(store, chosen, period=period, start=start)
@@ -345,7 +338,7 @@ def standards_matrix(store: Store, period: str = "month", start: dt.date | None 
             cells.append(_cell(s, got, note))
         rows.append(MatrixRow(level="site", code=site.site_code, name=site.name, cells=cells))
     q = ics[0].query if ics else None
-    matrix = StandardsMatrix(
+    return StandardsMatrix(
         period=period,
         area=area,
         start=None if q is None else q.start.isoformat(),
@@ -354,10 +347,6 @@ def standards_matrix(store: Store, period: str = "month", start: dt.date | None 
                    for s in chosen],
         rows=rows,
     )
-    _MATRIX_CACHE[key] = matrix
-    while len(_MATRIX_CACHE) > _MATRIX_CACHE_SIZE:
-        _MATRIX_CACHE.popitem(last=False)
-    return matrix
 
 
 def _standard_or_404(standard_id: str) -> Standard:
@@ -483,6 +472,7 @@ DETAIL_CSV_COLUMNS = ("standard_id", "site", "period", "table", "breakdown", "gr
 
 
 def matrix_csv_rows(m: StandardsMatrix) -> list[dict[str, Any]]:
+    """One row per cell of the matrix."""
     return [
         {"level": r.level, "code": r.code, "name": r.name, "standard_id": c.standard_id, "period": m.period,
          "period_start": c.period_start, "value": c.value, "target": c.target, "met": c.met,
@@ -493,6 +483,7 @@ def matrix_csv_rows(m: StandardsMatrix) -> list[dict[str, Any]]:
 
 
 def detail_csv_rows(d: StandardDetail) -> list[dict[str, Any]]:
+    """The chart's series, then each breakdown's rows."""
     out: list[dict[str, Any]] = [
         {"standard_id": d.id, "site": d.site, "period": d.period, "table": "series", "period_start": p.period_start,
          "value": p.value, "numerator": p.numerator, "denominator": p.denominator, "mean": p.mean,
@@ -508,78 +499,3 @@ def detail_csv_rows(d: StandardDetail) -> list[dict[str, Any]]:
             for r in b.rows
         )
     return out
-
-
-def _csv(rows: list[dict[str, Any]], columns: Sequence[str], filename: str) -> Response:
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=list(columns), lineterminator="\n")
-    w.writeheader()
-    for r in rows:
-        w.writerow({k: ("" if v is None else str(v).lower() if isinstance(v, bool) else v) for k, v in r.items()})
-    return Response(buf.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
-
-
-# --- routes -------------------------------------------------------------------------------------
-
-
-def standards_router(store: Callable[[], Store], page: Callable[..., HTMLResponse]) -> APIRouter:
-    """The routes, over the app's store opener and page renderer."""
-    router = APIRouter()
-
-    def matrix(by: str, start: str | None, area: str = "all") -> StandardsMatrix:
-        return standards_matrix(store(), by, parse_from(start), area)
-
-    def detail(standard_id: str, by: str, start: str | None, site: str | None, rebase: str | None = None,
-               baseline: int | None = None) -> StandardDetail:
-        return standard_detail(store(), standard_id, by, parse_from(start), site or None,
-                               parse_rebase(rebase), baseline)
-
-    By = Query("month", description="Period: month, week or day")
-    From = Query(None, alias="from", description="First local date, YYYY-MM-DD")
-    Site = Query(None, description="A site code; the whole ICS if not given")
-    Area = Query("all", description="Which standards: all, ed, ambulance or flow")
-    Rebase = Query(None, description="Rebase the SPC chart: comma-separated dates, YYYY-MM-DD")
-    Baseline = Query(None, description="Fix each chart period's limits on its first N points (N >= 2)")
-
-    @router.get("/standards.json", response_model=StandardsMatrix, tags=["downloads"])
-    def standards_json(by: str = By, start: str | None = From, area: str = Area) -> StandardsMatrix:
-        """The standards matrix, as its page shows it."""
-        return matrix(by, start, area)
-
-    @router.get("/standards.csv", response_class=Response, tags=["downloads"])
-    def standards_csv(by: str = By, start: str | None = From, area: str = Area) -> Response:
-        """The standards matrix, one cell per row."""
-        return _csv(matrix_csv_rows(matrix(by, start, area)), MATRIX_CSV_COLUMNS, "standards.csv")
-
-    @router.get("/standards", response_class=HTMLResponse, include_in_schema=False)
-    def standards_page(by: str = By, start: str | None = From, area: str = Area) -> HTMLResponse:
-        m = matrix(by, start, area)
-        return page("standards.html", m=m, by=by, start=start or "", area=area, areas=AREAS, grains=GRAINS,
-                    nav="standards")
-
-    @router.get("/standards/{standard_id}.json", response_model=StandardDetail, tags=["downloads"])
-    def standard_json(standard_id: str, by: str = By, start: str | None = From, site: str | None = Site,
-                      rebase: str | None = Rebase, baseline: int | None = Baseline) -> StandardDetail:
-        """One standard, as its page shows it."""
-        return detail(standard_id, by, start, site, rebase, baseline)
-
-    @router.get("/standards/{standard_id}.csv", response_class=Response, tags=["downloads"])
-    def standard_csv(standard_id: str, by: str = By, start: str | None = From, site: str | None = Site,
-                     rebase: str | None = Rebase, baseline: int | None = Baseline) -> Response:
-        """One standard's series and breakdowns, one number set per row."""
-        d = detail(standard_id, by, start, site, rebase, baseline)
-        return _csv(detail_csv_rows(d), DETAIL_CSV_COLUMNS, f"standard-{standard_id}.csv")
-
-    @router.get("/standards/{standard_id}", response_class=HTMLResponse, include_in_schema=False)
-    def standard_page(standard_id: str, by: str = By, start: str | None = From, site: str | None = Site,
-                      rebase: str | None = Rebase, baseline: int | None = Baseline) -> HTMLResponse:
-        d = detail(standard_id, by, start, site, rebase, baseline)
-        sites = data.list_sites(store())
-        return page("standards_detail.html", d=d, by=by, start=start or "", grains=GRAINS, sites=sites,
-                    nav="standards", fmt=format_value)
-
-    router.add_api_route("/api/standards", standards_json, response_model=StandardsMatrix, tags=["api"])
-    router.add_api_route("/api/standards/{standard_id}", standard_json, response_model=StandardDetail,
-                         tags=["api"])
-    return router

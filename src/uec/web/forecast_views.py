@@ -1,4 +1,5 @@
-"""Pages, downloads and API routes for forecasts and the bed occupancy projection.
+"""The forecast and bed occupancy pages' view models, their fan chart and CSV rows (the routes are
+in :mod:`uec.web.routes.forecasts` and :mod:`uec.web.routes.occupancy`).
 
 ``/forecasts`` lists every series the store can produce with its latest saved forecast;
 ``/forecasts/{series_id}`` (ids contain ``/``) shows one series: a fan chart drawn on the server
@@ -8,7 +9,7 @@ the next day's capacity. Each has ``.json`` and ``.csv`` siblings and an ``/api`
 
 Forecasts are not fitted here: pages read the runs that ``uec forecast run`` or ``refresh`` saved,
 so they stay fast. The occupancy projection is computed on request (from saved admissions
-forecasts when they cover the days) and kept in memory until the store's data or runs change.
+forecasts when they cover the days) and kept in the shared cache until the store's data or runs change.
 
 >>> svg = fan_svg(["1 Jul", "2 Jul", "3 Jul"], [5.0, 6.0, None], [(None,) * 5, (None,) * 5, (6.0, 5.0, 7.0, 4.0, 8.0)],
 ...               title="T", desc="D")
@@ -18,16 +19,12 @@ True
 
 from __future__ import annotations
 
-import csv
 import html
-import io
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
-from fastapi import APIRouter, HTTPException, Query
-from fastapi.responses import HTMLResponse, Response
+from fastapi import HTTPException
 from pydantic import BaseModel
 
 from uec.errors import UecError
@@ -44,7 +41,8 @@ __all__ = [
     "fan_svg",
     "forecast_detail",
     "forecast_list",
-    "forecast_router",
+    "occupancy",
+    "runs_fingerprint",
 ]
 
 #: The model the occupancy page fits admissions with when no saved run covers the days: a page
@@ -391,18 +389,6 @@ DETAIL_CSV_COLUMNS = ["series_id", "ds", "kind", "actual", "mean", *QUANTILE_COL
 OCCUPANCY_CSV_COLUMNS = ["site_code", "view", "date", "measure", "mean", "lo80", "hi80", "lo95", "hi95", "beds_open"]
 
 
-def _csv(rows: list[dict[str, Any]], columns: list[str], filename: str) -> Response:
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
-    w.writeheader()
-    w.writerows(rows)
-    return Response(
-        buf.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
-
-
 def list_csv_rows(fl: ForecastList) -> list[dict[str, Any]]:
     """One row per series."""
     rows = []
@@ -474,102 +460,19 @@ def occupancy_csv_rows(p: OccupancyProjection) -> list[dict[str, Any]]:
     return rows
 
 
-# --- routes -------------------------------------------------------------------------------------
+# --- the occupancy projection and what forecast answers depend on ---------------------------------
 
 
-class _OccupancyCache:
-    """The last few projections, keyed by what they depend on (the newest spell event, the
-    number of spells, the latest runs, the site and days)."""
-
-    def __init__(self, size: int = 8) -> None:
-        self.size = size
-        self.items: dict[tuple[Any, ...], OccupancyProjection] = {}
-        self.lock = threading.Lock()
-
-    def get(self, store: Store, sites: list[str] | None, days: int) -> OccupancyProjection:
-        facts = store.query("SELECT count(*) AS n, max(admission_time) AS a, max(discharge_time) AS d FROM spells")[0]
-        runs = tuple(r["run_id"] for r in list_runs(store, 3))
-        key = (store.url, facts["n"], str(facts["a"]), str(facts["d"]), runs, tuple(sites or ()), days)
-        with self.lock:
-            hit = self.items.get(key)
-        if hit is not None:
-            return hit
-        result = occupancy_projection(store, sites=sites, days=days, model=PAGE_MODEL)
-        with self.lock:
-            if len(self.items) >= self.size:
-                self.items.pop(next(iter(self.items)))
-            self.items[key] = result
-        return result
+def runs_fingerprint(store: Store) -> tuple[str, ...]:
+    """The latest saved forecast runs' ids: forecast answers depend on them as well as on the data
+    (runs live outside the contract tables that :meth:`~uec.store.Store.data_version` counts)."""
+    return tuple(str(r["run_id"]) for r in list_runs(store, 3))
 
 
-def forecast_router(store: Callable[[], Store], page: Callable[..., HTMLResponse]) -> APIRouter:
-    """The routes, over the app's store opener and page renderer."""
-    router = APIRouter()
-    cache = _OccupancyCache()
-
-    def occupancy(site: str | None, days: int) -> OccupancyProjection:
-        if not 1 <= days <= 14:
-            raise HTTPException(400, "days must be between 1 and 14.")
-        try:
-            return cache.get(store(), [site] if site else None, days)
-        except UecError as exc:
-            raise HTTPException(404, str(exc)) from None
-
-    Site = Query(None, description="A site code; every site if not given")
-    Days = Query(7, description="Midnights to project, 1 to 14")
-
-    @router.get("/forecasts.json", response_model=ForecastList, tags=["downloads"])
-    def forecasts_json() -> ForecastList:
-        """Every series with its latest saved forecast, as the forecasts page shows them."""
-        return forecast_list(store())
-
-    @router.get("/forecasts.csv", response_class=Response, tags=["downloads"])
-    def forecasts_csv() -> Response:
-        """Every series with its latest saved forecast, one per row."""
-        return _csv(list_csv_rows(forecast_list(store())), LIST_CSV_COLUMNS, "forecasts.csv")
-
-    @router.get("/forecasts", response_class=HTMLResponse, include_in_schema=False)
-    def forecasts_page() -> HTMLResponse:
-        return page("forecasts.html", fl=forecast_list(store()), kinds=KINDS, nav="forecasts")
-
-    @router.get("/forecasts/{series_id:path}.json", response_model=ForecastDetail, tags=["downloads"])
-    def forecast_json(series_id: str) -> ForecastDetail:
-        """One series' recent history and latest saved forecast, as its page shows them."""
-        return forecast_detail(store(), series_id)
-
-    @router.get("/forecasts/{series_id:path}.csv", response_class=Response, tags=["downloads"])
-    def forecast_csv(series_id: str) -> Response:
-        """One series: recent actuals, then the forecast's mean and every quantile, one step per row."""
-        d = forecast_detail(store(), series_id)
-        return _csv(detail_csv_rows(d), DETAIL_CSV_COLUMNS, f"forecast-{series_id.replace('/', '-')}.csv")
-
-    @router.get("/forecasts/{series_id:path}", response_class=HTMLResponse, include_in_schema=False)
-    def forecast_page(series_id: str) -> HTMLResponse:
-        return page("forecast_detail.html", d=forecast_detail(store(), series_id), nav="forecasts")
-
-    @router.get("/occupancy.json", response_model=OccupancyProjection, tags=["downloads"])
-    def occupancy_json(site: str | None = Site, days: int = Days) -> OccupancyProjection:
-        """The bed occupancy projection and next-day capacity, as the occupancy page shows them."""
-        return occupancy(site, days)
-
-    @router.get("/occupancy.csv", response_class=Response, tags=["downloads"])
-    def occupancy_csv(site: str | None = Site, days: int = Days) -> Response:
-        """The projection, one site, day and measure per row."""
-        return _csv(occupancy_csv_rows(occupancy(site, days)), OCCUPANCY_CSV_COLUMNS, "occupancy.csv")
-
-    @router.get("/occupancy", response_class=HTMLResponse, include_in_schema=False)
-    def occupancy_page(site: str | None = Site, days: int = Days) -> HTMLResponse:
-        try:
-            p = occupancy(site, days)
-        except HTTPException as exc:
-            if exc.status_code != 404:
-                raise
-            return page(
-                "forecast_occupancy.html", p=None, message=exc.detail, site=site or "", days=days, nav="forecasts"
-            )
-        return page("forecast_occupancy.html", p=p, message=None, site=site or "", days=days, nav="forecasts")
-
-    router.add_api_route("/api/forecasts", forecasts_json, response_model=ForecastList, tags=["api"])
-    router.add_api_route("/api/forecasts/{series_id:path}", forecast_json, response_model=ForecastDetail, tags=["api"])
-    router.add_api_route("/api/occupancy", occupancy_json, response_model=OccupancyProjection, tags=["api"])
-    return router
+def occupancy(store: Store, site: str | None, days: int) -> OccupancyProjection:
+    """The bed occupancy projection for ``site`` (every site if ``None``) over ``days`` midnights;
+    404 when the store cannot make one (no spells, an unknown site)."""
+    try:
+        return occupancy_projection(store, sites=[site] if site else None, days=days, model=PAGE_MODEL)
+    except UecError as exc:
+        raise HTTPException(404, str(exc)) from None

@@ -1,0 +1,34 @@
+"""The system overview: ``/`` with ``/overview.json``, ``/overview.csv`` and ``/api/overview``, answered from
+the shared cache until the data (or the London date) changes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import APIRouter
+
+from uec.web import data
+from uec.web.deps import CacheDep, StoreDep
+from uec.web.responder import PageSpec, add_page
+
+__all__ = ["overview_data", "router"]
+
+router = APIRouter()
+
+
+def overview_data(store: StoreDep, cache: CacheDep) -> data.Overview:
+    """The system overview, as its page shows it."""
+    return cache.get(store, "overview", compute=lambda: data.overview(store))
+
+
+def _context(ov: data.Overview, args: Mapping[str, Any]) -> dict[str, Any]:
+    return {"ov": ov}
+
+
+add_page(router, overview_data, PageSpec(
+    name="overview", path="/overview", html_path="/", model=data.Overview, template="overview.html",
+    context=_context, csv_columns=data.CSV_COLUMNS, csv_rows=data.csv_rows, filename=lambda a: "overview.csv",
+    api_paths=["/api/overview"], json_doc="The system overview, as its page shows it.",
+    csv_doc="Every number on the overview page, one per row.",
+))
