@@ -151,7 +151,14 @@ def main() -> None:
     parser.add_argument("--ingest-rows", type=int, default=1_000_000)
     parser.add_argument("--max-ingest-seconds", type=float, default=180)
     parser.add_argument("--skip-ingest", action="store_true")
+    parser.add_argument("--pages", default=",".join(PAGES),
+                        help=f"Which pages, comma-separated (default all: {','.join(PAGES)}).")
     args = parser.parse_args()
+    chosen, known = args.pages.split(","), list(PAGES)
+    for name in [n for n in known if n not in chosen]:
+        del PAGES[name]
+    if not PAGES:
+        raise SystemExit(f"--pages: choose from {', '.join(known)}")
 
     demo = Path(args.store)
     if not demo.exists():
@@ -165,7 +172,7 @@ def main() -> None:
         port = _free_port()
         base = f"http://127.0.0.1:{port}"
         server = subprocess.Popen([*UEC, "serve", "--store", store, "--port", str(port), "--workers",
-                                   str(args.workers), "--no-worker"], stdout=subprocess.DEVNULL)
+                                   str(args.workers), "--no-worker"], stdout=subprocess.DEVNULL, cwd=d)
         try:
             _wait_up(base)
             for path in PAGES.values():  # warm: the first request of each page fills caches
