@@ -318,15 +318,20 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
     demo_if_empty: Annotated[bool, typer.Option(help="Build the demo ICS first if the store is empty.")] = False,
+    workers: Annotated[int | None, typer.Option(
+        help="Web server processes (default: $UEC_WEB_WORKERS, else one per core).")] = None,
+    worker: Annotated[bool, typer.Option(
+        help="Also run `uec worker` (scenario runs, forecast refreshes) beside the server, stopped with it.")] = True,
 ) -> None:
-    """Run the web app (pages, JSON/CSV siblings, API and its docs at /docs)."""
+    """Run the web app (pages, JSON/CSV siblings, API and its docs at /docs) and a job worker."""
     import socket
 
-    import uvicorn
-
-    from uec.web import create_app
+    from uec.config import get_settings
 
     url = resolve_store_url(store)
+    n = workers if workers is not None else (get_settings().web_workers or os.cpu_count() or 1)
+    if n < 1:
+        raise UecError(f"--workers must be at least 1, not {n}")
     s = _open(url)
     if demo_if_empty and not any(s.counts().values()):
         err.print("The store is empty: building the demo ICS first (once).")
@@ -345,8 +350,43 @@ def serve(
                 raise UecError(
                     f"cannot listen on {host}:{port}: the port is in use; choose another with --port") from None
             raise UecError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    err.print(f"UEC Resilience on http://{host}:{port} (store {s.display_url}); Ctrl+C to stop.")
-    uvicorn.run(create_app(url), host=host, port=port, log_level="warning")
+    err.print(f"UEC Resilience on http://{host}:{port} (store {s.display_url}, {n} web process{'es' if n > 1 else ''}"
+              f"{', job worker' if worker else ''}); Ctrl+C to stop.")
+    _serve_processes(url, host, port, n, worker)
+
+
+def _serve_processes(url: str, host: str, port: int, n: int, worker: bool) -> None:
+    """Uvicorn with ``n`` processes, and ``uec worker`` as a child that stops when the server does."""
+    import subprocess
+
+    import uvicorn
+
+    from uec.config import get_settings
+
+    # Uvicorn's worker processes build the app themselves (create_app with no argument): they find
+    # the store in UEC_STORE. Jobs are run by the worker, not by the web processes.
+    os.environ["UEC_STORE"] = url
+    os.environ["UEC_WEB_RUNS_JOBS"] = "false"
+    get_settings.cache_clear()
+    child = None
+    if worker:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "uec", "worker", "--store", url, "--parent-pid", str(os.getpid())]
+        )
+    try:
+        if n == 1:
+            from uec.web import create_app
+
+            uvicorn.run(create_app(url), host=host, port=port, log_level="warning")
+        else:
+            uvicorn.run("uec.web:create_app", factory=True, workers=n, host=host, port=port, log_level="warning")
+    finally:
+        if child is not None:
+            child.terminate()
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
 
 
 @app.command()
@@ -408,6 +448,118 @@ def _write_doc(text: str, output: Path | None) -> None:
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise UecError(f"cannot write {output}: {exc.strerror or exc}") from None
+
+
+# --- background jobs (uec.jobs): `uec worker` and `uec jobs` -------------------------------------
+
+jobs_app = typer.Typer(help="Background jobs: scenario runs and forecast refreshes.", no_args_is_help=True)
+app.add_typer(jobs_app, name="jobs")
+
+
+@app.command()
+def worker(
+    store: StoreOpt = None,
+    once: Annotated[bool, typer.Option("--once", help="Run at most one queued job, then stop.")] = False,
+    poll: Annotated[float | None, typer.Option(
+        help="Seconds between looks at an empty queue (default: $UEC_JOB_POLL_SECONDS or 1).", min=0.05)] = None,
+    parent_pid: Annotated[int | None, typer.Option(
+        help="Stop when this process (the server that started the worker) has gone.", hidden=True)] = None,
+) -> None:
+    """Run queued jobs (scenario runs, forecast refreshes) until stopped with Ctrl+C."""
+    import signal
+
+    from uec.jobs.worker import run_worker
+
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt  # unwinds the job under way, which puts it back in the queue
+
+    signal.signal(signal.SIGTERM, stop)
+    ran = run_worker(store, once=once, poll=poll, parent_pid=parent_pid, report=lambda text: err.print(text))
+    if once:
+        out.print(f"ran {ran} job{'s' if ran != 1 else ''}")
+
+
+def _job_row(j: Any) -> list[str]:
+    progress = "" if j.progress is None else f"{j.progress:.0%}"
+    return [j.id, j.kind, j.state, j.owner or "", _local(j.created_at), progress, j.error or j.message or ""]
+
+
+@jobs_app.command("list")
+def jobs_list(
+    owner: Annotated[str | None, typer.Option(help="Only this person's jobs.")] = None,
+    kind: Annotated[str | None, typer.Option(help="Only jobs of this kind.")] = None,
+    state: Annotated[str | None, typer.Option(help="Only jobs in this state.")] = None,
+    limit: Annotated[int, typer.Option(help="Show at most this many jobs.", min=1)] = 50,
+    store: StoreOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Jobs, newest first."""
+    from uec.jobs import list_jobs
+
+    jobs = list_jobs(_open(store), owner=owner, kind=kind, state=state, limit=limit)
+    t = RichTable(title=f"Jobs ({len(jobs)})")
+    t.add_column("id", no_wrap=True)  # people copy it into `uec jobs show`
+    for c in ("kind", "state", "owner", "queued", "progress", "message"):
+        t.add_column(c, overflow="fold")
+    for j in jobs:
+        t.add_row(*_job_row(j))
+    out.print(t)
+    if as_json:
+        _emit_json({"jobs": [j.as_dict() for j in jobs]})
+
+
+@jobs_app.command("show")
+def jobs_show(
+    job_id: Annotated[str, typer.Argument(help="The job's id.")],
+    store: StoreOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """One job: its state, progress, message, error and result."""
+    from uec.jobs import get_job
+
+    j = get_job(_open(store), job_id)
+    if j is None:
+        raise UecError(f"there is no job with id {job_id!r}")
+    for k, v in j.as_dict().items():
+        out.print(f"{k}: {json.dumps(v) if isinstance(v, dict) else ('' if v is None else v)}")
+    if as_json:
+        _emit_json(j.as_dict())
+
+
+@jobs_app.command("cancel")
+def jobs_cancel(
+    job_id: Annotated[str, typer.Argument(help="The job's id.")],
+    store: StoreOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Cancel a queued job, or ask a running one to stop at its next step."""
+    from uec.jobs import cancel
+
+    j = cancel(_open(store), job_id, by=os.environ.get("USER") or None)
+    out.print(f"job {j.id}: {j.state}; {j.message}")
+    if as_json:
+        _emit_json(j.as_dict())
+
+
+@jobs_app.command("submit")
+def jobs_submit(
+    kind: Annotated[str, typer.Argument(help="scenario_run or forecast_refresh.")],
+    params: Annotated[str, typer.Option(help='The job\'s parameters as JSON, e.g. \'{"reps": 5}\'.')] = "{}",
+    owner: Annotated[str | None, typer.Option(help="Who the job is for (counts against their limit).")] = None,
+    store: StoreOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Queue a job for `uec worker` (or the worker `uec serve` runs)."""
+    from uec.jobs import submit
+
+    try:
+        parsed = json.loads(params)
+    except ValueError as exc:
+        raise UecError(f"--params is not JSON: {exc}") from None
+    j = submit(_open(store), kind, parsed, owner=owner)
+    out.print(f"queued job {j.id} ({j.kind})")
+    if as_json:
+        _emit_json(j.as_dict())
 
 
 def _mount_optional() -> None:

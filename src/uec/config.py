@@ -52,6 +52,19 @@ class Settings(BaseSettings):
     # Cookies marked Secure: on behind HTTPS; the demo on http://127.0.0.1 needs it off.
     secure_cookies: bool = False
     debug: bool = False
+    # Background jobs (uec.jobs, `uec worker`): jobs queued or running at once per person and for
+    # everyone; how often an idle worker looks for work; how old a running job's heartbeat may be
+    # before its worker is taken for dead; how often a job is tried before it is failed.
+    jobs_per_owner: Annotated[int, Field(ge=1)] = 3
+    jobs_total: Annotated[int, Field(ge=1)] = 20
+    job_poll_seconds: Annotated[float, Field(gt=0)] = 1.0
+    job_stale_seconds: Annotated[float, Field(gt=0)] = 120.0
+    job_max_attempts: Annotated[int, Field(ge=1)] = 2
+    # Web server processes (`uec serve --workers`); unset means one per core.
+    web_workers: Annotated[int, Field(ge=1)] | None = None
+    # Whether the web app runs queued jobs itself, on a background thread (an app in one process, as
+    # tests make). `uec serve` turns it off: the `uec worker` beside it runs them.
+    web_runs_jobs: bool = True
     # Web: the cache of computed answers (standards, forecasts, occupancy) shared by every worker
     # process, and how many scenario runs this server's in-process queue holds at once.
     cache_dir: str = ".state/cache"

@@ -19,6 +19,7 @@ from uec.errors import UecError
 from uec.store.base import (
     DEFAULT_STORE,
     Store,
+    StoreBusy,
     StoreWriter,
     install_log_masking,
     mask_secrets,
@@ -35,6 +36,7 @@ __all__ = [
     "DuckDBStore",
     "PostgresStore",
     "Store",
+    "StoreBusy",
     "StoreWriter",
     "mask_secrets",
     "open_store",

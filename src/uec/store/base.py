@@ -18,11 +18,12 @@ from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
 import pyarrow as pa
 
 from uec.contract import tables
+from uec.errors import UecError
 from uec.store.schema import BOOKKEEPING_DDL, schema_ddl
 
 __all__ = [
-    "DEFAULT_STORE", "PARAM", "Engine", "Params", "Store", "StoreWriter", "install_log_masking", "mask_secrets",
-    "reading", "register_secret", "resolve_store_url",
+    "DEFAULT_STORE", "PARAM", "Engine", "Params", "Store", "StoreBusy", "StoreWriter", "install_log_masking",
+    "mask_secrets", "reading", "register_secret", "resolve_store_url",
 ]
 
 #: Where the embedded store lives unless ``--store`` or ``UEC_STORE`` says otherwise.
@@ -92,6 +93,13 @@ def install_log_masking() -> None:
     factory = logging.getLogRecordFactory()
     if not isinstance(factory, _MaskingFactory):
         logging.setLogRecordFactory(_MaskingFactory(factory))
+
+
+class StoreBusy(UecError):
+    """Another writer held the store for longer than a writer waits (``UEC_LOCK_WAIT_SECONDS``).
+
+    Only the embedded store raises it; a background worker waits and tries again.
+    """
 
 
 def resolve_store_url(url: str | None) -> str:

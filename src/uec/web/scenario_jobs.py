@@ -1,11 +1,14 @@
-"""The in-process job queue behind the scenario pages, with the functions of the agreed ``uec.jobs``
-interface (:func:`submit`, :func:`get_job`, :func:`list_jobs`, :func:`cancel` and :class:`Job`), so
-that durable jobs kept in the store can replace it by changing one import.
+"""The scenario pages' jobs: durable :mod:`uec.jobs` jobs (kept in the store, run by ``uec worker``),
+behind the functions the routes use (:func:`submit`, :func:`get_job`, :func:`list_jobs`,
+:func:`cancel`, :class:`Job`, :class:`JobLimitError`).
 
-Jobs run one at a time on one background thread of this process: a queued or running job is lost
-if the server stops (a finished scenario run is saved in the store). Beyond the limits
-(:func:`set_limits`: jobs queued or running, in all and per owner) :func:`submit` raises
-:class:`JobLimitError`, which the web answers with 429.
+A queued run survives a restart of the server and is run by the worker ``uec serve`` starts beside
+it. An app that runs in one process, without that worker (tests, ``create_app`` used directly),
+also runs the jobs it queues itself, one at a time on a background thread
+(``UEC_WEB_RUNS_JOBS``, which ``uec serve`` turns off); those runs go through the model hooks of
+:mod:`uec.web.scenario_pages`, which tests replace. Beyond the limits (:func:`set_limits`: jobs
+queued or running, in all and per owner) :func:`submit` raises :class:`JobLimitError`, which the web
+answers with 429.
 
 Kinds: ``scenario_run`` (params ``scenario``, a mapping as ``parse_scenario`` takes it, ``reps``,
 ``days`` and ``seed``; result ``{"run_id": ...}``, the saved run, whose id is the job's).
@@ -16,61 +19,23 @@ Kinds: ``scenario_run`` (params ``scenario``, a mapping as ``parse_scenario`` ta
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
 import logging
 import threading
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import Any, Literal
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
-from uec.errors import UecError
+from uec import jobs
+from uec.jobs import Job, JobContext, JobLimitError, Kind
 from uec.store import Store
 
 __all__ = ["Job", "JobLimitError", "cancel", "get_job", "list_jobs", "set_limits", "submit"]
 
 log = logging.getLogger("uec.web.scenarios")
 
-State = Literal["queued", "running", "done", "failed", "cancelled"]
-_FINISHED: frozenset[str] = frozenset({"done", "failed", "cancelled"})
-# Finished jobs kept for their pages: a done run is read from the store, so only failures matter.
-_KEEP_FINISHED = 100
-
-
-class JobLimitError(UecError):
-    """Too many jobs queued or running, for the owner or in all: try again when one has finished."""
-
-
-@dataclass(frozen=True)
-class Job:
-    """A job and where it has got to."""
-
-    id: str
-    kind: str
-    params: dict[str, Any]
-    state: State
-    owner: str | None
-    created_at: dt.datetime
-    started_at: dt.datetime | None = None
-    finished_at: dt.datetime | None = None
-    progress: float | None = None
-    message: str | None = None
-    error: str | None = None
-    result: dict[str, Any] | None = None
-
-
-@dataclass
-class _Entry:
-    job: Job
-    store: Store
-    future: Future[None] | None = None
-
-
-_lock = threading.Lock()
-_entries: dict[str, _Entry] = {}
-_executor: ThreadPoolExecutor | None = None
 _limits = {"global": 4, "per_owner": 2}
+_lock = threading.Lock()
+_executor: ThreadPoolExecutor | None = None
 
 
 def set_limits(global_limit: int, per_owner: int | None = None) -> None:
@@ -79,113 +44,82 @@ def set_limits(global_limit: int, per_owner: int | None = None) -> None:
     _limits["per_owner"] = per_owner if per_owner is not None else max(1, global_limit // 2)
 
 
-def _pool() -> ThreadPoolExecutor:
-    global _executor
-    if _executor is None:
-        # One thread: runs queue one after another rather than compete for the cores, and a process
-        # pool forked from a threaded web server is fragile.
-        _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="uec-scenario")
-    return _executor
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def _update(job_id: str, **changes: Any) -> Job:
-    with _lock:
-        entry = _entries[job_id]
-        entry.job = dataclasses.replace(entry.job, **changes)
-        return entry.job
-
-
-def _run_scenario(store: Store, job: Job) -> dict[str, Any]:
-    from uec.system.runs import save_run
+def _check_scenario(params: Mapping[str, Any]) -> dict[str, Any]:
     from uec.system.scenario import parse_scenario
     from uec.web import scenario_pages  # the model hooks tests and deployments may replace
 
-    p = job.params
-    scenario = parse_scenario(p["scenario"], fields=tuple(scenario_pages.default_fields()))
-    comparison = scenario_pages.default_runner(scenario, int(p["reps"]), int(p["seed"]), float(p["days"]))
-    save_run(store, comparison, run_id=job.id)
-    return {"run_id": job.id}
+    parse_scenario(params.get("scenario"), "scenario_run", fields=tuple(scenario_pages.default_fields()))
+    return {k: params[k] for k in ("scenario", "reps", "days", "seed") if k in params}
 
 
-_KINDS: dict[str, Callable[[Store, Job], dict[str, Any]]] = {"scenario_run": _run_scenario}
+def _run_scenario(store: Store, params: Mapping[str, Any], ctx: JobContext) -> dict[str, Any]:
+    from uec.jobs.kinds import save_patiently
+    from uec.system.runs import save_run
+    from uec.system.scenario import parse_scenario
+    from uec.web import scenario_pages
+
+    scenario = parse_scenario(params["scenario"], fields=tuple(scenario_pages.default_fields()))
+    comparison = scenario_pages.default_runner(scenario, int(params["reps"]), int(params["seed"]),
+                                               float(params["days"]))
+    save_patiently(lambda: save_run(store, comparison, run_id=ctx.job_id))
+    return {"run_id": ctx.job_id}
 
 
-def _work(job_id: str) -> None:
-    with _lock:
-        entry = _entries[job_id]
-        if entry.job.state != "queued":
-            return
-    job = _update(job_id, state="running", started_at=_now())
+_KINDS: dict[str, Kind] = {"scenario_run": Kind("scenario_run", _check_scenario, _run_scenario)}
+
+
+def _runs_here() -> bool:
+    from uec.config import get_settings
+
+    return get_settings().web_runs_jobs
+
+
+def _drain(store: Store) -> None:
+    from uec.jobs.worker import run_one
+
     try:
-        result = _KINDS[job.kind](entry.store, job)
-    except UecError as exc:
-        _update(job_id, state="failed", error=str(exc), finished_at=_now())
-        return
-    except Exception as exc:
-        log.exception("job %s (%s) failed", job_id, job.kind)
-        _update(job_id, state="failed", finished_at=_now(),
-                error=f"The run failed unexpectedly ({type(exc).__name__}: {exc}).")
-        return
-    _update(job_id, state="done", result=result, progress=1.0, finished_at=_now())
+        while run_one(store, kinds=_KINDS) is not None:
+            pass
+    except Exception:
+        log.exception("running queued scenario jobs failed")
 
 
-def _prune() -> None:
-    finished = sorted((e for e in _entries.values() if e.job.state in _FINISHED), key=lambda e: e.job.created_at)
-    for e in finished[: max(0, len(finished) - _KEEP_FINISHED)]:
-        _entries.pop(e.job.id, None)
+def _pool() -> ThreadPoolExecutor:
+    global _executor
+    with _lock:
+        if _executor is None:
+            # One thread: runs queue one after another rather than compete for the cores.
+            _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="uec-scenario")
+        return _executor
 
 
 def submit(store: Store, kind: str, params: dict[str, Any], *, owner: str | None = None) -> Job:
     """Queue a job of ``kind``; :class:`JobLimitError` beyond the limits, ``UecError`` for an unknown kind."""
-    if kind not in _KINDS:
-        raise UecError(f"unknown job kind {kind!r}; the kinds are: {', '.join(_KINDS)}")
-    from uec.system.runs import new_run_id
-
-    with _lock:
-        _prune()
-        active = [e.job for e in _entries.values() if e.job.state not in _FINISHED]
-        if len(active) >= _limits["global"]:
-            raise JobLimitError(f"{len(active)} runs are queued or running, the most this server takes at once "
-                                f"({_limits['global']}); try again when one has finished.")
-        if owner is not None and sum(j.owner == owner for j in active) >= _limits["per_owner"]:
-            raise JobLimitError(f"you have {_limits['per_owner']} runs queued or running, the most one person "
-                                "may have; try again when one has finished.")
-        job = Job(id=new_run_id(), kind=kind, params=dict(params), state="queued", owner=owner, created_at=_now())
-        entry = _Entry(job, store)
-        _entries[job.id] = entry
-    entry.future = _pool().submit(_work, job.id)
+    try:
+        job = jobs.submit(store, kind, params, owner=owner, limits=(_limits["per_owner"], _limits["global"]),
+                          kinds=_KINDS)
+    except JobLimitError as exc:
+        if exc.scope == "owner":
+            raise JobLimitError(f"you have {exc.limit} runs queued or running, the most one person may have; "
+                                "try again when one has finished.", scope=exc.scope, limit=exc.limit) from None
+        raise JobLimitError(f"{exc.limit} runs are queued or running, the most this server takes at once "
+                            f"({exc.limit}); try again when one has finished.", scope=exc.scope,
+                            limit=exc.limit) from None
+    if _runs_here():
+        _pool().submit(_drain, store)
     return job
 
 
 def get_job(store: Store, job_id: str) -> Job | None:
     """The job with that id on this store, or ``None``."""
-    with _lock:
-        entry = _entries.get(job_id)
-        return entry.job if entry is not None and entry.store.url == store.url else None
+    return jobs.get_job(store, job_id)
 
 
 def list_jobs(store: Store, *, owner: str | None = None, kind: str | None = None, limit: int = 50) -> list[Job]:
     """Jobs on this store, newest first."""
-    with _lock:
-        jobs = [e.job for e in _entries.values() if e.store.url == store.url
-                and (owner is None or e.job.owner == owner) and (kind is None or e.job.kind == kind)]
-    return sorted(jobs, key=lambda j: j.created_at, reverse=True)[:limit]
+    return jobs.list_jobs(store, owner=owner, kind=kind, limit=limit)
 
 
 def cancel(store: Store, job_id: str, *, by: str | None = None) -> Job:
-    """Cancel a queued job. A running one cannot be stopped in this queue: ``UecError`` says so."""
-    with _lock:
-        entry = _entries.get(job_id)
-        if entry is None or entry.store.url != store.url:
-            raise UecError(f"there is no job {job_id!r}")
-        if entry.job.state != "queued":
-            raise UecError(f"job {job_id} is {entry.job.state} and cannot be cancelled")
-        if entry.future is not None:
-            entry.future.cancel()
-        entry.job = dataclasses.replace(entry.job, state="cancelled", finished_at=_now(),
-                                        message=None if by is None else f"cancelled by {by}")
-        return entry.job
+    """Cancel a queued job at once; a running one stops at its next step. ``UecError`` if it has finished."""
+    return jobs.cancel(store, job_id, by=by)

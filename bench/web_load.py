@@ -1,0 +1,199 @@
+"""Web load benchmark: 50 concurrent clients on loopback against `uec serve` over a demo store.
+
+Two phases, each printing requests per second and p50/p95/p99 latency per page:
+
+1. **warm**: after one warm-up pass, ``--clients`` clients (asyncio + httpx, one connection each)
+   request the overview ``/``, the standards matrix ``/standards``, one standard's page and one
+   API endpoint in turn for ``--seconds`` seconds;
+2. **during a load**: the same, while ``uec ingest`` loads ``--ingest-rows`` attendances (made as
+   bench/ingest_bench.py makes them) into the same store in another process; the phase lasts until
+   the load ends (at most ``--max-ingest-seconds``).
+
+Goals (issue 11): p95 < 100 ms warm on a 2-core machine; no page's p95 above 1 s while a 1M-row
+load runs. The clients run on the same machine as the server, so they take CPU from it: the
+figures are a floor for what a separate client machine would see.
+
+Run: ``.venv/bin/python bench/web_load.py --store /tmp/demo.duckdb`` (the store is built with
+``uec demo`` when missing, and copied so the load does not change it). The last line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import pyarrow.parquet as pq
+
+sys.path.insert(0, str(Path(__file__).parent))
+from ingest_bench import make_attendances
+
+UEC = [sys.executable, "-m", "uec"]
+PAGES = {
+    "overview": "/",
+    "standards": "/standards",
+    "standard": "/standards/ed-4hr",
+    "api": "/api/overview",
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _wait_up(base: str, timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/api/health", timeout=5).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise SystemExit(f"the server at {base} did not come up in {timeout:.0f} s")
+
+
+async def _client(base: str, until: float, stop: asyncio.Event, lat: dict[str, list[float]],
+                  errors: dict[str, int], offset: int) -> None:
+    names = list(PAGES)
+    async with httpx.AsyncClient(base_url=base, timeout=120, limits=httpx.Limits(max_connections=1)) as c:
+        i = offset
+        # Bounded: ends at the deadline or when told to stop.
+        while time.monotonic() < until and not stop.is_set():
+            name = names[i % len(names)]
+            i += 1
+            t0 = time.perf_counter()
+            try:
+                r = await c.get(PAGES[name])
+                ok = r.status_code == 200
+            except httpx.HTTPError:
+                ok = False
+            elapsed = time.perf_counter() - t0
+            if ok:
+                lat[name].append(elapsed)
+            else:
+                errors[name] += 1
+
+
+async def _phase(base: str, clients: int, seconds: float, stop: asyncio.Event | None = None) -> dict[str, Any]:
+    lat: dict[str, list[float]] = {n: [] for n in PAGES}
+    errors = dict.fromkeys(PAGES, 0)
+    stop = stop or asyncio.Event()
+    t0 = time.monotonic()
+    await asyncio.gather(*(_client(base, t0 + seconds, stop, lat, errors, k) for k in range(clients)))
+    wall = time.monotonic() - t0
+    out: dict[str, Any] = {"seconds": round(wall, 1), "requests": sum(len(v) for v in lat.values()),
+                           "errors": sum(errors.values())}
+    out["throughput"] = round(out["requests"] / wall, 1)
+    pages = {}
+    for name, v in lat.items():
+        a = np.array(v) * 1000 if v else np.array([np.nan])
+        pages[name] = {"requests": len(v), "per_second": round(len(v) / wall, 1), "errors": errors[name],
+                       "p50_ms": round(float(np.percentile(a, 50)), 1), "p95_ms": round(float(np.percentile(a, 95)), 1),
+                       "p99_ms": round(float(np.percentile(a, 99)), 1)}
+    out["pages"] = pages
+    return out
+
+
+def _print(title: str, r: dict[str, Any]) -> None:
+    print(f"\n{title}: {r['requests']} requests in {r['seconds']} s = {r['throughput']} requests/s, "
+          f"{r['errors']} errors")
+    print(f"{'page':<10} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7}")
+    for name, p in r["pages"].items():
+        print(f"{name:<10} {p['per_second']:>7} {p['p50_ms']:>8} {p['p95_ms']:>8} {p['p99_ms']:>8} {p['errors']:>7}")
+
+
+async def _during_ingest(base: str, clients: int, store: str, parquet: Path, cap: float) -> dict[str, Any]:
+    proc = await asyncio.create_subprocess_exec(
+        *UEC, "ingest", "attendances", str(parquet), "--store", store, "--json",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    stop = asyncio.Event()
+    t0 = time.monotonic()
+
+    async def watch() -> tuple[bytes, bytes]:
+        out, err = await proc.communicate()
+        stop.set()
+        return out, err
+
+    watcher = asyncio.create_task(watch())
+    result = await _phase(base, clients, cap, stop)
+    out, err = await watcher
+    result["ingest_seconds"] = round(time.monotonic() - t0, 1)
+    result["ingest_exit"] = proc.returncode
+    if proc.returncode != 0:
+        print(err.decode()[-2000:], file=sys.stderr)
+    else:
+        result["ingest"] = json.loads(out.decode().strip().splitlines()[-1])
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--store", default="/tmp/uec-bench/demo.duckdb", help="A demo store (built when missing).")
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="Web server processes.")
+    parser.add_argument("--ingest-rows", type=int, default=1_000_000)
+    parser.add_argument("--max-ingest-seconds", type=float, default=180)
+    parser.add_argument("--skip-ingest", action="store_true")
+    parser.add_argument("--pages", default=",".join(PAGES),
+                        help=f"Which pages, comma-separated (default all: {','.join(PAGES)}).")
+    args = parser.parse_args()
+    chosen, known = args.pages.split(","), list(PAGES)
+    for name in [n for n in known if n not in chosen]:
+        del PAGES[name]
+    if not PAGES:
+        raise SystemExit(f"--pages: choose from {', '.join(known)}")
+
+    demo = Path(args.store)
+    if not demo.exists():
+        print(f"building the demo store {demo} (once) ...", flush=True)
+        demo.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run([*UEC, "demo", "--store", str(demo)], check=True, stdout=subprocess.DEVNULL)
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp)
+        store = str(d / "uec.duckdb")
+        shutil.copyfile(demo, store)
+        port = _free_port()
+        base = f"http://127.0.0.1:{port}"
+        server = subprocess.Popen([*UEC, "serve", "--store", store, "--port", str(port), "--workers",
+                                   str(args.workers), "--no-worker"], stdout=subprocess.DEVNULL, cwd=d)
+        try:
+            _wait_up(base)
+            for path in PAGES.values():  # warm: the first request of each page fills caches
+                for _ in range(args.workers * 2):
+                    httpx.get(base + path, timeout=300)
+            results: dict[str, Any] = {"clients": args.clients, "workers": args.workers, "cpus": os.cpu_count()}
+            results["warm"] = asyncio.run(_phase(base, args.clients, args.seconds))
+            _print("warm", results["warm"])
+            if not args.skip_ingest:
+                parquet = d / "attendances.parquet"
+                pq.write_table(make_attendances(args.ingest_rows, seed=11), parquet)
+                results["during_ingest"] = asyncio.run(
+                    _during_ingest(base, args.clients, store, parquet, args.max_ingest_seconds))
+                r = results["during_ingest"]
+                _print(f"during a {args.ingest_rows:,}-row ingest ({r['ingest_seconds']} s, exit {r['ingest_exit']})",
+                       r)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,75 @@
+"""`uec serve` uses every core and brings its job worker, and stops them all on Ctrl+C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+
+def _children(pid: int) -> dict[int, str]:
+    """Child processes of ``pid`` and their command lines, from /proc."""
+    out: dict[int, str] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            if ppid == pid:
+                out[int(entry.name)] = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, ValueError, IndexError):
+            continue
+    return out
+
+
+def test_serve_runs_several_web_processes_and_a_worker(tmp_path: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    store = str(tmp_path / "uec.duckdb")
+    server = subprocess.Popen([sys.executable, "-m", "uec", "serve", "--store", store, "--port", str(port),
+                               "--workers", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                              cwd=tmp_path)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline and server.poll() is None, "the server did not come up"
+            time.sleep(0.3)
+        answers = [httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=30).status_code for _ in range(20)]
+        assert set(answers) == {200}
+        kids = _children(server.pid)
+        workers = [c for c in kids.values() if " worker " in c and "--parent-pid" in c]
+        assert len(workers) == 1, kids
+        # Uvicorn's web processes are children of its supervisor (multiprocessing spawn).
+        web = [p for p, c in kids.items() if "spawn_main" in c]
+        assert len(web) == 2, kids
+        everyone = [*kids, server.pid]
+    finally:
+        server.send_signal(signal.SIGINT)  # Ctrl+C
+        server.wait(timeout=60)
+    deadline = time.monotonic() + 30
+    while any(_alive(p) for p in everyone) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [p for p in everyone if _alive(p)], "a child outlived the server"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    # A zombie (exited, not yet reaped by its parent) is not running.
+    return stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
