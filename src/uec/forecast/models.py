@@ -689,7 +689,7 @@ class AutoModel(Model):
 
     name = "auto"
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - keyword-only options of the selection, each named at the call
         self,
         freq: Freq = "daily",
         *,
