@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from uec.forecast import backtest
 from uec.forecast.cli import app
+from uec.forecast.frame import Freq
 from uec.forecast.models import CountRegression, make_model
 from uec.forecast.quantiles import QUANTILE_COLUMNS
 from uec.forecast.runs import forecast_frame, run_values
@@ -35,23 +36,23 @@ def _two_series() -> pd.DataFrame:
 class CountingGlm(CountRegression):
     """A real count regression that counts its estimations (fits), not its updates."""
 
-    fits = 0
+    estimations = 0
 
     def _fit_one(self, ds: pd.DatetimeIndex, y: Any) -> Any:
-        type(self).fits += 1
+        type(self).estimations += 1
         return super()._fit_one(ds, y)
 
 
 def test_refit_every_fits_once_per_period_and_updates_in_between() -> None:
     df = _two_series()
-    CountingGlm.fits = 0
+    CountingGlm.estimations = 0
     res = backtest(df, "daily", 14, 7, "2022-05-01", "2022-07-24", CountingGlm("daily"), refit_every=28)
     # 13 weekly origins in 4-week periods -> 4 periods, 2 series: 8 fits instead of 26.
-    assert len(res.origins) == 13 and CountingGlm.fits == 8
+    assert len(res.origins) == 13 and CountingGlm.estimations == 8
     # An update keeps the coefficients but moves the AR state: forecasts differ from a stale
     # forecast and stay close to a full refit.
     full = backtest(df, "daily", 14, 7, "2022-05-01", "2022-07-24", CountingGlm("daily"))
-    assert CountingGlm.fits == 8 + 26
+    assert CountingGlm.estimations == 8 + 26
     a = res.forecasts["mean"].to_numpy()
     b = full.forecasts["mean"].to_numpy()
     assert np.max(np.abs(a - b) / b) < 0.1
@@ -75,7 +76,7 @@ def _same(a: pd.DataFrame, b: pd.DataFrame) -> None:
 def test_processes_and_dask_local_cluster_match_serial_exactly() -> None:
     distributed = pytest.importorskip("distributed")
     df = _two_series()
-    args = (df, "daily", 14, 7, "2022-05-01", "2022-06-26")
+    args: tuple[pd.DataFrame, Freq, int, int, str, str] = (df, "daily", 14, 7, "2022-05-01", "2022-06-26")
     model = make_model("glm", "daily")  # calibrated: exercises the internal test in workers too
     calls: list[tuple[int, int, float | None]] = []
     serial = backtest(*args, model, refit_every=14, progress=lambda d, t, left: calls.append((d, t, left)))

@@ -59,7 +59,7 @@ def test_mint_trusts_the_reliable_series() -> None:
 def test_shrinkage_pulls_correlations_towards_zero() -> None:
     rng = np.random.default_rng(3)
     e = rng.normal(size=(15, 6))
-    sample = np.corrcoef(e.T)
+    sample = np.asarray(np.corrcoef(e.T), dtype=np.float64)
     cov = shrunk_covariance(e)
     sd = np.sqrt(np.diag(cov))
     shrunk = cov / np.outer(sd, sd)

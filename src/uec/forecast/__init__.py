@@ -31,6 +31,7 @@ from uec.forecast.metrics import (
 )
 from uec.forecast.models import (
     AUTO_CANDIDATES,
+    AUTO_DEFAULT_CANDIDATES,
     MODEL_NAMES,
     AutoModel,
     CountRegression,
@@ -67,6 +68,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "AUTO_CANDIDATES",
+    "AUTO_DEFAULT_CANDIDATES",
     "METRICS",
     "MODEL_NAMES",
     "QUANTILE_COLUMNS",

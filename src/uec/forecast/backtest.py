@@ -155,7 +155,7 @@ def _run_tasks(
     return [f.result() for f in futures]
 
 
-def backtest(
+def backtest(  # noqa: PLR0913 - the protocol's six values, then keyword-only options each named at the call
     df: pd.DataFrame,
     freq: Freq,
     horizon: int,

@@ -35,6 +35,7 @@ from uec.forecast.quantiles import QUANTILE_LEVELS
 
 __all__ = [
     "AUTO_CANDIDATES",
+    "AUTO_DEFAULT_CANDIDATES",
     "MODEL_NAMES",
     "AutoModel",
     "Calibrated",
@@ -638,10 +639,20 @@ FIT_COST: dict[str, dict[str, float]] = {
     "hourly": {"snaive": 0.1, "empirical": 0.5, "glm": 3.0, "poisson": 5.0, "ets": 15.0, "mstl": 15.0, "lgbm": 16.0},
 }
 #: Estimated seconds ``auto`` may spend per series by default. Candidates are taken cheapest
-#: first until the next would exceed the budget: daily ``snaive, empirical, glm, ets`` (daily ``poisson`` is ``glm``),
-#: hourly ``snaive, empirical, glm, poisson``. ``AutoModel(budget=...)`` raises it (daily 40 s
-#: takes every model, ``lgbm`` included).
+#: first until the next would exceed the budget: hourly ``snaive, empirical, glm, poisson``.
+#: ``AutoModel(budget=...)`` raises it (daily 40 s takes every model, ``lgbm`` included).
 AUTO_BUDGET: dict[str, float] = {"daily": 2.0, "hourly": 10.0}
+
+#: The candidates ``auto`` chooses among when neither ``candidates`` nor ``budget`` is given.
+#: Daily: ``snaive`` and ``glm`` only. With ``ets`` and ``empirical`` as well (the budget's
+#: choice until this was measured) the default cost about 12 CPU-seconds per five-year series
+#: (``ets``: a 200-iteration likelihood search at every refit of the internal test, and a
+#: numerical Hessian at every update) and took 836 s for ``bench/forecast_scale_bench.py``
+#: against a 60 s target, yet scored no better on the Monks et al. stage-1 backtest: MASE
+#: 0.779 / 0.942 / 1.100 at 7 / 28 / 84 days, against 0.781 / 0.933 / 1.082 for ``snaive``
+#: and ``glm`` (``snaive, empirical, glm``: 0.810 / 0.986 / 1.147). Hourly: every base model,
+#: as far as :data:`AUTO_BUDGET` allows.
+AUTO_DEFAULT_CANDIDATES: dict[str, tuple[str, ...]] = {"daily": ("snaive", "glm"), "hourly": AUTO_CANDIDATES}
 
 
 @dataclass
@@ -676,8 +687,9 @@ class AutoModel(Model):
     allowed.
 
     Candidates are tried cheapest first while their estimated cost (:data:`FIT_COST`) stays
-    within ``budget`` seconds per series (:data:`AUTO_BUDGET`); the defaults leave out the
-    costliest (``mstl`` and ``lgbm`` daily), and a larger budget brings them in.
+    within ``budget`` seconds per series (:data:`AUTO_BUDGET`). Without ``candidates`` they are
+    :data:`AUTO_DEFAULT_CANDIDATES` (daily ``snaive`` and ``glm``) unless a ``budget`` is
+    given, which opens every base model (:data:`AUTO_CANDIDATES`) to it.
 
     >>> ds = pd.date_range("2022-01-01", periods=120)
     >>> y = 100.0 + 20.0 * (ds.day_of_week == 0)
@@ -689,11 +701,11 @@ class AutoModel(Model):
 
     name = "auto"
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - keyword-only options of the selection, each named at the call
         self,
         freq: Freq = "daily",
         *,
-        candidates: tuple[str, ...] = AUTO_CANDIDATES,
+        candidates: tuple[str, ...] | None = None,
         n_origins: int | None = None,
         select_origins: int | None = None,
         calibrate: bool = True,
@@ -703,6 +715,8 @@ class AutoModel(Model):
         refit_every: int | None = 4,
     ) -> None:
         super().__init__(freq)
+        if candidates is None:
+            candidates = AUTO_CANDIDATES if budget is not None else AUTO_DEFAULT_CANDIDATES[self.freq]
         unknown = [c for c in candidates if c not in _BASE_NAMES]
         if unknown or not candidates:
             raise ValueError(f"unknown candidate model(s) {unknown}: choose from {', '.join(_BASE_NAMES)}")
