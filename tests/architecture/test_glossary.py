@@ -57,6 +57,7 @@ options yyyy mm dd
 who why request sign in out local rows uk time important note apply done required differs behind highest
 daily integrated care system's history summary verify create revoke add name only password stdin disable
 enable passwd older than notify reason applicable subscribe
+cancel show params submit once parent pid poll
 """))
 
 #: Short forms in option names, and the glossary term each stands for.

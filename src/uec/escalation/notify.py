@@ -22,13 +22,13 @@ a subscription gets at most one row per key, and a row for the same subscription
 from __future__ import annotations
 
 import datetime as dt
+import json
 import smtplib
+import urllib.request
 import uuid
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any, Literal
-
-import httpx
 
 from uec.config import Settings, get_settings
 from uec.errors import UecError
@@ -180,7 +180,13 @@ def _send_email(settings: Settings, to: str, subject: str, body: str) -> None:
 def _send_webhook(url: str, n: dict[str, Any]) -> None:
     payload = {"event": n["event"], "object": n["object_code"], "subject": n["subject"], "body": n["body"],
                "id": n["id"], "created_at": n["created_at"].isoformat()}
-    httpx.post(url, json=payload, timeout=10).raise_for_status()
+    # The standard library's client: httpx is a test-only dependency, and a webhook is one small POST.
+    if not url.startswith(("http://", "https://")):
+        raise ValueError("a webhook address is an http:// or https:// URL")
+    request = urllib.request.Request(url, data=json.dumps(payload).encode("utf-8"), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        response.read()
 
 
 def send_pending(store: Store, settings: Settings | None = None) -> tuple[int, int]:
@@ -206,8 +212,8 @@ def send_pending(store: Store, settings: Settings | None = None) -> tuple[int, i
                 _send_email(settings, r["address"], r["subject"], r["body"])
             else:
                 _send_webhook(r["address"], r)
-        except (OSError, smtplib.SMTPException, httpx.HTTPError) as exc:
-            status = getattr(getattr(exc, "response", None), "status_code", None)
+        except (OSError, ValueError, smtplib.SMTPException) as exc:  # urllib's HTTPError is an OSError
+            status = getattr(exc, "code", None)
             error = type(exc).__name__ + (f" (HTTP {status})" if status else "")
         with store.write() as w:
             w.execute("UPDATE notifications SET state = :s, sent_at = :at, error = :e WHERE id = :id",
