@@ -73,6 +73,12 @@ class Settings(BaseSettings):
     # How long a process remembers who a session or token is (uec.access.cache); 0: every request.
     access_cache_seconds: Annotated[float, Field(ge=0)] = 5.0
 
+    # --- the web app's permissions (uec.web.deps.allow) -------------------------------------------
+    # Whether visitors who are not signed in may read the aggregate pages, their downloads and the
+    # aggregate API. Off by default: a coordination centre's figures are for its organisations, not
+    # the public. A single-machine demo may turn it on; patient-level rows and actions never open.
+    anonymous_read: bool = False
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
