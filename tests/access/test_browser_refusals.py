@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 from access_helpers import serve
-from playwright.sync_api import Browser, BrowserContext
-from test_browser_sign_in import browser, watch  # noqa: F401 - the browser fixture is found by name
+from playwright.sync_api import Browser, BrowserContext, sync_playwright
+from test_browser_sign_in import ARGS, CHROMIUM, watch
 
 from uec.access.accounts import add_user
 from uec.config import get_settings
@@ -29,6 +29,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "web"))
 web_fixture: Any = importlib.import_module("web_fixture")
 
 DOWNLOAD = "/sites/RAA01/attendances.csv?from=2025-07-01&to=2025-07-07"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: install it with `apt-get install -y chromium`"
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
 
 
 @pytest.fixture
