@@ -107,6 +107,12 @@ def test_detail_page_chart_and_tables(spc_client: TestClient, spc_store: str) ->
         assert p["display"] in r.text
     sexes = next(b for b in d["breakdowns"] if b["breakdown"] == "sex")
     assert {row["group"] for row in sexes["rows"]} >= set(SEXES)
+    # Breakdowns get disclosure control: counts of 1 to 7 hidden, the rest rounded to 5.
+    for row in (row for b in d["breakdowns"] for row in b["rows"]):
+        for n in (row["numerator"], row["denominator"]):
+            assert n is None or (n % 5 == 0 and not 0 < n < 8), row
+        if row["numerator"] is None and row["denominator"] is None:
+            assert row["value"] is None and row["display"] == "*"
     rows = list(csv.DictReader(io.StringIO(spc_client.get("/standards/ed-4hr.csv").text)))
     series = [row for row in rows if row["table"] == "series"]
     assert [float(row["value"]) for row in series] == pytest.approx([p["value"] for p in d["points"]])
