@@ -4,13 +4,19 @@ The app is assembled here from module-level routers (:mod:`uec.web.routes`, one 
 dependencies they take (:mod:`uec.web.deps`: settings, store, cache, current user) and the one
 responder that answers every page's ``.json`` and ``.csv`` (:mod:`uec.web.responder`). ``HEAD`` is
 answered wherever ``GET`` is, and the OpenAPI schema lists every status an operation can return.
+Every route but health and signing in needs a permission (:func:`uec.web.deps.allow`).
 
 >>> from fastapi.testclient import TestClient
+>>> from uec.access import User
+>>> from uec.web.deps import get_current_user
 >>> import tempfile, os
 >>> with tempfile.TemporaryDirectory() as d:
-...     client = TestClient(create_app(os.path.join(d, "uec.duckdb")))
-...     client.get("/api/sites").json()
-[]
+...     app = create_app(os.path.join(d, "uec.duckdb"))
+...     client = TestClient(app)
+...     nobody = client.get("/api/health").json()["status"], client.get("/api/sites").status_code
+...     app.dependency_overrides[get_current_user] = lambda: User("v", "V", "QXX", frozenset({"viewer"}))
+...     nobody, client.get("/api/sites").json()
+(('ok', 401), [])
 """
 
 from __future__ import annotations
