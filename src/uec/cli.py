@@ -312,6 +312,18 @@ def _row_counts(info: dict[str, Any]) -> dict[str, int]:
     return {str(k): int(v) for k, v in counts.items()}
 
 
+def demo_sign_in(store: Store, built: bool, base_url: str) -> str | None:
+    """For ``serve --demo-if-empty``: the demo users (made when the demo was just built, or already there
+    from an earlier start) and how to sign in as them; ``None`` for a store the demo did not make, so
+    demo accounts never appear in a store real people use."""
+    from uec.access.accounts import get_user
+    from uec.access.demo import demo_users, sign_in_help
+
+    if not built and get_user(store, "viewer") is None:
+        return None
+    return sign_in_help(demo_users(store), base_url=base_url)
+
+
 @app.command()
 def serve(
     store: StoreOpt = None,
@@ -333,9 +345,11 @@ def serve(
     if n < 1:
         raise UecError(f"--workers must be at least 1, not {n}")
     s = _open(url)
+    built = False
     if demo_if_empty and not any(s.counts().values()):
         err.print("The store is empty: building the demo ICS first (once).")
         demo(seed=42, days=730, end=None, store=url, as_json=False)
+        built = True
     import errno
 
     try:
@@ -350,6 +364,8 @@ def serve(
                 raise UecError(
                     f"cannot listen on {host}:{port}: the port is in use; choose another with --port") from None
             raise UecError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    if demo_if_empty and (help_text := demo_sign_in(s, built, f"http://{host}:{port}")):
+        err.print(help_text, markup=False, highlight=False)
     err.print(f"UEC Resilience on http://{host}:{port} (store {s.display_url}, {n} web process{'es' if n > 1 else ''}"
               f"{', job worker' if worker else ''}); Ctrl+C to stop.")
     _serve_processes(url, host, port, n, worker)

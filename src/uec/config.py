@@ -99,6 +99,12 @@ class Settings(BaseSettings):
     # A rise of a *calculated* level (not only a declared one) creates that level's tracked actions.
     escalation_actions_on_calculated: bool = False
 
+    # --- the web app's permissions (uec.web.deps.allow) -------------------------------------------
+    # Whether visitors who are not signed in may read the aggregate pages, their downloads and the
+    # aggregate API. Off by default: a coordination centre's figures are for its organisations, not
+    # the public. A single-machine demo may turn it on; patient-level rows and actions never open.
+    anonymous_read: bool = False
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

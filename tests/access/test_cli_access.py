@@ -84,3 +84,21 @@ def test_export_audit(duck_store: Store, tmp_path: Path) -> None:
     assert lines[0].replace('"', "") == "id,at,actor,organisation,action,object_type,object_id,before,after," \
                                         "request_id,prev_hash,hash"
     assert len(lines) == 2 and '"user.add"' in lines[1]
+
+
+def test_serve_demo_if_empty_makes_demo_users_and_says_how_to_sign_in(duck_store: Store) -> None:
+    from uec.access.accounts import get_user
+    from uec.cli import demo_sign_in
+
+    # A store the demo did not make gets no demo accounts.
+    assert demo_sign_in(duck_store, False, "http://127.0.0.1:8000") is None
+    assert get_user(duck_store, "viewer") is None
+    # Just built: the demo users are made, and the help names the sign-in page, the password and each user.
+    text = demo_sign_in(duck_store, True, "http://127.0.0.1:8123")
+    assert text is not None and text.startswith("Sign in at http://127.0.0.1:8123/sign-in with password uec-demo as:")
+    assert "site-manager-raa" in text and "analyst" in text
+    viewer = get_user(duck_store, "viewer")
+    assert viewer is not None and viewer.user.roles == frozenset({"viewer"})
+    assert authenticate(duck_store, "analyst", "uec-demo").roles == frozenset({"analyst"})
+    # A later start over the same store says it again, without making anyone twice.
+    assert demo_sign_in(duck_store, False, "http://127.0.0.1:8123") == text

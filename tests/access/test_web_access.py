@@ -63,7 +63,9 @@ def sign_in(client: TestClient, username: str, password: str = PASSWORD, next_pa
 
 
 def test_security_headers_and_the_nonce_on_every_inline_script(client: TestClient) -> None:
+    sign_in(client, "viv")  # the overview needs a signed-in reader
     r = client.get("/", headers={"X-Request-ID": "trace-0123456789"})
+    assert r.status_code == 200
     csp = r.headers["content-security-policy"]
     nonce = re.search(r"'nonce-([^']+)'", csp).group(1)  # type: ignore[union-attr]
     assert "frame-ancestors 'none'" in csp and "object-src 'none'" in csp and "'unsafe-inline'" not in csp.split(

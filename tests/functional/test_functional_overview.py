@@ -65,7 +65,9 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def serve(store: str) -> Iterator[str]:
     """The app over ``store``, served by uvicorn on a free loopback port in a background thread."""
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(store), host="127.0.0.1", port=port, log_level="warning"))
+    # Every request acts as the web tests' analyst (tests/web/web_fixture.py, already on the path).
+    app = importlib.import_module("web_fixture").signed_in(create_app(store))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from web_fixture import build_web_store
+from web_fixture import build_web_store, signed_in
 
 from uec.store import open_store
 from uec.web import create_app
@@ -48,5 +48,5 @@ def empty_store(tmp_path: Path) -> str:
 @pytest.fixture(scope="session")
 def web_client(web_store: str) -> Iterator[TestClient]:
     """A test client for the app over :func:`web_store`."""
-    with TestClient(create_app(web_store)) as client:
+    with TestClient(signed_in(create_app(web_store))) as client:
         yield client

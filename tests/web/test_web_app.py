@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
-from web_fixture import FIXTURE, utc, write_fixture
+from web_fixture import FIXTURE, signed_in, utc, write_fixture
 
 from uec.config import Settings
 from uec.store import Store, open_store
@@ -41,7 +41,7 @@ def url_for(path: str) -> str:
 
 
 def test_a_test_can_override_the_store(web_store: str, empty_store: str) -> None:
-    app = create_app(empty_store)
+    app = signed_in(create_app(empty_store))
     client = TestClient(app)
     assert client.get("/api/sites").json() == []
     app.dependency_overrides[deps.get_store] = lambda: open_store(web_store)
@@ -50,14 +50,14 @@ def test_a_test_can_override_the_store(web_store: str, empty_store: str) -> None
 
 def test_settings_are_read_once_and_can_be_overridden(web_store: str, empty_store: str, tmp_path: Path) -> None:
     settings = Settings().model_copy(update=dict(store=web_store, cache_dir=str(tmp_path / "c")))
-    app = create_app(settings=settings)
+    app = signed_in(create_app(settings=settings))
     client = TestClient(app)
     assert client.get("/api/health").json()["rows"]["attendances"] == 7
     # The store is reached through the settings dependency: overriding it moves every route.
     app.dependency_overrides[deps.get_settings] = lambda: settings.model_copy(update={"store": empty_store})
     assert client.get("/api/health").json()["rows"]["attendances"] == 0
     # create_app(store_url) still wins over the settings' store.
-    assert TestClient(create_app(empty_store, settings)).get("/api/sites").json() == []
+    assert TestClient(signed_in(create_app(empty_store, settings))).get("/api/sites").json() == []
 
 
 def test_current_user_is_a_dependency_that_answers_none_for_now(empty_store: str) -> None:
@@ -180,7 +180,7 @@ def test_csv_cells_that_could_be_formulas_are_neutralised() -> None:
 def test_a_download_with_a_formula_in_a_name_is_neutralised(tmp_path: Path) -> None:
     rows = {k: [dict(r) for r in FIXTURE[k]] for k in ("organisations", "sites", "services")}
     rows["sites"][0]["name"] = '=HYPERLINK("http://example.invalid","click")'
-    client = TestClient(create_app(write_fixture(tmp_path / "f.duckdb", rows)))
+    client = TestClient(signed_in(create_app(write_fixture(tmp_path / "f.duckdb", rows))))
     got = list(csv.DictReader(io.StringIO(client.get("/standards.csv").text)))
     names = {r["name"] for r in got}
     assert "'=HYPERLINK(\"http://example.invalid\",\"click\")" in names
@@ -204,7 +204,8 @@ def test_two_workers_share_the_cache_and_a_data_change_invalidates_it(
     monkeypatch.setattr(standards_routes, "standards_matrix", counted)
     settings = Settings().model_copy(update=dict(store=store, cache_dir=str(tmp_path / "shared-cache")))
     # Two apps, each with its own cache object over one folder, stand for two worker processes.
-    worker_a, worker_b = TestClient(create_app(settings=settings)), TestClient(create_app(settings=settings))
+    worker_a = TestClient(signed_in(create_app(settings=settings)))
+    worker_b = TestClient(signed_in(create_app(settings=settings)))
     first = worker_a.get("/standards.json").json()
     assert len(calls) == 1
     assert worker_b.get("/standards.json").json() == first
@@ -212,7 +213,7 @@ def test_two_workers_share_the_cache_and_a_data_change_invalidates_it(
     assert len(calls) == 1  # the second worker, the page and the CSV were all answered from the cache
     # A worker with another cache folder computes for itself.
     other = Settings().model_copy(update=dict(store=store, cache_dir=str(tmp_path / "other-cache")))
-    TestClient(create_app(settings=other)).get("/standards.json")
+    TestClient(signed_in(create_app(settings=other))).get("/standards.json")
     assert len(calls) == 2
     # New data: a new data version, so the answer is computed again (and then shared again).
     write_fixture(store, {"attendances": [{"attendance_id": "new1", "site_code": "RAA01",
@@ -248,7 +249,7 @@ def test_an_answer_asked_for_at_once_is_computed_once(tmp_path: Path, empty_stor
 
 def test_the_cache_is_bounded(tmp_path: Path, web_store: str) -> None:
     settings = Settings().model_copy(update=dict(store=web_store, cache_dir=str(tmp_path / "small"), cache_size_mb=1))
-    app = create_app(settings=settings)
+    app = signed_in(create_app(settings=settings))
     assert app.state.cache._cache.size_limit == 1024 * 1024
 
 
@@ -271,7 +272,7 @@ def test_awkward_values_give_a_declared_status_never_a_server_error(web_store: s
     schemathesis run over the whole API."""
     from urllib.parse import quote
 
-    client = TestClient(create_app(web_store), raise_server_exceptions=False)
+    client = TestClient(signed_in(create_app(web_store)), raise_server_exceptions=False)
     schema = client.get("/openapi.json").json()
     for path, item in schema["paths"].items():
         op = item.get("get")

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from web_fixture import FIXTURE, write_fixture
+from web_fixture import FIXTURE, signed_in, write_fixture
 
 from uec.forecast.runs import forecast_store_series, run_values
 from uec.store import open_store
@@ -72,7 +72,7 @@ def fc_store(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture(scope="module")
 def fc_client(fc_store: str) -> Iterator[TestClient]:
-    with TestClient(create_app(fc_store)) as client:
+    with TestClient(signed_in(create_app(fc_store))) as client:
         yield client
 
 
@@ -169,7 +169,7 @@ def test_occupancy_page_json_csv_api(fc_client: TestClient) -> None:
 def test_occupancy_on_an_empty_store(tmp_path: Path) -> None:
     path = tmp_path / "empty.duckdb"
     open_store(str(path))
-    with TestClient(create_app(str(path))) as client:
+    with TestClient(signed_in(create_app(str(path)))) as client:
         r = client.get("/occupancy")
         assert r.status_code == 200 and "no inpatient spells" in r.text
         assert client.get("/occupancy.json").status_code == 404

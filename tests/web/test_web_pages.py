@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from web_fixture import EXPECTED_ACTIVITY, FIXTURE, REPORTING_DAY, WINDOW_DAYS, utc, write_fixture
+from web_fixture import EXPECTED_ACTIVITY, FIXTURE, REPORTING_DAY, WINDOW_DAYS, signed_in, utc, write_fixture
 
 from uec.store import open_store
 from uec.web import create_app
@@ -331,7 +331,7 @@ def test_unknown_page_is_an_nhs_styled_404(web_client: TestClient) -> None:
 
 
 def test_store_that_cannot_be_opened_is_a_503_with_the_reason(tmp_path: Path) -> None:
-    client = TestClient(create_app(str(tmp_path)))  # a folder, not a store file
+    client = TestClient(signed_in(create_app(str(tmp_path))))  # a folder, not a store file
     r = client.get("/")
     assert r.status_code == 503
     c = check_page(r.text)
@@ -345,7 +345,7 @@ def test_store_that_cannot_be_opened_is_a_503_with_the_reason(tmp_path: Path) ->
 
 
 def test_empty_store_says_how_to_load_data(empty_store: str) -> None:
-    client = TestClient(create_app(empty_store))
+    client = TestClient(signed_in(create_app(empty_store)))
     r = client.get("/")
     assert r.status_code == 200
     c = check_page(r.text)
@@ -360,7 +360,7 @@ def test_empty_store_says_how_to_load_data(empty_store: str) -> None:
 def test_sites_without_activity_still_show(tmp_path: Path) -> None:
 
     store = write_fixture(tmp_path / "ref.duckdb", {k: FIXTURE[k] for k in ("organisations", "sites", "services")})
-    client = TestClient(create_app(store))
+    client = TestClient(signed_in(create_app(store)))
     c = check_page(client.get("/").text)
     text = " ".join(c.text_by_tag["main"])
     assert "Riverside General Hospital" in text and "No activity has been recorded yet" in text
@@ -372,7 +372,7 @@ def test_sites_without_activity_still_show(tmp_path: Path) -> None:
 def test_store_is_not_held_open_between_requests(tmp_path: Path) -> None:
 
     path = write_fixture(tmp_path / "live.duckdb", FIXTURE)
-    client = TestClient(create_app(path))
+    client = TestClient(signed_in(create_app(path)))
     assert client.get("/overview.json").json()["activity"][0]["yesterday"] == 3
     # Another writer appends while the app is running; the next request sees it.
     call: dict[str, Any] = {
@@ -398,7 +398,7 @@ def test_frontend_assets_are_served_from_the_dist_folder(
     (dist / "nhsuk" / "assets" / "images" / "favicon.svg").write_text("<svg/>")
     monkeypatch.setenv("UEC_FRONTEND_DIR", str(dist.parent))  # the package folder works as well as dist
     assert find_frontend_dir() == dist
-    client = TestClient(create_app(web_store))
+    client = TestClient(signed_in(create_app(web_store)))
     css = client.get("/nhsuk-frontend/nhsuk/nhsuk-frontend.min.css")
     assert css.status_code == 200 and "#005eb8" in css.text
     # The stylesheet refers to its images at /assets/..., so they are served there too.
@@ -413,7 +413,7 @@ def test_missing_frontend_logs_one_warning_and_pages_still_work(
 ) -> None:
     monkeypatch.setenv("UEC_FRONTEND_DIR", str(tmp_path / "missing"))
     with caplog.at_level(logging.WARNING, logger="uec.web"):
-        client = TestClient(create_app(web_store))
+        client = TestClient(signed_in(create_app(web_store)))
         r = client.get("/")
     warnings = [rec.getMessage() for rec in caplog.records if rec.levelno == logging.WARNING]
     assert len(warnings) == 1
@@ -427,7 +427,7 @@ def test_health_answers_for_uec_ping(web_client: TestClient, tmp_path: Path) -> 
     health = web_client.get("/api/health").json()
     assert health["status"] == "ok" and health["engine"] == "duckdb"
     assert health["rows"]["attendances"] == 7
-    broken = TestClient(create_app(str(tmp_path))).get("/api/health")
+    broken = TestClient(signed_in(create_app(str(tmp_path)))).get("/api/health")
     assert broken.status_code == 503 and "is a folder" in broken.json()["detail"]
 
 
@@ -444,6 +444,6 @@ def test_openapi_docs_list_the_api(web_client: TestClient) -> None:
 def test_both_engines_give_the_same_numbers(store_url: str, web_client: TestClient) -> None:
     """The pages' SQL is portable: PostgreSQL gives what DuckDB gives (``store_url`` runs both)."""
     write_fixture(store_url, FIXTURE)
-    client = TestClient(create_app(store_url))
+    client = TestClient(signed_in(create_app(store_url)))
     for url in ("/overview.json", "/sites/RAA01.json", "/sites/RAA02.json", "/overview.csv", "/sites/RAA01.csv"):
         assert client.get(url).text == web_client.get(url).text, url

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from web_fixture import signed_in
 
 from uec.config import Settings
 from uec.errors import UecError
@@ -69,7 +70,7 @@ def model(monkeypatch: pytest.MonkeyPatch) -> FakeModel:
 
 @pytest.fixture
 def client(model: FakeModel, empty_store: str) -> Iterator[TestClient]:
-    with TestClient(create_app(empty_store)) as c:
+    with TestClient(signed_in(create_app(empty_store))) as c:
         yield c
 
 
@@ -243,14 +244,14 @@ def test_unknown_runs_are_not_found(client: TestClient) -> None:
 
 def test_without_the_model_the_page_says_so(monkeypatch: pytest.MonkeyPatch, empty_store: str) -> None:
     monkeypatch.setattr(scenario_pages, "default_fields", lambda: ())
-    with TestClient(create_app(empty_store)) as c:
+    with TestClient(signed_in(create_app(empty_store))) as c:
         page = c.get("/scenarios").text
         assert "The whole-system model is not installed here" in page and "<form" not in page
         assert c.get("/api/scenarios/fields").json() == []
 
 
 def test_runs_in_a_postgresql_store(model: FakeModel, postgres_url: str) -> None:
-    with TestClient(create_app(postgres_url)) as c:
+    with TestClient(signed_in(create_app(postgres_url))) as c:
         url = submit(c, **{"change-extra_beds": "20", "reps": "2"})
         assert wait_done(c, url)["status"] == "done"
         assert [r["url"] for r in c.get("/api/scenarios/runs").json()["runs"]] == [url]
@@ -261,7 +262,7 @@ def test_beyond_the_queue_limit_a_run_is_refused_with_429(model: FakeModel, empt
                                                           tmp_path: Any) -> None:
     model.gate = threading.Event()
     settings = Settings().model_copy(update=dict(cache_dir=str(tmp_path / "cache"), scenario_queue_limit=1))
-    with TestClient(create_app(empty_store, settings)) as c:
+    with TestClient(signed_in(create_app(empty_store, settings))) as c:
         first = submit(c, **{"change-extra_beds": "10"})
         r = c.post("/api/scenarios/runs", json={"changes": {"extra_beds": 5}})
         assert r.status_code == 429 and "the most this server takes at once (1)" in r.json()["detail"]
@@ -269,8 +270,10 @@ def test_beyond_the_queue_limit_a_run_is_refused_with_429(model: FakeModel, empt
         assert page.status_code == 429 and "There is a problem" in page.text and "at once (1)" in page.text
         model.gate.set()
         assert wait_done(c, first)["status"] == "done"
-        again = c.post("/api/scenarios/runs", json={"changes": {"extra_beds": 5}})
-        assert again.status_code == 202
+        # The form page set the CSRF cookie, so this client is now a browser and must send the token.
+        again = c.post("/api/scenarios/runs", json={"changes": {"extra_beds": 5}},
+                       headers={"x-csrftoken": c.cookies.get("csrftoken") or ""})
+        assert again.status_code == 202, again.text
         assert wait_done(c, again.json()["url"])["status"] == "done"
     scenario_jobs.set_limits(4)
 
@@ -356,7 +359,7 @@ def test_a_real_run_of_the_whole_system_model(empty_store: str) -> None:
     # No fakes: the page's defaults are the whole-system model's fields and run_scenario (2 days, 2 reps).
     from uec.system.scenario import CHANGE_FIELDS
 
-    with TestClient(create_app(empty_store)) as c:
+    with TestClient(signed_in(create_app(empty_store))) as c:
         fields = c.get("/api/scenarios/fields").json()
         assert [f["name"] for f in fields] == [f.name for f in CHANGE_FIELDS]
         url = submit(c, **{"scenario-name": "Two more crews", "change-extra_crews": "2", "reps": "2", "days": "2",
@@ -372,3 +375,62 @@ def test_a_real_run_of_the_whole_system_model(empty_store: str) -> None:
         assert 'id="comparison-table"' in page and "svg" in page
     stored = list_runs(open_store(empty_store))
     assert [r.name for r in stored] == ["Two more crews"] and stored[0].standards == len(run["standards"])
+
+
+# --- who started it: the audit trail -------------------------------------------------------------
+
+
+def test_starting_a_run_writes_an_audit_entry_naming_who(client: TestClient, empty_store: str) -> None:
+    from uec.access import audit
+
+    url = submit(client, **{"change-extra_beds": "10", "scenario-name": "Ten beds"})
+    run_id = url.rsplit("/", 1)[1]
+    r = client.post("/api/scenarios/runs", json={"changes": {"extra_beds": 5}, "reps": 2})
+    assert r.status_code == 202
+    # Read once both runs are saved: the embedded store is not opened by two configurations at once.
+    wait_done(client, url)
+    wait_done(client, r.json()["url"])
+    entries = [e for e in audit.entries(open_store(empty_store), newest_first=False) if e.action == "scenario.run"]
+    assert [(e.actor, e.organisation, e.object_type) for e in entries] == [
+        ("test-analyst", "QXX", "scenario_run"), ("test-analyst", "QXX", "scenario_run")]
+    assert entries[0].object_id == run_id and '"extra_beds":10' in (entries[0].after or "")
+    assert entries[1].object_id == r.json()["url"].rsplit("/", 1)[1]
+    assert audit.verify(open_store(empty_store)).ok
+
+
+def test_a_run_whose_audit_entry_fails_is_cancelled_not_started(
+    model: FakeModel, empty_store: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from uec.access import audit
+
+    model.gate = threading.Event()
+    with TestClient(signed_in(create_app(empty_store)), raise_server_exceptions=False) as c:
+        first = submit(c, **{"change-extra_beds": "1"})  # holds the queue's one worker
+
+        def broken(*args: Any, **kwargs: Any) -> None:
+            raise RuntimeError("the audit log is unwritable")
+
+        monkeypatch.setattr(audit, "record", broken)
+        r = c.post("/api/scenarios/runs", json={"changes": {"extra_beds": 5}})
+        assert r.status_code == 500
+        jobs = scenario_jobs.list_jobs(open_store(empty_store), kind="scenario_run")
+        assert [j.state for j in jobs] == ["cancelled", "running"]
+        monkeypatch.undo()
+        model.gate.set()
+        assert wait_done(c, first)["status"] == "done"
+    assert len(model.calls) == 1
+
+
+def test_a_viewer_may_read_runs_but_not_start_one(model: FakeModel, empty_store: str) -> None:
+    from uec.access import User
+
+    viewer = User("viv", "Viv", "QXX", frozenset({"viewer"}))
+    with TestClient(signed_in(create_app(empty_store), viewer)) as c:
+        assert c.get("/api/scenarios/runs").status_code == 200
+        r = c.post("/api/scenarios/runs", json={"changes": {"extra_beds": 5}})
+        assert r.status_code == 403 and "analyst" in r.json()["detail"]
+        page = c.post("/scenarios", data={"change-extra_beds": "5"})
+        assert page.status_code == 403 and "You do not have access to this" in page.text
+    with TestClient(signed_in(create_app(empty_store), None)) as c:
+        assert c.post("/api/scenarios/runs", json={"changes": {}}).status_code == 401
+    assert model.calls == []

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from web_fixture import FIXTURE, write_fixture
+from web_fixture import FIXTURE, signed_in, write_fixture
 
 from uec.standards import compute
 from uec.store import open_store
@@ -50,7 +50,7 @@ def spc_store(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture(scope="module")
 def spc_client(spc_store: str) -> Iterator[TestClient]:
-    with TestClient(create_app(spc_store)) as client:
+    with TestClient(signed_in(create_app(spc_store))) as client:
         yield client
 
 
@@ -107,6 +107,12 @@ def test_detail_page_chart_and_tables(spc_client: TestClient, spc_store: str) ->
         assert p["display"] in r.text
     sexes = next(b for b in d["breakdowns"] if b["breakdown"] == "sex")
     assert {row["group"] for row in sexes["rows"]} >= set(SEXES)
+    # Breakdowns get disclosure control: counts of 1 to 7 hidden, the rest rounded to 5.
+    for row in (row for b in d["breakdowns"] for row in b["rows"]):
+        for n in (row["numerator"], row["denominator"]):
+            assert n is None or (n % 5 == 0 and not 0 < n < 8), row
+        if row["numerator"] is None and row["denominator"] is None:
+            assert row["value"] is None and row["display"] == "*"
     rows = list(csv.DictReader(io.StringIO(spc_client.get("/standards/ed-4hr.csv").text)))
     series = [row for row in rows if row["table"] == "series"]
     assert [float(row["value"]) for row in series] == pytest.approx([p["value"] for p in d["points"]])
@@ -174,7 +180,7 @@ def test_matrix_follows_new_data(tmp_path: Path) -> None:
     rows = {k: v for k, v in FIXTURE.items() if k in ("organisations", "sites", "services")}
     rows["attendances"] = _attendances()
     url = write_fixture(tmp_path / "uec.duckdb", rows)
-    with TestClient(create_app(url)) as client:
+    with TestClient(signed_in(create_app(url))) as client:
         before = client.get("/standards.json?area=ed").json()
         assert client.get("/standards.json?area=ed").json() == before
         import pyarrow as pa
@@ -214,7 +220,7 @@ def test_standards_pages_on_both_stores(store_url: str) -> None:
     rows["attendances"] = _attendances()
     write_fixture(store_url, rows)
     expected = compute(open_store(store_url), "ed-4hr", period="month").rows[-1]
-    with TestClient(create_app(store_url)) as client:
+    with TestClient(signed_in(create_app(store_url))) as client:
         matrix = client.get("/standards.json?area=ed").json()
         cell = next(c for c in matrix["rows"][0]["cells"] if c["standard_id"] == "ed-4hr")
         assert cell["value"] == pytest.approx(expected.value) and cell["variation"]["code"]

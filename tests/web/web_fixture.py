@@ -295,3 +295,21 @@ def write_fixture(store_path: str | Path, rows: dict[str, list[dict[str, Any]]])
 def build_web_store(path: str | Path) -> str:
     """A DuckDB store at ``path`` holding :data:`FIXTURE`; returns the path to pass to ``create_app``."""
     return write_fixture(path, FIXTURE)
+
+
+# --- who the tests act as ------------------------------------------------------------------------
+
+from fastapi import FastAPI  # noqa: E402
+
+from uec.access.user import User  # noqa: E402
+from uec.web.deps import get_current_user  # noqa: E402
+
+#: The user the web tests act as: an analyst of the ICB, who may read every aggregate page, read
+#: patient-level rows and start scenario runs (``uec.access`` permissions.yaml).
+ANALYST = User("test-analyst", "Test Analyst", "QXX", frozenset({"analyst"}))
+
+
+def signed_in(app: FastAPI, user: User | None = ANALYST) -> FastAPI:
+    """``app`` with every request acting as ``user`` (the ``get_current_user`` dependency overridden)."""
+    app.dependency_overrides[get_current_user] = lambda: user
+    return app

@@ -4,13 +4,19 @@ The app is assembled here from module-level routers (:mod:`uec.web.routes`, one 
 dependencies they take (:mod:`uec.web.deps`: settings, store, cache, current user) and the one
 responder that answers every page's ``.json`` and ``.csv`` (:mod:`uec.web.responder`). ``HEAD`` is
 answered wherever ``GET`` is, and the OpenAPI schema lists every status an operation can return.
+Every route but health and signing in needs a permission (:func:`uec.web.deps.allow`).
 
 >>> from fastapi.testclient import TestClient
+>>> from uec.access import User
+>>> from uec.web.deps import get_current_user
 >>> import tempfile, os
 >>> with tempfile.TemporaryDirectory() as d:
-...     client = TestClient(create_app(os.path.join(d, "uec.duckdb")))
-...     client.get("/api/sites").json()
-[]
+...     app = create_app(os.path.join(d, "uec.duckdb"))
+...     client = TestClient(app)
+...     nobody = client.get("/api/health").json()["status"], client.get("/api/sites").status_code
+...     app.dependency_overrides[get_current_user] = lambda: User("v", "V", "QXX", frozenset({"viewer"}))
+...     nobody, client.get("/api/sites").json()
+(('ok', 401), [])
 """
 
 from __future__ import annotations
@@ -231,6 +237,23 @@ def create_app(store_url: str | None = None, settings: Settings | None = None) -
 
     # Access (uec.access): sessions, CSRF, security headers, sign-in and the audit trail.
     access_web.install(app, store_url=settings.store, settings=settings, env=env)
+
+    async def refused(request: Request, exc: Exception) -> Response:
+        # A person who follows a download link (.csv) gets the refusal as a page that says why,
+        # not as JSON; scripts and tokens (no text/html in Accept) still get JSON.
+        assert isinstance(exc, access_web.AccessRefused)
+        browsing = ("text/html" in request.headers.get("accept", "")
+                    and not request.headers.get("authorization", "").startswith("Bearer "))
+        if browsing and not _wants_html(request):
+            response = access_web.render(request, "access_refused.html", exc.status, refused=exc,
+                                         next_path=request.url.path + (f"?{request.url.query}" if request.url.query
+                                                                       else ""))
+            if exc.status == 401:
+                response.headers["WWW-Authenticate"] = 'Bearer realm="uec"'
+            return response
+        return access_web.refused_response(request, exc)
+
+    app.add_exception_handler(access_web.AccessRefused, refused)
     app.include_router(auth_routes.router)
     app.include_router(audit_routes.router)
 

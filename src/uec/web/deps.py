@@ -7,6 +7,9 @@
 - :func:`get_cache`: the cache of computed answers shared by every worker process.
 - :func:`get_current_user`: who is asking (``uec.access.web.current_user``): a :class:`~uec.access.User`
   by API token or session cookie, or ``None``.
+- :func:`allow`: what every route of the app depends on to say which permission it needs
+  (``uec.access.web.require``, except that ``view_aggregate`` is open to visitors who are not
+  signed in when the setting ``anonymous_read`` is on).
 
 >>> from fastapi import Depends
 >>> from fastapi.testclient import TestClient
@@ -22,12 +25,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from jinja2 import Environment
 
-from uec.access.web import current_user
+from uec.access.user import User
+from uec.access.web import current_user, require
 from uec.config import Settings
 from uec.config import get_settings as process_settings
 from uec.store import Store, open_store
@@ -38,6 +43,7 @@ __all__ = [
     "CurrentUser",
     "SettingsDep",
     "StoreDep",
+    "allow",
     "get_cache",
     "get_current_user",
     "get_settings",
@@ -80,3 +86,38 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[Store, Depends(get_store)]
 CacheDep = Annotated[AnswerCache, Depends(get_cache)]
 CurrentUser = Annotated[Any, Depends(get_current_user)]
+
+
+# Only reading aggregate figures may be opened to everyone; a setting must never open patient-level
+# rows or actions.
+_OPENABLE = "view_aggregate"
+
+
+def allow(permission: str, *, org_param: str | None = None) -> Callable[..., User | None]:
+    """The dependency a route takes to need ``permission``: the user if allowed, else 401 or 403.
+
+    It is :func:`uec.access.web.require`, with one difference: when the setting ``anonymous_read``
+    is on, ``view_aggregate`` lets in a visitor who is not signed in (the dependency gives ``None``).
+    A signed-in user is always checked, and every other permission always needs one.
+
+    >>> from fastapi import FastAPI
+    >>> from uec.access.web import route_permissions
+    >>> app = FastAPI()
+    >>> @app.get("/x", dependencies=[Depends(allow("view_aggregate"))])
+    ... def x() -> int:
+    ...     return 1
+    >>> route_permissions(app)["GET /x"]
+    ('view_aggregate',)
+    """
+    strict = require(permission, org_param=org_param)
+
+    def dependency(request: Request, settings: Annotated[Settings, Depends(get_settings)],
+                   user: Annotated[User | None, Depends(get_current_user)]) -> User | None:
+        if user is None and permission == _OPENABLE and settings.anonymous_read:
+            return None
+        return strict(request, user)
+
+    dependency.__name__ = f"allow_{permission}"
+    # Read by uec.access.web.route_permissions: which permission each route asks for.
+    setattr(dependency, "permission", permission)  # noqa: B010
+    return dependency

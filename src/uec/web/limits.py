@@ -62,6 +62,9 @@ MAX_NAME_LENGTH = 100
 MAX_DESCRIPTION_LENGTH = 1000
 #: Items in one page of a list (``limit``): default and most.
 PAGE_SIZE = (50, 200)
+#: Patient-level downloads: most London days in one request, and rows (``limit``): default and most.
+PATIENT_ROWS_DAYS = 31
+PATIENT_ROWS = (1000, 10_000)
 
 
 class BoundError(HTTPException):

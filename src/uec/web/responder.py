@@ -8,6 +8,10 @@ rows. :func:`add_page` registers ``{path}.json`` and ``{path}.csv`` (before ``{p
 parameter would match them too), the page itself and any API paths, each calling the one data
 function; so a page and its downloads cannot disagree and no route writes CSV or JSON by hand.
 
+Every route :func:`add_page` registers needs the spec's ``permission`` (``view_aggregate`` unless
+said otherwise), through :func:`uec.web.deps.allow`: a page and its downloads cannot differ in who
+may read them either.
+
 CSV cells that begin with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return are neutralised
 (prefixed with ``'``) so a spreadsheet does not run them as formulas; numbers stay numbers.
 
@@ -27,14 +31,16 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar, get_type_hints
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 
 from uec import csvsafe
+from uec.web.deps import allow
 
 __all__ = [
     "ERROR_RESPONSES",
+    "REFUSED_RESPONSES",
     "ErrorModel",
     "FieldErrors",
     "FieldMessage",
@@ -73,6 +79,13 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorModel, "description": "A value is malformed or beyond its limit (the message states it)"},
     404: {"model": ErrorModel, "description": "No such site, standard, series or run"},
     503: {"model": ErrorModel, "description": "The store cannot be opened or is busy"},
+}
+
+#: What a route behind :func:`uec.web.deps.allow` can answer for who is asking, for the OpenAPI schema.
+REFUSED_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorModel, "description": "Not signed in, or the API token is unknown, expired or revoked"},
+    403: {"model": ErrorModel, "description": "Signed in without the permission this needs (the message names the "
+                                              "roles that have it)"},
 }
 
 def neutralise(value: Any) -> Any:
@@ -125,7 +138,8 @@ class PageSpec(Generic[M]):
     ``path`` is where ``.json`` and ``.csv`` hang (``/sites/{site_code}``); ``html_path`` is the page
     (``path`` unless given; ``None`` for no page). ``context`` turns the model and the data
     function's arguments into the template's variables; ``not_found`` (optional) renders the page
-    with a message instead of answering 404 (a page that explains why it is empty).
+    with a message instead of answering 404 (a page that explains why it is empty). ``permission``
+    is what every one of its routes needs (``uec.access`` ``permissions.yaml``).
     """
 
     name: str
@@ -142,6 +156,7 @@ class PageSpec(Generic[M]):
     json_doc: str = ""
     csv_doc: str = ""
     tags: Sequence[str] = field(default_factory=lambda: ["downloads"])
+    permission: str = "view_aggregate"
 
 
 _REQUEST = "responder_request"
@@ -180,23 +195,26 @@ def add_page(router: APIRouter, data: Callable[..., M], spec: PageSpec[M]) -> No
         assert spec.template is not None
         return render(request, spec.template, **(spec.context(model, args) if spec.context else {"model": model}))
 
-    responses = dict(ERROR_RESPONSES)
+    responses = {**ERROR_RESPONSES, **REFUSED_RESPONSES}
+    # One permission for the page, its downloads and its API routes.
+    needs = [Depends(allow(spec.permission))]
     json_endpoint = _endpoint(data, as_json, f"{spec.name}_json", spec.json_doc)
     router.add_api_route(f"{spec.path}.json", json_endpoint, methods=["GET"], response_model=spec.model,
-                         tags=list(spec.tags), responses=responses, name=f"{spec.name}_json")
+                         tags=list(spec.tags), responses=responses, name=f"{spec.name}_json", dependencies=needs)
     router.add_api_route(f"{spec.path}.csv", _endpoint(data, as_csv, f"{spec.name}_csv", spec.csv_doc),
                          methods=["GET"], response_class=Response, tags=list(spec.tags), name=f"{spec.name}_csv",
-                         responses={**responses, 200: {"content": {"text/csv": {}}, "description": "CSV"}})
+                         responses={**responses, 200: {"content": {"text/csv": {}}, "description": "CSV"}},
+                         dependencies=needs)
     html_path = spec.path if spec.html_path == "" else spec.html_path
     if html_path is not None and spec.template is not None:
         html_endpoint = _endpoint(data, as_html, f"{spec.name}_page", "")
         if spec.not_found is not None:
             html_endpoint = _with_not_found(html_endpoint, spec)
         router.add_api_route(html_path, html_endpoint, methods=["GET"], response_class=HTMLResponse,
-                             include_in_schema=False, name=f"{spec.name}_page")
+                             include_in_schema=False, name=f"{spec.name}_page", dependencies=needs)
     for api in spec.api_paths:
         router.add_api_route(api, json_endpoint, methods=["GET"], response_model=spec.model, tags=["api"],
-                             responses=responses, name=f"{spec.name}_api")
+                             responses=responses, name=f"{spec.name}_api", dependencies=needs)
 
 
 def _with_not_found(endpoint: Callable[..., Any], spec: PageSpec[Any]) -> Callable[..., Any]:

@@ -22,7 +22,7 @@ from pydantic import BaseModel
 
 from uec.errors import UecError
 from uec.spc import AssuranceIcon, Direction, Series, SpcError, VariationIcon, XmROptions, XmRResult, icon_svg, xmr
-from uec.standards import Result, Row, Standard, catalogue, compute, compute_many, format_value
+from uec.standards import Result, Row, Standard, catalogue, compute, compute_many, disclose, format_value
 from uec.store import Store, reading
 from uec.web import data
 from uec.web.chart import xmr_svg
@@ -434,6 +434,11 @@ def standard_detail(
             except UecError as exc:
                 messages.append(str(exc))
                 continue
+            # Breakdowns split a site's period by age band, sex, ethnic group and deprivation: cells
+            # small enough to point at a person. They get the standards engine's disclosure control
+            # (counts 1-7 suppressed, others rounded to 5, rates from the rounded parts) for everyone;
+            # exact rows are for analysts (the patient-level download).
+            res = disclose(res)
             got = sorted((r for r in res.rows if r.period_start == latest),
                          key=lambda r: (r.group is None, str(r.group)))
             breakdowns.append(Breakdown(

@@ -11,6 +11,8 @@ from fastapi.responses import HTMLResponse, Response
 from uec.access import audit
 from uec.access.user import User
 from uec.access.web import render, require, store_for
+from uec.web.limits import BoundError
+from uec.web.responder import ERROR_RESPONSES, REFUSED_RESPONSES
 
 __all__ = ["router"]
 
@@ -20,8 +22,17 @@ PAGE_SIZE = 50
 
 _view_audit = Depends(require("view_audit"))
 
+# What else the downloads can answer: who is asking, and a store that cannot be opened.
+_RESPONSES: dict[int | str, dict[str, Any]] = {**REFUSED_RESPONSES, 400: ERROR_RESPONSES[400],
+                                                503: ERROR_RESPONSES[503]}
+_MAX_FILTER = 200
+
 
 def _filters(actor: str | None, object_type: str | None) -> dict[str, str]:
+    # A value beyond its limit is a 400 naming the field, as everywhere in the web app.
+    for name, value in (("actor", actor), ("object_type", object_type)):
+        if value is not None and len(value) > _MAX_FILTER:
+            raise BoundError(name, f"must be at most {_MAX_FILTER} characters.")
     return {k: v for k, v in (("actor", actor), ("object_type", object_type)) if v}
 
 
@@ -29,8 +40,8 @@ def _filters(actor: str | None, object_type: str | None) -> dict[str, str]:
 def audit_page(
     request: Request,
     page: int = Query(1, ge=1, le=1_000_000),
-    actor: str | None = Query(None, max_length=200),
-    object_type: str | None = Query(None, max_length=200),
+    actor: str | None = Query(None),
+    object_type: str | None = Query(None),
     user: User = _view_audit,
 ) -> HTMLResponse:
     store = store_for(request)
@@ -50,14 +61,15 @@ def audit_page(
     )
 
 
-@router.get("/audit.json", tags=["downloads"])
+@router.get("/audit.json", tags=["downloads"], responses=_RESPONSES)
 def audit_json(
     request: Request,
-    actor: str | None = Query(None, max_length=200),
-    object_type: str | None = Query(None, max_length=200),
+    actor: str | None = Query(None),
+    object_type: str | None = Query(None),
     user: User = _view_audit,
 ) -> dict[str, Any]:
     """The whole audit trail, oldest first, with the result of checking its hash chain."""
+    _filters(actor, object_type)
     store = store_for(request)
     rows = audit.entries(store, newest_first=False, actor=actor, object_type=object_type)
     check = audit.verify(store)
@@ -67,14 +79,16 @@ def audit_json(
     }
 
 
-@router.get("/audit.csv", response_class=Response, tags=["downloads"])
+@router.get("/audit.csv", response_class=Response, tags=["downloads"],
+            responses={**_RESPONSES, 200: {"content": {"text/csv": {}}, "description": "CSV"}})
 def audit_csv(
     request: Request,
-    actor: str | None = Query(None, max_length=200),
-    object_type: str | None = Query(None, max_length=200),
+    actor: str | None = Query(None),
+    object_type: str | None = Query(None),
     user: User = _view_audit,
 ) -> Response:
     """The whole audit trail, oldest first, one entry per row (before and after as JSON text)."""
+    _filters(actor, object_type)
     rows = audit.entries(store_for(request), newest_first=False, actor=actor, object_type=object_type)
     return Response(
         audit.to_csv(rows),

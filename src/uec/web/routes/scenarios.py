@@ -5,26 +5,34 @@ route), the change fields and starting a run through the API.
 Submitting the form checks it (:func:`uec.web.scenario_views.validate_run`, which hands every value
 to ``parse_scenario``), queues a ``scenario_run`` job and sends the browser to the run's page,
 which says the run is under way until it is done. Beyond the queue's limits the answer is 429.
+
+Reading runs needs ``view_aggregate``; starting one needs ``run_scenarios`` (analysts), and each
+start writes an audit entry (``scenario.run``) in the same store transaction: if the entry cannot
+be written the job is cancelled, so no run starts unrecorded.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from uec.access import audit
+from uec.access.user import User
+from uec.access.web import request_id
 from uec.errors import UecError
 from uec.store import Store
 from uec.system.runs import get_run, list_runs
 from uec.system.types import ChangeField
 from uec.web import scenario_jobs, scenario_pages
-from uec.web.deps import CurrentUser, StoreDep
+from uec.web.deps import StoreDep, allow
 from uec.web.limits import DAYS_RANGE, PAGE_SIZE, REPS_RANGE, check_code, check_range
-from uec.web.responder import ERROR_RESPONSES, ErrorModel, FieldErrors, PageSpec, add_page, render
+from uec.web.responder import ERROR_RESPONSES, REFUSED_RESPONSES, ErrorModel, FieldErrors, PageSpec, add_page, render
 from uec.web.scenario_views import (
     DEFAULTS,
     RUN_CSV_COLUMNS,
@@ -107,15 +115,36 @@ add_page(router, run_data, PageSpec(
 ))
 
 
-def _queue(store: Store, values: Mapping[str, Any], owner: str | None) -> str | FormError:
+def _queue(store: Store, values: Mapping[str, Any], user: User) -> str | FormError:
     run, errors = validate_run(values.get("name", ""), values.get("description", ""), values.get("changes", {}),
                                values.get("reps", ""), values.get("days", ""), values.get("seed", ""), _fields())
     if run is None:
         raise _Invalid(errors)
+    params = run.params()
+    job: scenario_jobs.Job | None = None
     try:
-        return scenario_jobs.submit(store, "scenario_run", run.params(), owner=owner).id
+        # The audit entry commits with the change. Jobs live in their own table (on the embedded store,
+        # a companion file: uec.jobs), written by their own transaction, so the job is queued inside
+        # the audit transaction and cancelled if the entry fails to commit.
+        with audit.writing(store) as w:
+            job = scenario_jobs.submit(store, "scenario_run", params, owner=user.username)
+            audit.record(w, actor=user, action="scenario.run", object_type="scenario_run", object_id=job.id,
+                         before=None, after={"scenario": params.get("scenario"), "reps": params.get("reps"),
+                                             "days": params.get("days"), "seed": params.get("seed")},
+                         request_id=request_id())
     except scenario_jobs.JobLimitError as exc:
         return FormError("scenario-name", str(exc))
+    except BaseException:
+        if job is not None:
+            _cancel_quietly(store, job.id)
+        raise
+    return job.id
+
+
+def _cancel_quietly(store: Store, job_id: str) -> None:
+    # A job already running cannot be stopped by this queue; the failure is raised to the caller anyway.
+    with contextlib.suppress(UecError):
+        scenario_jobs.cancel(store, job_id, by="system")
 
 
 class _Invalid(Exception):
@@ -123,12 +152,11 @@ class _Invalid(Exception):
         self.errors = errors
 
 
-def _owner(user: Any) -> str | None:
-    return getattr(user, "username", None)
+_may_run = Depends(allow("run_scenarios"))
 
 
 @router.post("/scenarios", response_class=HTMLResponse, include_in_schema=False)
-async def scenarios_submit(request: Request, store: StoreDep, user: CurrentUser) -> Response:
+async def scenarios_submit(request: Request, store: StoreDep, user: User = _may_run) -> Response:
     # Parsed by hand: the form is plain url-encoded text and needs nothing more.
     body = (await request.body()).decode("utf-8", errors="replace")
     form = {k: v[-1] for k, v in parse_qs(body, keep_blank_values=True).items()}
@@ -136,7 +164,7 @@ async def scenarios_submit(request: Request, store: StoreDep, user: CurrentUser)
               "changes": {f.name: form.get(field_id(f.name), "") for f in _fields()},
               "reps": form.get("reps", ""), "days": form.get("days", ""), "seed": form.get("seed", "")}
     try:
-        got = _queue(store, values, _owner(user))
+        got = _queue(store, values, user)
     except _Invalid as bad:
         return render(request, "scenarios.html", 400, **_form_context(runs_data(store, PAGE_SIZE[0]), form, bad.errors))
     if isinstance(got, FormError):
@@ -145,7 +173,7 @@ async def scenarios_submit(request: Request, store: StoreDep, user: CurrentUser)
 
 
 @router.get("/api/scenarios/fields", response_model=list[FieldView], tags=["api"],
-            responses={503: ERROR_RESPONSES[503]})
+            responses={503: ERROR_RESPONSES[503], **REFUSED_RESPONSES}, dependencies=[Depends(allow("view_aggregate"))])
 def api_fields() -> list[FieldView]:
     """The changes a scenario can make, with their units, defaults (the baseline) and limits."""
     return [field_view(f) for f in _fields()]
@@ -154,13 +182,13 @@ def api_fields() -> list[FieldView]:
 @router.post("/api/scenarios/runs", response_model=RunView, status_code=202, tags=["api"], responses={
     422: {"model": FieldErrors, "description": "Invalid values, one message per field"},
     429: {"model": ErrorModel, "description": "Too many runs queued or running; try again later"},
-    503: ERROR_RESPONSES[503],
+    503: ERROR_RESPONSES[503], **REFUSED_RESPONSES,
 })
-def api_submit(store: StoreDep, user: CurrentUser, body: RunRequest) -> Response:
-    """Start a run; 202 with its status and URL, which gives the comparison once done."""
+def api_submit(store: StoreDep, body: RunRequest, user: User = _may_run) -> Response:
+    """Start a run (analysts); 202 with its status and URL, which gives the comparison once done."""
     values = body.model_dump()
     try:
-        got = _queue(store, values, _owner(user))
+        got = _queue(store, values, user)
     except _Invalid as bad:
         return JSONResponse({"detail": [{"field": e.field, "message": e.message} for e in bad.errors]},
                             status_code=422)
