@@ -29,7 +29,7 @@ from uec.escalation.framework import Framework, load_framework
 from uec.escalation.levels import Score, Status, history, status
 from uec.standards.periods import LONDON
 from uec.web.deps import StoreDep
-from uec.web.limits import check_code
+from uec.web.limits import check_code, check_date
 from uec.web.responder import PageSpec, add_page, render
 
 __all__ = ["org_data", "router", "system_data"]
@@ -185,9 +185,13 @@ def _instant(at: str | None) -> dt.datetime:
     if not at:
         return dt.datetime.now(dt.UTC)
     try:
-        return parse_instant(at)
+        instant = parse_instant(at)
     except UecError as exc:
         raise HTTPException(400, str(exc)) from None
+    # An instant outside the years a store holds (0001-01-01) is a clear 400, never a computation
+    # that overflows.
+    check_date("at", instant.astimezone(dt.UTC).date())
+    return instant
 
 
 AtQuery = Annotated[str | None, Query(max_length=40, description="An instant (Europe/London unless it has an "
