@@ -9,6 +9,8 @@ Two phases, each printing requests per second and p50/p95/p99 latency per page:
    bench/ingest_bench.py makes them) into the same store in another process; the phase lasts until
    the load ends (at most ``--max-ingest-seconds``).
 
+Every client is signed in, as a viewer with its own API token (aggregate pages need sign-in).
+
 Goals (issue 11): p95 < 100 ms warm on a 2-core machine; no page's p95 above 1 s while a 1M-row
 load runs. The clients run on the same machine as the server, so they take CPU from it: the
 figures are a floor for what a separate client machine would see.
@@ -67,10 +69,31 @@ def _wait_up(base: str, timeout: float = 300) -> None:
     raise SystemExit(f"the server at {base} did not come up in {timeout:.0f} s")
 
 
+#: One API token per client, so every client is a signed-in viewer (aggregate pages need sign-in).
+TOKENS: list[str] = []
+
+
+def _sign_in_clients(store: str, n: int) -> None:
+    """Give each of ``n`` clients its own viewer's API token on the demo ICB (written before serving)."""
+    from uec.access.tokens import create_token
+    from uec.ics.reference import ICB
+    from uec.store import open_store
+
+    s = open_store(store)
+    TOKENS.clear()
+    for i in range(n):
+        TOKENS.append(create_token(s, f"web-load-{i}", role="viewer", org_code=ICB, days=1)[1])
+
+
+def _headers(offset: int = 0) -> dict[str, str]:
+    return {"Authorization": f"Bearer {TOKENS[offset % len(TOKENS)]}"} if TOKENS else {}
+
+
 async def _client(base: str, until: float, stop: asyncio.Event, lat: dict[str, list[float]],
                   errors: dict[str, int], offset: int) -> None:
     names = list(PAGES)
-    async with httpx.AsyncClient(base_url=base, timeout=120, limits=httpx.Limits(max_connections=1)) as c:
+    async with httpx.AsyncClient(base_url=base, timeout=120, limits=httpx.Limits(max_connections=1),
+                                 headers=_headers(offset)) as c:
         i = offset
         # Bounded: ends at the deadline or when told to stop.
         while time.monotonic() < until and not stop.is_set():
@@ -169,6 +192,7 @@ def main() -> None:
         d = Path(tmp)
         store = str(d / "uec.duckdb")
         shutil.copyfile(demo, store)
+        _sign_in_clients(store, args.clients)
         port = _free_port()
         base = f"http://127.0.0.1:{port}"
         server = subprocess.Popen([*UEC, "serve", "--store", store, "--port", str(port), "--workers",
@@ -177,7 +201,7 @@ def main() -> None:
             _wait_up(base)
             for path in PAGES.values():  # warm: the first request of each page fills caches
                 for _ in range(args.workers * 2):
-                    httpx.get(base + path, timeout=300)
+                    httpx.get(base + path, timeout=300, headers=_headers())
             results: dict[str, Any] = {"clients": args.clients, "workers": args.workers, "cpus": os.cpu_count()}
             results["warm"] = asyncio.run(_phase(base, args.clients, args.seconds))
             _print("warm", results["warm"])
