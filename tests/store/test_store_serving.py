@@ -63,10 +63,16 @@ def test_reads_do_not_wait_for_a_write_held_open_in_another_process(store_url: s
 
 
 def test_a_scenario_run_finishing_during_continuous_page_reads_is_saved(store_url: str) -> None:
+    from uec.access import User
     from uec.web import create_app
+    from uec.web.deps import get_current_user
 
     store = open_store(store_url)
-    client = TestClient(create_app(store_url))
+    app = create_app(store_url)
+    # The pages need a signed-in reader: every request acts as a viewer.
+    viewer = User(username="viewer", display_name="Viewer", org_code="QZZ", roles=frozenset({"viewer"}))
+    app.dependency_overrides[get_current_user] = lambda: viewer
+    client = TestClient(app)
     done = threading.Event()
     statuses: list[int] = []
     failures: list[BaseException] = []

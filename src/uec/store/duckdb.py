@@ -105,6 +105,19 @@ class _Snapshots:
             for k, e in idle[: max(0, len(idle) - _IDLE_OPEN)]:
                 self._close(k, e)
 
+    def forget(self) -> None:
+        """Drop, without closing, every database this process inherited when it was forked.
+
+        A forked child (a process pool's worker) inherits the parent's open DuckDB handles, whose
+        native state belongs to the parent: closing one in the child crashes it. The child opens its
+        own instead; the inherited ones are left to the parent.
+        """
+        # Dropping the last reference would run the handles' destructors, which close them: keep them.
+        _INHERITED.append(self._open)
+        self._lock = threading.Lock()
+        self._open = {}
+        self._newest = {}
+
     def _close(self, key: str, entry: list[Any]) -> None:
         del self._open[key]
         if self._newest.get(str(Path(key).parent)) == key:
@@ -112,7 +125,10 @@ class _Snapshots:
         entry[0].close()
 
 
+# Handles a forked child inherited and must never close (see _Snapshots.forget).
+_INHERITED: list[Any] = []
 _SNAPSHOTS = _Snapshots()
+os.register_at_fork(after_in_child=_SNAPSHOTS.forget)
 # Live files whose writer lock this thread holds: a write inside a write would wait for itself.
 _HELD = threading.local()
 
