@@ -615,6 +615,11 @@ def _mount_access() -> None:
 
 _mount_access()
 
+# Live data in (issue 13 item 8): `uec watch DIR` loads files dropped into a folder.
+from uec.feeds.cli import watch_command  # noqa: E402
+
+app.command("watch")(watch_command)
+
 
 def _one_line(text: str) -> str:
     return " ".join(part.strip() for part in text.strip().splitlines() if part.strip())

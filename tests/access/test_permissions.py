@@ -14,6 +14,7 @@ from uec.errors import UecError
 
 # role -> permission -> "system" (any organisation), "own" (own organisation only) or absent (never).
 EXPECTED: dict[str, dict[str, str]] = {
+    "feed": {"send_feed": "own"},
     "viewer": {"view_aggregate": "system"},
     "analyst": {
         "view_aggregate": "system", "view_patient_level": "system", "export_data": "system",
@@ -31,8 +32,9 @@ EXPECTED: dict[str, dict[str, str]] = {
 }
 
 
-def test_the_roles_are_the_five_of_the_issue() -> None:
-    assert ROLES == ("viewer", "analyst", "site_manager", "coordinator", "admin")
+def test_the_roles_are_the_five_of_the_issue_and_the_feed() -> None:
+    # feed (issue 13 item 8): a sending organisation's machine token, not a person's role.
+    assert ROLES == ("feed", "viewer", "analyst", "site_manager", "coordinator", "admin")
 
 
 @pytest.mark.parametrize("role", list(EXPECTED))

@@ -2,14 +2,14 @@
 full-stack template's ``api/routes``). :data:`ROUTERS` is the order ``create_app`` includes them in.
 
 >>> [r.__name__.rsplit(".", 1)[1] for r in MODULES]
-['overview', 'sites', 'standards', 'forecasts', 'occupancy', 'scenarios', 'escalation', 'health']
+['overview', 'sites', 'standards', 'forecasts', 'occupancy', 'scenarios', 'escalation', 'feeds', 'health']
 """
 
 from fastapi import APIRouter
 
-from uec.web.routes import escalation, forecasts, health, occupancy, overview, scenarios, sites, standards
+from uec.web.routes import escalation, feeds, forecasts, health, occupancy, overview, scenarios, sites, standards
 
 __all__ = ["MODULES", "ROUTERS"]
 
-MODULES = (overview, sites, standards, forecasts, occupancy, scenarios, escalation, health)
+MODULES = (overview, sites, standards, forecasts, occupancy, scenarios, escalation, feeds, health)
 ROUTERS: tuple[APIRouter, ...] = tuple(m.router for m in MODULES)
