@@ -104,3 +104,22 @@ def test_feed_endpoint(web: tuple[Store, TestClient, dict[str, str]]) -> None:
     assert store.query("SELECT count(*) AS n FROM bed_states")[0]["n"] == 2
     r = client.post("/api/feeds/nope", content=body, headers={**csv_type, "Authorization": f"Bearer {tokens['a']}"})
     assert r.status_code == 422 and "unknown feed kind" in r.json()["error"]
+
+
+def test_freshness_flags_a_source_later_than_its_interval(ics: Store) -> None:
+    import datetime as dt
+
+    from uec.feeds import freshness
+
+    receive(ics, "bed-states", beds_csv(("RXA01", "2026-12-02 08:00", 100, 90)), content_type="text/csv",
+            org_code="RXA", actor_label="t")
+    eight = dt.datetime(2026, 12, 2, 8, 0, tzinfo=dt.UTC)
+    at = {f.table: f for f in freshness(ics, eight + dt.timedelta(hours=3))}
+    beds = at["bed_states"]
+    assert (beds.rows, beds.last_load_rows, beds.last_load_quarantined, beds.expected_minutes) == (1, 1, 0, 540)
+    assert not beds.late and beds.minutes_since == 180
+    assert at["attendances"].late and at["attendances"].why == "no record yet"
+    later = {f.table: f for f in freshness(ics, eight + dt.timedelta(hours=10))}["bed_states"]
+    assert later.late and later.why.startswith("late: the latest record is 10.0 h old")
+    # Before the record existed, it is not the latest.
+    assert {f.table: f for f in freshness(ics, eight - dt.timedelta(hours=1))}["bed_states"].latest is None

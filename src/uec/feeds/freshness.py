@@ -74,7 +74,9 @@ def freshness(store: Store, at: dt.datetime) -> list[Freshness]:
     out = []
     with store.reading():
         for src in expected_intervals():
-            rec = queries.latest_record(store, src["table"], src["column"])
+            # A return's period is a local date: compared with the instant's local date.
+            bound = at.astimezone(LONDON).date() if src["column"] == "period_start" else at
+            rec = queries.latest_record(store, src["table"], src["column"], bound)
             load = queries.last_load(store, src["table"])
             latest = _instant(rec["latest"])
             expected = int(src["expected_minutes"])

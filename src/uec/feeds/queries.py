@@ -31,9 +31,10 @@ def site_orgs(store: Store, site_codes: Sequence[str]) -> dict[str, str]:
     return {str(r["site_code"]): str(r["org_code"]) for r in rows}
 
 
-def latest_record(store: Store, table: str, column: str) -> dict[str, Any]:
-    """``latest`` (the newest ``column``) and ``n`` (rows) of a contract table."""
-    return store.query(f"SELECT max({column}) AS latest, count(*) AS n FROM {table}")[0]
+def latest_record(store: Store, table: str, column: str, at: Any) -> dict[str, Any]:
+    """``latest`` (the newest ``column`` at or before ``at``) and ``n`` (every row) of a contract table."""
+    return store.query(f"SELECT max(CASE WHEN {column} <= :at THEN {column} END) AS latest, count(*) AS n "
+                       f"FROM {table}", {"at": at})[0]
 
 
 def last_load(store: Store, table: str) -> dict[str, Any] | None:

@@ -23,6 +23,7 @@ from uec.access.permissions import allowed
 from uec.access.user import User
 from uec.access.web import request_id, require
 from uec.errors import UecError
+from uec import feeds
 from uec.escalation import declared, tracked
 from uec.escalation.cli import parse_instant
 from uec.escalation.framework import Framework, load_framework
@@ -92,6 +93,13 @@ class FreshnessRow(BaseModel):
     source: str
     latest: str | None
     rows: int
+    # From uec.feeds.freshness: the last load, the interval the source is expected within, and late.
+    last_load: str | None = None
+    last_load_rows: int | None = None
+    last_load_quarantined: int | None = None
+    expected_minutes: int | None = None
+    late: bool = False
+    why: str | None = None
 
 
 class SystemNow(BaseModel):
@@ -211,8 +219,10 @@ def system_data(store: StoreDep, at: AtQuery = None, user: User = _view) -> Syst
         ics=_row(fw, s.ics, current.get(s.ics.code)), pillars=[_pillar(fw, p, current) for p in s.pillars],
         organisations=[_row(fw, o, current.get(o.code)) for o in s.organisations],
         actions=[_action_row(a, user, now) for a in acts], overdue=sum(a.overdue(now) for a in acts),
-        freshness=[FreshnessRow(source=f["source"], latest=f["latest"], rows=f["rows"])
-                   for f in declared.freshness(store)],
+        freshness=[FreshnessRow(source=f.source, latest=f.latest, rows=f.rows, last_load=f.last_load,
+                                last_load_rows=f.last_load_rows, last_load_quarantined=f.last_load_quarantined,
+                                expected_minutes=f.expected_minutes, late=f.late, why=f.why)
+                   for f in feeds.freshness(store, s.at)],
         notes=list(s.notes), can_declare_system=allowed(user, "declare_escalation"))
 
 
