@@ -39,4 +39,5 @@ def test_system_page_flags_late_sources(client: tuple[TestClient, dict[str, str]
     assert f["NHS 111 calls"]["late"] and f["NHS 111 calls"]["why"] == "no record yet"
     assert f["Bed states"]["expected_minutes"] == 540
     page = c.get("/escalation", params={"at": AT}, headers=auth).text
-    assert "2 source(s) later than expected: Inpatient spells, NHS 111 calls" in page and 'nhsuk-tag--red">Late</strong>' in page
+    assert "2 source(s) later than expected: Inpatient spells, NHS 111 calls" in page
+    assert 'nhsuk-tag--red">Late</strong>' in page

@@ -19,11 +19,11 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel
 
+from uec import feeds
 from uec.access.permissions import allowed
 from uec.access.user import User
 from uec.access.web import request_id, require
 from uec.errors import UecError
-from uec import feeds
 from uec.escalation import declared, tracked
 from uec.escalation.cli import parse_instant
 from uec.escalation.framework import Framework, load_framework
