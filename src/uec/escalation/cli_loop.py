@@ -146,10 +146,16 @@ def notify_command(
                                                          "(default now).")] = None,
     store: StoreOpt = None,
 ) -> None:
-    """Observe calculated levels, notify overdue actions, send what is pending (each refresh, by cron)."""
+    """Observe calculated levels and parameter bands, notify overdue actions, send what is pending (each refresh)."""
     st = open_store(store)
+    from uec.escalation.thresholds import observe_parameters
+
+    # A level change first: within the cool-down, a parameter crossing of the same organisation is
+    # then recorded as suppressed rather than sent ahead of it.
     changes = declared.observe(st, parse_instant(at) if at else None)
+    rises = observe_parameters(st, parse_instant(at) if at else None)
     late = declared.check_overdue(st)
     sent, failed = notify.send_pending(st)
-    out.print(f"{len(changes)} calculated level change(s), {late} overdue action(s); "
+    out.print(f"{len(changes)} calculated level change(s), {len(rises)} parameter(s) into a higher band, "
+              f"{late} overdue action(s); "
               f"{sent} notification(s) sent, {failed} failed")

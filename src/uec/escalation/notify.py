@@ -49,7 +49,7 @@ __all__ = [
 Channel = Literal["email", "webhook"]
 
 #: The events a subscription hears of.
-EVENTS = ("declared_level_change", "calculated_level_change", "action_overdue")
+EVENTS = ("declared_level_change", "calculated_level_change", "action_overdue", "parameter_threshold_crossed")
 
 #: ``scope`` of a subscription to the whole system (``object_code`` NULL).
 SYSTEM = "system"

@@ -27,9 +27,22 @@ from functools import cache
 from typing import Any, Literal
 
 from uec.standards import catalogue
-from uec.store import Store
+from uec.store import Store, StoreWriter
 
-__all__ = ["MEASURES", "Instant", "Measure", "event_rows", "org_rows", "returns_rows", "site_rows"]
+__all__ = [
+    "MEASURES",
+    "Instant",
+    "Measure",
+    "add_subscription",
+    "deactivate_subscription",
+    "event_rows",
+    "last_parameter_levels",
+    "org_rows",
+    "record_parameter_level",
+    "returns_rows",
+    "site_rows",
+    "subscription_rows",
+]
 
 #: How far back an "at the instant" measure looks for a bed census or an open attendance: an
 #: attendance with no departure that arrived more than 48 hours before is a missing departure, not a
@@ -278,3 +291,55 @@ def returns_rows(store: Store, metrics: Sequence[str], first: dt.date, last: dt.
         "AND period_start >= :first AND period_start <= :last",
         params,
     )
+
+
+# --- Parameter threshold crossings (uec.escalation.thresholds) -------------------------------------
+
+
+def last_parameter_levels(w: StoreWriter) -> dict[tuple[str, str], int | None]:
+    """The last observed level of each (object code, parameter id)."""
+    rows = w.query(
+        "SELECT p.object_code, p.parameter_id, p.level FROM escalation_parameter_levels p "
+        "JOIN (SELECT object_code, parameter_id, max(observed_at) AS latest FROM escalation_parameter_levels "
+        "      GROUP BY object_code, parameter_id) l "
+        "ON l.object_code = p.object_code AND l.parameter_id = p.parameter_id AND l.latest = p.observed_at")
+    return {(str(r["object_code"]), str(r["parameter_id"])): None if r["level"] is None else int(r["level"])
+            for r in rows}
+
+
+def record_parameter_level(w: StoreWriter, *, object_code: str, parameter_id: str, level: int | None,
+                           value: float | None, assessed_at: dt.datetime, observed_at: dt.datetime) -> None:
+    """Record a parameter's level where it changed."""
+    w.execute(
+        "INSERT INTO escalation_parameter_levels (object_code, parameter_id, level, value, assessed_at, observed_at) "
+        "VALUES (:o, :p, :lv, :v, :at, :now)",
+        {"o": object_code, "p": parameter_id, "lv": level, "v": value, "at": assessed_at, "now": observed_at})
+
+
+# --- Subscriptions managed from the web form (uec.escalation.subscriptions) ------------------------
+
+
+def subscription_rows(store: Store | StoreWriter, *, username: str | None = None,
+                      sub_id: str | None = None) -> list[dict[str, Any]]:
+    """Active subscriptions, optionally one person's or one id's, oldest first."""
+    where, params = ["active"], {}
+    if username is not None:
+        where.append("username = :u")
+        params["u"] = username
+    if sub_id is not None:
+        where.append("id = :i")
+        params["i"] = sub_id
+    return store.query(f"SELECT * FROM notification_subscriptions WHERE {' AND '.join(where)} "
+                       "ORDER BY created_at, id", params)
+
+
+def add_subscription(w: StoreWriter, row: dict[str, Any]) -> None:
+    """Insert an active subscription (``id, username, scope, object_code, channel, address, at``)."""
+    w.execute(
+        "INSERT INTO notification_subscriptions (id, username, scope, object_code, channel, address, created_at, "
+        "active) VALUES (:id, :username, :scope, :object_code, :channel, :address, :at, TRUE)", row)
+
+
+def deactivate_subscription(w: StoreWriter, sub_id: str) -> None:
+    """Unsubscribe: the row stays (notifications refer to it), inactive."""
+    w.execute("UPDATE notification_subscriptions SET active = FALSE WHERE id = :i", {"i": sub_id})

@@ -99,6 +99,15 @@ ESCALATION_DDL = (
         error VARCHAR,
         UNIQUE (id)
     )""",
+    # Each change of a parameter's level seen by uec.escalation.thresholds.observe_parameters.
+    """CREATE TABLE IF NOT EXISTS escalation_parameter_levels (
+        object_code VARCHAR NOT NULL,
+        parameter_id VARCHAR NOT NULL,
+        level BIGINT,
+        value DOUBLE PRECISION,
+        assessed_at TIMESTAMP WITH TIME ZONE NOT NULL,
+        observed_at TIMESTAMP WITH TIME ZONE NOT NULL
+    )""",
 )
 
 _ensured: set[str] = set()
