@@ -178,10 +178,10 @@ def load_file(store: Store, kind: str, path: Path, *, actor: User | None = None,
     until then the entry is written right after the load commits.
     """
     params = inspect.signature(ingest).parameters
-    if "actor" in params:  # pragma: no cover - the audited ingest of another branch
-        kw: dict[str, Any] = {"actor": actor}
+    if "actor" in params:  # pragma: no cover - the audited ingest of branch audit12 (actor: User | str | None)
+        kw: dict[str, Any] = {"actor": actor if actor is not None else actor_label}
         if "actor_label" in params:
-            kw["actor_label"] = actor_label
+            kw = {"actor": actor, "actor_label": actor_label}
         return ingest(store, kind, path, **kw)
     result = ingest(store, kind, path)
     _audit(store, action=f"{via}.load", object_id=str(result.load_id or result.already_loaded),
