@@ -32,6 +32,10 @@ def test_only_your_own_unless_admin(store: Store) -> None:
         subscriptions.add(ics, tess, object_code=None, channel="email", address="x@example.nhs.uk", username="sam")
     with pytest.raises(UecError, match="needs an address"):
         subscriptions.add(ics, tess, object_code=None, channel="email", address="not an address")
+    for inward in ("http://hooks.example/x", "https://127.0.0.1/x", "https://10.0.0.5/x", "https://localhost/x",
+                   "https://[::1]/x", "https://metadata.google.internal/x"):
+        with pytest.raises(UecError, match="public https:// address"):
+            subscriptions.add(ics, tess, object_code=None, channel="webhook", address=inward)
     assert [x.id for x in subscriptions.mine(ics, tess)] == []
     assert [x.id for x in subscriptions.mine(ics, ada)] == [s.id]  # an admin sees everyone's
     subscriptions.add(ics, ada, object_code=None, channel="email", address="t@example.nhs.uk", username="tess")

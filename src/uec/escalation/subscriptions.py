@@ -21,7 +21,9 @@ may carry a secret).
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import uuid
+from urllib.parse import urlsplit
 
 from uec.access import audit
 from uec.access.permissions import allowed
@@ -32,7 +34,7 @@ from uec.escalation.notify import SYSTEM, Subscription
 from uec.escalation.schema import ensure_escalation_schema, ensure_in
 from uec.store import Store
 
-__all__ = ["NotYours", "add", "mine", "remove"]
+__all__ = ["NotYours", "add", "check_public_webhook", "mine", "remove"]
 
 
 class NotYours(UecError):
@@ -67,14 +69,42 @@ def _check(channel: str, address: str) -> None:
         raise UecError("a webhook subscription needs an http:// or https:// URL")
 
 
+def check_public_webhook(url: str) -> None:
+    """Refuse a webhook a signed-in person may not point the server at: not ``https://``, or a host
+    that is this machine or a private, link-local or reserved address (a form must not let anyone
+    make the server post to its own network). Names are not resolved here; an egress proxy is the
+    defence against a public name that resolves inward. The command line, run by an operator on the
+    server, may still subscribe any URL.
+
+    >>> check_public_webhook("https://hooks.example.org/abc")
+    >>> check_public_webhook("https://169.254.169.254/latest")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    uec.errors.UecError: a webhook from this form must go to a public https:// address, not 169.254.169.254
+    """
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    inward = not host or host == "localhost" or host.endswith((".localhost", ".local", ".internal"))
+    try:
+        ip = ipaddress.ip_address(host)
+        inward = inward or not ip.is_global
+    except ValueError:
+        pass
+    if parts.scheme != "https" or inward:
+        raise UecError(f"a webhook from this form must go to a public https:// address, not {host or url[:40]}")
+
+
 def add(store: Store, user: User, *, object_code: str | None, channel: str, address: str,
         username: str | None = None, request_id: str | None = None) -> Subscription:
     """Subscribe ``username`` (default: ``user`` themselves; another person's only for an
-    administrator) to ``object_code``'s events (``None``: the whole system's)."""
+    administrator) to ``object_code``'s events (``None``: the whole system's). A webhook must pass
+    :func:`check_public_webhook`."""
     who = username or user.username
     if who != user.username and not _is_admin(user):
         raise NotYours("you may subscribe only yourself; an administrator may subscribe others")
     _check(channel, address.strip())
+    if channel == "webhook":
+        check_public_webhook(address.strip())
     ensure_escalation_schema(store)
     sub = Subscription(uuid.uuid4().hex[:12], who, SYSTEM if object_code is None else "org", object_code, channel,
                        address.strip())
