@@ -39,7 +39,7 @@ scenario_tests: Any = importlib.import_module("test_web_scenarios")
 
 #: Generated requests per operation (each sent once per role and once as nobody).
 MAX_EXAMPLES = 5
-ROLES = ("viewer", "analyst", "site_manager", "coordinator", "admin")
+ROLES = ("feed", "viewer", "analyst", "site_manager", "coordinator", "admin")
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
           response_schema_conformance]
 
@@ -54,7 +54,7 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     store = open_store(path)
     _store[:] = [store]
     for role in ROLES:
-        org = "RAA" if role == "site_manager" else "QXX"
+        org = "RAA" if role in ("site_manager", "feed") else "QXX"
         _tokens[role] = create_token(store, f"fuzz-{role}", role=role, org_code=org, days=1, actor_label="test")[1]
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("UEC_CACHE_DIR", str(tmp_path_factory.mktemp("fuzz-cache")))

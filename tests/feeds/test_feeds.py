@@ -56,7 +56,7 @@ def test_json_batch_and_its_refusals(ics: Store) -> None:
     r = receive(ics, "returns", json.dumps({"rows": rows}).encode(), content_type="application/json",
                 org_code="RXA", actor_label="t")
     assert (r.rows_in, r.rows_loaded) == (2, 2)  # an organisation's site may be sent for too
-    for body, ctype, status in ((b"{not json", "application/json", 422), (b"[1, 2]", "application/json", 422),
+    for body, ctype, status in ((b"{not json", "application/json", 400), (b"[1, 2]", "application/json", 400),
                                 (b"x", "application/xml", 415), (b"x" * (MAX_BYTES + 1), "text/csv", 413)):
         with pytest.raises(FeedRefused) as err:
             receive(ics, "returns", body, content_type=ctype, org_code="RXA", actor_label="t")
@@ -94,7 +94,7 @@ def test_feed_endpoint(web: tuple[Store, TestClient, dict[str, str]]) -> None:
     # Trust B's token may not send trust A's rows: refused whole, with the reason.
     r = client.post("/api/feeds/bed-states", content=beds_csv(("RXA01", "2026-12-02 09:00", 100, 95)),
                     headers={**csv_type, "Authorization": f"Bearer {tokens['b']}"})
-    assert r.status_code == 403 and "site_code RXA01 is a site of RXA, not of RXB" in r.json()["error"]
+    assert r.status_code == 403 and "site_code RXA01 is a site of RXA, not of RXB" in r.json()["detail"]
     # JSON, and the same bytes again are not loaded twice.
     rows = [{"site_code": "RXB01", "snapshot_time": "2026-12-02 09:00", "bed_type": "g_and_a", "beds_open": 90,
              "beds_occupied": 80}]
@@ -104,7 +104,7 @@ def test_feed_endpoint(web: tuple[Store, TestClient, dict[str, str]]) -> None:
     assert first.json()["already_loaded"] is None and again.json()["already_loaded"] == first.json()["load_id"]
     assert store.query("SELECT count(*) AS n FROM bed_states")[0]["n"] == 2
     r = client.post("/api/feeds/nope", content=body, headers={**csv_type, "Authorization": f"Bearer {tokens['a']}"})
-    assert r.status_code == 422 and "unknown feed kind" in r.json()["error"]
+    assert r.status_code == 400 and "unknown feed kind" in r.json()["detail"]
 
 
 def test_freshness_flags_a_source_later_than_its_interval(ics: Store) -> None:

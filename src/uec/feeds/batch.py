@@ -56,9 +56,9 @@ _SHOWN = 10
 
 class FeedRefused(UecError):
     """A batch refused whole, nothing loaded. ``status`` is the HTTP status that says why: 403 rows
-    for another organisation, 413 too large, 415 neither CSV nor JSON, 422 otherwise."""
+    for another organisation, 413 too large, 415 neither CSV nor JSON, 400 otherwise."""
 
-    def __init__(self, message: str, status: int = 422) -> None:
+    def __init__(self, message: str, status: int = 400) -> None:
         super().__init__(message)
         self.status = status
 

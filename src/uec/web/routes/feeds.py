@@ -4,7 +4,7 @@ The sender is an API token with the ``feed`` role (permission ``send_feed``, sco
 organisation). The body is CSV (``Content-Type: text/csv``) or JSON (``application/json``: a list
 of objects), at most :data:`uec.feeds.MAX_BYTES`. Answers: 200 with the load's counts and the
 reasons of any quarantined rows; 403 when a row is another organisation's (nothing loaded); 413
-too large; 415 neither CSV nor JSON; 422 a malformed batch or an unknown kind. A bearer request has
+too large; 415 neither CSV nor JSON; 400 a malformed batch or an unknown kind. A bearer request has
 no cookie, so CSRF does not apply (a browser cannot be made to send the token).
 """
 
@@ -23,6 +23,7 @@ from uec.errors import UecError
 from uec.feeds import MAX_BYTES, FeedRefused, receive
 from uec.feeds.queries import quarantined_rows
 from uec.web.deps import StoreDep, get_current_user
+from uec.web.responder import ERROR_RESPONSES, REFUSED_RESPONSES, ErrorModel
 
 __all__ = ["router"]
 
@@ -60,10 +61,6 @@ class FeedLoad(BaseModel):
     quarantined: list[QuarantinedRow]
 
 
-class FeedError(BaseModel):
-    error: str
-
-
 async def _body(request: Request) -> bytes:
     data = bytearray()
     async for chunk in request.stream():
@@ -75,7 +72,11 @@ async def _body(request: Request) -> bytes:
 
 @router.post(
     "/api/feeds/{kind}", tags=["api"], response_model=FeedLoad,
-    responses={code: {"model": FeedError} for code in (403, 413, 415, 422)},
+    responses={**REFUSED_RESPONSES,
+               413: {"model": ErrorModel, "description": "The batch is larger than the limit"},
+               415: {"model": ErrorModel, "description": "The body is neither CSV nor JSON"},
+               400: {"model": ErrorModel, "description": "A malformed batch or an unknown kind (the message says)"},
+               503: ERROR_RESPONSES[503]},
 )
 async def post_feed(kind: str, request: Request, store: StoreDep,
                     user: Annotated[User, Depends(_sender)]) -> Any:
@@ -88,9 +89,9 @@ async def post_feed(kind: str, request: Request, store: StoreDep,
             receive, store, kind, body, content_type=request.headers.get("content-type", ""),
             org_code=user.org_code, actor=user, request_id=request_id())
     except FeedRefused as exc:
-        return JSONResponse({"error": str(exc)}, status_code=exc.status)
+        return JSONResponse({"detail": str(exc)}, status_code=exc.status)
     except UecError as exc:
-        return JSONResponse({"error": str(exc)}, status_code=422)
+        return JSONResponse({"detail": str(exc)}, status_code=400)
     rows = quarantined_rows(store, result.load_id) if result.load_id and result.rows_quarantined else []
     return FeedLoad(kind=kind, org_code=user.org_code, rows_in=result.rows_in, rows_loaded=result.rows_loaded,
                     rows_quarantined=result.rows_quarantined, load_id=result.load_id,

@@ -23,7 +23,7 @@ from uec.escalation import subscriptions
 from uec.escalation.notify import Subscription
 from uec.escalation.queries import org_rows
 from uec.web.deps import StoreDep
-from uec.web.responder import render
+from uec.web.responder import ERROR_RESPONSES, REFUSED_RESPONSES, render
 
 __all__ = ["router"]
 
@@ -62,7 +62,8 @@ def _data(store: StoreDep, user: User) -> Subscriptions:
                          subscriptions=[_shown(s) for s in subscriptions.mine(store, user)])
 
 
-@router.get("/api/subscriptions", tags=["api"], response_model=Subscriptions)
+@router.get("/api/subscriptions", tags=["api"], response_model=Subscriptions,
+            responses={**REFUSED_RESPONSES, 503: ERROR_RESPONSES[503]})
 def api_subscriptions(store: StoreDep, user: User = _person) -> Subscriptions:
     """Your subscriptions (an administrator: everyone's); webhook addresses shown by host only."""
     return _data(store, user)
