@@ -66,8 +66,14 @@ def test_org_restriction_rejects_another_trusts_file(ics: Store, tmp_path: Path)
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     (inbox / "bed-states.csv").write_bytes(beds_csv(("RXB01", "2026-12-02 08:00", 90, 80)))
-    [o] = scan(ics, inbox, org_code="RXA", settle=0)
-    assert o.outcome == "rejected" and "a site of RXB, not of RXA" in o.detail
+    # The same rows as Parquet are checked too.
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    pq.write_table(pacsv.read_csv(inbox / "bed-states.csv"), inbox / "bed-states_2.parquet")
+    out = scan(ics, inbox, org_code="RXA", settle=0)
+    assert [o.outcome for o in out] == ["rejected", "rejected"]
+    assert all("a site of RXB, not of RXA" in o.detail for o in out)
     assert ics.query("SELECT count(*) AS n FROM bed_states")[0]["n"] == 0
 
 

@@ -111,8 +111,8 @@ def scan(store: Store, inbox: Path, *, kind: str | None = None, org_code: str | 
     With ``org_code``, every row must be that organisation's (as for the feed endpoint).
     """
     from uec.contract import table as contract_table
-    from uec.feeds.batch import owner_field, parse
-    from uec.ingest.formats import resolve_kind
+    from uec.feeds.batch import owner_field
+    from uec.ingest.formats import read_file, resolve_kind
 
     seen = {} if seen is None else seen
     out: list[Outcome] = []
@@ -128,9 +128,13 @@ def scan(store: Store, inbox: Path, *, kind: str | None = None, org_code: str | 
                                             f"{', '.join(feed_kinds())} (or run with --kind)"))
             continue
         try:
-            if org_code is not None and path.suffix.lower() == ".csv":
+            if org_code is not None:
+                # Read as the load will (CSV, .csv.gz or Parquet, every column as text), so no file
+                # format slips past the check.
                 table = contract_table(resolve_kind(k)[0].name)
-                header, rows, _ = parse(path.read_bytes(), "text/csv")
+                data = read_file(path, all_text=True).data
+                header = data.column_names
+                rows = [{c: "" if v is None else str(v) for c, v in r.items()} for r in data.to_pylist()]
                 if owner_field(table) not in header:
                     raise UecError(f"no {owner_field(table)} column, so the rows cannot be checked against {org_code}")
                 problems = refusals(store, table, rows, org_code)
