@@ -92,3 +92,27 @@ def test_uec_watch_command(tmp_path: Path) -> None:
                           "--store", str(tmp_path / "uec.duckdb")], capture_output=True, text=True,
                          env=env, check=False)
     assert bad.returncode == 2 and bad.stderr.startswith("error: ") and bad.stderr.count("\n") == 1
+
+
+def test_a_busy_store_leaves_the_file_for_the_next_look(ics: Store, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    from uec.store import StoreBusy
+
+    # The module (uec.feeds re-exports its function of the same name).
+    watch_module = importlib.import_module("uec.feeds.watch")
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "bed-states.csv").write_bytes(beds_csv(("RXA01", "2026-12-02 08:00", 100, 90)))
+    real = watch_module.load_file
+
+    def busy(*args: object, **kwargs: object) -> None:
+        raise StoreBusy("store is busy (another load or run is writing it); try again")
+
+    monkeypatch.setattr(watch_module, "load_file", busy)
+    assert scan(ics, inbox, settle=0) == []
+    assert (inbox / "bed-states.csv").exists() and not (inbox / "rejected").exists()
+    monkeypatch.setattr(watch_module, "load_file", real)
+    assert [o.outcome for o in scan(ics, inbox, settle=0)] == ["loaded"]

@@ -39,7 +39,7 @@ from pathlib import Path
 
 from uec.errors import UecError
 from uec.feeds.batch import feed_kinds, load_file, refusals
-from uec.store import Store
+from uec.store import Store, StoreBusy
 
 __all__ = ["Outcome", "kind_of", "scan", "watch"]
 
@@ -141,6 +141,9 @@ def scan(store: Store, inbox: Path, *, kind: str | None = None, org_code: str | 
                 if problems:
                     raise UecError("; ".join(problems[:10]) + f"; this folder takes rows of {org_code} only")
             result = load_file(store, k, path, actor_label=actor_label, via="watch")
+        except StoreBusy:
+            # Another writer holds the store: the file is fine, so it stays for the next look.
+            continue
         except UecError as exc:
             out.append(_reject(inbox, path, str(exc)))
             continue

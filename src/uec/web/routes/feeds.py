@@ -22,6 +22,7 @@ from uec.access.web import AccessRefused, request_id
 from uec.errors import UecError
 from uec.feeds import MAX_BYTES, FeedRefused, receive
 from uec.feeds.queries import quarantined_rows
+from uec.store import StoreBusy
 from uec.web.deps import StoreDep, get_current_user
 from uec.web.responder import ERROR_RESPONSES, REFUSED_RESPONSES, ErrorModel
 
@@ -90,6 +91,8 @@ async def post_feed(kind: str, request: Request, store: StoreDep,
             org_code=user.org_code, actor=user, request_id=request_id())
     except FeedRefused as exc:
         return JSONResponse({"detail": str(exc)}, status_code=exc.status)
+    except StoreBusy as exc:  # another writer holds the store: the sender should try again shortly
+        return JSONResponse({"detail": str(exc)}, status_code=503, headers={"Retry-After": "5"})
     except UecError as exc:
         return JSONResponse({"detail": str(exc)}, status_code=400)
     rows = quarantined_rows(store, result.load_id) if result.load_id and result.rows_quarantined else []
