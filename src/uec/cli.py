@@ -130,22 +130,9 @@ def quarantine(
     """Show rejected rows and why they were rejected."""
     if ctx.invoked_subcommand is not None:
         return
-    s = _open(store)
-    where: list[str] = []
-    params: dict[str, Any] = {}
-    if load is not None:
-        where.append("load_id = :load")
-        params["load"] = load
-    if kind is not None:
-        where.append("kind = :kind")
-        params["kind"] = kind
-    clause = f"WHERE {' AND '.join(where)}" if where else ""
-    total = int(s.query(f"SELECT count(*) AS n FROM quarantine {clause}", params)[0]["n"])
-    rows = s.query(
-        f"SELECT load_id, kind, row_number, reason, raw FROM quarantine {clause} "
-        f"ORDER BY load_id, row_number LIMIT {int(limit)}",
-        params,
-    )
+    from uec.store.queries import quarantine_rows
+
+    total, rows = quarantine_rows(_open(store), load=load, kind=kind, limit=limit)
     t = RichTable(title=f"Quarantine: {total:,} rows" + (f" (first {len(rows)})" if total > len(rows) else ""))
     for c in ("load", "kind", "row", "reason", "raw"):
         t.add_column(c, overflow="fold")
@@ -215,7 +202,9 @@ def export(
         from uec.access.schema import ensure_access_schema
 
         ensure_access_schema(s)
-    data = s.query_arrow(f"SELECT {cols} FROM {table_name}" + (" ORDER BY id" if kind == "audit" else ""))
+    from uec.store.queries import table_arrow
+
+    data = table_arrow(s, table_name, cols, "id" if kind == "audit" else None)
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
         if fmt is ExportFormat.parquet:
@@ -246,15 +235,13 @@ def _local(value: Any) -> str:
 @app.command()
 def status(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
     """What the store holds: rows and time span per table, loads and quarantined rows."""
+    from uec.store.queries import bookkeeping_counts, time_spans
+
     s = _open(store)
     counts = s.counts()
-    spans: dict[str, dict[str, Any]] = {}
-    for t in tables():
-        if t.time_field:
-            r = s.query(f"SELECT min({t.time_field}) AS first, max({t.time_field}) AS last FROM {t.name}")[0]
-            spans[t.name] = {"first": r["first"], "last": r["last"]}
-    loads = s.query("SELECT count(*) AS n FROM loads")[0]["n"]
-    quarantined = s.query("SELECT count(*) AS n FROM quarantine")[0]["n"]
+    spans = time_spans(s)
+    kept = bookkeeping_counts(s)
+    loads, quarantined = kept["loads"], kept["quarantine"]
     grid = RichTable(title=f"Store {s.display_url} ({s.engine})")
     for c in ("table", "rows", "first", "last"):
         grid.add_column(c, justify="right" if c == "rows" else "left")
