@@ -1,5 +1,6 @@
 """The store's own reads that commands show: what each table holds (``uec status``), the
-bookkeeping tables (``uec quarantine``) and a whole table as Arrow (``uec export``).
+bookkeeping tables (``uec quarantine``) and a whole table as Arrow (``uec export``); and the
+first free load id for a writer that numbers its own loads (the demo).
 
 Table and column names come from the contract or the caller's fixed lists, never from input.
 
@@ -18,9 +19,9 @@ from typing import Any
 import pyarrow as pa
 
 from uec.contract import tables
-from uec.store.base import Store
+from uec.store.base import Store, StoreWriter
 
-__all__ = ["bookkeeping_counts", "quarantine_rows", "table_arrow", "time_spans"]
+__all__ = ["bookkeeping_counts", "next_free_load_id", "quarantine_rows", "table_arrow", "time_spans"]
 
 
 def time_spans(store: Store) -> dict[str, dict[str, Any]]:
@@ -63,3 +64,8 @@ def quarantine_rows(store: Store, *, load: int | None = None, kind: str | None =
 def table_arrow(store: Store, table_name: str, columns: str = "*", order_by: str | None = None) -> pa.Table:
     """A whole table as Arrow: ``columns`` a select list (names, ``x AS y``), ``order_by`` a column."""
     return store.query_arrow(f"SELECT {columns} FROM {table_name}" + (f" ORDER BY {order_by}" if order_by else ""))
+
+
+def next_free_load_id(writer: StoreWriter) -> int:
+    """One more than the largest load id in ``loads`` (1 for none), read inside the writer's transaction."""
+    return int(writer.query("SELECT coalesce(max(load_id), 0) + 1 AS n FROM loads")[0]["n"])
