@@ -108,6 +108,8 @@ def command_names() -> Iterator[tuple[str, str]]:
 
     def walk(command: Any, path: list[str]) -> Iterator[tuple[str, str]]:
         where = "uec " + " ".join(path)
+        if hasattr(command, "load_all"):  # groups whose subcommands are imported when run (uec.cli_lazy)
+            command.load_all()
         if path:
             yield where, path[-1]
         for param in command.params:

@@ -45,7 +45,7 @@ __all__ = ["app"]
 
 app = typer.Typer(
     name="forecast",
-    help="Forecast demand and backtest forecasting models.",
+    help="Forecast demand and occupancy; backtest models.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
