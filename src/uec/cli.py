@@ -331,6 +331,29 @@ def demo_sign_in(store: Store, built: bool, base_url: str) -> str | None:
     return sign_in_help(demo_users(store), base_url=base_url)
 
 
+def first_forecast(store: Store, report: Any = None) -> tuple[int, str]:
+    """For ``serve --demo-if-empty``: a quick first forecast of every series (the seasonal naive
+    benchmark, no backtests: seconds, where the default model takes minutes), so pages have a forecast
+    at once, and a full ``forecast_refresh`` job queued for the worker to replace it. The number of
+    series forecast and the job's id."""
+    from uec.forecast.runs import forecast_store_series, save_runs
+    from uec.forecast.series import available_series
+    from uec.jobs import submit
+
+    ids = [x.series_id for x in available_series(store)]
+    done: list[str] = []
+
+    def tick(series_id: str) -> None:
+        done.append(series_id)
+        if report is not None:
+            report(f"{len(done)} of {len(ids)} series", len(done) / max(len(ids), 1))
+
+    runs = forecast_store_series(store, ids, model="snaive", backtest_origins=0, progress=tick, save=False)
+    save_runs(store, runs)
+    job = submit(store, "forecast_refresh", {})
+    return sum(len(r.series) for r in runs), job.id
+
+
 @app.command()
 def serve(
     store: StoreOpt = None,
@@ -358,6 +381,10 @@ def serve(
         err.print("The store is empty: building the demo ICS first (once).")
         demo(seed=42, days=730, end=None, store=url, as_json=False)
         built = True
+        with _progress(err.is_terminal, "first forecast") as report:
+            n_series, job_id = first_forecast(s, report)
+        err.print(f"First forecast saved for {n_series} series (seasonal naive); the full refresh is queued "
+                  f"as job {job_id} for the worker.")
     import errno
 
     try:
