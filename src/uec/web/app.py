@@ -39,7 +39,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uec.access import web as access_web
 from uec.config import Settings
 from uec.errors import UecError
-from uec.web import display, scenario_jobs
+from uec.web import api_docs, display, scenario_jobs
 from uec.web.cache import AnswerCache
 from uec.web.limits import BoundError
 from uec.web.responder import FieldErrors, render
@@ -179,6 +179,9 @@ def create_app(store_url: str | None = None, settings: Settings | None = None) -
         description="Urgent and emergency care figures for an integrated care system. "
         "Times are UTC instants in ISO 8601; days are Europe/London days.",
         version="1",
+        # /docs is Swagger UI served from this server (uec.web.api_docs), not from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     # Pages are mostly macro whitespace and compress about tenfold.
     app.add_middleware(GZipMiddleware, minimum_size=1024)
@@ -260,6 +263,7 @@ def create_app(store_url: str | None = None, settings: Settings | None = None) -
     for router in ROUTERS:
         app.include_router(router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    api_docs.install(app, settings)
     return app
 
 
