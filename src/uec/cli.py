@@ -289,6 +289,8 @@ def demo(
     generator: Annotated[str, typer.Option(
         help="How events are made: 'model' (the whole-system simulation, waits respond to crowding) "
              "or 'fast' (the formula generator).")] = "model",
+    quiet: Annotated[bool, typer.Option(
+        "--quiet", help="No progress bar (also off with --json or when stderr is not a terminal).")] = False,
 ) -> None:
     """Build the seeded demo ICS (about 1.2 million people) into the store."""
     try:
@@ -306,7 +308,7 @@ def demo(
     s = _open(store)
     if any(s.counts().values()):
         raise UecError(f"store {s.display_url} already holds data; give an empty --store for the demo")
-    with _progress(not as_json and err.is_terminal, "demo ICS") as report:
+    with _progress(not (as_json or quiet) and err.is_terminal, "demo ICS") as report:
         summary = build_demo(s, seed=seed, days=days, end=end_day, progress=report, generator=generator)
     info = summary.as_dict() if hasattr(summary, "as_dict") else dict(vars(summary))
     out.print(f"demo ICS built in {s.display_url}: " + ", ".join(f"{k} {v:,}" for k, v in _row_counts(info).items()))
