@@ -383,10 +383,13 @@ def serve(
         err.print("The store is empty: building the demo ICS first (once).")
         demo(seed=42, days=730, end=None, store=url, as_json=False)
         built = True
-        with _progress(err.is_terminal, "first forecast") as report:
-            n_series, job_id = first_forecast(s, report)
-        err.print(f"First forecast saved for {n_series} series (seasonal naive); the full refresh is queued "
-                  f"as job {job_id} for the worker.")
+        try:
+            with _progress(err.is_terminal, "first forecast") as report:
+                n_series, job_id = first_forecast(s, report)
+            err.print(f"First forecast saved for {n_series} series (seasonal naive); the full refresh is queued "
+                      f"as job {job_id} for the worker.")
+        except UecError as exc:  # the server is still worth starting: say what to run later
+            err.print(f"note: no first forecast ({exc}); run `uec forecast refresh` once the store has data")
     import errno
 
     try:

@@ -27,9 +27,9 @@ HEAVY = {"scipy", "statsmodels", "numba", "lightgbm", "pandas", "dask", "sklearn
 NOT_FOR_HELP = HEAVY | {"duckdb", "pyarrow", "numpy", "jinja2", "psycopg", "fastapi", "starlette"}
 
 
-def imported(*args: str, cwd: Path | None = None) -> set[str]:
-    """Top-level packages ``python -X importtime -m uec ARGS`` imports (this checkout's sources)."""
-    env = {**os.environ, "PYTHONPATH": str(SRC), "UEC_STORE": str((cwd or SRC) / "startup-test.duckdb")}
+def imported(*args: str, cwd: Path) -> set[str]:
+    """Top-level packages ``python -X importtime -m uec ARGS`` imports (this checkout's sources), run in ``cwd``."""
+    env = {**os.environ, "PYTHONPATH": str(SRC), "UEC_STORE": str(cwd / "uec.duckdb")}
     run = subprocess.run([sys.executable, "-X", "importtime", "-m", "uec", *args], capture_output=True, text=True,
                          env=env, cwd=cwd, timeout=120, check=False)
     assert run.returncode == 0, run.stderr[-2000:]
@@ -40,8 +40,8 @@ def imported(*args: str, cwd: Path | None = None) -> set[str]:
     return names
 
 
-def test_help_imports_no_heavy_library() -> None:
-    names = imported("--help")
+def test_help_imports_no_heavy_library(tmp_path: Path) -> None:
+    names = imported("--help", cwd=tmp_path)
     assert "typer" in names  # the parse worked: the list is real
     assert not names & NOT_FOR_HELP, f"`uec --help` imports {sorted(names & NOT_FOR_HELP)}"
 
@@ -50,8 +50,8 @@ def test_help_imports_no_heavy_library() -> None:
     ["status", "--help"], ["simulate", "--help"], ["standards", "--help"], ["escalation", "--help"],
     ["users", "--help"], ["jobs", "--help"], ["docs", "contract"], ["docs", "escalation"],
 ])
-def test_light_commands_import_no_forecasting_library(args: list[str]) -> None:
-    names = imported(*args)
+def test_light_commands_import_no_forecasting_library(args: list[str], tmp_path: Path) -> None:
+    names = imported(*args, cwd=tmp_path)
     assert not names & HEAVY, f"`uec {' '.join(args)}` imports {sorted(names & HEAVY)}"
 
 
