@@ -174,6 +174,8 @@ def simulate_command(
         "--hours", help="With --from-now: hours to project (default 72).")] = None,
     estimate: Annotated[bool, typer.Option(
         "--estimate", help="Estimate demand and flow from the store's events instead of the demo ICS.")] = False,
+    quiet: Annotated[bool, typer.Option(
+        "--quiet", help="No progress bar (also off with --json or when stderr is not a terminal).")] = False,
 ) -> None:
     """Run a scenario against its baseline; print each standard with 95% intervals and the difference."""
     from uec.system.scenario import load_scenario, run_scenario
@@ -210,7 +212,7 @@ def simulate_command(
         base = estimate_params(open_store(store))
     executor, close = _executor(dask, processes)
     try:
-        with _bar(not as_json and sys.stderr.isatty(), f"simulating {s.name}") as report:
+        with _bar(not (as_json or quiet) and sys.stderr.isatty(), f"simulating {s.name}") as report:
             c = run_scenario(s, reps=reps, seed=seed, executor=executor, progress=report, days=run_days,
                              start_state=start_state, base=base)
     finally:

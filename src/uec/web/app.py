@@ -39,7 +39,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uec.access import web as access_web
 from uec.config import Settings
 from uec.errors import UecError
-from uec.web import display, scenario_jobs
+from uec.web import api_docs, display, scenario_jobs
 from uec.web.cache import AnswerCache
 from uec.web.limits import BoundError
 from uec.web.responder import FieldErrors, render
@@ -179,6 +179,9 @@ def create_app(store_url: str | None = None, settings: Settings | None = None) -
         description="Urgent and emergency care figures for an integrated care system. "
         "Times are UTC instants in ISO 8601; days are Europe/London days.",
         version="1",
+        # /docs is Swagger UI served from this server (uec.web.api_docs), not from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     _install_middleware(app)
     env = template_environment()
@@ -200,6 +203,7 @@ def create_app(store_url: str | None = None, settings: Settings | None = None) -
     app.add_exception_handler(access_web.AccessRefused, _refused)
     _include_routers(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    api_docs.install(app, settings)
     return app
 
 
@@ -239,6 +243,10 @@ def _install_error_handlers(app: FastAPI) -> None:
             return _bad_request(request, 400, str(exc.detail), [(exc.field, str(exc.detail))])
         if exc.status_code == 400:
             return _bad_request(request, 400, str(exc.detail), [("", str(exc.detail))])
+        if exc.status_code == 405:
+            # A form's address opened as a page (a bookmark, a link from an error): not a fault of the service.
+            return render(request, "not_found.html", 405, path=request.url.path,
+                          message="This address is where a form is sent, not a page: open the page with the form.")
         return render(request, "error.html", exc.status_code, message=exc.detail)
 
     @app.exception_handler(RequestValidationError)
@@ -282,9 +290,30 @@ def _include_routers(app: FastAPI) -> None:
         app.include_router(router)
 
 
+def _form_page(request: Request) -> str:
+    """The page (path and query) a form was posted from: the Referer when it is this server's, else ``/``.
+
+    >>> from starlette.requests import Request
+    >>> scope = {"type": "http", "method": "POST", "path": "/x", "headers": [
+    ...     (b"host", b"uec.test"), (b"referer", b"http://uec.test/escalation/RAA?at=2026-01-01")]}
+    >>> _form_page(Request(scope))
+    '/escalation/RAA?at=2026-01-01'
+    >>> _form_page(Request({**scope, "headers": [(b"host", b"uec.test"), (b"referer", b"http://evil.test/")]}))
+    '/'
+    """
+    ref = urlsplit(request.headers.get("referer", ""))
+    if ref.netloc != request.url.netloc or not ref.path.startswith("/") or ref.path.startswith("//"):
+        return "/"
+    return ref.path + (f"?{ref.query}" if ref.query else "")
+
+
 def _bad_request(request: Request, status: int, message: str, errors: list[tuple[str, str]]) -> Response:
     """The NHS.UK error summary page: each field named, with its limit, linking to the field on the page."""
     back = urlsplit(str(request.url)).path
+    if request.method not in ("GET", "HEAD"):
+        # A form was posted: its fields are on the page it came from, not at the address it was sent to
+        # (which answers GET with 405).
+        back = _form_page(request)
     return render(request, "bad_request.html", status, message=message, back=back,
                   error_list=[{"text": f"{f}: {m}" if f and not m.startswith(f"{f}:") else m,
                                "href": f"{back}#{f}" if f else back} for f, m in errors])
