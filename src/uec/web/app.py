@@ -40,7 +40,7 @@ from uec.access import web as access_web
 from uec.config import Settings
 from uec.errors import UecError
 from uec.web import display, scenario_jobs
-from uec.web.cache import AnswerCache
+from uec.web.cache import AnswerCache, FreshnessHeaders
 from uec.web.limits import BoundError
 from uec.web.responder import FieldErrors, render
 from uec.web.routes import ROUTERS
@@ -183,6 +183,7 @@ def create_app(store_url: str | None = None, settings: Settings | None = None) -
     # Pages are mostly macro whitespace and compress about tenfold.
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(HeadAsGet)
+    app.add_middleware(FreshnessHeaders)  # X-Data-As-Of on an answer from before the latest load
     env = template_environment()
     frontend = find_frontend_dir(settings=settings)
     if frontend is None:

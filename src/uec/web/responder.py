@@ -12,6 +12,13 @@ Every route :func:`add_page` registers needs the spec's ``permission`` (``view_a
 said otherwise), through :func:`uec.web.deps.allow`: a page and its downloads cannot differ in who
 may read them either.
 
+A page whose spec says ``cache_page=True`` is kept rendered in the shared answer cache
+(:mod:`uec.web.cache`), keyed by its path and query, the store's data version and what the asking
+user may see (their roles and organisation): rendering a page of NHS.UK table macros costs far more
+than reading it. The parts that differ per request (the CSP nonce, the signed-in name in the header,
+a form's CSRF token, the notice that the figures are from older data) are rendered as slots and
+filled in for each request by :func:`fill_slots`, so no request is given another's nonce or token.
+
 CSV cells that begin with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return are neutralised
 (prefixed with ``'``) so a spreadsheet does not run them as formulas; numbers stay numbers.
 
@@ -25,6 +32,7 @@ a,b,c,d
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import inspect
 import io
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -33,10 +41,16 @@ from typing import Any, Generic, TypeVar, get_type_hints
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup, escape
 from pydantic import BaseModel
 
 from uec import csvsafe
-from uec.web.deps import allow
+from uec.access.user import User
+from uec.access.web import csp_nonce, csrf_input, session_username
+from uec.store import Store
+from uec.web.cache import AnswerCache, served_stale
+from uec.web.deps import allow, get_cache, get_current_user, get_store
+from uec.web.display import local_time
 
 __all__ = [
     "ERROR_RESPONSES",
@@ -48,8 +62,10 @@ __all__ = [
     "add_page",
     "csv_response",
     "csv_text",
+    "fill_slots",
     "neutralise",
     "render",
+    "render_slotted",
 ]
 
 M = TypeVar("M", bound=BaseModel)
@@ -131,6 +147,75 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
     return HTMLResponse(env.get_template(template).render(**context), status_code=status)
 
 
+# Markers for the per-request parts of a cached page. They hold "<", which autoescaping turns into
+# "&lt;" in any data, so only the templates' own output can carry one.
+_NONCE_SLOT = "<!--uec-slot:nonce-->"
+_USER_SLOT = "<!--uec-slot:user-->"
+_CSRF_SLOT = "<!--uec-slot:csrf-->"
+_NOTICE_SLOT = "<!--uec-slot:notice-->"
+
+
+def render_slotted(env: Any, template: str, signed_in_header: bool, **context: Any) -> str:
+    """A page rendered for the cache: what differs per request is left as slots for :func:`fill_slots`.
+
+    ``signed_in_header`` says whether the header names a signed-in person (the header's shape differs).
+
+    >>> from uec.web.app import template_environment
+    >>> html = render_slotted(template_environment(), "error.html", True, message="m")
+    >>> "uec-slot:user" in html and "uec-slot:nonce" in html
+    True
+    """
+    return str(env.get_template(template).render(
+        **context,
+        cspNonce=Markup(_NONCE_SLOT),
+        session_username=(lambda: Markup(_USER_SLOT)) if signed_in_header else (lambda: None),
+        csrf_input=lambda: Markup(_CSRF_SLOT),
+        data_notice=Markup(_NOTICE_SLOT),
+    ))
+
+
+def fill_slots(html: str, stale_as_of: dt.datetime | None = None) -> str:
+    """A cached page with this request's nonce, signed-in name and CSRF field, and a notice when its
+    figures are from older data (``stale_as_of``: the time of that data).
+
+    >>> from uec.web.app import template_environment
+    >>> page = fill_slots(render_slotted(template_environment(), "error.html", False, message="m"))
+    >>> "uec-slot" in page
+    False
+    """
+    if _NONCE_SLOT in html:
+        html = html.replace(_NONCE_SLOT, csp_nonce() or "")
+    if _USER_SLOT in html:
+        html = html.replace(_USER_SLOT, str(escape(session_username() or "")))
+    if _CSRF_SLOT in html:
+        html = html.replace(_CSRF_SLOT, str(csrf_input()))
+    notice = ""
+    if stale_as_of is not None:
+        notice = str(Markup(
+            '<div class="nhsuk-inset-text"><span class="nhsuk-u-visually-hidden">Information: </span>'
+            "<p>These figures are from the data as of {}. Newer data has just been loaded and is being "
+            "processed: reload the page in a minute to see it.</p></div>").format(local_time(stale_as_of)))
+    return html.replace(_NOTICE_SLOT, notice)
+
+
+def _setup_key(env: Any) -> str:
+    """What a rendered page depends on in the app's own set-up (its template globals: whether the
+    frontend is installed, the service name), so apps set up differently never share a page."""
+    key: str | None = getattr(env, "uec_page_key", None)
+    if key is None:
+        plain = sorted((k, v) for k, v in env.globals.items() if isinstance(v, str | int | float | bool | None))
+        key = repr(plain)
+        env.uec_page_key = key
+    return key
+
+
+def _may_see(user: User | None) -> tuple[Any, ...]:
+    """What a cached page's content may depend on about who asks: their roles and organisation."""
+    if user is None:
+        return ("nobody",)
+    return (tuple(sorted(user.roles)), user.org_code)
+
+
 @dataclass(frozen=True)
 class PageSpec(Generic[M]):
     """What :func:`add_page` needs besides the data function.
@@ -139,7 +224,9 @@ class PageSpec(Generic[M]):
     (``path`` unless given; ``None`` for no page). ``context`` turns the model and the data
     function's arguments into the template's variables; ``not_found`` (optional) renders the page
     with a message instead of answering 404 (a page that explains why it is empty). ``permission``
-    is what every one of its routes needs (``uec.access`` ``permissions.yaml``).
+    is what every one of its routes needs (``uec.access`` ``permissions.yaml``). ``cache_page``
+    keeps the rendered page in the shared cache by data version: only for a page whose content
+    depends on nothing but the data, the URL, and the asking user's roles and organisation.
     """
 
     name: str
@@ -157,9 +244,13 @@ class PageSpec(Generic[M]):
     csv_doc: str = ""
     tags: Sequence[str] = field(default_factory=lambda: ["downloads"])
     permission: str = "view_aggregate"
+    cache_page: bool = False
 
 
 _REQUEST = "responder_request"
+_STORE = "responder_store"
+_CACHE = "responder_cache"
+_USER = "responder_user"
 
 
 def _endpoint(data: Callable[..., M], respond: Callable[[Request, M, dict[str, Any]], Any], name: str,
@@ -178,6 +269,46 @@ def _endpoint(data: Callable[..., M], respond: Callable[[Request, M, dict[str, A
     endpoint.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     endpoint.__name__ = name
     endpoint.__doc__ = doc
+    return endpoint
+
+
+def _cached_page_endpoint(data: Callable[..., M], spec: PageSpec[M]) -> Callable[..., Any]:
+    """The page's endpoint when it is kept rendered in the shared cache (``spec.cache_page``)."""
+    assert spec.template is not None
+    template = spec.template
+    hints = get_type_hints(data, include_extras=True)
+    params = [p.replace(annotation=hints.get(p.name, p.annotation))
+              for p in inspect.signature(data).parameters.values()]
+    # The same dependencies the data function takes (FastAPI resolves each once per request).
+    params += [
+        inspect.Parameter(_REQUEST, inspect.Parameter.KEYWORD_ONLY, annotation=Request),
+        inspect.Parameter(_STORE, inspect.Parameter.KEYWORD_ONLY, annotation=Store, default=Depends(get_store)),
+        inspect.Parameter(_CACHE, inspect.Parameter.KEYWORD_ONLY, annotation=AnswerCache, default=Depends(get_cache)),
+        inspect.Parameter(_USER, inspect.Parameter.KEYWORD_ONLY, annotation=User | None,
+                          default=Depends(get_current_user)),
+    ]
+
+    def endpoint(**kwargs: Any) -> HTMLResponse:
+        request: Request = kwargs.pop(_REQUEST)
+        store: Store = kwargs.pop(_STORE)
+        cache: AnswerCache = kwargs.pop(_CACHE)
+        user: User | None = kwargs.pop(_USER)
+        header = session_username() is not None
+
+        def build() -> str:
+            model = data(**kwargs)
+            context = spec.context(model, kwargs) if spec.context else {"model": model}
+            return render_slotted(env, template, header, **context)
+
+        # The key: the page, its URL (path and every query value), and what the user may see.
+        query = tuple(sorted(request.query_params.multi_items()))
+        env = request.app.state.templates
+        html = cache.get(store, f"page:{spec.name}", request.url.path, query, _may_see(user), header,
+                         _setup_key(env), compute=build)
+        return HTMLResponse(fill_slots(html, served_stale()))
+
+    endpoint.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    endpoint.__name__ = f"{spec.name}_page"
     return endpoint
 
 
@@ -207,7 +338,8 @@ def add_page(router: APIRouter, data: Callable[..., M], spec: PageSpec[M]) -> No
                          dependencies=needs)
     html_path = spec.path if spec.html_path == "" else spec.html_path
     if html_path is not None and spec.template is not None:
-        html_endpoint = _endpoint(data, as_html, f"{spec.name}_page", "")
+        html_endpoint = (_cached_page_endpoint(data, spec) if spec.cache_page
+                         else _endpoint(data, as_html, f"{spec.name}_page", ""))
         if spec.not_found is not None:
             html_endpoint = _with_not_found(html_endpoint, spec)
         router.add_api_route(html_path, html_endpoint, methods=["GET"], response_class=HTMLResponse,
@@ -229,7 +361,7 @@ def _with_not_found(endpoint: Callable[..., Any], spec: PageSpec[Any]) -> Callab
         except HTTPException as exc:
             if exc.status_code != 404:
                 raise
-            args = {k: v for k, v in kwargs.items() if k != _REQUEST}
+            args = {k: v for k, v in kwargs.items() if k not in (_REQUEST, _STORE, _CACHE, _USER)}
             return render(kwargs[_REQUEST], template, **not_found(str(exc.detail), args))
 
     page.__signature__ = endpoint.__signature__  # type: ignore[attr-defined]
