@@ -3,7 +3,7 @@
 The app is built as `uec serve` builds it and asked through its whole middleware stack (sessions,
 CSRF, security headers, gzip) by a signed-in viewer with an API token, as the load bench's clients
 are. Each page is asked ``--warm`` times first (filling the caches), then timed ``--repeat`` times;
-the last request is profiled and its tree printed (or written as HTML with ``--html DIR``). Sync routes
+the last ``--profiled`` requests are profiled and its tree printed (or written as HTML with ``--html DIR``). Sync routes
 and dependencies run inline instead of in the thread pool, so the profiler (which follows one
 thread) sees them.
 
@@ -34,6 +34,7 @@ def main() -> None:
     parser.add_argument("--store", required=True, help="A demo store (copied).")
     parser.add_argument("--warm", type=int, default=3)
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--profiled", type=int, default=1, help="Requests profiled together (default 1).")
     parser.add_argument("--html", help="Write each page's profile as HTML into this folder.")
     parser.add_argument("--pages", default=",".join(PAGES))
     args = parser.parse_args()
@@ -74,7 +75,8 @@ def main() -> None:
                         times.append((time.perf_counter() - t0) * 1000)
                     profiler = Profiler(interval=0.0002, async_mode="enabled")
                     with profiler:
-                        r = await client.get(path)
+                        for _ in range(args.profiled):
+                            r = await client.get(path)
                     print(f"\n=== {name} {path}: {len(r.content):,} bytes, warm median "
                           f"{statistics.median(times):.1f} ms, min {min(times):.1f} ms over {args.repeat}")
                     if args.html:

@@ -217,3 +217,19 @@ def test_the_data_version_is_read_again_after_every_write(tmp_path: Path) -> Non
     # A copy of the store elsewhere is another store.
     shutil.copyfile(path, tmp_path / "copy.duckdb")
     assert data_version(open_store(str(tmp_path / "copy.duckdb"))) != data_version(store)
+
+
+def test_a_cached_page_is_the_same_gzipped_or_not(web_client: TestClient) -> None:
+    import gzip
+
+    web_client.get("/standards")  # kept
+    raw = web_client.get("/standards", headers={"accept-encoding": "identity"})
+    packed = web_client.get("/standards", headers={"accept-encoding": "gzip"})
+    assert "content-encoding" not in raw.headers and packed.headers["content-encoding"] == "gzip"
+    assert packed.headers["content-type"] == raw.headers["content-type"] == "text/html; charset=utf-8"
+    # httpx has unzipped it; the nonce is each response's own, the rest is the same page.
+    assert packed.text.replace(_nonce(packed), "N") == raw.text.replace(_nonce(raw), "N")
+    assert f'nonce="{_nonce(packed)}"' in packed.text and "uec-slot" not in packed.text
+    with web_client.stream("GET", "/standards", headers={"accept-encoding": "gzip"}) as r:
+        body = b"".join(r.iter_raw())
+    assert b"<!DOCTYPE html>" in gzip.decompress(body)  # checks the CRC and length too

@@ -181,7 +181,7 @@ def create_app(store_url: str | None = None, settings: Settings | None = None) -
         version="1",
     )
     # Pages are mostly macro whitespace and compress about tenfold.
-    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)  # 9 costs 5x the CPU for 10% less
     app.add_middleware(HeadAsGet)
     app.add_middleware(FreshnessHeaders)  # X-Data-As-Of on an answer from before the latest load
     env = template_environment()

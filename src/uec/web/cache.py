@@ -39,6 +39,7 @@ import logging
 import os
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -61,6 +62,8 @@ _FORMAT = 2
 _MISS = object()
 # Longest a computation may hold its lock before another worker may start the same one.
 _LOCK_SECONDS = 900
+# Entries each process keeps in memory besides the shared folder (a rendered page is up to ~250 KB).
+_MEMO_ENTRIES = 128
 # How often a request that waits for another's computation (with nothing older to serve) looks again.
 _POLL_SECONDS = 0.02
 
@@ -168,6 +171,10 @@ class AnswerCache:
         Path(directory).mkdir(parents=True, exist_ok=True)
         self.directory = str(directory)
         self._cache = diskcache.Cache(self.directory, size_limit=size_limit_bytes)
+        # The entries this process read or wrote last. An entry's key holds the data version, so the
+        # entry never changes: kept here, a hit costs neither a read from disk nor unpickling a model.
+        self._memo: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self._memo_lock = threading.Lock()
 
     def key(self, store: Store, name: str, *args: Hashable) -> tuple[Any, ...]:
         """The key of an answer. Today's (London) date is in it because pages say which targets are in
@@ -179,9 +186,10 @@ class AnswerCache:
         """The answer for ``name`` and ``args`` over the store's current data: from the cache, else
         computed once however many ask at the same time (in any process), while the others are given
         the answer for the previous data if there is one (:func:`served_stale`). Errors are not kept:
-        the next request tries again."""
+        the next request tries again. An answer may be given to several requests at once: read it,
+        never change it."""
         key = self.key(store, name, *args)
-        hit = self._read(key, name)
+        hit = self._entry(key, name)
         if hit is not _MISS:
             return cast(T, hit[1])
         latest = ("latest", uec.__version__, _FORMAT, name, *args)
@@ -191,7 +199,7 @@ class AnswerCache:
             # its holder dies.
             if self._cache.add(computing, os.getpid(), expire=_LOCK_SECONDS):
                 try:
-                    hit = self._read(key, name)  # finished by another while this one looked
+                    hit = self._entry(key, name)  # finished by another while this one looked
                     if hit is not _MISS:
                         return cast(T, hit[1])
                     with freshness() as inner:
@@ -201,9 +209,10 @@ class AnswerCache:
                         # itself, so given as such and not kept under the new data's key.
                         _note_stale(min(inner))
                         return value
-                    as_of = dt.datetime.now(dt.UTC)
-                    self._cache.set(key, (as_of, value))
+                    entry = (dt.datetime.now(dt.UTC), value)
+                    self._cache.set(key, entry)
                     self._cache.set(latest, key)
+                    self._remember(key, entry)
                     return value
                 finally:
                     self._cache.delete(computing)
@@ -213,7 +222,7 @@ class AnswerCache:
                 _note_stale(as_of)
                 return cast(T, value)
             time.sleep(_POLL_SECONDS)
-            hit = self._read(key, name)
+            hit = self._entry(key, name)
             if hit is not _MISS:
                 return cast(T, hit[1])
 
@@ -230,6 +239,25 @@ class AnswerCache:
         except Exception as exc:  # an entry another version wrote and this one cannot read
             log.warning("cache entry for %s unreadable (%s): computing it again", name, type(exc).__name__)
             return _MISS
+
+    def _entry(self, key: tuple[Any, ...], name: str) -> Any:
+        """The entry (data time, answer) for ``key``: from this process's memory, else from disk."""
+        with self._memo_lock:
+            hit = self._memo.get(key, _MISS)
+            if hit is not _MISS:
+                self._memo.move_to_end(key)
+                return hit
+        hit = self._read(key, name)
+        if hit is not _MISS:
+            self._remember(key, hit)
+        return hit
+
+    def _remember(self, key: tuple[Any, ...], entry: Any) -> None:
+        with self._memo_lock:
+            self._memo[key] = entry
+            self._memo.move_to_end(key)
+            while len(self._memo) > _MEMO_ENTRIES:
+                self._memo.popitem(last=False)
 
     def __len__(self) -> int:
         return len(self._cache)

@@ -35,6 +35,9 @@ import csv
 import datetime as dt
 import inspect
 import io
+import re
+import struct
+import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar, get_type_hints
@@ -59,6 +62,7 @@ __all__ = [
     "FieldErrors",
     "FieldMessage",
     "PageSpec",
+    "RenderedPage",
     "add_page",
     "csv_response",
     "csv_text",
@@ -174,6 +178,23 @@ def render_slotted(env: Any, template: str, signed_in_header: bool, **context: A
     ))
 
 
+def _slot_values(stale_as_of: dt.datetime | None) -> dict[str, str]:
+    """What each slot holds for this request."""
+    notice = ""
+    if stale_as_of is not None:
+        notice = str(Markup(
+            '<div class="nhsuk-inset-text"><span class="nhsuk-u-visually-hidden">Information: </span>'
+            "<p>These figures are from the data as of {}. Newer data has just been loaded and is being "
+            "processed: reload the page in a minute to see it.</p></div>").format(local_time(stale_as_of)))
+    return {
+        _NONCE_SLOT: csp_nonce() or "",
+        _USER_SLOT: str(escape(session_username() or "")),
+        # Only a page with a form asks for the token (asking sets the CSRF cookie).
+        _CSRF_SLOT: "",
+        _NOTICE_SLOT: notice,
+    }
+
+
 def fill_slots(html: str, stale_as_of: dt.datetime | None = None) -> str:
     """A cached page with this request's nonce, signed-in name and CSRF field, and a notice when its
     figures are from older data (``stale_as_of``: the time of that data).
@@ -183,19 +204,84 @@ def fill_slots(html: str, stale_as_of: dt.datetime | None = None) -> str:
     >>> "uec-slot" in page
     False
     """
-    if _NONCE_SLOT in html:
-        html = html.replace(_NONCE_SLOT, csp_nonce() or "")
-    if _USER_SLOT in html:
-        html = html.replace(_USER_SLOT, str(escape(session_username() or "")))
-    if _CSRF_SLOT in html:
-        html = html.replace(_CSRF_SLOT, str(csrf_input()))
-    notice = ""
-    if stale_as_of is not None:
-        notice = str(Markup(
-            '<div class="nhsuk-inset-text"><span class="nhsuk-u-visually-hidden">Information: </span>'
-            "<p>These figures are from the data as of {}. Newer data has just been loaded and is being "
-            "processed: reload the page in a minute to see it.</p></div>").format(local_time(stale_as_of)))
-    return html.replace(_NOTICE_SLOT, notice)
+    for slot, value in _slot_values(stale_as_of).items():
+        if slot in html:
+            html = html.replace(slot, str(csrf_input()) if slot == _CSRF_SLOT else value)
+    return html
+
+
+_SLOTS = re.compile("(" + "|".join(re.escape(s) for s in (_NONCE_SLOT, _USER_SLOT, _CSRF_SLOT, _NOTICE_SLOT)) + ")")
+# A gzip member's header (no name, no time, unknown OS) and the deflate stream's last, empty block.
+_GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
+_DEFLATE_END = b"\x03\x00"
+
+
+def _deflate(data: bytes, level: int) -> bytes:
+    """``data`` as raw deflate blocks ending on a byte boundary, so that such pieces, each compressed
+    on its own, join into one valid stream (as pigz and zlib's gzjoin join them)."""
+    z = zlib.compressobj(level, zlib.DEFLATED, -15)
+    return z.compress(data) + z.flush(zlib.Z_SYNC_FLUSH)
+
+
+@dataclass(frozen=True)
+class RenderedPage:
+    """A page as the cache keeps it: its text between the slots, each piece also compressed once, so
+    a request's answer is the pieces and this request's slot values joined, gzipped or not, without
+    compressing 200 KB of table again for every request.
+
+    >>> from uec.web.app import template_environment
+    >>> import gzip
+    >>> page = RenderedPage.of(render_slotted(template_environment(), "error.html", False, message="m"))
+    >>> gzip.decompress(page.gzipped()) == page.body()
+    True
+    """
+
+    pieces: tuple[tuple[bytes, bytes, str], ...]  # (text, text compressed, the slot after it or "")
+
+    @classmethod
+    def of(cls, html: str) -> RenderedPage:
+        parts = _SLOTS.split(html)  # text, slot, text, slot, ..., text
+        pieces = []
+        for i in range(0, len(parts), 2):
+            text = parts[i].encode("utf-8")
+            pieces.append((text, _deflate(text, 6), parts[i + 1] if i + 1 < len(parts) else ""))
+        return cls(tuple(pieces))
+
+    def _values(self, stale_as_of: dt.datetime | None) -> dict[str, bytes]:
+        values = _slot_values(stale_as_of)
+        if any(slot == _CSRF_SLOT for _, _, slot in self.pieces):
+            values[_CSRF_SLOT] = str(csrf_input())
+        return {k: v.encode("utf-8") for k, v in values.items()}
+
+    def body(self, stale_as_of: dt.datetime | None = None) -> bytes:
+        """The page for this request."""
+        values = self._values(stale_as_of)
+        return b"".join(text + (values[slot] if slot else b"") for text, _, slot in self.pieces)
+
+    def gzipped(self, stale_as_of: dt.datetime | None = None) -> bytes:
+        """The page for this request as one gzip member: the stored compressed pieces, this request's
+        slot values compressed (a few bytes each), the checksum over it all."""
+        values = self._values(stale_as_of)
+        out = [_GZIP_HEADER]
+        crc, size = 0, 0
+        for text, packed, slot in self.pieces:
+            out.append(packed)
+            crc, size = zlib.crc32(text, crc), size + len(text)
+            value = values[slot] if slot else b""
+            if value:
+                out.append(_deflate(value, 1))
+                crc, size = zlib.crc32(value, crc), size + len(value)
+        out += [_DEFLATE_END, struct.pack("<II", crc & 0xFFFFFFFF, size & 0xFFFFFFFF)]
+        return b"".join(out)
+
+    def response(self, request: Request, stale_as_of: dt.datetime | None) -> Response:
+        """The HTML response, gzipped when the client accepts it (the gzip middleware passes an
+        answer that is already encoded)."""
+        headers = {"Vary": "Accept-Encoding"}
+        if "gzip" in request.headers.get("accept-encoding", ""):
+            headers["Content-Encoding"] = "gzip"
+            return Response(self.gzipped(stale_as_of), media_type="text/html; charset=utf-8", headers=headers)
+        return Response(self.body(stale_as_of), media_type="text/html; charset=utf-8", headers=headers)
 
 
 def _setup_key(env: Any) -> str:
@@ -288,24 +374,24 @@ def _cached_page_endpoint(data: Callable[..., M], spec: PageSpec[M]) -> Callable
                           default=Depends(get_current_user)),
     ]
 
-    def endpoint(**kwargs: Any) -> HTMLResponse:
+    def endpoint(**kwargs: Any) -> Response:
         request: Request = kwargs.pop(_REQUEST)
         store: Store = kwargs.pop(_STORE)
         cache: AnswerCache = kwargs.pop(_CACHE)
         user: User | None = kwargs.pop(_USER)
         header = session_username() is not None
 
-        def build() -> str:
+        def build() -> RenderedPage:
             model = data(**kwargs)
             context = spec.context(model, kwargs) if spec.context else {"model": model}
-            return render_slotted(env, template, header, **context)
+            return RenderedPage.of(render_slotted(env, template, header, **context))
 
         # The key: the page, its URL (path and every query value), and what the user may see.
         query = tuple(sorted(request.query_params.multi_items()))
         env = request.app.state.templates
-        html = cache.get(store, f"page:{spec.name}", request.url.path, query, _may_see(user), header,
+        page = cache.get(store, f"page:{spec.name}", request.url.path, query, _may_see(user), header,
                          _setup_key(env), compute=build)
-        return HTMLResponse(fill_slots(html, served_stale()))
+        return page.response(request, served_stale())
 
     endpoint.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     endpoint.__name__ = f"{spec.name}_page"
