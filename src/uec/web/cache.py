@@ -51,7 +51,7 @@ import uec
 from uec.store import Store
 from uec.web.display import LONDON
 
-__all__ = ["VERSION_SECONDS", "AnswerCache", "FreshnessHeaders", "data_version", "freshness", "served_stale"]
+__all__ = ["MISS", "VERSION_SECONDS", "AnswerCache", "FreshnessHeaders", "data_version", "freshness", "served_stale"]
 
 log = logging.getLogger("uec.web")
 
@@ -60,6 +60,8 @@ T = TypeVar("T")
 # Bumped when a cached entry's shape changes without a version change, so old entries are not read.
 _FORMAT = 2
 _MISS = object()
+#: What :meth:`AnswerCache.peek` gives when it does not have the answer at hand.
+MISS: Any = object()
 # Longest a computation may hold its lock before another worker may start the same one.
 _LOCK_SECONDS = 900
 # Entries each process keeps in memory besides the shared folder (a rendered page is up to ~250 KB).
@@ -91,16 +93,26 @@ def data_version(store: Store) -> str:
     now = time.monotonic()
     # Read before the version: a write between the two makes the next request read it again.
     stamp = store.change_stamp()
-    with _versions_lock:
-        kept = _versions.get(store.url)
-    if kept is not None and stamp is not None and kept[1] == stamp and now - kept[0] < VERSION_SECONDS * 5:
-        return kept[2]
-    if kept is not None and stamp is None and now - kept[0] < VERSION_SECONDS:
-        return kept[2]
+    known = _known_version(store, stamp, now)
+    if known is not None:
+        return known
     version = hashlib.sha256(repr(store.data_version()).encode()).hexdigest()
     with _versions_lock:
         _versions[store.url] = (now, stamp, version)
     return version
+
+
+def _known_version(store: Store, stamp: tuple[Any, ...] | None, now: float) -> str | None:
+    """The data version this process read last, if it still holds (else ``None``: read it again)."""
+    with _versions_lock:
+        kept = _versions.get(store.url)
+    if kept is None:
+        return None
+    if stamp is not None and kept[1] == stamp and now - kept[0] < VERSION_SECONDS * 5:
+        return kept[2]
+    if stamp is None and now - kept[0] < VERSION_SECONDS:
+        return kept[2]
+    return None
 
 
 # --- which answers of this request were stale -------------------------------------------------
@@ -181,6 +193,18 @@ class AnswerCache:
         force today and which day is "yesterday"."""
         today = dt.datetime.now(LONDON).date().isoformat()
         return (uec.__version__, _FORMAT, name, data_version(store), today, *args)
+
+    def peek(self, store: Store, name: str, *args: Hashable) -> Any:
+        """The answer if this process has it in memory for the data version it knows to be current,
+        else :data:`MISS`; never reads the store, the disk or computes, so an ``async`` route may ask
+        without leaving the event loop (and asks :meth:`get` in a thread on a miss)."""
+        version = _known_version(store, store.change_stamp(), time.monotonic())
+        if version is None:
+            return MISS
+        today = dt.datetime.now(LONDON).date().isoformat()
+        with self._memo_lock:
+            hit = self._memo.get((uec.__version__, _FORMAT, name, version, today, *args), _MISS)
+        return MISS if hit is _MISS else hit[1]
 
     def get(self, store: Store, name: str, *args: Hashable, compute: Callable[[], T]) -> T:
         """The answer for ``name`` and ``args`` over the store's current data: from the cache, else

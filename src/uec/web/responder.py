@@ -40,18 +40,19 @@ import struct
 import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar, get_type_hints
+from typing import Any, Generic, TypeVar, cast, get_type_hints
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup, escape
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from uec import csvsafe
 from uec.access.user import User
 from uec.access.web import csp_nonce, csrf_input, session_username
 from uec.store import Store
-from uec.web.cache import AnswerCache, served_stale
+from uec.web.cache import MISS, AnswerCache, served_stale
 from uec.web.deps import allow, get_cache, get_current_user, get_store
 from uec.web.display import local_time
 
@@ -374,7 +375,9 @@ def _cached_page_endpoint(data: Callable[..., M], spec: PageSpec[M]) -> Callable
                           default=Depends(get_current_user)),
     ]
 
-    def endpoint(**kwargs: Any) -> Response:
+    async def endpoint(**kwargs: Any) -> Response:
+        # Async, so a page this process has at hand is answered without a thread; anything else (a
+        # read from disk, the data version, rendering) runs in the thread pool.
         request: Request = kwargs.pop(_REQUEST)
         store: Store = kwargs.pop(_STORE)
         cache: AnswerCache = kwargs.pop(_CACHE)
@@ -389,9 +392,11 @@ def _cached_page_endpoint(data: Callable[..., M], spec: PageSpec[M]) -> Callable
         # The key: the page, its URL (path and every query value), and what the user may see.
         query = tuple(sorted(request.query_params.multi_items()))
         env = request.app.state.templates
-        page = cache.get(store, f"page:{spec.name}", request.url.path, query, _may_see(user), header,
-                         _setup_key(env), compute=build)
-        return page.response(request, served_stale())
+        key = (request.url.path, query, _may_see(user), header, _setup_key(env))
+        page = cache.peek(store, f"page:{spec.name}", *key)
+        if page is MISS:
+            page = await run_in_threadpool(lambda: cache.get(store, f"page:{spec.name}", *key, compute=build))
+        return cast(RenderedPage, page).response(request, served_stale())
 
     endpoint.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     endpoint.__name__ = f"{spec.name}_page"
@@ -445,10 +450,24 @@ def _with_not_found(endpoint: Callable[..., Any], spec: PageSpec[Any]) -> Callab
         try:
             return endpoint(**kwargs)
         except HTTPException as exc:
-            if exc.status_code != 404:
-                raise
-            args = {k: v for k, v in kwargs.items() if k not in (_REQUEST, _STORE, _CACHE, _USER)}
-            return render(kwargs[_REQUEST], template, **not_found(str(exc.detail), args))
+            return answer_not_found(exc, kwargs)
+
+    async def cached_page(**kwargs: Any) -> Any:
+        try:
+            return await endpoint(**kwargs)
+        except HTTPException as exc:
+            return answer_not_found(exc, kwargs)
+
+    def answer_not_found(exc: HTTPException, kwargs: dict[str, Any]) -> Any:
+        if exc.status_code != 404:
+            raise exc
+        args = {k: v for k, v in kwargs.items() if k not in (_REQUEST, _STORE, _CACHE, _USER)}
+        return render(kwargs[_REQUEST], template, **not_found(str(exc.detail), args))
+
+    if inspect.iscoroutinefunction(endpoint):
+        cached_page.__signature__ = endpoint.__signature__  # type: ignore[attr-defined]
+        cached_page.__name__ = endpoint.__name__
+        return cached_page
 
     page.__signature__ = endpoint.__signature__  # type: ignore[attr-defined]
     page.__name__ = endpoint.__name__
