@@ -238,15 +238,16 @@ class RenderedPage:
     """
 
     pieces: tuple[tuple[bytes, bytes, str], ...]  # (text, text compressed, the slot after it or "")
+    media_type: str = "text/html; charset=utf-8"
 
     @classmethod
-    def of(cls, html: str) -> RenderedPage:
+    def of(cls, html: str, media_type: str = "text/html; charset=utf-8") -> RenderedPage:
         parts = _SLOTS.split(html)  # text, slot, text, slot, ..., text
         pieces = []
         for i in range(0, len(parts), 2):
             text = parts[i].encode("utf-8")
             pieces.append((text, _deflate(text, 6), parts[i + 1] if i + 1 < len(parts) else ""))
-        return cls(tuple(pieces))
+        return cls(tuple(pieces), media_type)
 
     def _values(self, stale_as_of: dt.datetime | None) -> dict[str, bytes]:
         values = _slot_values(stale_as_of)
@@ -279,10 +280,10 @@ class RenderedPage:
         """The HTML response, gzipped when the client accepts it (the gzip middleware passes an
         answer that is already encoded)."""
         headers = {"Vary": "Accept-Encoding"}
-        if "gzip" in request.headers.get("accept-encoding", ""):
+        if "gzip" in request.headers.get("accept-encoding", "") and sum(len(t) for t, _, _ in self.pieces) >= 1024:
             headers["Content-Encoding"] = "gzip"
-            return Response(self.gzipped(stale_as_of), media_type="text/html; charset=utf-8", headers=headers)
-        return Response(self.body(stale_as_of), media_type="text/html; charset=utf-8", headers=headers)
+            return Response(self.gzipped(stale_as_of), media_type=self.media_type, headers=headers)
+        return Response(self.body(stale_as_of), media_type=self.media_type, headers=headers)
 
 
 def _setup_key(env: Any) -> str:
@@ -359,9 +360,9 @@ def _endpoint(data: Callable[..., M], respond: Callable[[Request, M, dict[str, A
     return endpoint
 
 
-def _cached_page_endpoint(data: Callable[..., M], spec: PageSpec[M]) -> Callable[..., Any]:
-    """The page's endpoint when it is kept rendered in the shared cache (``spec.cache_page``)."""
-    assert spec.template is not None
+def _cached_endpoint(data: Callable[..., M], spec: PageSpec[M], html: bool) -> Callable[..., Any]:
+    """The page's endpoint (``html``) or its JSON's, when the answer is kept encoded in the shared
+    cache (``spec.cache_page``): rendered (or serialised) and compressed once per data version."""
     template = spec.template
     hints = get_type_hints(data, include_extras=True)
     params = [p.replace(annotation=hints.get(p.name, p.annotation))
@@ -376,30 +377,39 @@ def _cached_page_endpoint(data: Callable[..., M], spec: PageSpec[M]) -> Callable
     ]
 
     async def endpoint(**kwargs: Any) -> Response:
-        # Async, so a page this process has at hand is answered without a thread; anything else (a
+        # Async, so an answer this process has at hand is given without a thread; anything else (a
         # read from disk, the data version, rendering) runs in the thread pool.
         request: Request = kwargs.pop(_REQUEST)
         store: Store = kwargs.pop(_STORE)
         cache: AnswerCache = kwargs.pop(_CACHE)
         user: User | None = kwargs.pop(_USER)
         header = session_username() is not None
+        env = request.app.state.templates
 
         def build() -> RenderedPage:
             model = data(**kwargs)
+            if not html:
+                return RenderedPage.of(model.model_dump_json(by_alias=True), "application/json")
+            assert template is not None
             context = spec.context(model, kwargs) if spec.context else {"model": model}
             return RenderedPage.of(render_slotted(env, template, header, **context))
 
-        # The key: the page, its URL (path and every query value), and what the user may see.
+        # The key: the answer, its URL (path and every query value), and what the user may see; a
+        # page also keys on its header's shape and the app's set-up.
         query = tuple(sorted(request.query_params.multi_items()))
-        env = request.app.state.templates
-        key = (request.url.path, query, _may_see(user), header, _setup_key(env))
-        page = cache.peek(store, f"page:{spec.name}", *key)
+        key: tuple[Any, ...]
+        if html:
+            name, key = f"page:{spec.name}", (request.url.path, query, _may_see(user), header, _setup_key(env))
+        else:
+            name, key = f"json:{spec.name}", (tuple(sorted(request.path_params.items())), query, _may_see(user))
+        page = cache.peek(store, name, *key)
         if page is MISS:
-            page = await run_in_threadpool(lambda: cache.get(store, f"page:{spec.name}", *key, compute=build))
+            page = await run_in_threadpool(lambda: cache.get(store, name, *key, compute=build))
         return cast(RenderedPage, page).response(request, served_stale())
 
     endpoint.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
-    endpoint.__name__ = f"{spec.name}_page"
+    endpoint.__name__ = f"{spec.name}_{'page' if html else 'json'}"
+    endpoint.__doc__ = None if html else spec.json_doc
     return endpoint
 
 
@@ -420,7 +430,8 @@ def add_page(router: APIRouter, data: Callable[..., M], spec: PageSpec[M]) -> No
     responses = {**ERROR_RESPONSES, **REFUSED_RESPONSES}
     # One permission for the page, its downloads and its API routes.
     needs = [Depends(allow(spec.permission))]
-    json_endpoint = _endpoint(data, as_json, f"{spec.name}_json", spec.json_doc)
+    json_endpoint = (_cached_endpoint(data, spec, html=False) if spec.cache_page
+                     else _endpoint(data, as_json, f"{spec.name}_json", spec.json_doc))
     router.add_api_route(f"{spec.path}.json", json_endpoint, methods=["GET"], response_model=spec.model,
                          tags=list(spec.tags), responses=responses, name=f"{spec.name}_json", dependencies=needs)
     router.add_api_route(f"{spec.path}.csv", _endpoint(data, as_csv, f"{spec.name}_csv", spec.csv_doc),
@@ -429,7 +440,7 @@ def add_page(router: APIRouter, data: Callable[..., M], spec: PageSpec[M]) -> No
                          dependencies=needs)
     html_path = spec.path if spec.html_path == "" else spec.html_path
     if html_path is not None and spec.template is not None:
-        html_endpoint = (_cached_page_endpoint(data, spec) if spec.cache_page
+        html_endpoint = (_cached_endpoint(data, spec, html=True) if spec.cache_page
                          else _endpoint(data, as_html, f"{spec.name}_page", ""))
         if spec.not_found is not None:
             html_endpoint = _with_not_found(html_endpoint, spec)
