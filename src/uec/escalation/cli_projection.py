@@ -149,13 +149,12 @@ def try_command(  # noqa: PLR0913 - Typer takes one parameter per command-line o
 
     changes = _changes(change or [])
     if card is not None:
-        found = [c for g in load_cards().cards.values() for roles in g.values() for cs in roles.values()
-                 for c in cs if c.id == card]
-        if not found:
+        found = load_cards().card(card)
+        if found is None:
             raise UecError(f"no action card {card!r}")
-        if not found[0].scenario:
+        if not found.scenario:
             raise UecError(f"action card {card!r} names no scenario change to try")
-        changes = {**found[0].changes, **changes}
+        changes = {**found.changes, **changes}
     if not changes:
         raise UecError("give --card or at least one --change")
     st = open_store(store)

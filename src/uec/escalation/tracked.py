@@ -88,6 +88,15 @@ class Cards:
         by_role = self.cards.get(group, {}).get(level, {})
         return tuple(c for r, cs in by_role.items() if role in (None, r) for c in cs)
 
+    def card(self, card_id: str) -> Card | None:
+        """The card with that id, or ``None``.
+
+        >>> load_cards().card("acute-3-capacity").changes["extra_escalation_beds"]
+        20
+        """
+        return next((c for levels in self.cards.values() for roles in levels.values() for cs in roles.values()
+                     for c in cs if c.id == card_id), None)
+
 
 def _scenario(card: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
     """A card's ``scenario:`` changes, checked as a scenario file's are."""

@@ -31,6 +31,7 @@ from uec.standards.periods import LONDON
 from uec.web.deps import StoreDep
 from uec.web.limits import check_code, check_date
 from uec.web.responder import PageSpec, add_page, render
+from uec.web.routes.escalation_projection import Panel, panel
 
 __all__ = ["org_data", "router", "system_data"]
 
@@ -135,6 +136,8 @@ class OrgEscalation(BaseModel):
     actions: list[ActionRow]
     can_declare: bool
     declare_refusal: str | None
+    # The projected level and the "try an action" cards (routes/escalation_projection.py).
+    projection: Panel | None = None
 
 
 def _fmt(value: float | None, unit: str) -> str:
@@ -261,7 +264,8 @@ def org_data(store: StoreDep, org_code: str, at: AtQuery = None, user: User = _v
         daily=[DailyRow(day=st.at.astimezone(LONDON).date().isoformat(), score=sc.score if sc else None,
                         level=sc.level if sc else None) for st in daily for sc in [pick(st)]],
         actions=[_action_row(a, user, now) for a in acts], can_declare=may or refusal is not None,
-        declare_refusal=refusal)
+        declare_refusal=refusal,
+        projection=panel(store, org_code, declared.org_name(store, org_code) or calc.name, pt, user))
 
 
 def _system_csv(m: SystemNow) -> list[dict[str, Any]]:
