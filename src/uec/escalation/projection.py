@@ -15,8 +15,10 @@ with them made; :func:`try_action` runs with and without the same replications (
 common random numbers) and gives the paired difference.
 
 >>> p = project_levels_example()
->>> p.at_level("RXA", 0)
+>>> p.at_level("RXA", 1)
 {1: 0.5, 2: 0.5, 3: 0.0, 4: 0.0, None: 0.0}
+>>> p.rise_probability("RXA")
+(0.5, 2)
 """
 
 from __future__ import annotations
@@ -125,7 +127,8 @@ class Projection:
         risen = [p for p in peaks if p is not None and p > now]
         if not peaks:
             return 0.0, None
-        top = max(set(risen), key=risen.count) if risen else None
+        # The level most replications that rise reach (the higher one on a tie).
+        top = max(set(risen), key=lambda lv: (risen.count(lv), lv)) if risen else None
         return len(risen) / len(peaks), top
 
     def rows(self) -> list[dict[str, Any]]:
@@ -311,6 +314,14 @@ def state_with_changes(state: Any, changes: Mapping[str, Any]) -> Any:
     return dataclasses.replace(state, sites=tuple(sites))
 
 
+def _census_at_start(state: Any, start: dt.datetime) -> pa.Table:
+    """The beds a change opens or closes, as a census at the start: the model's next census is only
+    at 08:00, and "open 20 escalation beds now" means they are open, and counted, from now."""
+    rows = [{"site_code": b.site_code, "snapshot_time": start, "bed_type": b.bed_type, "beds_open": b.beds_open,
+             "beds_occupied": b.beds_occupied} for st in state.sites for b in st.beds]
+    return _typed("bed_states", rows)
+
+
 def project(  # noqa: PLR0913 - keyword-only run settings, each named at the call
         store: Store, *, hours: int = 72, step_hours: int = 4, reps: int = 10, seed: int = 42,
             changes: Mapping[str, Any] | None = None, framework: Framework | None = None,
@@ -333,6 +344,8 @@ def project(  # noqa: PLR0913 - keyword-only run settings, each named at the cal
         params = apply_changes(params, dict(changes))
         state = state_with_changes(state, changes)
     past = past_tables(store, start)
+    if changes and any(changes.get(name) for name in _BED_CHANGES):
+        past = {**past, "bed_states": pa.concat_tables([past["bed_states"], _census_at_start(state, start)])}
     now_status = status_many(store, [start], framework=fw)[0]
     statuses = []
     if progress:
@@ -350,7 +363,7 @@ def project(  # noqa: PLR0913 - keyword-only run settings, each named at the cal
 def project_levels_example() -> Projection:
     """A hand-made projection of one trust over two replications (for the examples)."""
     at = dt.datetime(2025, 1, 20, 12, tzinfo=dt.UTC)
-    u = UnitSamples("org", "RXA", "Trust A", [[20.0, 40.0], [50.0, 60.0]], [[1, 2], [2, 3]])
+    u = UnitSamples("org", "RXA", "Trust A", [[20.0, 10.0], [30.0, 20.0]], [[1, 1], [2, 1]])
     return Projection(as_of=at, made_at=at, instants=(at + dt.timedelta(hours=4), at + dt.timedelta(hours=8)),
                       hours=8, step_hours=4, reps=2, seed=1, changes={}, framework_id="opel-2024-26",
                       units={("org", "RXA"): u}, current={("org", "RXA"): 1})

@@ -103,7 +103,7 @@ def check_try(params: Mapping[str, Any]) -> dict[str, Any]:
     >>> check_try({"org": "RXA", "changes": {"extra_beds": 0.5}})
     Traceback (most recent call last):
     ...
-    uec.system.scenario.ScenarioValueError: action: extra_beds must be a whole number, got 0.5
+    uec.system.scenario.ScenarioValueError: scenario 'action': extra_beds must be a whole number, got 0.5
     """
     from uec.system import parse_scenario
 
