@@ -7,6 +7,9 @@ The whole-system model runs 12 hours forward from there, three replications each
 from __future__ import annotations
 
 import datetime as dt
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -89,3 +92,27 @@ def test_bounds_and_unknown_organisations(demo: Store) -> None:
         try_action(demo, "RXA", {"more_beds": 3})
     with pytest.raises(UecError, match="no projection for 'NOPE'"):
         try_action(demo, "NOPE", {"extra_crews": 2}, hours=4, reps=1)
+
+
+def uec(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "uec", "escalation", *args], capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_the_command_line(demo: Store) -> None:
+    r = uec("project", "RXA", "--hours", "4", "--reps", "1", "--store", demo.url, "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert [(row["code"], row["kind"]) for row in out["rows"]] == [("RXA", "org")]
+    assert out["hours"] == 4 and out["reps"] == 1 and set(out["rise"]) >= {"RXA", "QZZ"}
+    for args, message in [
+        (("project",), "error: give an organisation's code or --system (the ICS as a whole), not both or neither"),
+        (("project", "--system", "--hours", "96"), "error: hours must be from 1 to 72, got 96"),
+        (("project", "NOPE"), "error: unknown organisation 'NOPE' (known: NZ1, RXA, RXB, RXC, RZC; "),
+        (("try", "NOPE", "--change", "extra_crews=2"), "error: unknown organisation 'NOPE'"),
+        (("try", "RXA", "--card", "acute-2-huddle"), "error: action card 'acute-2-huddle' names no scenario change"),
+        (("try", "RXA", "--change", "extra_beds"), "error: --change 'extra_beds': write name=value"),
+        (("try", "RXA"), "error: give --card or at least one --change"),
+    ]:
+        r = uec(*args, "--store", demo.url)
+        assert r.returncode == 2 and r.stderr.strip().splitlines()[-1].startswith(message), (args, r.stderr)

@@ -48,6 +48,17 @@ def _run(title: str, quiet: bool, fn: Any) -> Any:
         return fn(lambda done, total: bar.update(task, completed=done, total=total))
 
 
+def _known_org(store: Any, org: str) -> None:
+    """Fail at once (not after minutes of simulation) for an organisation the framework does not score."""
+    from uec.escalation.framework import load_framework
+    from uec.escalation.parameters import units
+
+    known = sorted({u.code for u in units(store, load_framework()) if u.kind == "org"})
+    if org not in known:
+        raise UecError(f"unknown organisation {org!r} (known: {', '.join(known) or 'none'}; "
+                       "the ICS as a whole is --system)")
+
+
 def _unit_code(p: Projection, org: str | None, system: bool) -> str:
     if system == (org is not None):
         raise UecError("give an organisation's code or --system (the ICS as a whole), not both or neither")
@@ -75,8 +86,10 @@ def project_command(  # noqa: PLR0913 - Typer takes one parameter per command-li
     if system == (org is not None):
         raise UecError("give an organisation's code or --system (the ICS as a whole), not both or neither")
     st = open_store(store)
-    p: Projection = _run("projecting", as_json, lambda tick: project(st, hours=hours, step_hours=step, reps=reps,
-                                                                      seed=seed, progress=tick))
+    if org is not None:
+        _known_org(st, org)
+    p: Projection = _run("projecting", as_json, lambda tick: project(st, hours=hours, step_hours=min(step, hours),
+                                                                      reps=reps, seed=seed, progress=tick))
     code = _unit_code(p, org, system)
     if notify:
         from uec.escalation.projection_jobs import notify_projected
@@ -158,8 +171,10 @@ def try_command(  # noqa: PLR0913 - Typer takes one parameter per command-line o
     if not changes:
         raise UecError("give --card or at least one --change")
     st = open_store(store)
-    t = _run("trying", as_json, lambda tick: try_action(st, org, changes, card_id=card, hours=hours,
-                                                         step_hours=step, reps=reps, seed=seed, progress=tick))
+    _known_org(st, org)
+    t = _run("trying", as_json, lambda tick: try_action(
+        st, org, changes, card_id=card, hours=hours, step_hours=min(step, hours), reps=reps, seed=seed,
+        progress=tick))
     if as_json:
         print(json.dumps(t.as_dict(), default=str))
         return
