@@ -116,3 +116,25 @@ def test_the_command_line(demo: Store) -> None:
     ]:
         r = uec(*args, "--store", demo.url)
         assert r.returncode == 2 and r.stderr.strip().splitlines()[-1].startswith(message), (args, r.stderr)
+
+
+def test_the_past_a_projection_starts_from_on_both_stores(store: Store) -> None:
+    """What a projection takes from the real store at 14:00 on the spec's day: events over by then."""
+    from escalation_fixtures import AT, events, reference, returns
+
+    from uec.escalation.projection import past_tables
+
+    reference(store)
+    events(store)
+    returns(store)
+    past = past_tables(store, AT.astimezone(dt.UTC))
+    # Departed by 14:00 within 48 hours: a1-a5 (a6, a9, a10 are still in; a7, a8 leave later).
+    assert sorted(past["attendances"].column("attendance_id").to_pylist()) == ["a1", "a2", "a3", "a4", "a5"]
+    # Handed over by 14:00 (i4 is at 14:30).
+    assert sorted(past["ambulance_incidents"].column("incident_id").to_pylist()) == ["i1", "i2", "i3", "i5", "i6"]
+    # Censuses up to 14:00 (not H1's 16:00); UCR first visits up to 14:00 (not r4's 15:00).
+    assert past["bed_states"].num_rows == 4
+    assert sorted(past["ucr_referrals"].column("referral_id").to_pylist()) == ["r1", "r2", "r3"]
+    assert "spells" not in past  # every patient in a bed at the start is in the simulation
+    assert past["organisations"].num_rows == 6 and past["sites"].num_rows == 3
+    assert past["returns"].num_rows > 0 and set(past["returns"].column("source").to_pylist()) == {"opel"}
