@@ -111,6 +111,7 @@ def test_project_the_level_and_show_when_it_was_made(site: tuple[Store, TestClie
     _, client, tokens = site
     j = client.get("/escalation/QZZ/projection.json", headers=as_(tokens, "vic")).json()
     assert j["state"] == "none" and j["rows"] == [] and j["can_run"] is False
+    assert "No projection has been made yet" in client.get("/escalation", headers=as_(tokens, "vic")).text
     assert client.post("/escalation/QZZ/projection", data={"hours": "4"}, headers=as_(tokens, "sam"),
                        follow_redirects=False).status_code == 403
     r = client.post("/escalation/QZZ/projection", data={"hours": "4"}, headers=as_(tokens, "cory"),
@@ -128,6 +129,10 @@ def test_project_the_level_and_show_when_it_was_made(site: tuple[Store, TestClie
     html = client.get("/escalation/RXA/projection", headers=as_(tokens, "vic")).text
     assert 'id="projection-table"' in html and "Projected from" in html
     assert client.get("/escalation/NOPE/projection", headers=as_(tokens, "vic")).status_code == 404
+    # The system page shows what the projection says of the next 24 hours (here, its 4).
+    ahead = client.get("/escalation.json", headers=as_(tokens, "vic")).json()["ahead"]
+    assert {r["code"] for r in ahead["rows"]} >= {"QZZ", "RXA"} and ahead["made_at"] == j["made_at"]
+    assert 'id="ahead-table"' in client.get("/escalation", headers=as_(tokens, "vic")).text
 
 
 def test_projected_escalation_is_notified_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -31,7 +31,7 @@ from uec.standards.periods import LONDON
 from uec.web.deps import StoreDep
 from uec.web.limits import check_code, check_date
 from uec.web.responder import PageSpec, add_page, render
-from uec.web.routes.escalation_projection import Panel, panel
+from uec.web.routes.escalation_projection import Panel, SystemAhead, panel, system_ahead
 
 __all__ = ["org_data", "router", "system_data"]
 
@@ -106,6 +106,8 @@ class SystemNow(BaseModel):
     freshness: list[FreshnessRow]
     notes: list[str]
     can_declare_system: bool
+    # What the last projection says of the next 24 hours (routes/escalation_projection.py).
+    ahead: SystemAhead | None = None
 
 
 class DeclarationRow(BaseModel):
@@ -216,7 +218,7 @@ def system_data(store: StoreDep, at: AtQuery = None, user: User = _view) -> Syst
         actions=[_action_row(a, user, now) for a in acts], overdue=sum(a.overdue(now) for a in acts),
         freshness=[FreshnessRow(source=f["source"], latest=f["latest"], rows=f["rows"])
                    for f in declared.freshness(store)],
-        notes=list(s.notes), can_declare_system=allowed(user, "declare_escalation"))
+        notes=list(s.notes), can_declare_system=allowed(user, "declare_escalation"), ahead=system_ahead(store))
 
 
 def org_data(store: StoreDep, org_code: str, at: AtQuery = None, user: User = _view) -> OrgEscalation:

@@ -40,7 +40,7 @@ from uec.web.deps import StoreDep
 from uec.web.limits import check_code
 from uec.web.responder import PageSpec, add_page, render
 
-__all__ = ["OrgProjection", "TryCard", "TryResult", "panel", "router"]
+__all__ = ["OrgProjection", "SystemAhead", "TryCard", "TryResult", "panel", "router", "system_ahead"]
 
 log = logging.getLogger("uec.web.escalation")
 router = APIRouter()
@@ -259,6 +259,48 @@ def run_projection(request: Request, store: StoreDep, org_code: str,
     except UecError as exc:
         return _refused(request, exc, back, 400)
     return RedirectResponse(back, status_code=303)
+
+
+class Ahead(BaseModel):
+    """One organisation's (or the ICS's) projected level about 24 hours ahead, for the system page."""
+
+    kind: str
+    code: str
+    name: str
+    at: str
+    likely_level: int | None
+    p_opel3_or_4: float
+    rise_probability: float | None = None
+
+
+class SystemAhead(BaseModel):
+    made_at: str | None = None
+    as_of: str | None = None
+    current_data: bool = False
+    rows: list[Ahead] = []
+
+
+def system_ahead(store: Store, hours: int = 24) -> SystemAhead:
+    """From the last projection: each organisation's and the ICS's likely level at the last projected
+    instant within ``hours`` of its start, and the chance of OPEL 3 or 4 then."""
+    import datetime as dt
+
+    done = list_jobs(store, kind=PROJECTION_KIND, state="done", limit=1)
+    if not done or not done[0].result:
+        return SystemAhead()
+    r = done[0].result
+    start = dt.datetime.fromisoformat(r["as_of"])
+    within = [a for a in r.get("instants", []) if dt.datetime.fromisoformat(a) <= start + dt.timedelta(hours=hours)]
+    if not within:
+        return SystemAhead()
+    rises = r.get("rise") or {}
+    rows = [Ahead(kind=x["kind"], code=x["code"], name=x["name"], at=x["at"][:16].replace("T", " "),
+                  likely_level=x["likely_level"], p_opel3_or_4=round(x["p_opel3"] + x["p_opel4"], 4),
+                  rise_probability=(rises.get(x["code"]) or {}).get("probability"))
+            for x in r.get("rows", []) if x["kind"] in ("ics", "org") and x["at"] == within[-1]]
+    return SystemAhead(made_at=str(r.get("made_at", ""))[:16].replace("T", " "),
+                       as_of=str(r.get("as_of", ""))[:16].replace("T", " "),
+                       current_data=r.get("data_version") == data_version_key(store), rows=rows)
 
 
 # --- try an action --------------------------------------------------------------------------------
