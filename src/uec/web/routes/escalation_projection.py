@@ -37,7 +37,7 @@ from uec.escalation.tracked import cards_with_changes, load_cards
 from uec.jobs import Job, JobLimitError, get_job, list_jobs, submit
 from uec.store import Store
 from uec.web.deps import StoreDep
-from uec.web.limits import check_code
+from uec.web.limits import PROJECTION_HOURS, PROJECTION_REPS, REPS_RANGE, check_code
 from uec.web.responder import PageSpec, add_page, render
 
 __all__ = ["OrgProjection", "SystemAhead", "TryCard", "TryResult", "panel", "router", "system_ahead"]
@@ -48,9 +48,10 @@ router = APIRouter()
 _view = Depends(require("view_aggregate"))
 _try = Depends(require("try_actions", org_param="org_code"))
 
-#: Replications a projection or a try-it run from a page makes: enough for level probabilities in
-#: tenths, few enough to finish in a minute or two on a small server (the CLI may ask for up to 50).
-WEB_REPS = 10
+#: Replications a projection or a try-it run from a page makes (the command line may ask for up to 50).
+WEB_REPS = PROJECTION_REPS
+_HOURS_LO, _HOURS_HI = PROJECTION_HOURS
+assert REPS_RANGE[0] <= PROJECTION_REPS <= REPS_RANGE[1] and _HOURS_HI <= MAX_HOURS
 
 
 class ProjectionRow(BaseModel):
@@ -244,7 +245,7 @@ def _refused(request: Request, exc: UecError, back: str, status: int) -> Respons
 
 @router.post("/escalation/{org_code}/projection", include_in_schema=False)
 def run_projection(request: Request, store: StoreDep, org_code: str,
-                   hours: Annotated[int, Form(ge=1, le=MAX_HOURS)] = MAX_HOURS, user: User = _try) -> Response:
+                   hours: Annotated[int, Form(ge=_HOURS_LO, le=_HOURS_HI)] = _HOURS_HI, user: User = _try) -> Response:
     """Project every organisation's level again (unless a projection of the current data exists)."""
     _name(store, org_code)
     back = f"/escalation/{org_code}/projection"
@@ -338,7 +339,7 @@ def panel(store: Store, org_code: str, name: str, provider_type: str | None, use
 
 @router.post("/escalation/{org_code}/try", include_in_schema=False)
 def run_try(request: Request, store: StoreDep, org_code: str, card: Annotated[str, Form(max_length=100)],
-            hours: Annotated[int, Form(ge=1, le=MAX_HOURS)] = 24, user: User = _try) -> Response:
+            hours: Annotated[int, Form(ge=_HOURS_LO, le=_HOURS_HI)] = 24, user: User = _try) -> Response:
     """Try an action card's change: project the organisation from now without and with it."""
     _name(store, org_code)
     back = f"/escalation/{org_code}"
