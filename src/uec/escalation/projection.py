@@ -40,6 +40,7 @@ from uec.escalation.levels import Status, status_many
 from uec.escalation.queries import PAST_TABLES, opel_return_rows, past_rows, reference_table_rows
 from uec.standards.periods import LONDON
 from uec.store import Store, open_store
+from uec.system.state import BED_CHANGES, state_with_changes
 
 __all__ = [
     "LEVELS",
@@ -275,45 +276,6 @@ def _check(hours: int, reps: int) -> None:
         raise UecError(f"hours must be from 1 to {MAX_HOURS}, got {hours}")
 
 
-#: Changes that set beds: from now the model takes the beds open from the latest census, so these are
-#: made to the census (as many more or fewer beds open from now), not to the model's own bed counts.
-_BED_CHANGES = {"extra_beds": "g_and_a", "extra_escalation_beds": "g_and_a_escalation"}
-
-
-def state_with_changes(state: Any, changes: Mapping[str, Any]) -> Any:
-    """The start state with a scenario's bed changes made to each acute site's latest census.
-
-    Starting from now, the whole-system model opens the beds the census had open (not its own
-    counts), so "20 more escalation beds" means 20 more open than the census says, from now.
-
-    >>> from uec.system.state import BedCensus, SiteState, StartState
-    >>> t = dt.datetime(2025, 1, 20, 12, tzinfo=dt.UTC)
-    >>> s = StartState(t, (SiteState("RAA01", "Riverside", (), (), (), (BedCensus("RAA01", "g_and_a", t, 500, 480),)),))
-    >>> [(b.bed_type, b.beds_open) for b in state_with_changes(s, {"extra_escalation_beds": 20}).sites[0].beds]
-    [('g_and_a', 500), ('g_and_a_escalation', 20)]
-    """
-    import dataclasses
-
-    deltas = {bt: int(changes[name]) for name, bt in _BED_CHANGES.items() if changes.get(name)}
-    if not deltas:
-        return state
-    sites = []
-    for st in state.sites:
-        beds = list(st.beds)
-        core = next((b for b in beds if b.bed_type == "g_and_a"), None)
-        if core is None:  # not an acute site with a census: nothing to open or close
-            sites.append(st)
-            continue
-        for bed_type, delta in deltas.items():
-            k = next((j for j, b in enumerate(beds) if b.bed_type == bed_type), None)
-            if k is None:
-                beds.append(dataclasses.replace(core, bed_type=bed_type, beds_open=max(0, delta), beds_occupied=0))
-            else:
-                beds[k] = dataclasses.replace(beds[k], beds_open=max(0, beds[k].beds_open + delta))
-        sites.append(dataclasses.replace(st, beds=tuple(beds)))
-    return dataclasses.replace(state, sites=tuple(sites))
-
-
 def _census_at_start(state: Any, start: dt.datetime) -> pa.Table:
     """The beds a change opens or closes, as a census at the start: the model's next census is only
     at 08:00, and "open 20 escalation beds now" means they are open, and counted, from now."""
@@ -344,7 +306,7 @@ def project(  # noqa: PLR0913 - keyword-only run settings, each named at the cal
         params = apply_changes(params, dict(changes))
         state = state_with_changes(state, changes)
     past = past_tables(store, start)
-    if changes and any(changes.get(name) for name in _BED_CHANGES):
+    if changes and any(changes.get(name) for name in BED_CHANGES):
         past = {**past, "bed_states": pa.concat_tables([past["bed_states"], _census_at_start(state, start)])}
     now_status = status_many(store, [start], framework=fw)[0]
     statuses = []
