@@ -5,13 +5,14 @@ full-stack template's ``api/routes``). :data:`ROUTERS` is the order ``create_app
 >>> names[:7]
 ['overview', 'sites', 'standards', 'forecasts', 'occupancy', 'scenarios', 'escalation']
 >>> names[7:]
-['feeds', 'subscriptions', 'health']
+['escalation_projection', 'feeds', 'subscriptions', 'health']
 """
 
 from fastapi import APIRouter
 
 from uec.web.routes import (
     escalation,
+    escalation_projection,
     feeds,
     forecasts,
     health,
@@ -25,5 +26,6 @@ from uec.web.routes import (
 
 __all__ = ["MODULES", "ROUTERS"]
 
-MODULES = (overview, sites, standards, forecasts, occupancy, scenarios, escalation, feeds, subscriptions, health)
+MODULES = (overview, sites, standards, forecasts, occupancy, scenarios, escalation, escalation_projection, feeds,
+           subscriptions, health)
 ROUTERS: tuple[APIRouter, ...] = tuple(m.router for m in MODULES)
