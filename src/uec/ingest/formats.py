@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 
 from uec.contract import Table, table, tables
 from uec.errors import UecError
+from uec.ingest.queries import AE_MONTHLY_SQL, HES_AE_SQL
 
 __all__ = ["FORMATS", "Format", "ReadResult", "count_records", "kinds", "read_file", "resolve_kind"]
 
@@ -41,100 +42,13 @@ class Format:
     optional_columns: tuple[str, ...] = ()
 
 
-def _hhmm(date_col: str, time_col: str) -> str:
-    # HES keeps times as hhmm integers ("0652"); a missing or malformed time leaves the instant NULL,
-    # which the contract check then reports against the contract field.
-    t = f"lpad(trim({time_col}), 4, '0')"
-    return (
-        f"CASE WHEN regexp_matches(trim({time_col}), '^[0-9]{{1,4}}$') "
-        f"AND CAST({t}[1:2] AS INTEGER) < 24 AND CAST({t}[3:4] AS INTEGER) < 60 "
-        f"THEN {date_col} || ' ' || {t}[1:2] || ':' || {t}[3:4] || ':00' "
-        f"ELSE {date_col} || ' ' || coalesce({time_col}, '') END"
-    )
-
-
-def _after_arrival(dur_col: str) -> str:
-    # HES durations are elapsed minutes from arrival. Adding them to the UTC instant (not the local
-    # clock) keeps an attendance that spans a clock change the right length; the result carries a
-    # 'Z' so validation takes it as written.
-    return (
-        f"CASE WHEN TRY_CAST({dur_col} AS INTEGER) IS NOT NULL AND _arrival_utc IS NOT NULL "
-        f"THEN strftime(_arrival_utc + TRY_CAST({dur_col} AS INTEGER) * INTERVAL 1 MINUTE, "
-        f"'%Y-%m-%dT%H:%M:%SZ') END"
-    )
-
-
-_HES_AE_SQL = f"""
-WITH base AS (
-  SELECT *, {_hhmm("ARRIVALDATE", "ARRIVALTIME")} AS _arrival_local FROM src
-), withutc AS (
-  SELECT *, {{local_to_utc}} AS _arrival_utc FROM base
-)
-SELECT
-  _row,
-  AEKEY AS attendance_id,
-  coalesce(nullif(SITETRET, ''), PROCODE3) AS site_code,
-  CASE AEDEPTTYPE WHEN '01' THEN 'ed_type1' WHEN '02' THEN 'ed_type2' WHEN '03' THEN 'ed_type3'
-                  WHEN '04' THEN 'ed_type4' END AS service_type,
-  _arrival_local AS arrival_time,
-  CASE AEARRIVALMODE WHEN '1' THEN 'ambulance' WHEN '2' THEN 'other' END AS arrival_mode,
-  {_after_arrival("INITDUR")} AS initial_assessment_time,
-  {_after_arrival("TRETDUR")} AS seen_time,
-  {_after_arrival("DEPDUR")} AS departure_time,
-  CASE WHEN AEATTENDDISP = '01' THEN 'admitted'
-       WHEN AEATTENDDISP IN ('02', '03') THEN 'discharged'
-       WHEN AEATTENDDISP IN ('04', '05', '06', '11') THEN 'referred'
-       WHEN AEATTENDDISP = '07' THEN 'transferred'
-       WHEN AEATTENDDISP = '10' THEN 'died'
-       WHEN AEATTENDDISP IN ('12', '13') THEN 'left_before_treatment'
-       WHEN AEATTENDDISP = '14' THEN 'other' END AS disposal,
-  CASE WHEN TRY_CAST(ARRIVALAGE AS DOUBLE) IS NULL THEN NULL
-       WHEN TRY_CAST(ARRIVALAGE AS DOUBLE) >= 7000 OR TRY_CAST(ARRIVALAGE AS DOUBLE) < 5 THEN '0-4'
-       WHEN TRY_CAST(ARRIVALAGE AS DOUBLE) < 18 THEN '5-17'
-       WHEN TRY_CAST(ARRIVALAGE AS DOUBLE) < 65 THEN '18-64'
-       WHEN TRY_CAST(ARRIVALAGE AS DOUBLE) < 75 THEN '65-74'
-       WHEN TRY_CAST(ARRIVALAGE AS DOUBLE) < 85 THEN '75-84'
-       ELSE '85+' END AS age_band,
-  CASE SEX WHEN '1' THEN 'male' WHEN '2' THEN 'female' WHEN '9' THEN 'unknown' WHEN '0' THEN 'unknown' END AS sex,
-  CASE WHEN ETHNOS IN ('A', 'B', 'C') THEN 'white' WHEN ETHNOS IN ('D', 'E', 'F', 'G') THEN 'mixed'
-       WHEN ETHNOS IN ('H', 'J', 'K', 'L') THEN 'asian' WHEN ETHNOS IN ('M', 'N', 'P') THEN 'black'
-       WHEN ETHNOS IN ('R', 'S') THEN 'other' WHEN ETHNOS IN ('Z', 'X', '99') THEN 'not_stated' END AS ethnic_group,
-  PSEUDO_HESID AS patient_key,
-  concat_ws('; ',
-    CASE WHEN AEDEPTTYPE IS NULL OR AEDEPTTYPE NOT IN ('01', '02', '03', '04')
-         THEN 'AEDEPTTYPE: ''' || coalesce(AEDEPTTYPE, '') || ''' is not a department type 01-04' END
-  ) AS _pre_reason
-FROM withutc
-"""
-
-_AE_MONTHLY_SQL = """
-WITH typed AS (
-  SELECT _row, org_code, period, type,
-         unnest(['attendances', 'breaches', 'admissions']) AS measure,
-         unnest([attendances, breaches, admissions]) AS value,
-         concat_ws('; ',
-           CASE WHEN type IS NULL OR type NOT IN ('1', '2', 'other')
-                THEN 'type: ''' || coalesce(type, '') || ''' is not one of 1, 2, other' END,
-           CASE WHEN TRY_CAST(period AS DATE) IS NOT NULL AND day(TRY_CAST(period AS DATE)) <> 1
-                THEN 'period: ' || period || ' is not the first day of a month' END,
-           CASE WHEN TRY_CAST(breaches AS DOUBLE) > TRY_CAST(attendances AS DOUBLE)
-                THEN 'breaches exceed attendances' END
-         ) AS _pre_reason
-  FROM src
-)
-SELECT _row, org_code, period AS period_start, 'month' AS period_length,
-       'ae_' || measure || '_type' || CASE type WHEN 'other' THEN '_other' ELSE type END AS metric_code,
-       value, 'ae_monthly' AS source, _pre_reason
-FROM typed
-"""
-
 FORMATS: dict[str, Format] = {
     "hes-ae": Format(
         kind="hes-ae",
         title="HES A&E extract (hhmm times, durations in minutes)",
         table="attendances",
         required_columns=("AEKEY", "PROCODE3", "AEDEPTTYPE", "ARRIVALDATE", "ARRIVALTIME"),
-        mapping_sql=_HES_AE_SQL,
+        mapping_sql=HES_AE_SQL,
         source="NHS Digital Hospital Episode Statistics A&E data dictionary",
         optional_columns=("SITETRET", "AEARRIVALMODE", "INITDUR", "TRETDUR", "DEPDUR", "AEATTENDDISP",
                           "ARRIVALAGE", "SEX", "ETHNOS", "PSEUDO_HESID"),
@@ -144,7 +58,7 @@ FORMATS: dict[str, Format] = {
         title="Monthly A&E attendances and emergency admissions return (by provider and type)",
         table="returns",
         required_columns=("period", "org_code", "type", "attendances", "breaches", "admissions"),
-        mapping_sql=_AE_MONTHLY_SQL,
+        mapping_sql=AE_MONTHLY_SQL,
         source="NHS England A&E Attendances and Emergency Admissions statistics",
     ),
 }
