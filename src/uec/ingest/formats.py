@@ -16,8 +16,9 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from uec.contract import Table, table, tables
+from uec.contract import Collection, Table, collection, table, tables
 from uec.errors import UecError
+from uec.ingest import queries as q
 from uec.ingest.queries import AE_MONTHLY_SQL, HES_AE_SQL
 
 __all__ = ["FORMATS", "Format", "ReadResult", "count_records", "kinds", "read_file", "resolve_kind"]
@@ -40,6 +41,164 @@ class Format:
     source: str
     #: Columns the mapping reads when they are there; a file without them gets them as empty.
     optional_columns: tuple[str, ...] = ()
+    #: Groups of columns of which a file must have at least one (an organisation column under one
+    #: of its names; at least one measure).
+    one_of: tuple[tuple[str, ...], ...] = ()
+
+
+def _measures(c: Collection) -> list[tuple[str, str]]:
+    return [(m.column, q.literal(m.code)) for m in c.metrics if m.column]
+
+
+def _columns(c: Collection) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(m.column for m in c.metrics if m.column))
+
+
+def _day(col: str) -> str:
+    d = f"TRY_CAST({col} AS DATE)"
+    return f"CASE WHEN {d} IS NULL THEN {col} ELSE strftime({d}, '%Y-%m-%d') END"
+
+
+def _ambsys() -> Format:
+    c = collection("ambsys")
+    year, month = 'TRY_CAST("Year" AS INTEGER)', 'TRY_CAST("Month" AS INTEGER)'
+    ok = f"({month} BETWEEN 1 AND 12 AND {year} BETWEEN 1900 AND 9999)"
+    return Format(
+        kind="ambsys", title="Ambulance System Indicators (AmbSYS), monthly", table="returns",
+        required_columns=("Year", "Month", "Org Code"),
+        mapping_sql=q.wide_returns_sql(
+            org='"Org Code"',
+            period=f"CASE WHEN {ok} THEN strftime(make_date({year}, {month}, 1), '%Y-%m-%d') END",
+            period_length="month", source=c.source, measures=_measures(c),
+            pre_reasons=[f"""CASE WHEN NOT {ok} THEN 'Year/Month: ' || coalesce("Year", '') || '/' || """
+                         """coalesce("Month", '') || ' is not a month' END"""],
+        ),
+        source=c.publisher, optional_columns=_columns(c), one_of=(_columns(c),),
+    )
+
+
+def _kh03() -> Format:
+    c = collection("kh03")
+    # Financial-year quarters: Q1 starts on 1 April of the year that begins the financial year.
+    year = "TRY_CAST(left(fin_year, 4) AS INTEGER)"
+    start = (f"CASE trim(quarter) WHEN 'Q1' THEN make_date({year}, 4, 1) WHEN 'Q2' THEN make_date({year}, 7, 1) "
+             f"WHEN 'Q3' THEN make_date({year}, 10, 1) WHEN 'Q4' THEN make_date({year} + 1, 1, 1) END")
+    return Format(
+        kind="kh03", title="KH03 bed availability and occupancy, overnight, quarterly", table="returns",
+        required_columns=("fin_year", "quarter"),
+        mapping_sql=q.wide_returns_sql(
+            org="coalesce(org_code, CASE WHEN trim(org_name) = 'England' THEN 'Eng' END)",
+            period=f"strftime({start}, '%Y-%m-%d')", period_length="quarter", source=c.source,
+            measures=_measures(c),
+            pre_reasons=[
+                f"CASE WHEN {start} IS NULL THEN 'fin_year/quarter: ' || coalesce(fin_year, '') || ' ' || "
+                "coalesce(quarter, '') || ' is not a financial-year quarter (e.g. 2021/22 Q4)' END",
+                "CASE WHEN org_code IS NULL AND trim(coalesce(org_name, '')) <> 'England' THEN 'org_name: ' || "
+                "coalesce(org_name, '') || ' has no code: give an org_code column (only England is known by name)' END",
+            ],
+        ),
+        source=c.publisher, optional_columns=("org_code", "org_name", *_columns(c)),
+        one_of=(("org_code", "org_name"), _columns(c)),
+    )
+
+
+def _by_trust(kind: str, title: str, source: str, period_length: str, *, level_org: str = "") -> Format:
+    """A tidied NHS England layout: one row per trust and date, one column per metric."""
+    c = collection(source)
+    reasons = [q.first_of_month_reason("date")] if period_length == "month" else []
+    return Format(
+        kind=kind, title=title, table="returns", required_columns=("date",),
+        mapping_sql=q.wide_returns_sql(
+            org=f"coalesce({level_org}org_code, nhs_trust22_code)", period=_day("date"),
+            period_length=period_length, source=c.source, measures=_measures(c), pre_reasons=reasons),
+        source=c.publisher, optional_columns=("org_code", "nhs_trust22_code", "level", *_columns(c)),
+        one_of=(("org_code", "nhs_trust22_code"), _columns(c)),
+    )
+
+
+def _ae_monthly() -> Format:
+    return _by_trust("ae-monthly", "Monthly A&E return, all-types layout, by trust", "ae_monthly", "month")
+
+
+def _uec_sitrep(kind: str, length: str) -> Format:
+    # England's rows name no organisation in the winter sitrep series: their `level` says what they are.
+    level = "CASE level WHEN 'england' THEN 'ENG' WHEN 'england_type1' THEN 'ENG_TYPE1' END, "
+    title = "UEC daily sitrep, daily by trust" if length == "day" else "UEC daily sitrep, monthly averages by trust"
+    return _by_trust(kind, title, "uec_sitrep", length, level_org=level)
+
+
+def _discharge_sitrep() -> Format:
+    return _by_trust("discharge-sitrep", "Acute discharge sitrep (criteria to reside, discharges), daily by trust",
+                     "discharge_sitrep", "day")
+
+
+def _ae_scotland() -> Format:
+    c = collection("ae_scotland")
+    d = "TRY_CAST(date AS DATE)"
+    # PHS names a site's emergency department "<hospital> - Type 1"; its other rows (a minor injuries
+    # unit on the same site code) are other A&E departments. Each metric has one code per department.
+    type1 = "regexp_matches(coalesce(hospital_name, ''), '- Type 1\\s*$')"
+    codes = {(m.column, m.label): m.code for m in c.metrics if m.column}
+    by_department = [
+        (col, f"CASE WHEN {type1} THEN {q.literal(codes[(col, 'Type 1')])} ELSE {q.literal(codes[(col, 'other')])} END")
+        for col in _columns(c)
+    ]
+    return Format(
+        kind="ae-scotland", title="Scottish A&E activity and waiting times, monthly by site", table="returns",
+        required_columns=("hospital_code", "date"),
+        mapping_sql=q.wide_returns_sql(
+            org="hospital_code",
+            period=f"CASE WHEN {d} IS NULL THEN date ELSE strftime(date_trunc('month', {d}), '%Y-%m-%d') END",
+            period_length="month", source=c.source, measures=by_department,
+            # PHS dates a month by its last day: any other day is another layout (weekly) misread.
+            pre_reasons=[f"CASE WHEN {d} IS NOT NULL AND {d} <> last_day({d}) THEN 'date: ' || date || "
+                         "' is not the last day of a month' END"],
+        ),
+        source=c.publisher, optional_columns=("hospital_name", *_columns(c)), one_of=(_columns(c),),
+    )
+
+
+def _ae_wales() -> Format:
+    c = collection("ae_wales")
+    total = "performance_measure = 'Total attendances'"
+    order = ("PARTITION BY hospital_code, date, performance_measure ORDER BY CASE performance_target "
+             "WHEN '4hr' THEN 1 WHEN '8hr' THEN 2 WHEN '12hr' THEN 3 ELSE 4 END, _row")
+    # The total repeats on each target's rows: the first is stored, the others must equal it.
+    label = (f"CASE WHEN {total} AND row_number() OVER ({order}) = 1 THEN 'Total attendances|4hr' "
+             f"WHEN {total} THEN NULL ELSE performance_measure || '|' || performance_target END")
+    first = f"first_value(data) OVER ({order})"
+    return Format(
+        kind="ae-wales", title="Welsh emergency department waiting times, monthly by department", table="returns",
+        required_columns=("hospital_code", "date", "performance_measure", "performance_target", "data"),
+        mapping_sql=q.long_returns_sql(
+            org="hospital_code", period=_day("date"), period_length="month", source=c.source, label=label,
+            value="data", known=[(m.label, m.code) for m in c.metrics if m.label],
+            what="performance_measure|performance_target", where=f"NOT ({total} AND _label IS NULL)",
+            pre_reasons=[
+                q.first_of_month_reason("date"),
+                f"CASE WHEN {total} AND TRY_CAST(data AS DOUBLE) IS DISTINCT FROM TRY_CAST({first} AS DOUBLE) "
+                f"THEN 'data: total attendances on the ' || performance_target || ' row (' || coalesce(data, '') || "
+                f"') differ from the first (' || coalesce({first}, '') || ')' END",
+            ],
+        ),
+        source=c.publisher,
+    )
+
+
+def _discharge_delays() -> Format:
+    c = collection("discharge_delays")
+    return Format(
+        kind="discharge-delays", title="Discharge delays by reason (acute), monthly by trust", table="returns",
+        required_columns=("date", "delay_reason", "delay_count"),
+        mapping_sql=q.long_returns_sql(
+            org="coalesce(org_code, nhs_trust22_code)", period=_day("date"), period_length="month",
+            source=c.source, label="delay_reason", value="delay_count",
+            known=[(m.label, m.code) for m in c.metrics if m.label], what="delay_reason",
+            pre_reasons=[q.first_of_month_reason("date")],
+        ),
+        source=c.publisher, optional_columns=("org_code", "nhs_trust22_code"),
+        one_of=(("org_code", "nhs_trust22_code"),),
+    )
 
 
 FORMATS: dict[str, Format] = {
@@ -61,6 +220,10 @@ FORMATS: dict[str, Format] = {
         mapping_sql=AE_MONTHLY_SQL,
         source="NHS England A&E Attendances and Emergency Admissions statistics",
     ),
+    **{f.kind: f for f in (
+        _ambsys(), _kh03(), _ae_monthly(), _ae_scotland(), _ae_wales(), _uec_sitrep("uec-sitrep", "day"),
+        _uec_sitrep("uec-sitrep-monthly", "month"), _discharge_sitrep(), _discharge_delays(),
+    )},
 }
 
 
