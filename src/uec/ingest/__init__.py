@@ -31,15 +31,26 @@ from typing import Any
 
 import pyarrow as pa
 
-from uec.contract import Table
+from uec.contract import Table, collections
 from uec.contract import table as contract_table
 from uec.errors import UecError
 from uec.ingest import queries as q
 from uec.ingest.formats import FORMATS, Format, kinds, read_file, resolve_kind
 from uec.ingest.validate import compatible, local_to_utc_sql, typed_select_sql
-from uec.store import Store, StoreWriter
+from uec.store import RETURNS_HISTORY_DDL, Store, StoreWriter
 
-__all__ = ["DEFAULT_RETENTION_DAYS", "FORMATS", "LoadResult", "Progress", "ingest", "kinds", "purge_quarantine"]
+__all__ = [
+    "DEFAULT_RETENTION_DAYS",
+    "FORMATS",
+    "LoadResult",
+    "Progress",
+    "UnloadResult",
+    "ingest",
+    "kinds",
+    "purge_quarantine",
+    "return_history",
+    "unload",
+]
 
 #: How long rejected rows are kept when no setting says otherwise (``UEC_QUARANTINE_RETENTION_DAYS``).
 #: Reasoning (verified: false, no national rule names a figure): a rejected row is kept so that its
@@ -71,6 +82,9 @@ class LoadResult:
     seconds: float = 0.0
     #: Checks that could not be made, each with why (e.g. site codes while ``sites`` is still empty).
     unchecked: tuple[str, ...] = ()
+    #: Returns values already in the store that this load replaced (a revised return); the values
+    #: replaced are kept in ``returns_history``.
+    rows_revised: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -119,9 +133,11 @@ def _check_columns(table: Table, fmt: Format | None, names: list[str], file_name
     present = set(names) - {"_row"}
     if fmt is not None:
         missing = [c for c in fmt.required_columns if c not in present]
+        missing += [" or ".join(group) if len(group) < 4 else f"any of {', '.join(group[:3])} …"
+                    for group in fmt.one_of if not present & set(group)]
         if missing:
             raise UecError(
-                f"{file_name} is not a {fmt.kind} file: missing column(s) {', '.join(missing)}"
+                f"{file_name} is not a {fmt.kind} file: missing column(s) {'; '.join(missing)}"
             )
         return
     expected = set(table.field_names)
@@ -167,6 +183,17 @@ def _reference_codes(store: Store, table: Table) -> tuple[dict[str, pa.Table], l
         else:
             codes[f.name] = cache[ref.name]
     return codes, unchecked
+
+
+def _check_metric_codes(con: Any) -> None:
+    """A returns row of a national collection (its ``source``) must use one of that collection's codes.
+
+    Other sources (local returns, OPEL parameters) name their own codes and are not checked.
+    """
+    known = [(c.source, code, ", ".join(c.codes)) for c in collections() for code in c.codes]
+    con.register("known_metrics", pa.table({
+        "source": [k[0] for k in known], "code": [k[1] for k in known], "listed": [k[2] for k in known]}))
+    con.execute(q.unknown_metric_sql("checked"))
 
 
 def next_load_id(w: StoreWriter) -> int:
@@ -258,6 +285,8 @@ def ingest(store: Store, kind: str, path: Path | str, *, progress: Progress | No
             table, relation, types, references={name: f"ref_{name}" for name in references}
         )
         con.execute(q.checked_sql(checked_sql))
+        if table.name == "returns":
+            _check_metric_codes(con)
         # A row whose key appears earlier in the same file is a duplicate, not a second record.
         con.execute(q.dup_in_file_sql(table.key))
         con.execute(q.BAD_SQL)
@@ -278,10 +307,20 @@ def ingest(store: Store, kind: str, path: Path | str, *, progress: Progress | No
             load_id = next_load_id(w)
             _purge(w, retention_days())
             w.stage("uec_incoming", good)
-            # A key already in the store belongs to an earlier load; the row is kept in the
-            # quarantine rather than overwriting or doubling what is there.
-            in_store = w.query(q.in_store_sql(table.name, table.key))
-            store_dups = [int(r["row"]) for r in in_store]
+            revised = 0
+            store_dups: list[int] = []
+            if table.grain == "return":
+                # A later return for the same organisation, period and metric is a revision: it
+                # replaces the value, and the value it replaces goes to the history with its load.
+                w.execute(RETURNS_HISTORY_DDL)  # a store made before revisions were kept lacks it
+                revised = int(w.query(q.REVISED_COUNT_SQL)[0]["n"])
+                if revised:
+                    w.execute(q.SUPERSEDE_SQL, {"load_id": load_id})
+                    w.execute(q.REMOVE_SUPERSEDED_SQL)
+            else:
+                # A key already in the store belongs to an earlier load; the row is kept in the
+                # quarantine rather than overwriting or doubling what is there.
+                store_dups = [int(r["row"]) for r in w.query(q.in_store_sql(table.name, table.key))]
             plain = cols.replace(chr(34), "")
             if store_dups:
                 w.stage("uec_clashes", pa.table({"_row": pa.array(store_dups, pa.int64())}))
@@ -320,7 +359,97 @@ def ingest(store: Store, kind: str, path: Path | str, *, progress: Progress | No
         report("done", 1.0)
         return LoadResult(
             kind, table.name, str(path), rows_in, n_loaded, n_quarantined, load_id,
-            seconds=time.perf_counter() - started, unchecked=tuple(unchecked),
+            seconds=time.perf_counter() - started, unchecked=tuple(unchecked), rows_revised=revised,
         )
     finally:
         con.close()
+
+
+@dataclass(frozen=True)
+class UnloadResult:
+    """What ``unload`` removed: the load's rows, the values it had replaced put back, its quarantine."""
+
+    load_id: int
+    kind: str
+    table: str
+    file: str
+    rows_removed: int
+    rows_restored: int
+    quarantine_removed: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+#: Called inside the unload's transaction with what it removed (the CLI records the audit entry here).
+OnUnload = Callable[[StoreWriter, UnloadResult], None]
+
+
+def unload(store: Store, load_id: int, *, on_write: OnUnload | None = None) -> UnloadResult:
+    """Remove load ``load_id`` in one transaction, as if it had never been made.
+
+    Its rows go, its quarantined rows go, and its entry in ``loads`` goes. Returns values the load
+    had revised become current again; where a later load revised the load's own values, that later
+    value stays and now replaces the earlier one. ``on_write`` runs in the same transaction (an audit
+    entry commits with the change or not at all).
+
+    >>> import tempfile, pathlib
+    >>> from uec.store import open_store
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> store = open_store(str(d / "uec.duckdb"))
+    >>> _ = (d / "r.csv").write_text("org_code,period_start,period_length,metric_code,value,source\\n"
+    ...                              "RXA,2024-04-01,month,m1,1,local\\n")
+    >>> loaded = ingest(store, "returns", d / "r.csv")
+    >>> unload(store, loaded.load_id or 0).rows_removed, store.counts()["returns"]
+    (1, 0)
+    """
+    from uec.contract import tables
+
+    with store.write() as w:
+        found = w.query(q.LOAD_SQL, {"load_id": load_id})
+        if not found:
+            raise UecError(f"there is no load {load_id} (see `uec export loads` for the loads made)")
+        load = found[0]
+        table_name = str(load["table_name"])
+        if table_name not in {t.name for t in tables()}:  # pragma: no cover - loads only names contract tables
+            raise UecError(f"load {load_id} names an unknown table {table_name!r}")
+        key = {"load_id": load_id}
+        restored = 0
+        if table_name == "returns":
+            w.execute(RETURNS_HISTORY_DDL)
+            w.execute(q.RELINK_HISTORY_SQL, key)
+            w.execute(q.DELETE_LOAD_HISTORY_SQL, key)
+        removed = int(w.query(q.rows_of_load_sql(table_name), key)[0]["n"])
+        w.execute(q.delete_load_rows_sql(table_name), key)
+        if table_name == "returns":
+            restored = int(w.query(q.RESTORED_COUNT_SQL, key)[0]["n"])
+            w.execute(q.RESTORE_SUPERSEDED_SQL, key)
+            w.execute(q.DELETE_RESTORED_SQL, key)
+        quarantined = int(w.query(q.QUARANTINE_OF_LOAD_SQL, key)[0]["n"])
+        w.execute(q.DELETE_LOAD_QUARANTINE_SQL, key)
+        w.execute(q.DELETE_LOAD_SQL, key)
+        result = UnloadResult(load_id, str(load["kind"]), table_name, str(load["file_name"]), removed, restored,
+                              quarantined)
+        if on_write is not None:
+            on_write(w, result)
+    return result
+
+
+def return_history(
+    store: Store, org_code: str, period_start: Any, metric_code: str, source: str
+) -> list[dict[str, Any]]:
+    """Every value one returns key has had, oldest first: value, load, file, when loaded, and the load
+    that replaced it (``None`` for the current value).
+
+    >>> import tempfile, pathlib, datetime
+    >>> from uec.store import open_store
+    >>> store = open_store(str(pathlib.Path(tempfile.mkdtemp()) / "uec.duckdb"))
+    >>> return_history(store, "RXA", datetime.date(2024, 4, 1), "m1", "local")
+    []
+    """
+    params = {"org": org_code, "start": period_start, "metric": metric_code, "source": source}
+    with store.reading():
+        if not int(store.query(q.HAS_HISTORY_SQL)[0]["n"]):  # a store from before revisions were kept
+            return [dict(r, superseded_by=None, superseded_at=None)
+                    for r in store.query(q.CURRENT_VALUE_SQL, params)]
+        return store.query(q.HISTORY_SQL, params)

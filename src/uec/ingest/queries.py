@@ -270,7 +270,7 @@ def typed_select_sql(
                 f"{_q(f.name + ' is before ' + f.not_before)} END"
             )
     if "_pre_reason" in source_types:
-        checks.insert(0, '"_pre_reason"')
+        checks.insert(0, """nullif("_pre_reason", '')""")
     reason = f"NULLIF(concat_ws('; ', {', '.join(checks)}), '')" if checks else "NULL"
     pre = [
         _instant_pre(f.name)
@@ -512,3 +512,205 @@ def insert_sql(table_name: str, columns: str, *, skip_clashes: bool) -> str:
     if skip_clashes:
         sql += " WHERE _row NOT IN (SELECT _row FROM uec_clashes)"
     return sql
+
+
+# --- the national returns' layouts (built from the contract's collections) ----------------------
+
+#: What a published file writes for a value it does not have: no row is made for it.
+_MISSING = "('', '.', 'NA', 'N/A', '-', ':', '*')"
+
+
+def literal(value: str) -> str:
+    """A SQL string literal.
+
+    >>> literal("it's")
+    "'it''s'"
+    """
+    return "'" + value.replace("'", "''") + "'"
+
+
+_text = literal
+
+
+def present_sql(expr: str) -> str:
+    """True when a published value is there (not empty, ``.``, NA …)."""
+    return f"({expr} IS NOT NULL AND trim({expr}) NOT IN {_MISSING})"
+
+
+def normalised_label_sql(expr: str) -> str:
+    """A row label compared loosely: case, dash style, non-breaking and repeated spaces ignored.
+
+    Published labels vary in these between months (``process – ``, ``process- ``, a non-breaking space,
+    a ``?`` where a non-breaking space was lost) without changing what they name.
+
+    >>> import duckdb
+    >>> a = duckdb.sql("SELECT " + normalised_label_sql("'Interface\\u00a0process – Homeless?(x)'")).fetchone()[0]
+    >>> b = duckdb.sql("SELECT " + normalised_label_sql("'interface process-homeless (X)'")).fetchone()[0]
+    >>> a == b
+    True
+    """
+    x = f"lower({expr})"
+    x = f"regexp_replace({x}, '[\u00a0?]', ' ', 'g')"
+    x = f"regexp_replace({x}, '\\s*[-\u2013\u2014]\\s*', '-', 'g')"
+    x = f"regexp_replace({x}, '\\s*[(]\\s*', ' (', 'g')"
+    x = f"regexp_replace({x}, '\\s+', ' ', 'g')"
+    return f"trim({x})"
+
+
+def wide_returns_sql(
+    *, org: str, period: str, period_length: str, source: str,
+    measures: list[tuple[str, str]], pre_reasons: list[str],
+) -> str:
+    """A mapping from a wide layout (one column per metric) onto ``returns``.
+
+    ``org`` and ``period`` are SQL over ``src`` giving the organisation code and the period's first day
+    as text; ``measures`` pairs each file column with SQL giving its metric code (a :func:`literal`, or
+    an expression where the row decides, as a department type does); ``pre_reasons`` are SQL
+    expressions giving a reason (or NULL) found before validation. A missing value makes no row; a
+    source row with a reason and no value at all still makes one, so that it is quarantined.
+    """
+    cols = ", ".join(f'"{c}"' for c, _ in measures)
+    codes = ", ".join(code for _, code in measures)
+    reasons = ", ".join(pre_reasons) if pre_reasons else "NULL"
+    return f"""
+WITH base AS (
+  SELECT _row, {org} AS org_code, {period} AS period_start, nullif(concat_ws('; ', {reasons}), '') AS _pre_reason,
+         unnest([{codes}]) AS metric_code, unnest([{cols}]) AS raw_value
+  FROM src
+), marked AS (
+  SELECT *, {present_sql("raw_value")} AS present,
+         bool_or({present_sql("raw_value")}) OVER (PARTITION BY _row) AS any_present
+  FROM base
+)
+SELECT _row, org_code, period_start, {_text(period_length)} AS period_length, metric_code,
+       CASE WHEN present THEN trim(raw_value) END AS value, {_text(source)} AS source, _pre_reason
+FROM marked
+WHERE present OR (_pre_reason IS NOT NULL AND NOT any_present)
+"""
+
+
+def long_returns_sql(  # noqa: PLR0913 - one published layout, each part named at the call
+    *, org: str, period: str, period_length: str, source: str, label: str, value: str,
+    known: list[tuple[str, str]], what: str, pre_reasons: list[str], where: str = "TRUE",
+) -> str:
+    """A mapping from a long layout (one row per metric, named by a label) onto ``returns``.
+
+    ``known`` pairs each label with its metric code; a label not among them is a reason naming the
+    known labels. Rows not matching ``where`` make no row (a repeat checked by a reason instead).
+    """
+    table = ", ".join(f"({_text(lab)}, {_text(code)})" for lab, code in known)
+    listed = "; ".join(lab for lab, _ in known)
+    reasons = ", ".join(pre_reasons) if pre_reasons else "NULL"
+    return f"""
+WITH base AS (
+  SELECT s.*, {org} AS _org, {period} AS _period, {label} AS _label, {value} AS raw_value FROM src s
+), labelled AS (
+  SELECT b.*, k.code AS _code,
+         nullif(concat_ws('; ', {reasons},
+           CASE WHEN k.code IS NULL AND {where} THEN {_text(what + ": '")} || left(coalesce(_label, ''), 120) ||
+                {_text("' is not one of the known: " + listed)} END), '') AS _reason_before
+  FROM base b LEFT JOIN (SELECT {normalised_label_sql("l")} AS l, code FROM (VALUES {table}) AS t(l, code)) k
+    ON k.l = {normalised_label_sql("b._label")}
+)
+SELECT _row, _org AS org_code, _period AS period_start, {_text(period_length)} AS period_length,
+       _code AS metric_code, CASE WHEN {present_sql("raw_value")} THEN trim(raw_value) END AS value,
+       {_text(source)} AS source, _reason_before AS _pre_reason
+FROM labelled
+WHERE ({where} AND {present_sql("raw_value")}) OR _reason_before IS NOT NULL
+"""
+
+
+def first_of_month_reason(col: str) -> str:
+    """A reason when a monthly layout's date is not the first day of a month."""
+    return (f"CASE WHEN TRY_CAST({col} AS DATE) IS NOT NULL AND day(TRY_CAST({col} AS DATE)) <> 1 "
+            f"THEN '{col}: ' || {col} || ' is not the first day of a month' END")
+
+
+def unknown_metric_sql(table_name: str) -> str:
+    """Rows of a returns file whose ``source`` is a known collection but whose metric code is not its.
+
+    Runs in the private DuckDB over ``checked`` and the relation ``known_metrics(source, code, listed)``.
+    """
+    return f"""UPDATE {table_name} SET _reason = concat_ws('; ', _reason,
+                 'metric_code: ''' || metric_code || ''' is not a ' || source || ' metric (known: ' || k.listed || ')')
+               FROM (SELECT DISTINCT source AS src, listed FROM known_metrics) k
+               WHERE {table_name}.source = k.src AND metric_code IS NOT NULL
+                 AND NOT EXISTS (SELECT 1 FROM known_metrics m
+                                 WHERE m.source = {table_name}.source AND m.code = {table_name}.metric_code)"""
+
+
+# --- revisions and removals (portable SQL, in the store) -----------------------------------------
+
+_RETURNS_KEY = ("org_code", "period_start", "period_length", "metric_code", "source")
+_RETURNS_COLS = "org_code, period_start, period_length, metric_code, value, source, load_id"
+
+
+def _same_key(a: str, b: str) -> str:
+    return " AND ".join(f"{a}.{k} = {b}.{k}" for k in _RETURNS_KEY)
+
+
+#: How many stored returns values the staged rows (``uec_incoming``) revise.
+REVISED_COUNT_SQL = (
+    f"SELECT count(*) AS n FROM returns WHERE EXISTS (SELECT 1 FROM uec_incoming s WHERE {_same_key('s', 'returns')})"
+)
+#: The values a revision replaces go to the history, naming the load that replaced them ...
+SUPERSEDE_SQL = (
+    f"INSERT INTO returns_history ({_RETURNS_COLS}, superseded_by) SELECT {_RETURNS_COLS}, :load_id FROM returns "
+    f"WHERE EXISTS (SELECT 1 FROM uec_incoming s WHERE {_same_key('s', 'returns')})"
+)
+#: ... and leave the current values, so every reader of ``returns`` sees one value per key.
+REMOVE_SUPERSEDED_SQL = (
+    f"DELETE FROM returns WHERE EXISTS (SELECT 1 FROM uec_incoming s WHERE {_same_key('s', 'returns')})"
+)
+
+LOAD_SQL = "SELECT load_id, kind, table_name, file_name, loaded_at, rows_loaded FROM loads WHERE load_id = :load_id"
+
+
+def rows_of_load_sql(table_name: str) -> str:
+    """How many rows of ``table_name`` a load brought that are still there."""
+    return f"SELECT count(*) AS n FROM {table_name} WHERE load_id = :load_id"
+
+
+def delete_load_rows_sql(table_name: str) -> str:
+    """Remove a load's rows from ``table_name``."""
+    return f"DELETE FROM {table_name} WHERE load_id = :load_id"
+
+
+#: Unloading a load whose values were themselves later revised: the values they replaced are now
+#: replaced by the later revision (the chain of a key skips the removed load).
+RELINK_HISTORY_SQL = f"""UPDATE returns_history SET superseded_by = (
+      SELECT x.superseded_by FROM returns_history x WHERE x.load_id = :load_id AND {_same_key('x', 'returns_history')})
+    WHERE superseded_by = :load_id AND EXISTS (
+      SELECT 1 FROM returns_history x WHERE x.load_id = :load_id AND {_same_key('x', 'returns_history')})"""
+#: The load's own values that a later load replaced.
+DELETE_LOAD_HISTORY_SQL = "DELETE FROM returns_history WHERE load_id = :load_id"
+#: The values the load replaced become current again ...
+RESTORE_SUPERSEDED_SQL = (
+    f"INSERT INTO returns ({_RETURNS_COLS}) SELECT {_RETURNS_COLS} FROM returns_history WHERE superseded_by = :load_id"
+)
+#: ... and leave the history.
+DELETE_RESTORED_SQL = "DELETE FROM returns_history WHERE superseded_by = :load_id"
+RESTORED_COUNT_SQL = "SELECT count(*) AS n FROM returns_history WHERE superseded_by = :load_id"
+DELETE_LOAD_QUARANTINE_SQL = "DELETE FROM quarantine WHERE load_id = :load_id"
+QUARANTINE_OF_LOAD_SQL = "SELECT count(*) AS n FROM quarantine WHERE load_id = :load_id"
+DELETE_LOAD_SQL = "DELETE FROM loads WHERE load_id = :load_id"
+
+#: Every value a returns key has had: the current one and those revisions replaced, with their loads.
+HISTORY_SQL = """
+SELECT v.value, v.load_id, l.file_name, l.loaded_at, v.superseded_by, s.loaded_at AS superseded_at FROM (
+  SELECT value, load_id, CAST(NULL AS BIGINT) AS superseded_by FROM returns
+   WHERE org_code = :org AND period_start = :start AND metric_code = :metric AND source = :source
+  UNION ALL
+  SELECT value, load_id, superseded_by FROM returns_history
+   WHERE org_code = :org AND period_start = :start AND metric_code = :metric AND source = :source
+) v LEFT JOIN loads l ON l.load_id = v.load_id LEFT JOIN loads s ON s.load_id = v.superseded_by
+ORDER BY l.loaded_at NULLS FIRST, v.load_id
+"""
+
+#: Whether the store has the history table yet (a store made before revisions were kept has not).
+HAS_HISTORY_SQL = "SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'returns_history'"
+#: The current value of one returns key, with its load (when there is no history table).
+CURRENT_VALUE_SQL = """
+SELECT r.value, r.load_id, l.file_name, l.loaded_at FROM returns r LEFT JOIN loads l ON l.load_id = r.load_id
+WHERE r.org_code = :org AND r.period_start = :start AND r.metric_code = :metric AND r.source = :source
+"""

@@ -72,13 +72,18 @@ class Query:
     org: str | None = None
     breakdown: str | None = None
     source: SourceChoice = "auto"
+    #: Read returns as the store knew them at this instant (revisions loaded later not yet made).
+    as_of: dt.datetime | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "period": self.period, "from": self.start.isoformat(), "to": self.end.isoformat(),
             "level": self.level, "site": self.site, "org": self.org,
             "breakdown": self.breakdown, "source": self.source,
         }
+        if self.as_of is not None:
+            out["as_of"] = self.as_of.isoformat()
+        return out
 
 
 @dataclass(frozen=True)
@@ -173,6 +178,7 @@ def compute(  # noqa: PLR0913 - keyword-only filters, each a documented option o
     level: str | None = None,
     breakdown: str | None = None,
     source: str = "auto",
+    as_of: dt.datetime | None = None,
 ) -> Result:
     """Compute one standard. See :func:`compute_many` for the arguments.
 
@@ -182,6 +188,7 @@ def compute(  # noqa: PLR0913 - keyword-only filters, each a documented option o
     s = standard if isinstance(standard, Standard) else catalogue().get(standard)
     with store.reading():  # one connection for the checks and the queries
         plan, q = _prepare(store, [s], period, start, end, site, org, level, breakdown, source)
+        q = replace(q, as_of=as_of)
         if s.id in plan.impossible:
             raise UecError(plan.notes[s.id][0])
         (result,) = _run(store, plan, q)
@@ -203,6 +210,7 @@ def compute_many(  # noqa: PLR0913 - keyword-only filters, each a documented opt
     level: str | None = None,
     breakdown: str | None = None,
     source: str = "auto",
+    as_of: dt.datetime | None = None,
 ) -> list[Result]:
     """Compute several standards (default: the whole catalogue) in as few queries as possible.
 
@@ -211,14 +219,16 @@ def compute_many(  # noqa: PLR0913 - keyword-only filters, each a documented opt
     ``[start, end)``; missing bounds come from the data. ``site`` or ``org`` narrow the scope;
     ``level`` (``site``, ``org`` or ``ics``) says what each row is for, by default the narrowest
     given. ``breakdown`` is one of :data:`~uec.standards.model.BREAKDOWNS`. ``source`` is ``auto``
-    (events where present, returns otherwise), ``events`` or ``returns``. A standard that cannot be
-    computed for the query comes back with no rows and a note saying why.
+    (events where present, returns otherwise), ``events`` or ``returns``. ``as_of`` (an aware
+    instant) reads returns as the store knew them then: values loaded later are left out and values
+    they revised are read instead (events are not versioned). A standard that cannot be computed for
+    the query comes back with no rows and a note saying why.
     """
     cat = catalogue()
     chosen = [s if isinstance(s, Standard) else cat.get(s) for s in (standards or cat.standards)]
     with store.reading():  # one connection for the checks and every query
         plan, q = _prepare(store, chosen, period, start, end, site, org, level, breakdown, source)
-        return _run(store, plan, q)
+        return _run(store, plan, replace(q, as_of=as_of))
 
 
 def _prepare(  # noqa: PLR0913 - compute's filters, passed through
@@ -625,6 +635,29 @@ def _returns_scope(store: Store, q: Query) -> tuple[str, dict[str, Any]]:
     return "TRUE", {}
 
 
+# Returns as known at :as_of: current values loaded by then, and values revised after it (kept in
+# returns_history by uec.ingest with the load that replaced them). A row with no load (written by the
+# demo) was always known.
+_RETURNS_AS_OF = """(
+  SELECT r.org_code, r.period_start, r.period_length, r.metric_code, r.source, r.value FROM returns r
+  LEFT JOIN loads l ON l.load_id = r.load_id WHERE l.loaded_at IS NULL OR l.loaded_at <= :as_of
+  {history}
+) AS returns_as_of"""
+_HISTORY_AS_OF = """UNION ALL
+  SELECT h.org_code, h.period_start, h.period_length, h.metric_code, h.source, h.value FROM returns_history h
+  LEFT JOIN loads l ON l.load_id = h.load_id JOIN loads s ON s.load_id = h.superseded_by
+  WHERE (l.loaded_at IS NULL OR l.loaded_at <= :as_of) AND s.loaded_at > :as_of"""
+
+
+def _returns_relation(store: Store, as_of: dt.datetime | None) -> tuple[str, dict[str, Any]]:
+    """The relation to read returns from, and its parameters: the table, or it as known at ``as_of``."""
+    if as_of is None:
+        return "returns", {}
+    has_history = store.query(
+        "SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'returns_history'")[0]["n"]
+    return _RETURNS_AS_OF.format(history=_HISTORY_AS_OF if has_history else ""), {"as_of": as_of}
+
+
 def _run_returns(store: Store, standards: Sequence[Standard], q: Query,
                  scope: tuple[str, dict[str, Any]]) -> dict[str, dict[_Key, _Cell]]:
     """Cells from returns for every standard, from one query.
@@ -637,14 +670,15 @@ def _run_returns(store: Store, standards: Sequence[Standard], q: Query,
     if not recipes or not lengths:
         return {}
     codes = sorted({c for r in recipes for c in r.codes})
+    relation, as_of = _returns_relation(store, q.as_of)
     sql = (
-        "SELECT org_code, period_start, period_length, metric_code, source, value FROM returns "
+        f"SELECT org_code, period_start, period_length, metric_code, source, value FROM {relation} "
         f"WHERE metric_code IN ({_in(codes)}) AND period_start >= :start_d AND period_start < :end_d "
         f"AND period_length IN ({_in(lengths)}) AND ({scope[0]})"
     )
     # (org, first day, length, source) -> metric code -> value
     returns: dict[tuple[str, dt.date, str, str], dict[str, float]] = defaultdict(dict)
-    for row in store.query(sql, {"start_d": q.start, "end_d": q.end, **scope[1]}):
+    for row in store.query(sql, {"start_d": q.start, "end_d": q.end, **scope[1], **as_of}):
         day = row["period_start"] if isinstance(row["period_start"], dt.date) else dt.date.fromisoformat(
             str(row["period_start"]))
         values = returns[(row["org_code"], day, row["period_length"], row["source"])]
