@@ -14,8 +14,8 @@ periods that have none (``source="auto"``), or either can be forced.
 >>> result = compute(store, "ed-4hr", period="month", start=dt.date(2024, 4, 1), end=dt.date(2024, 5, 1))
 >>> result.rows
 ()
->>> result.notes
-('no ed-4hr data in the store for this scope and range',)
+>>> result.notes  # doctest: +ELLIPSIS
+('no ed-4hr data in the store for this scope and range: source not loaded: the store has no attendances ...',)
 """
 
 from __future__ import annotations
@@ -768,6 +768,44 @@ def _group_order(g: str | None) -> tuple[int, float, str]:
         return (0, math.inf, g)
 
 
+def _no_data_cause(store: Store, s: Standard, plan: _Plan, q: Query) -> str:
+    """Which of the causes of an empty answer applies, and what to do (issue 14: honest gaps).
+
+    Source not loaded (neither its events table nor its returns hold anything); wrong period length
+    (its returns are of lengths that do not make the period asked for); no rows in the range asked;
+    organisation not in its data; otherwise no rows of that grain (the level or site asked for).
+    """
+    tables = sorted({r.table for r in s.events} if plan.source != "returns" else set())
+    with_events = [t for t in tables if store.query(f"SELECT EXISTS (SELECT 1 FROM {t}) AS x")[0]["x"]]
+    codes = [c for r in s.returns for c in r.codes] if plan.returns_usable(s) else []
+    sources = sorted({r.source or "any" for r in s.returns}) if codes else []
+    have = store.query(
+        "SELECT period_length, min(period_start) AS lo, max(period_start) AS hi, count(DISTINCT org_code) AS orgs "
+        f"FROM returns WHERE metric_code IN ({_in(codes)}) GROUP BY period_length") if codes else []
+    if not with_events and not have:
+        parts = [f"no {', '.join(tables)} events"] if tables else []
+        parts += [f"no {', '.join(sources)} returns"] if sources else []
+        return f"source not loaded: the store has {' and '.join(parts)} (load them with `uec ingest`)"
+    if not with_events and have:
+        lengths = sorted({str(h["period_length"]) for h in have})
+        if not set(lengths) & set(nesting_lengths(q.period)):
+            order = ("day", "week", "month", "quarter", "year")
+            shortest = min(lengths, key=lambda x: order.index(x) if x in order else len(order))
+            return (f"wrong period length: its returns are {', '.join(lengths)} returns, which cannot make a "
+                    f"{q.period}; ask for {shortest} or a longer period (--by)")
+        lo = min(h["lo"] for h in have)
+        hi = max(h["hi"] for h in have)
+        if hi < q.start or lo >= q.end:
+            return f"no rows in this range: its returns run from {lo} to {hi}"
+        if q.org is not None or q.site is not None:
+            code = q.org or q.site
+            found = store.query(f"SELECT EXISTS (SELECT 1 FROM returns WHERE metric_code IN ({_in(codes)}) "
+                                "AND org_code = :c) AS x", {"c": code})[0]["x"]
+            if not found:
+                return f"organisation not in its data: no {', '.join(sources)} returns for {code}"
+    return f"no rows of that grain: nothing at {q.level} level for this scope and range"
+
+
 def _row_order(r: Row) -> tuple[str, float, tuple[int, float, str]]:
     p = r.period_start
     when = p.timestamp() if isinstance(p, dt.datetime) else float(p.toordinal())
@@ -807,6 +845,6 @@ def _run(store: Store, plan: _Plan, q: Query) -> list[Result]:
         elif plan.source != "events" and s.returns and s.id not in plan.impossible:
             notes.append(f"{s.id}: returns have no breakdowns or hours, so only event data is used")
         if not rows and s.id not in plan.impossible:
-            notes.append(f"no {s.id} data in the store for this scope and range")
+            notes.append(f"no {s.id} data in the store for this scope and range: {_no_data_cause(store, s, plan, q)}")
         results.append(Result(s, q, tuple(sorted(rows, key=_row_order)), tuple(notes)))
     return results
