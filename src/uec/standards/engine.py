@@ -685,11 +685,11 @@ def _run_returns(store: Store, standards: Sequence[Standard], q: Query,
         values[row["metric_code"]] = values.get(row["metric_code"], 0.0) + float(row["value"])
     out: dict[str, dict[_Key, _Cell]] = {}
     for s in standards:
+        # Recipes in order: a unit and period the first cannot serve (a Scottish site, a trust's
+        # all-types return) is served by the next, never both.
         for r in s.returns:
-            cells = _returns_cells(r, returns, q)
-            if cells:
-                out[s.id] = cells
-                break
+            for key, cell in _returns_cells(r, returns, q).items():
+                out.setdefault(s.id, {}).setdefault(key, cell)
     return out
 
 
@@ -711,7 +711,7 @@ def _returns_cells(r: ReturnsRecipe, returns: dict[tuple[str, dt.date, str, str]
             acc[0] += values[r.value] * w
             acc[1] += w
             acc[2] += 1
-        elif any(c in values for c in r.codes):
+        elif any(c in values for c in r.codes) and not (r.complete and not all(c in values for c in r.codes)):
             acc = sums[key]
             acc[0] += sum(sign * values.get(c, 0.0) for c, sign in r.numerator)
             acc[1] += sum(sign * values.get(c, 0.0) for c, sign in r.denominator)
