@@ -244,7 +244,7 @@ def resolve_kind(kind: str) -> tuple[Table, Format | None]:
     >>> resolve_kind("beds")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    uec.errors.UecError: unknown kind 'beds'; choose one of: organisations, sites, ..., hes-ae, ae-attendances
+    uec.errors.UecError: unknown kind 'beds'; choose one of: organisations, sites, ..., discharge-delays
     """
     if kind in FORMATS:
         fmt = FORMATS[kind]

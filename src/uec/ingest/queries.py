@@ -544,8 +544,9 @@ def normalised_label_sql(expr: str) -> str:
     a ``?`` where a non-breaking space was lost) without changing what they name.
 
     >>> import duckdb
-    >>> a = duckdb.sql("SELECT " + normalised_label_sql("'Interface\\u00a0process – Homeless?(x)'")).fetchone()[0]
-    >>> b = duckdb.sql("SELECT " + normalised_label_sql("'interface process-homeless (X)'")).fetchone()[0]
+    >>> con = duckdb.connect()
+    >>> a = con.execute("SELECT " + normalised_label_sql("'Interface\\u00a0process – Homeless?(x)'")).fetchone()[0]
+    >>> b = con.execute("SELECT " + normalised_label_sql("'interface process-homeless (X)'")).fetchone()[0]
     >>> a == b
     True
     """
