@@ -59,6 +59,9 @@ def test_a_revised_return_replaces_its_value_and_as_of_shows_the_old(store: Stor
     assert _four_hour(store, as_of=_loaded_at(store, revised.load_id)) == pytest.approx(0.7)
     before_any = _loaded_at(store, first.load_id) - dt.timedelta(microseconds=1)
     assert _four_hour(store, as_of=before_any) is None
+    note = compute(store, "ed-4hr-type1", org="RXA", period="month", start=MARCH, end=dt.date(2019, 4, 1),
+                   as_of=before_any).notes[-1]
+    assert "source not loaded by then: none of its returns had been loaded at " in note
     history = return_history(store, "RXA", MARCH, "ae_breaches_type1", "ae_monthly")
     assert [(h["value"], h["load_id"], h["superseded_by"]) for h in history] == [
         (10, first.load_id, revised.load_id), (30, revised.load_id, None)]

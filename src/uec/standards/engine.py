@@ -786,6 +786,11 @@ def _no_data_cause(store: Store, s: Standard, plan: _Plan, q: Query) -> str:
         parts = [f"no {', '.join(tables)} events"] if tables else []
         parts += [f"no {', '.join(sources)} returns"] if sources else []
         return f"source not loaded: the store has {' and '.join(parts)} (load them with `uec ingest`)"
+    if not with_events and have and q.as_of is not None:
+        relation, params = _returns_relation(store, q.as_of)
+        known = store.query(f"SELECT count(*) AS n FROM {relation} WHERE metric_code IN ({_in(codes)})", params)
+        if not known[0]["n"]:
+            return f"source not loaded by then: none of its returns had been loaded at {q.as_of.isoformat()}"
     if not with_events and have:
         lengths = sorted({str(h["period_length"]) for h in have})
         if not set(lengths) & set(nesting_lengths(q.period)):
