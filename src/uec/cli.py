@@ -105,6 +105,9 @@ def ingest(
         )
         if result.rows_quarantined:
             out.print(f"See why with: uec quarantine --load {result.load_id}")
+        if result.rows_revised:
+            out.print(f"revised: {result.rows_revised:,} earlier values replaced (kept in the history; undo with "
+                      f"`uec unload {result.load_id}`)")
         for note in result.unchecked:
             out.print(f"note: {note}")
     if as_json:
