@@ -12,6 +12,7 @@ from uec.forecast import (
     QUANTILE_LEVELS,
     AutoModel,
     BoostedQuantile,
+    CalibrationOptions,
     EtsModel,
     MstlModel,
     apply_spread,
@@ -126,7 +127,8 @@ def test_calibration_borrows_for_weeks_without_enough_points() -> None:
     steps = np.repeat(np.arange(1, 8), 10)  # only the first week measured
     y = np.linspace(-2, 2, steps.size)
     q = _normal_quantiles(np.zeros(steps.size), 1.0)
-    factors = spread_factors(steps, y, q, QUANTILE_LEVELS, horizon=21, season=7, min_points=30)
+    opts = CalibrationOptions(min_points=30)
+    factors = spread_factors(steps, y, q, QUANTILE_LEVELS, horizon=21, season=7, options=opts)
     assert factors.shape == (21, len(QUANTILE_LEVELS))
     assert np.allclose(factors[14:], factors[:7])
     with pytest.raises(ValueError, match="symmetric"):

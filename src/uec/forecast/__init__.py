@@ -13,7 +13,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from uec.forecast.backtest import METRICS, BacktestResult, backtest, fold_summary, score
-from uec.forecast.calibrate import apply_spread, spread_factors
+from uec.forecast.calibrate import CalibrationOptions, apply_spread, spread_factors
 from uec.forecast.clock import bank_holidays, origins
 from uec.forecast.frame import Freq, find_gaps, read_series_csv, validate_long
 from uec.forecast.metrics import (
@@ -77,6 +77,7 @@ __all__ = [
     "AutoModel",
     "BacktestResult",
     "BoostedQuantile",
+    "CalibrationOptions",
     "CountRegression",
     "EmpiricalQuantile",
     "EtsModel",

@@ -28,7 +28,7 @@ from numpy.typing import NDArray
 from scipy import special, stats
 
 from uec.forecast.base import LEVELS, Array, Model
-from uec.forecast.calibrate import apply_spread, spread_factors
+from uec.forecast.calibrate import CalibrationOptions, apply_spread, spread_factors
 from uec.forecast.clock import bank_holidays, local_time, seasonal_position
 from uec.forecast.frame import Freq, season_length, step_of
 from uec.forecast.quantiles import QUANTILE_LEVELS
@@ -550,6 +550,7 @@ class Calibrated(Model):
         self.n_origins = n_origins if n_origins is not None else default
         self.refit_every = refit_every
         self.min_points = min_points
+        self.options = CalibrationOptions(min_points)
 
     @property
     def season(self) -> int:
@@ -571,7 +572,7 @@ class Calibrated(Model):
                 return None
             steps, ys, _, qs = _test_arrays(tests, state.train_y)
             state.factors[horizon] = spread_factors(
-                steps, ys, qs, QUANTILE_LEVELS, horizon=horizon, season=self.season, min_points=self.min_points
+                steps, ys, qs, QUANTILE_LEVELS, horizon=horizon, season=self.season, options=self.options
             )
         return state.factors[horizon]
 
@@ -804,7 +805,8 @@ class AutoModel(Model):
         if self.calibrate:
             q = np.mean([arrays[c][3] for c in best], axis=0)
             factors = spread_factors(
-                steps, actual, q, QUANTILE_LEVELS, horizon=horizon, season=self.season, min_points=self.min_points
+                steps, actual, q, QUANTILE_LEVELS, horizon=horizon, season=self.season,
+                options=CalibrationOptions(self.min_points),
             )
         return _Pick(best, factors, {name: models[name]._fit_one(ds, y) for name in best})
 
