@@ -117,7 +117,18 @@ def test_predict_before_fit_and_bad_horizon() -> None:
 
 
 def test_make_model_names() -> None:
-    assert set(MODEL_NAMES) == {"snaive", "empirical", "glm", "poisson", "ets", "mstl", "lgbm", "ensemble", "auto"}
+    assert set(MODEL_NAMES) == {
+        "snaive",
+        "empirical",
+        "glm",
+        "poisson",
+        "ets",
+        "arima",
+        "mstl",
+        "lgbm",
+        "ensemble",
+        "auto",
+    }
     assert type(make_model("glm:raw", "daily")).__name__ == "CountRegression"
     assert make_model("ensemble", "daily").name == "ensemble"
     with pytest.raises(ValueError, match="unknown model 'x'"):

@@ -54,11 +54,11 @@ def stage1_runs(trust: pd.DataFrame) -> dict[str, pd.DataFrame]:
     # Refit every 4 weeks, updated weekly in between: the protocol as the benchmark runs it.
     return {
         name: backtest(trust, "daily", 84, 7, *STAGE1, name, refit_every=28).fold_summary([7, 28, 84]).set_index("h")
-        for name in ("snaive", "empirical", "glm", "ets")
+        for name in ("snaive", "empirical", "glm", "ets", "arima")
     }
 
 
-@pytest.mark.parametrize("name", ["snaive", "empirical", "glm", "ets"])
+@pytest.mark.parametrize("name", ["snaive", "empirical", "glm", "ets", "arima"])
 def test_stage1_calibrated_coverage_within_five_points(stage1_runs: dict[str, pd.DataFrame], name: str) -> None:
     s = stage1_runs[name]
     assert abs(_num(s, 7, "coverage_80_mean") - 0.80) <= 0.05

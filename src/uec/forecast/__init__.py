@@ -44,10 +44,11 @@ from uec.forecast.quantiles import QUANTILE_COLUMNS, QUANTILE_LEVELS, SCORED_LEV
 
 if TYPE_CHECKING:
     from uec.forecast.boosted import BoostedQuantile
-    from uec.forecast.statistical import EtsModel, MstlModel
+    from uec.forecast.statistical import ArimaModel, EtsModel, MstlModel
 
 # statsmodels and LightGBM take seconds to import; load their models only when asked for.
 _LAZY = {
+    "ArimaModel": "uec.forecast.statistical",
     "EtsModel": "uec.forecast.statistical",
     "MstlModel": "uec.forecast.statistical",
     "BoostedQuantile": "uec.forecast.boosted",
@@ -74,6 +75,7 @@ __all__ = [
     "QUANTILE_COLUMNS",
     "QUANTILE_LEVELS",
     "SCORED_LEVELS",
+    "ArimaModel",
     "AutoModel",
     "BacktestResult",
     "BoostedQuantile",

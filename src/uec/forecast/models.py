@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import itertools
+import time
 from dataclasses import dataclass
 from typing import Any, Self
 
@@ -47,6 +48,7 @@ __all__ = [
     "SeasonalNaive",
     "internal_test",
     "make_model",
+    "measure_fit_cost",
 ]
 
 _LEVELS = LEVELS
@@ -417,7 +419,7 @@ class PoissonRegression(CountRegression):
         super().__init__(freq, **kwargs)
 
 
-_BASE_NAMES: tuple[str, ...] = ("snaive", "empirical", "glm", "poisson", "ets", "mstl", "lgbm")
+_BASE_NAMES: tuple[str, ...] = ("snaive", "empirical", "glm", "poisson", "ets", "arima", "mstl", "lgbm")
 #: Combinations (quantile averages) offered under their own name.
 ENSEMBLE_NAME = "ensemble"
 #: Members of ``ensemble``: the regression and exponential smoothing, the pairing the published
@@ -430,10 +432,10 @@ RAW_SUFFIX = ":raw"
 def _model_class(name: str) -> type[Model]:
     """The class of a base model. The statsmodels and LightGBM models are imported on first use:
     those libraries take a second to import, which every ``uec`` command would otherwise pay."""
-    if name == "ets" or name == "mstl":
-        from uec.forecast.statistical import EtsModel, MstlModel
+    if name in ("ets", "arima", "mstl"):
+        from uec.forecast.statistical import ArimaModel, EtsModel, MstlModel
 
-        return EtsModel if name == "ets" else MstlModel
+        return {"ets": EtsModel, "arima": ArimaModel, "mstl": MstlModel}[name]
     if name == "lgbm":
         from uec.forecast.boosted import BoostedQuantile
 
@@ -840,6 +842,31 @@ class AutoModel(Model):
         return ""
 
 
+def measure_fit_cost(
+    name: str, freq: Freq, history: pd.DataFrame, horizon: int, *, n_origins: int | None = None
+) -> float:
+    """CPU seconds that ``auto`` spends on candidate ``name`` for one series (``history``,
+    columns ``ds, y``): its internal test, refitted every 4 origins as :class:`AutoModel` does,
+    and the final fit, as :data:`FIT_COST` estimates them. ``bench/forecast_costs.py`` prints it
+    for every base model next to the table, which is how the table is kept honest.
+
+    >>> ds = pd.date_range("2022-01-01", periods=200)
+    >>> cost = measure_fit_cost("snaive", "daily", pd.DataFrame({"ds": ds, "y": np.arange(200.0) % 7}), 7)
+    >>> 0 <= cost < 5
+    True
+    """
+    model = _model_class(name)(freq)
+    origins = n_origins if n_origins is not None else (26 if freq == "daily" else 6)
+    ds = pd.DatetimeIndex(pd.to_datetime(history["ds"]))
+    if freq == "hourly" and ds.tz is None:
+        ds = ds.tz_localize("UTC")
+    y = history["y"].to_numpy(dtype=float)
+    start = time.process_time()
+    internal_test(model, ds, y, horizon, origins, refit_every=4)
+    model._predict_one(model._fit_one(ds, y), _future(ds, freq, horizon))
+    return time.process_time() - start
+
+
 #: The model names :func:`make_model` accepts (each base name also with ``:raw``).
 MODEL_NAMES: tuple[str, ...] = (*_BASE_NAMES, ENSEMBLE_NAME, AutoModel.name)
 
@@ -854,10 +881,10 @@ def make_model(name: str, freq: Freq) -> Model:
     168
     >>> type(make_model("glm", "daily")).__name__, type(make_model("glm:raw", "daily")).__name__
     ('Calibrated', 'CountRegression')
-    >>> make_model("prophet", "daily")
+    >>> make_model("prophet", "daily")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: unknown model 'prophet': choose from snaive, empirical, glm, poisson, ets, mstl, lgbm, ensemble, auto
+    ValueError: unknown model 'prophet': choose from snaive, empirical, glm, poisson, ets, arima, ..., auto
     """
     if name == AutoModel.name:
         return AutoModel(freq)
