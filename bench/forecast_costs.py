@@ -32,6 +32,7 @@ import json
 import sys
 from pathlib import Path
 
+from uec.forecast.frame import Freq
 from uec.forecast.models import AUTO_CANDIDATES, FIT_COST, measure_fit_cost
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -43,7 +44,7 @@ def main() -> None:
     parser.add_argument("--models", default=",".join(AUTO_CANDIDATES))
     parser.add_argument("--hourly", action="store_true")
     args = parser.parse_args()
-    freq = "hourly" if args.hourly else "daily"
+    freq: Freq = "hourly" if args.hourly else "daily"
     if args.hourly:
         from forecast_speed import synthetic_ed
 
