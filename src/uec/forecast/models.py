@@ -435,7 +435,8 @@ def _model_class(name: str) -> type[Model]:
     if name in ("ets", "arima", "mstl"):
         from uec.forecast.statistical import ArimaModel, EtsModel, MstlModel
 
-        return {"ets": EtsModel, "arima": ArimaModel, "mstl": MstlModel}[name]
+        statistical: dict[str, type[Model]] = {"ets": EtsModel, "arima": ArimaModel, "mstl": MstlModel}
+        return statistical[name]
     if name == "lgbm":
         from uec.forecast.boosted import BoostedQuantile
 

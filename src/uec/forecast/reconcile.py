@@ -209,7 +209,7 @@ def reconcile_backtest(
     step = step_of(freq)
     frame = forecasts.copy()
     frame["_step"] = ((pd.to_datetime(frame["ds"]) - pd.to_datetime(frame["origin"])) // step).astype("int64") + 1
-    source = frame[(frame["_step"] <= k)] if residuals is None else residuals.assign(origin=pd.NaT)
+    source = frame[(frame["_step"] <= k)] if residuals is None else residuals
     source = source[source["y"].notna()]
     err_wide = (
         source.assign(_err=source["y"] - source["mean"])
