@@ -112,8 +112,47 @@ def ingest(
         )
         if result.rows_quarantined:
             out.print(f"See why with: uec quarantine --load {result.load_id}")
+        if result.rows_revised:
+            out.print(f"revised: {result.rows_revised:,} earlier values replaced (kept in the history; undo with "
+                      f"`uec unload {result.load_id}`)")
         for note in result.unchecked:
             out.print(f"note: {note}")
+    if as_json:
+        _emit_json(result.as_dict())
+
+
+@app.command()
+def unload(
+    load_id: Annotated[int, typer.Argument(help="The load to remove (its id, as `uec ingest` printed it).", min=1)],
+    store: StoreOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Remove load LOAD_ID as if it had never been made, in one transaction, and audit it.
+
+    Returns values it revised become current again; its quarantined rows go with it.
+    """
+    import getpass
+
+    from uec.access import audit
+    from uec.ingest import UnloadResult
+    from uec.ingest import unload as run_unload
+    from uec.store import StoreWriter
+
+    try:
+        actor = f"cli:{getpass.getuser()}"
+    except Exception:  # no user name (a container with an unnamed uid)
+        actor = "cli"
+
+    def record(w: StoreWriter, done: UnloadResult) -> None:
+        # In the unload's own transaction: the entry commits with the removal or not at all.
+        audit.record(w, actor=None, action="unload", object_type="load", object_id=str(done.load_id),
+                     before=done.as_dict(), after=None, request_id=None, actor_label=actor)
+
+    result = run_unload(_open(store), load_id, on_write=record)
+    out.print(
+        f"unloaded load {result.load_id} ({result.kind}, {result.file}): {result.rows_removed:,} rows removed, "
+        f"{result.rows_restored:,} revised values restored, {result.quarantine_removed:,} quarantined rows removed"
+    )
     if as_json:
         _emit_json(result.as_dict())
 

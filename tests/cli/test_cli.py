@@ -40,7 +40,7 @@ def test_ingest_status_quarantine_export_round_trip(store_url: str, tmp_path: Pa
     assert last_json(r.stdout) | {"seconds": 0} == {
         "kind": "attendances", "table": "attendances", "file": str(f), "rows_in": 3, "rows_loaded": 2,
         "rows_quarantined": 1, "load_id": 1, "already_loaded": None, "seconds": 0,
-        "unchecked": ["site_code was not checked against sites: the store has no sites yet"],
+        "unchecked": ["site_code was not checked against sites: the store has no sites yet"], "rows_revised": 0,
     }
     assert "note: site_code was not checked against sites" in r.stdout
     again = uec("ingest", "attendances", str(f), "--store", store_url, "--json")

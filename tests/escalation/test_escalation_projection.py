@@ -16,10 +16,11 @@ import pytest
 
 from uec.demo import build_demo
 from uec.errors import UecError
-from uec.escalation.projection import LEVELS, project, projection_instants, state_with_changes
+from uec.escalation.projection import LEVELS, project, projection_instants
 from uec.escalation.tryit import TryIt, try_action
 from uec.store import Store, open_store
 from uec.system import current_state
+from uec.system.state import state_with_changes
 
 
 @pytest.fixture(scope="module")

@@ -123,7 +123,7 @@ def test_origins_every_24_hours_is_local_midnight() -> None:
         ({"test_from": "2024-01-05", "test_to": "2024-02-01"}, "too close to the first origin"),
         ({"test_from": "2024-02-10", "test_to": "2024-02-01"}, "is before test_from"),
         ({"test_from": "1 Feb", "test_to": "2024-02-10"}, "cannot read '1 Feb'"),
-        ({"test_from": "2024-02-01", "test_to": "2024-02-10", "model": "arima"}, "unknown model 'arima'"),
+        ({"test_from": "2024-02-01", "test_to": "2024-02-10", "model": "prophet"}, "unknown model 'prophet'"),
         ({"test_from": "2024-02-01", "test_to": "2024-02-10", "horizon": 0}, "horizon must be"),
         ({"test_from": "2024-02-01", "test_to": "2024-02-10", "every": 0}, "every must be"),
     ],

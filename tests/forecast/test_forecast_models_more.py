@@ -10,14 +10,17 @@ from forecast_helpers import hourly_series
 from uec.forecast import (
     QUANTILE_COLUMNS,
     QUANTILE_LEVELS,
+    ArimaModel,
     AutoModel,
     BoostedQuantile,
+    CalibrationOptions,
     EtsModel,
     MstlModel,
     apply_spread,
     make_model,
     spread_factors,
 )
+from uec.forecast.statistical import ARIMA_ORDERS
 
 
 def _seasonal(n: int = 760, seed: int = 3, uid: str = "a") -> pd.DataFrame:
@@ -30,13 +33,15 @@ def _seasonal(n: int = 760, seed: int = 3, uid: str = "a") -> pd.DataFrame:
     return pd.DataFrame({"unique_id": uid, "ds": ds, "y": rng.poisson(rate).astype(float)})
 
 
-def _fast(name: str) -> EtsModel | MstlModel | BoostedQuantile:
+def _fast(name: str) -> EtsModel | ArimaModel | MstlModel | BoostedQuantile:
     if name == "lgbm":
         return BoostedQuantile("daily", rounds=60, train_days=400)
+    if name == "arima":
+        return ArimaModel("daily")
     return EtsModel("daily") if name == "ets" else MstlModel("daily")
 
 
-@pytest.mark.parametrize("name", ["ets", "mstl", "lgbm"])
+@pytest.mark.parametrize("name", ["ets", "arima", "mstl", "lgbm"])
 def test_new_models_shape_order_sign_and_reproducible(name: str) -> None:
     hist = pd.concat([_seasonal(420), _seasonal(420, seed=4, uid="b")])
     fc = _fast(name).fit(hist).predict(10)
@@ -59,7 +64,7 @@ def test_new_models_clip_at_zero_for_counts() -> None:
         assert fc[list(QUANTILE_COLUMNS)].to_numpy().min() >= 0
 
 
-@pytest.mark.parametrize("name", ["ets", "mstl", "lgbm"])
+@pytest.mark.parametrize("name", ["ets", "arima", "mstl", "lgbm"])
 def test_new_models_hourly(name: str) -> None:
     hist = hourly_series("2024-01-01", "2024-03-10 23:00")
     model = BoostedQuantile("hourly", rounds=30, train_days=60) if name == "lgbm" else make_model(name, "hourly")
@@ -72,12 +77,12 @@ def test_new_models_hourly(name: str) -> None:
     assert by_hour.idxmin() in {22, 23, 0, 1, 2}
 
 
-@pytest.mark.parametrize("name", ["ets", "lgbm"])
+@pytest.mark.parametrize("name", ["ets", "arima", "lgbm"])
 def test_new_models_beat_seasonal_naive_on_a_seasonal_series(name: str) -> None:
     hist = _seasonal(760)
     train, test = hist.iloc[:-28], hist["y"].to_numpy()[-28:]
     naive = make_model("snaive", "daily").fit(train).predict(28)["mean"].to_numpy()
-    model = EtsModel("daily") if name == "ets" else BoostedQuantile("daily", rounds=100)
+    model = BoostedQuantile("daily", rounds=100) if name == "lgbm" else _fast(name)
     ours = model.fit(train).predict(28)["mean"].to_numpy()
     assert np.mean(np.abs(ours - test)) < 0.85 * np.mean(np.abs(naive - test))
 
@@ -88,6 +93,27 @@ def test_models_need_enough_history() -> None:
         EtsModel("daily").fit(short)
     with pytest.raises(ValueError, match="boosted model needs"):
         BoostedQuantile("daily").fit(short)
+    with pytest.raises(ValueError, match="ARIMA needs"):
+        ArimaModel("daily").fit(short)
+
+
+def test_arima_chooses_its_order_by_aic_and_updates_without_refitting() -> None:
+    hist = _seasonal(500)
+    model = ArimaModel("daily").fit(hist.iloc[:-7])
+    fitted = model._fitted["a"].state
+    # The order is the lowest-AIC one of the fixed set, each fitted here for comparison.
+    from uec.forecast.statistical import _arima_fit
+
+    y = hist["y"].to_numpy()[:-7]
+    aics = {orders: _arima_fit(y, (orders,)).aic for orders in ARIMA_ORDERS}
+    assert (fitted.model.order, fitted.model.seasonal_order) == min(aics, key=lambda o: aics[o])
+    # An update keeps the parameters and moves the origin; its forecast equals a filter pass.
+    updated = model.update(hist)
+    state = updated._fitted["a"].state
+    assert np.array_equal(state.params, fitted.params)
+    fc = updated.predict(3)
+    assert fc["ds"].min() == hist["ds"].max() + pd.Timedelta(days=1)
+    assert not np.allclose(fc["mean"].to_numpy(), model.clone().fit(hist.iloc[:-7]).predict(10)["mean"].to_numpy()[7:])
 
 
 def _normal_quantiles(center: np.ndarray, sd: float) -> np.ndarray:
@@ -126,7 +152,8 @@ def test_calibration_borrows_for_weeks_without_enough_points() -> None:
     steps = np.repeat(np.arange(1, 8), 10)  # only the first week measured
     y = np.linspace(-2, 2, steps.size)
     q = _normal_quantiles(np.zeros(steps.size), 1.0)
-    factors = spread_factors(steps, y, q, QUANTILE_LEVELS, horizon=21, season=7, min_points=30)
+    opts = CalibrationOptions(min_points=30)
+    factors = spread_factors(steps, y, q, QUANTILE_LEVELS, horizon=21, season=7, options=opts)
     assert factors.shape == (21, len(QUANTILE_LEVELS))
     assert np.allclose(factors[14:], factors[:7])
     with pytest.raises(ValueError, match="symmetric"):

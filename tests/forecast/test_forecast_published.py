@@ -54,11 +54,22 @@ def stage1_runs(trust: pd.DataFrame) -> dict[str, pd.DataFrame]:
     # Refit every 4 weeks, updated weekly in between: the protocol as the benchmark runs it.
     return {
         name: backtest(trust, "daily", 84, 7, *STAGE1, name, refit_every=28).fold_summary([7, 28, 84]).set_index("h")
-        for name in ("snaive", "empirical", "glm", "ets")
+        for name in ("snaive", "empirical", "glm", "ets", "arima")
     }
 
 
-@pytest.mark.parametrize("name", ["snaive", "empirical", "glm", "ets"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "snaive",
+        "empirical",
+        "glm",
+        "ets",
+        # Known gap (docs/forecasting.md): arima's forecasts fall behind the autumn rise in
+        # demand, so its 80% interval misses above (0.735); strict, so a fix is noticed.
+        pytest.param("arima", marks=pytest.mark.xfail(strict=True, reason="80% coverage 0.735 on stage 1")),
+    ],
+)
 def test_stage1_calibrated_coverage_within_five_points(stage1_runs: dict[str, pd.DataFrame], name: str) -> None:
     s = stage1_runs[name]
     assert abs(_num(s, 7, "coverage_80_mean") - 0.80) <= 0.05

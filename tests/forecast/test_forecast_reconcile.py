@@ -101,3 +101,63 @@ def test_unknown_method_and_missing_series_are_errors() -> None:
         reconcile(_fc({"t": 1.0, "a": 1.0, "b": 1.0}), {"t": ["a", "b"]}, "magic")
     with pytest.raises(ValueError, match="no forecasts for series"):
         reconcile(_fc({"t": 1.0, "a": 1.0}), {"t": ["a", "b"]}, "bottom_up")
+
+
+def test_shrinkage_intensity_is_schafer_strimmer() -> None:
+    # The estimator of Schäfer & Strimmer (2005) as hierarchicalforecast's MinTrace(mint_shrink)
+    # writes it, computed independently: centred covariance (n − 1), standardised with the
+    # population SD, λ = Σ_{i≠j} Var(r_ij) / Σ_{i≠j} r_ij² with Var(r_ij) = Σ_k (w_kij − w̄_ij)² /
+    # (n (n − 1)), off-diagonal entries scaled by 1 − λ, variances kept.
+    rng = np.random.default_rng(7)
+    n = 40
+    base = rng.normal(size=(n, 1))
+    e = base + rng.normal(size=(n, 4)) * np.array([0.5, 1.0, 2.0, 3.0])
+    x = e - e.mean(axis=0)
+    xs = x / e.std(axis=0)
+    cov = x.T @ x / (n - 1)
+    num = den = 0.0
+    for i in range(4):
+        for j in range(4):
+            if i != j:
+                w = xs[:, i] * xs[:, j]
+                num += float(np.sum((w - w.mean()) ** 2)) / (n * (n - 1))
+                den += float(w.mean()) ** 2
+    lam = min(max(num / den, 0.0), 1.0)
+    expected = cov * (1 - lam)
+    np.fill_diagonal(expected, np.diag(cov))
+    assert 0.0 < lam < 1.0
+    assert np.allclose(shrunk_covariance(e), expected)
+
+
+def test_reconcile_backtest_can_take_one_step_residuals() -> None:
+    # MinT as published: W from one-step residuals of each base model, only those before the origin.
+    tree = {"t": ["a", "b"]}
+    origins = pd.date_range("2024-03-04", periods=2, freq="7D")
+    rows = [
+        {"unique_id": uid, "origin": o, "ds": o + pd.Timedelta(days=k), "mean": m, "y": m}
+        for o in origins
+        for k in range(7)
+        for uid, m in (("t", 100.0), ("a", 40.0), ("b", 50.0))
+    ]
+    fc = pd.DataFrame(rows)
+    for c in QUANTILE_COLUMNS:
+        fc[c] = fc["mean"]
+    rng = np.random.default_rng(8)
+    days = pd.date_range("2024-01-01", "2024-03-17")
+    # The total's one-step forecasts were far better than the parts': MinT keeps the total.
+    res = pd.DataFrame(
+        [
+            {"unique_id": uid, "ds": d, "mean": 0.0, "y": rng.normal(0, sd)}
+            for d in days
+            for uid, sd in (("t", 1.0), ("a", 20.0), ("b", 20.0))
+        ]
+    )
+    out = reconcile_backtest(fc, tree, "daily", "mint_shrink", residuals=res)
+    first = out[out["origin"] == origins[0]].groupby("unique_id")["mean"].first()
+    assert abs(first["t"] - 100.0) < 1.0 and first["t"] == pytest.approx(first["a"] + first["b"])
+    # Residuals on or after an origin are not used for it.
+    later = res.copy()
+    later.loc[later["ds"] >= origins[0], "y"] *= 50.0
+    again = reconcile_backtest(fc, tree, "daily", "mint_shrink", residuals=later)
+    same = again[again["origin"] == origins[0]]["mean"].to_numpy()
+    assert np.allclose(same, out[out["origin"] == origins[0]]["mean"].to_numpy())

@@ -232,3 +232,18 @@ def test_a_worker_stopped_with_sigterm_puts_its_job_back(store_url: str) -> None
     back = get_job(store, job.id)
     assert back is not None and (back.state, back.attempts, back.worker) == ("queued", 0, None)
     assert f"the worker {socket.gethostname()}:{proc.pid} was stopped while running it" in (back.message or "")
+
+
+def test_a_runner_takes_only_the_kinds_it_can_run(store_url: str) -> None:
+    # The web's in-process runners each run their own kinds; one must never take (and fail) a job
+    # that belongs to another runner or to the worker.
+    from uec.jobs.kinds import KINDS
+
+    store = open_store(store_url)
+    job = submit(store, "scenario_run", SCENARIO, owner="analyst")
+    others = {k: v for k, v in KINDS.items() if k != "scenario_run"}
+    assert run_one(store, kinds=others) is None
+    still = get_job(store, job.id)
+    assert still is not None and still.state == "queued"
+    done = run_one(store, kinds={"scenario_run": KINDS["scenario_run"]})
+    assert done is not None and done.id == job.id and done.state == "done"

@@ -14,7 +14,7 @@ import pytest
 from standards_fixtures import put_rows
 
 from uec.ingest import ingest
-from uec.standards import compute, compute_many, load_ambsys, load_kh03
+from uec.standards import compute, compute_many
 from uec.store import Store
 
 DATA = Path(__file__).parents[1] / "data" / "standards"
@@ -45,7 +45,7 @@ def test_england_4hr_from_the_monthly_ae_return(store: Store) -> None:
 
 
 def test_ambsys_means_recomputed_from_totals_and_counts(store: Store) -> None:
-    load_ambsys(store, DATA / "ambsys_england.csv")
+    ingest(store, "ambsys", DATA / "ambsys_england.csv")
     with (DATA / "ambsys_england.csv").open(encoding="utf-8") as f:
         published = {_month(r): r for r in csv.DictReader(f)}
     results = {r.standard.id: {row.period_start: row for row in r.rows}
@@ -75,7 +75,7 @@ def test_ambsys_means_recomputed_from_totals_and_counts(store: Store) -> None:
 
 
 def test_ambsys_financial_year_combines_totals_and_flags_centiles(store: Store) -> None:
-    load_ambsys(store, DATA / "ambsys_england.csv")
+    ingest(store, "ambsys", DATA / "ambsys_england.csv")
     with (DATA / "ambsys_england.csv").open(encoding="utf-8") as f:
         months = [r for r in csv.DictReader(f) if dt.date(2018, 4, 1) <= _month(r) < dt.date(2019, 4, 1)]
     mean = compute(store, "amb-c1-mean", org="Eng", period="fy", start=dt.date(2018, 4, 1), end=dt.date(2019, 4, 1))
@@ -90,7 +90,7 @@ def test_ambsys_financial_year_combines_totals_and_flags_centiles(store: Store) 
 def test_ambsys_outcome_codes_add_up(store: Store) -> None:
     # Our reading of the outcome fields: hear and treat + conveyed to ED + conveyed elsewhere + see
     # and treat = all incidents, in every full month.
-    load_ambsys(store, DATA / "ambsys_england.csv")
+    ingest(store, "ambsys", DATA / "ambsys_england.csv")
     res = compute_many(store, ["amb-hear-and-treat", "amb-see-and-treat", "amb-conveyance-ed"], org="Eng",
                        start=dt.date(2017, 10, 1), end=dt.date(2021, 2, 1))
     by_month: dict[dt.date | dt.datetime, float] = {}
@@ -107,7 +107,7 @@ def test_ambsys_outcome_codes_add_up(store: Store) -> None:
 
 
 def test_kh03_occupancy_matches_the_published_rate(store: Store) -> None:
-    load_kh03(store, DATA / "kh03_england_quarterly.csv")
+    ingest(store, "kh03", DATA / "kh03_england_quarterly.csv")
     with (DATA / "kh03_england_quarterly.csv").open(encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     (res,) = compute_many(store, ["beds-ga-occupancy"], org="Eng", period="quarter")

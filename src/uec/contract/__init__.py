@@ -28,12 +28,15 @@ if TYPE_CHECKING:
 __all__ = [
     "EARLIEST_YEAR",
     "LOCAL_TIME_ZONE",
+    "Collection",
     "Contract",
     "ContractError",
     "Field",
     "FieldType",
     "Pattern",
     "Table",
+    "collection",
+    "collections",
     "contract",
     "kind_name",
     "reference_markdown",
@@ -44,6 +47,7 @@ __all__ = [
 
 FieldType = Literal["string", "code", "integer", "number", "boolean", "instant", "date"]
 Grain = Literal["reference", "event", "return"]
+PeriodLength = Literal["day", "week", "month", "quarter", "year"]
 
 #: Local time for people; the store keeps UTC instants.
 LOCAL_TIME_ZONE = "Europe/London"
@@ -172,6 +176,44 @@ class Pattern:
 
 
 @dataclass(frozen=True)
+class Metric:
+    """One metric code of a national return: its national field name, meaning and unit.
+
+    ``column`` is the file column it is read from (a wide layout); ``label`` the row label that
+    names it (a long layout, ``measure|target`` where a layout has both).
+    """
+
+    code: str
+    national: str
+    meaning: str
+    unit: str | None = None
+    column: str | None = None
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class Collection:
+    """A national UEC collection: the ``source`` its returns rows name, its layouts and its metric codes."""
+
+    source: str
+    title: str
+    publisher: str
+    kinds: tuple[str, ...]
+    period_length: str
+    metrics: tuple[Metric, ...]
+    note: str = ""
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """Its metric codes, in the contract's order.
+
+        >>> collection("kh03").codes[:2]
+        ('kh03_total_available', 'kh03_total_occupied')
+        """
+        return tuple(m.code for m in self.metrics)
+
+
+@dataclass(frozen=True)
 class Contract:
     """The whole contract: its version, its tables in a stable order and its value patterns."""
 
@@ -179,6 +221,7 @@ class Contract:
     effective_from: str
     tables: tuple[Table, ...]
     patterns: tuple[Pattern, ...] = ()
+    collections: tuple[Collection, ...] = ()
 
     def pattern(self, name: str) -> Pattern:
         """The pattern called ``name``.
@@ -271,8 +314,56 @@ def contract() -> Contract:
             )
         )
     return Contract(
-        version=int(raw["version"]), effective_from=str(raw["effective_from"]), tables=tuple(out), patterns=patterns
+        version=int(raw["version"]), effective_from=str(raw["effective_from"]), tables=tuple(out), patterns=patterns,
+        collections=_collections(raw.get("collections", {}), patterns),
     )
+
+
+def _collections(raw: dict[str, Any], patterns: tuple[Pattern, ...]) -> tuple[Collection, ...]:
+    import re
+
+    identifier = re.compile(next(p.regex for p in patterns if p.name == "identifier"))
+    lengths = get_args(PeriodLength)
+    out: list[Collection] = []
+    seen_kinds: set[str] = set()
+    for source, c in raw.items():
+        metrics = tuple(
+            Metric(code=str(m["code"]), national=str(m["national"]), meaning=str(m["meaning"]),
+                   unit=m.get("unit"), column=m.get("column"), label=m.get("label"))
+            for m in c["metrics"]
+        )
+        codes = [m.code for m in metrics]
+        bad = [code for code in codes if not identifier.match(code)]
+        if bad or len(set(codes)) != len(codes):
+            raise ContractError(f"collection {source}: metric codes must be unique identifiers ({bad or codes})")
+        if c["period_length"] not in lengths:
+            raise ContractError(f"collection {source}: unknown period_length {c['period_length']!r}")
+        kinds = tuple(str(k) for k in c["kinds"])
+        if seen_kinds & set(kinds):
+            raise ContractError(f"collection {source}: kind(s) {sorted(seen_kinds & set(kinds))} named twice")
+        seen_kinds |= set(kinds)
+        out.append(Collection(
+            source=str(source), title=str(c["title"]), publisher=str(c["publisher"]), kinds=kinds,
+            period_length=str(c["period_length"]), metrics=metrics, note=" ".join(str(c.get("note", "")).split()),
+        ))
+    return tuple(out)
+
+
+def collections() -> tuple[Collection, ...]:
+    """The national collections whose returns the contract knows, in the contract file's order.
+
+    >>> [c.source for c in collections()][:2]
+    ['ambsys', 'kh03']
+    """
+    return contract().collections
+
+
+def collection(source: str) -> Collection:
+    """The collection a returns ``source`` names; ``KeyError`` if the contract knows none."""
+    for c in collections():
+        if c.source == source:
+            return c
+    raise KeyError(source)
 
 
 def tables() -> tuple[Table, ...]:
@@ -355,4 +446,45 @@ def reference_markdown() -> str:
                 f"| {f.meaning} | {f.national} |"
             )
         lines.append("")
+    lines += _collections_markdown(c.collections)
     return "\n".join(lines)
+
+
+def _collections_markdown(cols: tuple[Collection, ...]) -> list[str]:
+    if not cols:
+        return []
+    lines = [
+        "## Metric codes of the national returns",
+        "",
+        "Each collection below is a `source` of the `returns` table. Its published layouts load with "
+        "`uec ingest KIND FILE`; a returns row of one of these sources must use one of its metric codes "
+        "(any other is quarantined with the list of known ones). A value the file leaves empty (`.`, NA) "
+        "gives no row: it is never stored as zero.",
+        "",
+    ]
+    for col in cols:
+        has_column = any(m.column for m in col.metrics)
+        has_label = any(m.label for m in col.metrics)
+        lines += [
+            f"### {col.title} (`{col.source}`)",
+            "",
+            f"{col.publisher}. Kinds: {', '.join(f'`{k}`' for k in col.kinds)}. Period: {col.period_length}.",
+            "",
+        ]
+        if col.note:
+            lines += [col.note, ""]
+        head = ["metric code", "national field", "meaning", "unit"]
+        if has_column:
+            head.append("file column")
+        if has_label:
+            head.append("file label")
+        lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        for m in col.metrics:
+            cells = [f"`{m.code}`", m.national, m.meaning, m.unit or ""]
+            if has_column:
+                cells.append(f"`{m.column}`" if m.column else "")
+            if has_label:
+                cells.append(m.label or "")
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
+    return lines

@@ -13,7 +13,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from uec.forecast.backtest import METRICS, BacktestResult, backtest, fold_summary, score
-from uec.forecast.calibrate import apply_spread, spread_factors
+from uec.forecast.calibrate import CalibrationOptions, apply_spread, spread_factors
 from uec.forecast.clock import bank_holidays, origins
 from uec.forecast.frame import Freq, find_gaps, read_series_csv, validate_long
 from uec.forecast.metrics import (
@@ -44,10 +44,11 @@ from uec.forecast.quantiles import QUANTILE_COLUMNS, QUANTILE_LEVELS, SCORED_LEV
 
 if TYPE_CHECKING:
     from uec.forecast.boosted import BoostedQuantile
-    from uec.forecast.statistical import EtsModel, MstlModel
+    from uec.forecast.statistical import ArimaModel, EtsModel, MstlModel
 
 # statsmodels and LightGBM take seconds to import; load their models only when asked for.
 _LAZY = {
+    "ArimaModel": "uec.forecast.statistical",
     "EtsModel": "uec.forecast.statistical",
     "MstlModel": "uec.forecast.statistical",
     "BoostedQuantile": "uec.forecast.boosted",
@@ -74,9 +75,11 @@ __all__ = [
     "QUANTILE_COLUMNS",
     "QUANTILE_LEVELS",
     "SCORED_LEVELS",
+    "ArimaModel",
     "AutoModel",
     "BacktestResult",
     "BoostedQuantile",
+    "CalibrationOptions",
     "CountRegression",
     "EmpiricalQuantile",
     "EtsModel",

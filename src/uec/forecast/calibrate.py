@@ -24,7 +24,8 @@ before the origin.
 >>> steps = np.array([1, 1, 1, 1])
 >>> q = np.tile(np.array([[8.0, 10.0, 12.0]]), (4, 1))           # levels 0.1, 0.5, 0.9
 >>> y = np.array([6.0, 13.0, 10.0, 11.0])
->>> f = spread_factors(steps, y, q, (0.1, 0.5, 0.9), horizon=1, season=7, min_points=1, sides="joint")
+>>> opts = CalibrationOptions(min_points=1, sides="joint")
+>>> f = spread_factors(steps, y, q, (0.1, 0.5, 0.9), horizon=1, season=7, options=opts)
 >>> f.round(2).tolist()  # widen: two of four fell outside
 [[1.7, 1.0, 1.7]]
 >>> apply_spread(q[:1], f).tolist()
@@ -34,13 +35,35 @@ before the origin.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
 from uec.forecast.base import Array
 
-__all__ = ["apply_spread", "spread_factors"]
+__all__ = ["CalibrationOptions", "apply_spread", "spread_factors"]
+
+
+@dataclass(frozen=True)
+class CalibrationOptions:
+    """How :func:`spread_factors` measures: ``min_points`` scores a horizon week needs to be
+    measured (others borrow the nearest measured week's factors); factors kept within
+    [``low``, ``high``]; ``sides="separate"`` measures the lower and upper quantile of each
+    interval on its own, ``"joint"`` one factor per interval.
+
+    >>> CalibrationOptions().sides
+    'separate'
+    """
+
+    min_points: int = 30
+    low: float = 0.3
+    high: float = 4.0
+    sides: str = "separate"
+
+    def __post_init__(self) -> None:
+        if self.sides not in ("separate", "joint"):
+            raise ValueError("sides must be 'separate' or 'joint'")
 
 
 def spread_factors(
@@ -51,23 +74,21 @@ def spread_factors(
     *,
     horizon: int,
     season: int,
-    min_points: int = 30,
-    low: float = 0.3,
-    high: float = 4.0,
-    sides: str = "separate",
+    options: CalibrationOptions | None = None,
 ) -> Array:
     """Spread factors, shape (``horizon``, len(``levels``)), from an internal backtest.
 
     ``steps`` (1-based horizon step), ``y`` (actual) and ``q`` (forecast quantiles, one row per
     scored point, columns = ``levels``, which must be symmetric around a 0.5 level) describe
     the internal test. Steps are pooled by horizon week (``season`` steps); see the module
-    docstring for the method. ``sides="separate"`` (default) measures the lower and upper
-    quantile of each interval separately; ``"joint"`` one factor per interval.
+    docstring for the method and :class:`CalibrationOptions` for the ``options``.
 
     >>> spread_factors(np.array([1, 2]), np.array([10.0, 10.0]), np.array([[9.0, 10, 11]] * 2),
-    ...     (0.1, 0.5, 0.9), horizon=3, season=7, min_points=5).tolist()
+    ...     (0.1, 0.5, 0.9), horizon=3, season=7, options=CalibrationOptions(min_points=5)).tolist()
     [[1.0, 1.0, 1.0], [1.0, 1.0, 1.0], [1.0, 1.0, 1.0]]
     """
+    opts = options or CalibrationOptions()
+    min_points, low, high, sides = opts.min_points, opts.low, opts.high, opts.sides
     lv = np.asarray(levels, dtype=float)
     mid = int(np.argmin(np.abs(lv - 0.5)))
     if not np.isclose(lv[mid], 0.5) or not np.allclose(lv + lv[::-1], 1.0):

@@ -83,7 +83,10 @@ def summing_matrix(hierarchy: Mapping[str, Sequence[str]]) -> tuple[Array, list[
 def shrunk_covariance(errors: Array) -> Array:
     """Schäfer–Strimmer shrinkage estimate of the covariance of the columns of ``errors``
     (rows: forecasts, columns: series): the correlations are pulled towards zero by the optimal
-    λ, the variances kept.
+    λ, the variances kept. The same estimator as hierarchicalforecast's
+    ``MinTrace(method="mint_shrink")``: centred covariance, λ = Σ_{i≠j} Var(r_ij) / Σ_{i≠j}
+    r_ij² on the correlation scale (R's fable and hts use the uncentred ``crossprod(e) / n``
+    instead; on the SWAST areas that scored 0.807 at 7 days on the total against 0.801 centred).
 
     >>> e = np.random.default_rng(0).normal(size=(200, 3))
     >>> bool(np.allclose(np.diag(shrunk_covariance(e)), e.var(axis=0, ddof=1)))
@@ -177,6 +180,7 @@ def reconcile_backtest(
     *,
     error_steps: int | None = None,
     min_errors: int = 30,
+    residuals: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Reconcile a backtest's forecasts (``unique_id, origin, ds, mean, q…, y``) origin by
     origin. MinT's error covariance at an origin uses only the errors of earlier origins'
@@ -185,6 +189,12 @@ def reconcile_backtest(
     total against 0.794 with the first week's errors only), so nothing after the origin is
     used; an origin with fewer than ``min_errors`` such rows falls back to ``ols``. Begin the
     backtest some weeks before the period scored to give MinT a history.
+
+    ``residuals`` (``unique_id, ds, mean, y``: one-step-ahead forecasts of each base model, e.g.
+    a backtest with horizon 1 at every step) makes ``W`` the covariance of those one-step
+    residuals before the origin instead, as the published MinT does with in-sample one-step
+    residuals. On the SWAST areas that was worse on the total (MASE 0.813 shrunk, 0.803 sample,
+    at 7 days, against 0.801 and 0.768 from the backtest's own errors at every step).
 
     >>> fc = pd.DataFrame({"unique_id": ["t", "a", "b"], "origin": pd.Timestamp("2024-01-01"),
     ...     "ds": pd.Timestamp("2024-01-01"), "mean": [10.0, 4.0, 5.0], "y": [9.0, 4.0, 5.0]})
@@ -199,10 +209,11 @@ def reconcile_backtest(
     step = step_of(freq)
     frame = forecasts.copy()
     frame["_step"] = ((pd.to_datetime(frame["ds"]) - pd.to_datetime(frame["origin"])) // step).astype("int64") + 1
-    early = frame[(frame["_step"] <= k) & frame["y"].notna()]
+    source = frame[(frame["_step"] <= k)] if residuals is None else residuals
+    source = source[source["y"].notna()]
     err_wide = (
-        early.assign(_err=early["y"] - early["mean"])
-        .pivot_table(index=["origin", "ds"], columns="unique_id", values="_err")
+        source.assign(_err=source["y"] - source["mean"])
+        .pivot_table(index=["origin", "ds"] if residuals is None else ["ds"], columns="unique_id", values="_err")
         .reindex(columns=ids)
         .dropna()
     )
@@ -211,7 +222,7 @@ def reconcile_backtest(
         use = method
         errors = None
         if method in ("mint_shrink", "mint_sample"):
-            past = err_wide[err_wide.index.get_level_values("ds") < origin]
+            past = err_wide[err_wide.index.get_level_values("ds") < origin]  # nothing from after it
             if len(past) >= min_errors:
                 errors = past.to_numpy()
             else:

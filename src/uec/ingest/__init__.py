@@ -31,14 +31,26 @@ from typing import Any
 
 import pyarrow as pa
 
-from uec.contract import Table
+from uec.contract import Table, collections
 from uec.contract import table as contract_table
 from uec.errors import UecError
+from uec.ingest import queries as q
 from uec.ingest.formats import FORMATS, Format, kinds, read_file, resolve_kind
 from uec.ingest.validate import compatible, local_to_utc_sql, typed_select_sql
-from uec.store import Store, StoreWriter
+from uec.store import RETURNS_HISTORY_DDL, Store, StoreWriter
 
-__all__ = ["DEFAULT_RETENTION_DAYS", "FORMATS", "LoadResult", "Progress", "ingest", "kinds", "purge_quarantine"]
+__all__ = [
+    "DEFAULT_RETENTION_DAYS",
+    "FORMATS",
+    "LoadResult",
+    "Progress",
+    "UnloadResult",
+    "ingest",
+    "kinds",
+    "purge_quarantine",
+    "return_history",
+    "unload",
+]
 
 #: How long rejected rows are kept when no setting says otherwise (``UEC_QUARANTINE_RETENTION_DAYS``).
 #: Reasoning (verified: false, no national rule names a figure): a rejected row is kept so that its
@@ -70,6 +82,9 @@ class LoadResult:
     seconds: float = 0.0
     #: Checks that could not be made, each with why (e.g. site codes while ``sites`` is still empty).
     unchecked: tuple[str, ...] = ()
+    #: Returns values already in the store that this load replaced (a revised return); the values
+    #: replaced are kept in ``returns_history``.
+    rows_revised: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -92,19 +107,10 @@ def _kept_raw_sql(table: Table, fmt: Format | None, con: Any) -> str:
     kept, with a SHA-256 digest of the whole source row so that a resent row can still be matched.
     """
     if fmt is None:
-        return "to_json(s)::VARCHAR"
-    mapped_cols = {r[0] for r in con.execute("DESCRIBE mapped").fetchall()}
-    cols = ", ".join(f'"{f}"' for f in table.field_names if f in mapped_cols)
-    con.execute(
-        f"CREATE TEMP TABLE kept AS SELECT _row, to_json(list(struct_pack({cols}))) AS contract "
-        "FROM (SELECT _row, " + cols + " FROM mapped "
-        # Only rejected rows need it: a large clean load pays nothing.
-        "WHERE _row IN (SELECT _row FROM bad UNION ALL SELECT _row FROM store_dups)) GROUP BY _row"
-    )
-    return (
-        "json_object('contract', (SELECT k.contract FROM kept k WHERE k._row = s._row), "
-        "'raw_sha256', sha256(to_json(s)::VARCHAR))::VARCHAR"
-    )
+        return q.RAW_WHOLE
+    mapped_cols = {r[0] for r in con.execute(q.describe_sql("mapped")).fetchall()}
+    con.execute(q.kept_sql(", ".join(f'"{f}"' for f in table.field_names if f in mapped_cols)))
+    return q.RAW_KEPT
 
 
 def _kept_line(text: str, fmt: Format | None) -> str:
@@ -127,9 +133,11 @@ def _check_columns(table: Table, fmt: Format | None, names: list[str], file_name
     present = set(names) - {"_row"}
     if fmt is not None:
         missing = [c for c in fmt.required_columns if c not in present]
+        missing += [" or ".join(group) if len(group) < 4 else f"any of {', '.join(group[:3])} …"
+                    for group in fmt.one_of if not present & set(group)]
         if missing:
             raise UecError(
-                f"{file_name} is not a {fmt.kind} file: missing column(s) {', '.join(missing)}"
+                f"{file_name} is not a {fmt.kind} file: missing column(s) {'; '.join(missing)}"
             )
         return
     expected = set(table.field_names)
@@ -169,7 +177,7 @@ def _reference_codes(store: Store, table: Table) -> tuple[dict[str, pa.Table], l
             continue
         ref = contract_table(f.references)
         if ref.name not in cache:
-            cache[ref.name] = store.query_arrow(f"SELECT DISTINCT {ref.key[0]} AS code FROM {ref.name}")
+            cache[ref.name] = store.query_arrow(q.reference_codes_sql(ref.name, ref.key[0]))
         if cache[ref.name].num_rows == 0:
             unchecked.append(f"{f.name} was not checked against {ref.name}: the store has no {ref.name} yet")
         else:
@@ -177,24 +185,34 @@ def _reference_codes(store: Store, table: Table) -> tuple[dict[str, pa.Table], l
     return codes, unchecked
 
 
+def _check_metric_codes(con: Any) -> None:
+    """A returns row of a national collection (its ``source``) must use one of that collection's codes.
+
+    Other sources (local returns, OPEL parameters) name their own codes and are not checked.
+    """
+    known = [(c.source, code, ", ".join(c.codes)) for c in collections() for code in c.codes]
+    con.register("known_metrics", pa.table({
+        "source": [k[0] for k in known], "code": [k[1] for k in known], "listed": [k[2] for k in known]}))
+    con.execute(q.unknown_metric_sql("checked"))
+
+
 def next_load_id(w: StoreWriter) -> int:
     """A new load id from the store's sequence, so that concurrent loads never take the same one.
 
     A store made before the sequence existed has ids already: the sequence is moved past them once.
     """
-    top = w.query("SELECT coalesce(max(load_id), 0) AS n FROM loads")[0]["n"]
+    top = w.query(q.TOP_LOAD_ID_SQL)[0]["n"]
     while True:
-        n = int(w.query("SELECT nextval('load_ids') AS n")[0]["n"])
+        n = int(w.query(q.NEXT_LOAD_ID_SQL)[0]["n"])
         if n > int(top):
             return n
 
 
 def _purge(w: StoreWriter, older_than_days: int) -> int:
     cutoff = datetime.now(UTC) - timedelta(days=older_than_days)
-    where = "load_id IN (SELECT load_id FROM loads WHERE loaded_at < :cutoff)"
-    n = int(w.query(f"SELECT count(*) AS n FROM quarantine WHERE {where}", {"cutoff": cutoff})[0]["n"])
+    n = int(w.query(q.PURGE_COUNT_SQL, {"cutoff": cutoff})[0]["n"])
     if n:
-        w.execute(f"DELETE FROM quarantine WHERE {where}", {"cutoff": cutoff})
+        w.execute(q.PURGE_SQL, {"cutoff": cutoff})
     return n
 
 
@@ -250,56 +268,34 @@ def ingest(store: Store, kind: str, path: Path | str, *, progress: Progress | No
         relation = "src"
         if fmt is not None:
             instant = local_to_utc_sql("TRY_CAST(_arrival_local AS TIMESTAMP)")[0]
-            con.execute(f"CREATE TEMP TABLE mapped AS {fmt.mapping_sql.replace('{local_to_utc}', instant)}")
+            con.execute(q.mapped_sql(fmt.mapping_sql, instant))
             relation = "mapped"
-        types = {r[0]: r[1] for r in con.execute(f"DESCRIBE {relation}").fetchall()}
+        types = {r[0]: r[1] for r in con.execute(q.describe_sql(relation)).fetchall()}
         # A column the contract type cannot be cast from (int64 for an instant) is read as text, so
         # each row gets a reason instead of the whole load failing on one cast.
         odd = [f.name for f in table.fields if f.name in types and not compatible(f, types[f.name])]
         if odd:
-            as_text = ", ".join(f'CAST("{n}" AS VARCHAR) AS "{n}"' for n in odd)
-            con.execute(f"CREATE TEMP VIEW as_read AS SELECT * REPLACE ({as_text}) FROM {relation}")
+            con.execute(q.as_text_view_sql(relation, odd))
             relation = "as_read"
-            types = {r[0]: r[1] for r in con.execute(f"DESCRIBE {relation}").fetchall()}
+            types = {r[0]: r[1] for r in con.execute(q.describe_sql(relation)).fetchall()}
         for name, codes in references.items():
             con.register(f"ref_{name}", codes)
         report("validating", 0.3)
         checked_sql = typed_select_sql(
             table, relation, types, references={name: f"ref_{name}" for name in references}
         )
-        con.execute(f"CREATE TEMP TABLE checked AS {checked_sql}")
+        con.execute(q.checked_sql(checked_sql))
+        if table.name == "returns":
+            _check_metric_codes(con)
         # A row whose key appears earlier in the same file is a duplicate, not a second record.
-        key = ", ".join(f'"{k}"' for k in table.key)
-        # Most files have no repeated keys: find the repeated ones with a hash aggregate first and
-        # rank rows only for those, rather than sorting the whole file.
-        con.execute(
-            f"""CREATE TEMP TABLE dup_in_file AS
-                WITH repeated AS (
-                  SELECT {key} FROM checked WHERE _reason IS NULL GROUP BY {key} HAVING count(*) > 1
-                ), ranked AS (
-                  SELECT c._row, min(c._row) OVER (PARTITION BY {", ".join(f"c.{k}" for k in table.key)}) AS first_row
-                  FROM checked c SEMI JOIN repeated r USING ({key}) WHERE c._reason IS NULL
-                )
-                SELECT _row, 'duplicate of row ' || first_row || ' in this file (same {", ".join(table.key)})' AS reason
-                FROM ranked WHERE _row <> first_row"""
-        )
-        # One source row may have become several contract rows (an unpivot): judge it whole.
-        con.execute(
-            """CREATE TEMP TABLE bad AS
-               SELECT _row, string_agg(DISTINCT reason, '; ' ORDER BY reason) AS reason FROM (
-                 SELECT _row, _reason AS reason FROM checked WHERE _reason IS NOT NULL
-                 UNION ALL SELECT _row, reason FROM dup_in_file) GROUP BY _row"""
-        )
+        con.execute(q.dup_in_file_sql(table.key))
+        con.execute(q.BAD_SQL)
         cols = ", ".join(f'"{f.name}"' for f in table.fields)
-        good: pa.Table = con.sql(
-            f"SELECT _row, {cols} FROM checked ANTI JOIN bad USING (_row)"
-        ).to_arrow_table()
+        good: pa.Table = con.sql(q.good_sql(cols)).to_arrow_table()
         report("loading", 0.6)
 
         with store.write() as w:
-            earlier = w.query(
-                "SELECT load_id FROM loads WHERE kind = :kind AND sha256 = :sha", {"kind": kind, "sha": digest}
-            )
+            earlier = w.query(q.EARLIER_LOAD_SQL, {"kind": kind, "sha": digest})
             if earlier:
                 return LoadResult(
                     kind, table.name, str(path), rows_in, 0, 0, None,
@@ -307,33 +303,30 @@ def ingest(store: Store, kind: str, path: Path | str, *, progress: Progress | No
                 )
             if store.engine == "duckdb":
                 # A file made before load ids came from a sequence lacks it (PostgreSQL makes it on open).
-                w.execute("CREATE SEQUENCE IF NOT EXISTS load_ids")
+                w.execute(q.LOAD_SEQUENCE_DDL)
             load_id = next_load_id(w)
             _purge(w, retention_days())
             w.stage("uec_incoming", good)
-            # A key already in the store belongs to an earlier load; the row is kept in the
-            # quarantine rather than overwriting or doubling what is there.
-            on_key = " AND ".join(f"t.{k} = s.{k}" for k in table.key)
-            in_store = w.query(
-                f"SELECT DISTINCT s._row AS row FROM uec_incoming s WHERE EXISTS "
-                f"(SELECT 1 FROM {table.name} t WHERE {on_key})"
-            )
-            store_dups = [int(r["row"]) for r in in_store]
+            revised = 0
+            store_dups: list[int] = []
+            if table.grain == "return":
+                # A later return for the same organisation, period and metric is a revision: it
+                # replaces the value, and the value it replaces goes to the history with its load.
+                w.execute(RETURNS_HISTORY_DDL)  # a store made before revisions were kept lacks it
+                revised = int(w.query(q.REVISED_COUNT_SQL)[0]["n"])
+                if revised:
+                    w.execute(q.SUPERSEDE_SQL, {"load_id": load_id})
+                    w.execute(q.REMOVE_SUPERSEDED_SQL)
+            else:
+                # A key already in the store belongs to an earlier load; the row is kept in the
+                # quarantine rather than overwriting or doubling what is there.
+                store_dups = [int(r["row"]) for r in w.query(q.in_store_sql(table.name, table.key))]
             plain = cols.replace(chr(34), "")
-            insert = f"INSERT INTO {table.name} ({plain}, load_id) SELECT {plain}, :load_id FROM uec_incoming"
             if store_dups:
-                # Leave out every contract row of a source row that clashes, so a source row is
-                # either loaded whole or quarantined whole.
                 w.stage("uec_clashes", pa.table({"_row": pa.array(store_dups, pa.int64())}))
-                insert += " WHERE _row NOT IN (SELECT _row FROM uec_clashes)"
-            w.execute(insert, {"load_id": load_id})
+            w.execute(q.insert_sql(table.name, plain, skip_clashes=bool(store_dups)), {"load_id": load_id})
             con.register("store_dups", pa.table({"_row": pa.array(store_dups, pa.int64())}))
-            quarantined = con.sql(
-                f"""SELECT b._row AS row_number, b.reason, {_kept_raw_sql(table, fmt, con)} AS raw FROM (
-                      SELECT _row, reason FROM bad
-                      UNION ALL SELECT _row, 'already in the store (same {", ".join(table.key)})' FROM store_dups
-                    ) b JOIN src s USING (_row) ORDER BY b._row"""
-            ).to_arrow_table()
+            quarantined = con.sql(q.quarantined_sql(table.key, _kept_raw_sql(table, fmt, con))).to_arrow_table()
             bad_lines = pa.table({
                 "row_number": pa.array([n for n, _, _ in read.bad_lines], pa.int64()),
                 "reason": pa.array([r for _, _, r in read.bad_lines], pa.string()),
@@ -366,7 +359,97 @@ def ingest(store: Store, kind: str, path: Path | str, *, progress: Progress | No
         report("done", 1.0)
         return LoadResult(
             kind, table.name, str(path), rows_in, n_loaded, n_quarantined, load_id,
-            seconds=time.perf_counter() - started, unchecked=tuple(unchecked),
+            seconds=time.perf_counter() - started, unchecked=tuple(unchecked), rows_revised=revised,
         )
     finally:
         con.close()
+
+
+@dataclass(frozen=True)
+class UnloadResult:
+    """What ``unload`` removed: the load's rows, the values it had replaced put back, its quarantine."""
+
+    load_id: int
+    kind: str
+    table: str
+    file: str
+    rows_removed: int
+    rows_restored: int
+    quarantine_removed: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+#: Called inside the unload's transaction with what it removed (the CLI records the audit entry here).
+OnUnload = Callable[[StoreWriter, UnloadResult], None]
+
+
+def unload(store: Store, load_id: int, *, on_write: OnUnload | None = None) -> UnloadResult:
+    """Remove load ``load_id`` in one transaction, as if it had never been made.
+
+    Its rows go, its quarantined rows go, and its entry in ``loads`` goes. Returns values the load
+    had revised become current again; where a later load revised the load's own values, that later
+    value stays and now replaces the earlier one. ``on_write`` runs in the same transaction (an audit
+    entry commits with the change or not at all).
+
+    >>> import tempfile, pathlib
+    >>> from uec.store import open_store
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> store = open_store(str(d / "uec.duckdb"))
+    >>> _ = (d / "r.csv").write_text("org_code,period_start,period_length,metric_code,value,source\\n"
+    ...                              "RXA,2024-04-01,month,m1,1,local\\n")
+    >>> loaded = ingest(store, "returns", d / "r.csv")
+    >>> unload(store, loaded.load_id or 0).rows_removed, store.counts()["returns"]
+    (1, 0)
+    """
+    from uec.contract import tables
+
+    with store.write() as w:
+        found = w.query(q.LOAD_SQL, {"load_id": load_id})
+        if not found:
+            raise UecError(f"there is no load {load_id} (see `uec export loads` for the loads made)")
+        load = found[0]
+        table_name = str(load["table_name"])
+        if table_name not in {t.name for t in tables()}:  # pragma: no cover - loads only names contract tables
+            raise UecError(f"load {load_id} names an unknown table {table_name!r}")
+        key = {"load_id": load_id}
+        restored = 0
+        if table_name == "returns":
+            w.execute(RETURNS_HISTORY_DDL)
+            w.execute(q.RELINK_HISTORY_SQL, key)
+            w.execute(q.DELETE_LOAD_HISTORY_SQL, key)
+        removed = int(w.query(q.rows_of_load_sql(table_name), key)[0]["n"])
+        w.execute(q.delete_load_rows_sql(table_name), key)
+        if table_name == "returns":
+            restored = int(w.query(q.RESTORED_COUNT_SQL, key)[0]["n"])
+            w.execute(q.RESTORE_SUPERSEDED_SQL, key)
+            w.execute(q.DELETE_RESTORED_SQL, key)
+        quarantined = int(w.query(q.QUARANTINE_OF_LOAD_SQL, key)[0]["n"])
+        w.execute(q.DELETE_LOAD_QUARANTINE_SQL, key)
+        w.execute(q.DELETE_LOAD_SQL, key)
+        result = UnloadResult(load_id, str(load["kind"]), table_name, str(load["file_name"]), removed, restored,
+                              quarantined)
+        if on_write is not None:
+            on_write(w, result)
+    return result
+
+
+def return_history(
+    store: Store, org_code: str, period_start: Any, metric_code: str, source: str
+) -> list[dict[str, Any]]:
+    """Every value one returns key has had, oldest first: value, load, file, when loaded, and the load
+    that replaced it (``None`` for the current value).
+
+    >>> import tempfile, pathlib, datetime
+    >>> from uec.store import open_store
+    >>> store = open_store(str(pathlib.Path(tempfile.mkdtemp()) / "uec.duckdb"))
+    >>> return_history(store, "RXA", datetime.date(2024, 4, 1), "m1", "local")
+    []
+    """
+    params = {"org": org_code, "start": period_start, "metric": metric_code, "source": source}
+    with store.reading():
+        if not int(store.query(q.HAS_HISTORY_SQL)[0]["n"]):  # a store from before revisions were kept
+            return [dict(r, superseded_by=None, superseded_at=None)
+                    for r in store.query(q.CURRENT_VALUE_SQL, params)]
+        return store.query(q.HISTORY_SQL, params)

@@ -16,8 +16,10 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from uec.contract import Table, table, tables
+from uec.contract import Collection, Table, collection, table, tables
 from uec.errors import UecError
+from uec.ingest import queries as q
+from uec.ingest.queries import AE_MONTHLY_SQL, HES_AE_SQL
 
 __all__ = ["FORMATS", "Format", "ReadResult", "count_records", "kinds", "read_file", "resolve_kind"]
 
@@ -39,94 +41,165 @@ class Format:
     source: str
     #: Columns the mapping reads when they are there; a file without them gets them as empty.
     optional_columns: tuple[str, ...] = ()
+    #: Groups of columns of which a file must have at least one (an organisation column under one
+    #: of its names; at least one measure).
+    one_of: tuple[tuple[str, ...], ...] = ()
 
 
-def _hhmm(date_col: str, time_col: str) -> str:
-    # HES keeps times as hhmm integers ("0652"); a missing or malformed time leaves the instant NULL,
-    # which the contract check then reports against the contract field.
-    t = f"lpad(trim({time_col}), 4, '0')"
-    return (
-        f"CASE WHEN regexp_matches(trim({time_col}), '^[0-9]{{1,4}}$') "
-        f"AND CAST({t}[1:2] AS INTEGER) < 24 AND CAST({t}[3:4] AS INTEGER) < 60 "
-        f"THEN {date_col} || ' ' || {t}[1:2] || ':' || {t}[3:4] || ':00' "
-        f"ELSE {date_col} || ' ' || coalesce({time_col}, '') END"
+def _measures(c: Collection) -> list[tuple[str, str]]:
+    return [(m.column, q.literal(m.code)) for m in c.metrics if m.column]
+
+
+def _columns(c: Collection) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(m.column for m in c.metrics if m.column))
+
+
+def _day(col: str) -> str:
+    d = f"TRY_CAST({col} AS DATE)"
+    return f"CASE WHEN {d} IS NULL THEN {col} ELSE strftime({d}, '%Y-%m-%d') END"
+
+
+def _ambsys() -> Format:
+    c = collection("ambsys")
+    year, month = 'TRY_CAST("Year" AS INTEGER)', 'TRY_CAST("Month" AS INTEGER)'
+    ok = f"({month} BETWEEN 1 AND 12 AND {year} BETWEEN 1900 AND 9999)"
+    return Format(
+        kind="ambsys", title="Ambulance System Indicators (AmbSYS), monthly", table="returns",
+        required_columns=("Year", "Month", "Org Code"),
+        mapping_sql=q.wide_returns_sql(
+            org='"Org Code"',
+            period=f"CASE WHEN {ok} THEN strftime(make_date({year}, {month}, 1), '%Y-%m-%d') END",
+            period_length="month", source=c.source, measures=_measures(c),
+            pre_reasons=[f"""CASE WHEN NOT {ok} THEN 'Year/Month: ' || coalesce("Year", '') || '/' || """
+                         """coalesce("Month", '') || ' is not a month' END"""],
+        ),
+        source=c.publisher, optional_columns=_columns(c), one_of=(_columns(c),),
     )
 
 
-def _after_arrival(dur_col: str) -> str:
-    # HES durations are elapsed minutes from arrival. Adding them to the UTC instant (not the local
-    # clock) keeps an attendance that spans a clock change the right length; the result carries a
-    # 'Z' so validation takes it as written.
-    return (
-        f"CASE WHEN TRY_CAST({dur_col} AS INTEGER) IS NOT NULL AND _arrival_utc IS NOT NULL "
-        f"THEN strftime(_arrival_utc + TRY_CAST({dur_col} AS INTEGER) * INTERVAL 1 MINUTE, "
-        f"'%Y-%m-%dT%H:%M:%SZ') END"
+def _kh03() -> Format:
+    c = collection("kh03")
+    # Financial-year quarters: Q1 starts on 1 April of the year that begins the financial year.
+    year = "TRY_CAST(left(fin_year, 4) AS INTEGER)"
+    start = (f"CASE trim(quarter) WHEN 'Q1' THEN make_date({year}, 4, 1) WHEN 'Q2' THEN make_date({year}, 7, 1) "
+             f"WHEN 'Q3' THEN make_date({year}, 10, 1) WHEN 'Q4' THEN make_date({year} + 1, 1, 1) END")
+    return Format(
+        kind="kh03", title="KH03 bed availability and occupancy, overnight, quarterly", table="returns",
+        required_columns=("fin_year", "quarter"),
+        mapping_sql=q.wide_returns_sql(
+            org="coalesce(org_code, CASE WHEN trim(org_name) = 'England' THEN 'Eng' END)",
+            period=f"strftime({start}, '%Y-%m-%d')", period_length="quarter", source=c.source,
+            measures=_measures(c),
+            pre_reasons=[
+                f"CASE WHEN {start} IS NULL THEN 'fin_year/quarter: ' || coalesce(fin_year, '') || ' ' || "
+                "coalesce(quarter, '') || ' is not a financial-year quarter (e.g. 2021/22 Q4)' END",
+                "CASE WHEN org_code IS NULL AND trim(coalesce(org_name, '')) <> 'England' THEN 'org_name: ' || "
+                "coalesce(org_name, '') || ' has no code: give an org_code column (only England is known by name)' END",
+            ],
+        ),
+        source=c.publisher, optional_columns=("org_code", "org_name", *_columns(c)),
+        one_of=(("org_code", "org_name"), _columns(c)),
     )
 
 
-_HES_AE_SQL = f"""
-WITH base AS (
-  SELECT *, {_hhmm("ARRIVALDATE", "ARRIVALTIME")} AS _arrival_local FROM src
-), withutc AS (
-  SELECT *, {{local_to_utc}} AS _arrival_utc FROM base
-)
-SELECT
-  _row,
-  AEKEY AS attendance_id,
-  coalesce(nullif(SITETRET, ''), PROCODE3) AS site_code,
-  CASE AEDEPTTYPE WHEN '01' THEN 'ed_type1' WHEN '02' THEN 'ed_type2' WHEN '03' THEN 'ed_type3'
-                  WHEN '04' THEN 'ed_type4' END AS service_type,
-  _arrival_local AS arrival_time,
-  CASE AEARRIVALMODE WHEN '1' THEN 'ambulance' WHEN '2' THEN 'other' END AS arrival_mode,
-  {_after_arrival("INITDUR")} AS initial_assessment_time,
-  {_after_arrival("TRETDUR")} AS seen_time,
-  {_after_arrival("DEPDUR")} AS departure_time,
-  CASE WHEN AEATTENDDISP = '01' THEN 'admitted'
-       WHEN AEATTENDDISP IN ('02', '03') THEN 'discharged'
-       WHEN AEATTENDDISP IN ('04', '05', '06', '11') THEN 'referred'
-       WHEN AEATTENDDISP = '07' THEN 'transferred'
-       WHEN AEATTENDDISP = '10' THEN 'died'
-       WHEN AEATTENDDISP IN ('12', '13') THEN 'left_before_treatment'
-       WHEN AEATTENDDISP = '14' THEN 'other' END AS disposal,
-  CASE WHEN TRY_CAST(ARRIVALAGE AS DOUBLE) IS NULL THEN NULL
-       WHEN TRY_CAST(ARRIVALAGE AS DOUBLE) >= 7000 OR TRY_CAST(ARRIVALAGE AS DOUBLE) < 5 THEN '0-4'
-       WHEN TRY_CAST(ARRIVALAGE AS DOUBLE) < 18 THEN '5-17'
-       WHEN TRY_CAST(ARRIVALAGE AS DOUBLE) < 65 THEN '18-64'
-       WHEN TRY_CAST(ARRIVALAGE AS DOUBLE) < 75 THEN '65-74'
-       WHEN TRY_CAST(ARRIVALAGE AS DOUBLE) < 85 THEN '75-84'
-       ELSE '85+' END AS age_band,
-  CASE SEX WHEN '1' THEN 'male' WHEN '2' THEN 'female' WHEN '9' THEN 'unknown' WHEN '0' THEN 'unknown' END AS sex,
-  CASE WHEN ETHNOS IN ('A', 'B', 'C') THEN 'white' WHEN ETHNOS IN ('D', 'E', 'F', 'G') THEN 'mixed'
-       WHEN ETHNOS IN ('H', 'J', 'K', 'L') THEN 'asian' WHEN ETHNOS IN ('M', 'N', 'P') THEN 'black'
-       WHEN ETHNOS IN ('R', 'S') THEN 'other' WHEN ETHNOS IN ('Z', 'X', '99') THEN 'not_stated' END AS ethnic_group,
-  PSEUDO_HESID AS patient_key,
-  concat_ws('; ',
-    CASE WHEN AEDEPTTYPE IS NULL OR AEDEPTTYPE NOT IN ('01', '02', '03', '04')
-         THEN 'AEDEPTTYPE: ''' || coalesce(AEDEPTTYPE, '') || ''' is not a department type 01-04' END
-  ) AS _pre_reason
-FROM withutc
-"""
+def _by_trust(kind: str, title: str, source: str, period_length: str, *, level_org: str = "") -> Format:
+    """A tidied NHS England layout: one row per trust and date, one column per metric."""
+    c = collection(source)
+    reasons = [q.first_of_month_reason("date")] if period_length == "month" else []
+    return Format(
+        kind=kind, title=title, table="returns", required_columns=("date",),
+        mapping_sql=q.wide_returns_sql(
+            org=f"coalesce({level_org}org_code, nhs_trust22_code)", period=_day("date"),
+            period_length=period_length, source=c.source, measures=_measures(c), pre_reasons=reasons),
+        source=c.publisher, optional_columns=("org_code", "nhs_trust22_code", "level", *_columns(c)),
+        one_of=(("org_code", "nhs_trust22_code"), _columns(c)),
+    )
 
-_AE_MONTHLY_SQL = """
-WITH typed AS (
-  SELECT _row, org_code, period, type,
-         unnest(['attendances', 'breaches', 'admissions']) AS measure,
-         unnest([attendances, breaches, admissions]) AS value,
-         concat_ws('; ',
-           CASE WHEN type IS NULL OR type NOT IN ('1', '2', 'other')
-                THEN 'type: ''' || coalesce(type, '') || ''' is not one of 1, 2, other' END,
-           CASE WHEN TRY_CAST(period AS DATE) IS NOT NULL AND day(TRY_CAST(period AS DATE)) <> 1
-                THEN 'period: ' || period || ' is not the first day of a month' END,
-           CASE WHEN TRY_CAST(breaches AS DOUBLE) > TRY_CAST(attendances AS DOUBLE)
-                THEN 'breaches exceed attendances' END
-         ) AS _pre_reason
-  FROM src
-)
-SELECT _row, org_code, period AS period_start, 'month' AS period_length,
-       'ae_' || measure || '_type' || CASE type WHEN 'other' THEN '_other' ELSE type END AS metric_code,
-       value, 'ae_monthly' AS source, _pre_reason
-FROM typed
-"""
+
+def _ae_monthly() -> Format:
+    return _by_trust("ae-monthly", "Monthly A&E return, all-types layout, by trust", "ae_monthly", "month")
+
+
+def _uec_sitrep(kind: str, length: str) -> Format:
+    # England's rows name no organisation in the winter sitrep series: their `level` says what they are.
+    level = "CASE level WHEN 'england' THEN 'ENG' WHEN 'england_type1' THEN 'ENG_TYPE1' END, "
+    title = "UEC daily sitrep, daily by trust" if length == "day" else "UEC daily sitrep, monthly averages by trust"
+    return _by_trust(kind, title, "uec_sitrep", length, level_org=level)
+
+
+def _discharge_sitrep() -> Format:
+    return _by_trust("discharge-sitrep", "Acute discharge sitrep (criteria to reside, discharges), daily by trust",
+                     "discharge_sitrep", "day")
+
+
+def _ae_scotland() -> Format:
+    c = collection("ae_scotland")
+    d = "TRY_CAST(date AS DATE)"
+    # PHS names a site's emergency department "<hospital> - Type 1"; its other rows (a minor injuries
+    # unit on the same site code) are other A&E departments. Each metric has one code per department.
+    type1 = "regexp_matches(coalesce(hospital_name, ''), '- Type 1\\s*$')"
+    codes = {(m.column, m.label): m.code for m in c.metrics if m.column}
+    by_department = [
+        (col, f"CASE WHEN {type1} THEN {q.literal(codes[(col, 'Type 1')])} ELSE {q.literal(codes[(col, 'other')])} END")
+        for col in _columns(c)
+    ]
+    return Format(
+        kind="ae-scotland", title="Scottish A&E activity and waiting times, monthly by site", table="returns",
+        required_columns=("hospital_code", "date"),
+        mapping_sql=q.wide_returns_sql(
+            org="hospital_code",
+            period=f"CASE WHEN {d} IS NULL THEN date ELSE strftime(date_trunc('month', {d}), '%Y-%m-%d') END",
+            period_length="month", source=c.source, measures=by_department,
+            # PHS dates a month by its last day: any other day is another layout (weekly) misread.
+            pre_reasons=[f"CASE WHEN {d} IS NOT NULL AND {d} <> last_day({d}) THEN 'date: ' || date || "
+                         "' is not the last day of a month' END"],
+        ),
+        source=c.publisher, optional_columns=("hospital_name", *_columns(c)), one_of=(_columns(c),),
+    )
+
+
+def _ae_wales() -> Format:
+    c = collection("ae_wales")
+    total = "performance_measure = 'Total attendances'"
+    order = ("PARTITION BY hospital_code, date, performance_measure ORDER BY CASE performance_target "
+             "WHEN '4hr' THEN 1 WHEN '8hr' THEN 2 WHEN '12hr' THEN 3 ELSE 4 END, _row")
+    # The total repeats on each target's rows: the first is stored, the others must equal it.
+    label = (f"CASE WHEN {total} AND row_number() OVER ({order}) = 1 THEN 'Total attendances|4hr' "
+             f"WHEN {total} THEN NULL ELSE performance_measure || '|' || performance_target END")
+    first = f"first_value(data) OVER ({order})"
+    return Format(
+        kind="ae-wales", title="Welsh emergency department waiting times, monthly by department", table="returns",
+        required_columns=("hospital_code", "date", "performance_measure", "performance_target", "data"),
+        mapping_sql=q.long_returns_sql(
+            org="hospital_code", period=_day("date"), period_length="month", source=c.source, label=label,
+            value="data", known=[(m.label, m.code) for m in c.metrics if m.label],
+            what="performance_measure|performance_target", where=f"NOT ({total} AND _label IS NULL)",
+            pre_reasons=[
+                q.first_of_month_reason("date"),
+                f"CASE WHEN {total} AND TRY_CAST(data AS DOUBLE) IS DISTINCT FROM TRY_CAST({first} AS DOUBLE) "
+                f"THEN 'data: total attendances on the ' || performance_target || ' row (' || coalesce(data, '') || "
+                f"') differ from the first (' || coalesce({first}, '') || ')' END",
+            ],
+        ),
+        source=c.publisher,
+    )
+
+
+def _discharge_delays() -> Format:
+    c = collection("discharge_delays")
+    return Format(
+        kind="discharge-delays", title="Discharge delays by reason (acute), monthly by trust", table="returns",
+        required_columns=("date", "delay_reason", "delay_count"),
+        mapping_sql=q.long_returns_sql(
+            org="coalesce(org_code, nhs_trust22_code)", period=_day("date"), period_length="month",
+            source=c.source, label="delay_reason", value="delay_count",
+            known=[(m.label, m.code) for m in c.metrics if m.label], what="delay_reason",
+            pre_reasons=[q.first_of_month_reason("date")],
+        ),
+        source=c.publisher, optional_columns=("org_code", "nhs_trust22_code"),
+        one_of=(("org_code", "nhs_trust22_code"),),
+    )
+
 
 FORMATS: dict[str, Format] = {
     "hes-ae": Format(
@@ -134,7 +207,7 @@ FORMATS: dict[str, Format] = {
         title="HES A&E extract (hhmm times, durations in minutes)",
         table="attendances",
         required_columns=("AEKEY", "PROCODE3", "AEDEPTTYPE", "ARRIVALDATE", "ARRIVALTIME"),
-        mapping_sql=_HES_AE_SQL,
+        mapping_sql=HES_AE_SQL,
         source="NHS Digital Hospital Episode Statistics A&E data dictionary",
         optional_columns=("SITETRET", "AEARRIVALMODE", "INITDUR", "TRETDUR", "DEPDUR", "AEATTENDDISP",
                           "ARRIVALAGE", "SEX", "ETHNOS", "PSEUDO_HESID"),
@@ -144,9 +217,13 @@ FORMATS: dict[str, Format] = {
         title="Monthly A&E attendances and emergency admissions return (by provider and type)",
         table="returns",
         required_columns=("period", "org_code", "type", "attendances", "breaches", "admissions"),
-        mapping_sql=_AE_MONTHLY_SQL,
+        mapping_sql=AE_MONTHLY_SQL,
         source="NHS England A&E Attendances and Emergency Admissions statistics",
     ),
+    **{f.kind: f for f in (
+        _ambsys(), _kh03(), _ae_monthly(), _ae_scotland(), _ae_wales(), _uec_sitrep("uec-sitrep", "day"),
+        _uec_sitrep("uec-sitrep-monthly", "month"), _discharge_sitrep(), _discharge_delays(),
+    )},
 }
 
 
@@ -167,7 +244,7 @@ def resolve_kind(kind: str) -> tuple[Table, Format | None]:
     >>> resolve_kind("beds")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    uec.errors.UecError: unknown kind 'beds'; choose one of: organisations, sites, ..., hes-ae, ae-attendances
+    uec.errors.UecError: unknown kind 'beds'; choose one of: organisations, sites, ..., discharge-delays
     """
     if kind in FORMATS:
         fmt = FORMATS[kind]

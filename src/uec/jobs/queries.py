@@ -165,10 +165,14 @@ def set_recovered(w: StoreWriter, job_id: str, *, state: str, message: str | Non
     )
 
 
-def oldest_queued_id(w: StoreWriter, engine: str) -> str | None:
-    """The oldest queued job's id (locked, skipping rows another worker holds), or ``None``."""
+def oldest_queued_id(w: StoreWriter, engine: str, kinds: Sequence[str] | None = None) -> str | None:
+    """The oldest queued job's id (locked, skipping rows another worker holds), or ``None``; with
+    ``kinds``, the oldest of those kinds only (a runner never takes a job it cannot run)."""
+    names = [] if kinds is None else list(kinds)
+    only = "" if kinds is None else "AND kind IN (" + (", ".join(f":k{i}" for i in range(len(names))) or "NULL") + ") "
     rows = w.query(
-        "SELECT job_id FROM jobs WHERE state = 'queued' ORDER BY created_at, job_id LIMIT 1" + lock_for_update(engine)
+        "SELECT job_id FROM jobs WHERE state = 'queued' " + only + "ORDER BY created_at, job_id LIMIT 1"
+        + lock_for_update(engine), {f"k{i}": k for i, k in enumerate(names)} or None,
     )
     return str(rows[0]["job_id"]) if rows else None
 

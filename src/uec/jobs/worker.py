@@ -18,7 +18,8 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from uec.errors import UecError
@@ -64,7 +65,22 @@ def _alive_here(worker: str | None) -> bool | None:
         return False
     except PermissionError:
         return True
-    return True
+    return not _zombie(int(pid))
+
+
+def _zombie(pid: int) -> bool:
+    """Whether ``pid`` has ended but not yet been reaped: a killed server's worker stays a zombie until
+    its new parent (often a container's init) collects it, and a zombie runs no job.
+
+    >>> _zombie(os.getpid())
+    False
+    """
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:  # no /proc (not Linux) or the process has gone
+        return False
+    # The state follows the command name, which is in parentheses and may itself hold spaces.
+    return stat.rpartition(")")[2].split()[:1] == ["Z"]
 
 
 def recover(store: Store, *, me: str | None = None) -> list[Job]:
@@ -102,13 +118,14 @@ def recover(store: Store, *, me: str | None = None) -> list[Job]:
     return [j for j in (get_job(store, i) for i in changed) if j is not None]
 
 
-def claim(store: Store, *, me: str | None = None) -> Job | None:
-    """Take the oldest queued job for this worker (now 'running'), or None when the queue is empty."""
+def claim(store: Store, *, me: str | None = None, kinds: Iterable[str] | None = None) -> Job | None:
+    """Take the oldest queued job for this worker (now 'running'), or None when the queue is empty;
+    with ``kinds``, only a job of one of those kinds."""
     js = jobs_store(store)
     me = me or worker_id()
     now = _now()
     with js.write() as w:
-        job_id = queries.oldest_queued_id(w, js.engine)
+        job_id = queries.oldest_queued_id(w, js.engine, None if kinds is None else sorted(kinds))
         if job_id is None:
             return None
         queries.claim_job(w, job_id, now=now, me=me)
@@ -193,7 +210,9 @@ def run_one(store: Store, *, me: str | None = None, report: Callable[[str], None
     ``kinds`` replaces :data:`~uec.jobs.kinds.KINDS` (how each kind runs) for this call.
     """
     me = me or worker_id()
-    job = claim(store, me=me)
+    # A runner given its own kinds (the web's in-process runners) takes only jobs it can run, and
+    # leaves the others queued for the worker that can.
+    job = claim(store, me=me, kinds=None if kinds is None else kinds.keys())
     if job is None:
         return None
     say = report or (lambda text: None)

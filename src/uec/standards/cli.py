@@ -107,6 +107,28 @@ def _plausible(day: date, option: str, text: str) -> date:
     return day
 
 
+def parse_as_of(text: str) -> datetime:
+    """``--as-of``: an ISO instant; without an offset it is Europe/London time, and a bare date means
+    the end of that day (everything loaded that day was known).
+
+    >>> parse_as_of("2024-05-01T12:00:00+00:00").isoformat()
+    '2024-05-01T12:00:00+00:00'
+    >>> parse_as_of("2024-05-01").isoformat()
+    '2024-05-01T23:59:59.999999+01:00'
+    """
+    from datetime import time
+    from zoneinfo import ZoneInfo
+
+    london = ZoneInfo("Europe/London")
+    try:
+        if len(text.strip()) == 10:
+            return datetime.combine(date.fromisoformat(text.strip()), time.max, tzinfo=london)
+        at = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise UecError(f"--as-of {text!r} is not a date or time (use e.g. 2024-05-01 or 2024-05-01T09:30)") from None
+    return at if at.tzinfo is not None else at.replace(tzinfo=london)
+
+
 @app.callback(invoke_without_command=True)
 def kpi(
     standard: Annotated[
@@ -136,6 +158,9 @@ def kpi(
         Path | None, typer.Option("--csv", help="Also write the rows to this CSV file (the publish export).")
     ] = None,
     list_: Annotated[bool, typer.Option("--list", help="List the catalogue and stop.")] = False,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Read returns as known then (before later revisions): 2024-05-01.")
+    ] = None,
     store: Annotated[
         str | None, typer.Option("--store", help="Store: a DuckDB file path or postgresql://… URL.")
     ] = None,
@@ -157,7 +182,8 @@ def kpi(
         end = _plausible(parse_period_arg(to, option="--to", inclusive_end=True), "--to", to)
     s = open_store(store)
     kwargs: dict[str, Any] = dict(period=by, start=start, end=end, site=site, org=org, level=level,
-                                  breakdown=breakdown, source=source)
+                                  breakdown=breakdown, source=source,
+                                  as_of=parse_as_of(as_of) if as_of else None)
     results = compute_many(s, ids, **kwargs) if many else [compute(s, ids[0], **kwargs)]
     use_sdc = sdc if sdc is not None else csv_path is not None
     if use_sdc:

@@ -14,8 +14,8 @@ periods that have none (``source="auto"``), or either can be forced.
 >>> result = compute(store, "ed-4hr", period="month", start=dt.date(2024, 4, 1), end=dt.date(2024, 5, 1))
 >>> result.rows
 ()
->>> result.notes
-('no ed-4hr data in the store for this scope and range',)
+>>> result.notes  # doctest: +ELLIPSIS
+('no ed-4hr data in the store for this scope and range: source not loaded: the store has no attendances ...',)
 """
 
 from __future__ import annotations
@@ -72,13 +72,18 @@ class Query:
     org: str | None = None
     breakdown: str | None = None
     source: SourceChoice = "auto"
+    #: Read returns as the store knew them at this instant (revisions loaded later not yet made).
+    as_of: dt.datetime | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "period": self.period, "from": self.start.isoformat(), "to": self.end.isoformat(),
             "level": self.level, "site": self.site, "org": self.org,
             "breakdown": self.breakdown, "source": self.source,
         }
+        if self.as_of is not None:
+            out["as_of"] = self.as_of.isoformat()
+        return out
 
 
 @dataclass(frozen=True)
@@ -173,6 +178,7 @@ def compute(  # noqa: PLR0913 - keyword-only filters, each a documented option o
     level: str | None = None,
     breakdown: str | None = None,
     source: str = "auto",
+    as_of: dt.datetime | None = None,
 ) -> Result:
     """Compute one standard. See :func:`compute_many` for the arguments.
 
@@ -182,6 +188,7 @@ def compute(  # noqa: PLR0913 - keyword-only filters, each a documented option o
     s = standard if isinstance(standard, Standard) else catalogue().get(standard)
     with store.reading():  # one connection for the checks and the queries
         plan, q = _prepare(store, [s], period, start, end, site, org, level, breakdown, source)
+        q = replace(q, as_of=as_of)
         if s.id in plan.impossible:
             raise UecError(plan.notes[s.id][0])
         (result,) = _run(store, plan, q)
@@ -203,6 +210,7 @@ def compute_many(  # noqa: PLR0913 - keyword-only filters, each a documented opt
     level: str | None = None,
     breakdown: str | None = None,
     source: str = "auto",
+    as_of: dt.datetime | None = None,
 ) -> list[Result]:
     """Compute several standards (default: the whole catalogue) in as few queries as possible.
 
@@ -211,14 +219,16 @@ def compute_many(  # noqa: PLR0913 - keyword-only filters, each a documented opt
     ``[start, end)``; missing bounds come from the data. ``site`` or ``org`` narrow the scope;
     ``level`` (``site``, ``org`` or ``ics``) says what each row is for, by default the narrowest
     given. ``breakdown`` is one of :data:`~uec.standards.model.BREAKDOWNS`. ``source`` is ``auto``
-    (events where present, returns otherwise), ``events`` or ``returns``. A standard that cannot be
-    computed for the query comes back with no rows and a note saying why.
+    (events where present, returns otherwise), ``events`` or ``returns``. ``as_of`` (an aware
+    instant) reads returns as the store knew them then: values loaded later are left out and values
+    they revised are read instead (events are not versioned). A standard that cannot be computed for
+    the query comes back with no rows and a note saying why.
     """
     cat = catalogue()
     chosen = [s if isinstance(s, Standard) else cat.get(s) for s in (standards or cat.standards)]
     with store.reading():  # one connection for the checks and every query
         plan, q = _prepare(store, chosen, period, start, end, site, org, level, breakdown, source)
-        return _run(store, plan, q)
+        return _run(store, plan, replace(q, as_of=as_of))
 
 
 def _prepare(  # noqa: PLR0913 - compute's filters, passed through
@@ -625,6 +635,29 @@ def _returns_scope(store: Store, q: Query) -> tuple[str, dict[str, Any]]:
     return "TRUE", {}
 
 
+# Returns as known at :as_of: current values loaded by then, and values revised after it (kept in
+# returns_history by uec.ingest with the load that replaced them). A row with no load (written by the
+# demo) was always known.
+_RETURNS_AS_OF = """(
+  SELECT r.org_code, r.period_start, r.period_length, r.metric_code, r.source, r.value FROM returns r
+  LEFT JOIN loads l ON l.load_id = r.load_id WHERE l.loaded_at IS NULL OR l.loaded_at <= :as_of
+  {history}
+) AS returns_as_of"""
+_HISTORY_AS_OF = """UNION ALL
+  SELECT h.org_code, h.period_start, h.period_length, h.metric_code, h.source, h.value FROM returns_history h
+  LEFT JOIN loads l ON l.load_id = h.load_id JOIN loads s ON s.load_id = h.superseded_by
+  WHERE (l.loaded_at IS NULL OR l.loaded_at <= :as_of) AND s.loaded_at > :as_of"""
+
+
+def _returns_relation(store: Store, as_of: dt.datetime | None) -> tuple[str, dict[str, Any]]:
+    """The relation to read returns from, and its parameters: the table, or it as known at ``as_of``."""
+    if as_of is None:
+        return "returns", {}
+    has_history = store.query(
+        "SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'returns_history'")[0]["n"]
+    return _RETURNS_AS_OF.format(history=_HISTORY_AS_OF if has_history else ""), {"as_of": as_of}
+
+
 def _run_returns(store: Store, standards: Sequence[Standard], q: Query,
                  scope: tuple[str, dict[str, Any]]) -> dict[str, dict[_Key, _Cell]]:
     """Cells from returns for every standard, from one query.
@@ -637,25 +670,26 @@ def _run_returns(store: Store, standards: Sequence[Standard], q: Query,
     if not recipes or not lengths:
         return {}
     codes = sorted({c for r in recipes for c in r.codes})
+    relation, as_of = _returns_relation(store, q.as_of)
     sql = (
-        "SELECT org_code, period_start, period_length, metric_code, source, value FROM returns "
+        f"SELECT org_code, period_start, period_length, metric_code, source, value FROM {relation} "
         f"WHERE metric_code IN ({_in(codes)}) AND period_start >= :start_d AND period_start < :end_d "
         f"AND period_length IN ({_in(lengths)}) AND ({scope[0]})"
     )
     # (org, first day, length, source) -> metric code -> value
     returns: dict[tuple[str, dt.date, str, str], dict[str, float]] = defaultdict(dict)
-    for row in store.query(sql, {"start_d": q.start, "end_d": q.end, **scope[1]}):
+    for row in store.query(sql, {"start_d": q.start, "end_d": q.end, **scope[1], **as_of}):
         day = row["period_start"] if isinstance(row["period_start"], dt.date) else dt.date.fromisoformat(
             str(row["period_start"]))
         values = returns[(row["org_code"], day, row["period_length"], row["source"])]
         values[row["metric_code"]] = values.get(row["metric_code"], 0.0) + float(row["value"])
     out: dict[str, dict[_Key, _Cell]] = {}
     for s in standards:
+        # Recipes in order: a unit and period the first cannot serve (a Scottish site, a trust's
+        # all-types return) is served by the next, never both.
         for r in s.returns:
-            cells = _returns_cells(r, returns, q)
-            if cells:
-                out[s.id] = cells
-                break
+            for key, cell in _returns_cells(r, returns, q).items():
+                out.setdefault(s.id, {}).setdefault(key, cell)
     return out
 
 
@@ -677,7 +711,7 @@ def _returns_cells(r: ReturnsRecipe, returns: dict[tuple[str, dt.date, str, str]
             acc[0] += values[r.value] * w
             acc[1] += w
             acc[2] += 1
-        elif any(c in values for c in r.codes):
+        elif any(c in values for c in r.codes) and not (r.complete and not all(c in values for c in r.codes)):
             acc = sums[key]
             acc[0] += sum(sign * values.get(c, 0.0) for c, sign in r.numerator)
             acc[1] += sum(sign * values.get(c, 0.0) for c, sign in r.denominator)
@@ -734,6 +768,49 @@ def _group_order(g: str | None) -> tuple[int, float, str]:
         return (0, math.inf, g)
 
 
+def _no_data_cause(store: Store, s: Standard, plan: _Plan, q: Query) -> str:
+    """Which of the causes of an empty answer applies, and what to do (issue 14: honest gaps).
+
+    Source not loaded (neither its events table nor its returns hold anything); wrong period length
+    (its returns are of lengths that do not make the period asked for); no rows in the range asked;
+    organisation not in its data; otherwise no rows of that grain (the level or site asked for).
+    """
+    tables = sorted({r.table for r in s.events} if plan.source != "returns" else set())
+    with_events = [t for t in tables if store.query(f"SELECT EXISTS (SELECT 1 FROM {t}) AS x")[0]["x"]]
+    codes = [c for r in s.returns for c in r.codes] if plan.returns_usable(s) else []
+    sources = sorted({r.source or "any" for r in s.returns}) if codes else []
+    have = store.query(
+        "SELECT period_length, min(period_start) AS lo, max(period_start) AS hi, count(DISTINCT org_code) AS orgs "
+        f"FROM returns WHERE metric_code IN ({_in(codes)}) GROUP BY period_length") if codes else []
+    if not with_events and not have:
+        parts = [f"no {', '.join(tables)} events"] if tables else []
+        parts += [f"no {', '.join(sources)} returns"] if sources else []
+        return f"source not loaded: the store has {' and '.join(parts)} (load them with `uec ingest`)"
+    if not with_events and have and q.as_of is not None:
+        relation, params = _returns_relation(store, q.as_of)
+        known = store.query(f"SELECT count(*) AS n FROM {relation} WHERE metric_code IN ({_in(codes)})", params)
+        if not known[0]["n"]:
+            return f"source not loaded by then: none of its returns had been loaded at {q.as_of.isoformat()}"
+    if not with_events and have:
+        lengths = sorted({str(h["period_length"]) for h in have})
+        if not set(lengths) & set(nesting_lengths(q.period)):
+            order = ("day", "week", "month", "quarter", "year")
+            shortest = min(lengths, key=lambda x: order.index(x) if x in order else len(order))
+            return (f"wrong period length: its returns are {', '.join(lengths)} returns, which cannot make a "
+                    f"{q.period}; ask for {shortest} or a longer period (--by)")
+        lo = min(h["lo"] for h in have)
+        hi = max(h["hi"] for h in have)
+        if hi < q.start or lo >= q.end:
+            return f"no rows in this range: its returns run from {lo} to {hi}"
+        if q.org is not None or q.site is not None:
+            code = q.org or q.site
+            found = store.query(f"SELECT EXISTS (SELECT 1 FROM returns WHERE metric_code IN ({_in(codes)}) "
+                                "AND org_code = :c) AS x", {"c": code})[0]["x"]
+            if not found:
+                return f"organisation not in its data: no {', '.join(sources)} returns for {code}"
+    return f"no rows of that grain: nothing at {q.level} level for this scope and range"
+
+
 def _row_order(r: Row) -> tuple[str, float, tuple[int, float, str]]:
     p = r.period_start
     when = p.timestamp() if isinstance(p, dt.datetime) else float(p.toordinal())
@@ -773,6 +850,6 @@ def _run(store: Store, plan: _Plan, q: Query) -> list[Result]:
         elif plan.source != "events" and s.returns and s.id not in plan.impossible:
             notes.append(f"{s.id}: returns have no breakdowns or hours, so only event data is used")
         if not rows and s.id not in plan.impossible:
-            notes.append(f"no {s.id} data in the store for this scope and range")
+            notes.append(f"no {s.id} data in the store for this scope and range: {_no_data_cause(store, s, plan, q)}")
         results.append(Result(s, q, tuple(sorted(rows, key=_row_order)), tuple(notes)))
     return results

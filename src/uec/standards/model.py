@@ -220,6 +220,9 @@ class ReturnsRecipe:
     value: str | None = None
     weight: str | None = None
     scale: float = 1.0
+    #: Only a return that has every code of the recipe counts (a total return whose count over 4
+    #: hours is missing says nothing about performance; it must not count as no breaches).
+    complete: bool = False
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -458,7 +461,7 @@ def _signed_codes(raw: Any, where: str) -> tuple[tuple[str, int], ...]:
 
 
 def _returns(raw: Any, where: str) -> ReturnsRecipe:
-    _check_keys(raw, where, (), ("source", "numerator", "denominator", "value", "weight", "scale"))
+    _check_keys(raw, where, (), ("source", "numerator", "denominator", "value", "weight", "scale", "complete"))
     recipe = ReturnsRecipe(
         source=None if raw.get("source") is None else _code(raw["source"], f"{where}.source"),
         numerator=_signed_codes(raw.get("numerator"), f"{where}.numerator"),
@@ -466,6 +469,7 @@ def _returns(raw: Any, where: str) -> ReturnsRecipe:
         value=None if raw.get("value") is None else _code(raw["value"], f"{where}.value"),
         weight=None if raw.get("weight") is None else _code(raw["weight"], f"{where}.weight"),
         scale=_scale(raw.get("scale", 1), where),
+        complete=bool(raw.get("complete", False)),
     )
     if bool(recipe.value) == bool(recipe.numerator):
         raise CatalogueError(f"{where}: give either numerator (and denominator) codes or a value code")

@@ -28,11 +28,12 @@ from uec.store.base import (
 )
 from uec.store.duckdb import DuckDBStore
 from uec.store.postgres import PostgresStore
-from uec.store.schema import BOOKKEEPING_DDL, schema_ddl
+from uec.store.schema import BOOKKEEPING_DDL, RETURNS_HISTORY_DDL, schema_ddl
 
 __all__ = [
     "BOOKKEEPING_DDL",
     "DEFAULT_STORE",
+    "RETURNS_HISTORY_DDL",
     "DuckDBStore",
     "PostgresStore",
     "Store",

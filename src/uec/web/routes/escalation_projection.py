@@ -148,10 +148,13 @@ _lock = threading.Lock()
 
 
 def _drain(store: Store) -> None:
+    from uec.jobs.kinds import KINDS
     from uec.jobs.worker import run_one
 
+    # Only the escalation kinds: scenario runs queued here belong to the web's scenario runner.
+    mine = {k: v for k, v in KINDS.items() if k.startswith("escalation_")}
     try:
-        while run_one(store) is not None:
+        while run_one(store, kinds=mine) is not None:
             pass
     except Exception:
         log.exception("running queued escalation jobs failed")
