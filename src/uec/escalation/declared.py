@@ -40,7 +40,6 @@ __all__ = [
     "current_declarations",
     "declarations",
     "declare",
-    "freshness",
     "observe",
     "org_name",
     "provider_type_of",
@@ -291,26 +290,3 @@ def check_overdue(store: Store, now: dt.datetime | None = None, *, settings: Set
                                     f"{a.due_at:%Y-%m-%d %H:%M} UTC and is still open.", now=now, settings=settings)
         notify.send_pending(store, settings)
     return len(late)
-
-
-#: The sources whose freshness the system page shows: (label, table, the column giving the instant).
-FRESHNESS_SOURCES = (
-    ("A&E attendances", "attendances", "arrival_time"),
-    ("Ambulance incidents", "ambulance_incidents", "call_time"),
-    ("Bed states", "bed_states", "snapshot_time"),
-    ("Inpatient spells", "spells", "admission_time"),
-    ("Urgent community response", "ucr_referrals", "referral_time"),
-    ("Returns (daily)", "returns", "period_start"),
-)
-
-
-def freshness(store: Store) -> list[dict[str, Any]]:
-    """The latest event instant of each source (``None`` where it holds nothing)."""
-    out = []
-    with store.reading():
-        for label, table, column in FRESHNESS_SOURCES:
-            row = queries.latest_instant(store, table, column)
-            latest = row["latest"]
-            out.append({"source": label, "table": table, "latest": latest.isoformat() if latest else None,
-                        "rows": int(row["n"])})
-    return out

@@ -121,7 +121,7 @@ def subscribe(store: Store, username: str, object_code: str | None, channel: str
 def subscriptions(store: Store) -> list[Subscription]:
     """Every active subscription."""
     ensure_escalation_schema(store)
-    rows = queries.active_subscription_rows(store)
+    rows = queries.subscription_rows(store)
     return [Subscription(r["id"], r["username"], r["scope"], r["object_code"], r["channel"], r["address"])
             for r in rows]
 

@@ -37,8 +37,6 @@ __all__ = [
     "Measure",
     "action_row",
     "action_rows",
-    "active_subscription_rows",
-    "add_subscription",
     "claim_pending_notifications",
     "claimed_notification_rows",
     "close_open_actions_above",
@@ -57,7 +55,6 @@ __all__ = [
     "last_calculated_rows",
     "last_declared_level",
     "last_parameter_levels",
-    "latest_instant",
     "matching_subscription_rows",
     "notification_rows",
     "opel_return_orgs",
@@ -361,12 +358,6 @@ def site_codes_of(store: Store, code: str) -> set[str]:
     return {str(r["site_code"]) for r in store.query("SELECT site_code FROM sites WHERE org_code = :c", {"c": code})}
 
 
-def latest_instant(store: Store, table: str, column: str) -> dict[str, Any]:
-    """``{latest, n}``: the latest ``column`` of ``table`` and its row count (``table`` and ``column``
-    come from the caller's fixed list of sources, never from input)."""
-    return store.query(f"SELECT max({column}) AS latest, count(*) AS n FROM {table}")[0]
-
-
 # --- declared and observed calculated levels -----------------------------------------------------
 
 
@@ -473,11 +464,6 @@ def insert_subscription(writer: StoreWriter, row: dict[str, Any]) -> None:
     writer.execute(
         "INSERT INTO notification_subscriptions (id, username, scope, object_code, channel, address, created_at, "
         "active) VALUES (:id, :username, :scope, :object_code, :channel, :address, :at, TRUE)", row)
-
-
-def active_subscription_rows(store: Store) -> list[dict[str, Any]]:
-    """Every active subscription, oldest first."""
-    return store.query("SELECT * FROM notification_subscriptions WHERE active ORDER BY created_at, id")
 
 
 def matching_subscription_rows(reader: Reader, system_scope: str, object_code: str) -> list[dict[str, Any]]:
@@ -606,13 +592,6 @@ def subscription_rows(store: Store | StoreWriter, *, username: str | None = None
         params["i"] = sub_id
     return store.query(f"SELECT * FROM notification_subscriptions WHERE {' AND '.join(where)} "
                        "ORDER BY created_at, id", params)
-
-
-def add_subscription(w: StoreWriter, row: dict[str, Any]) -> None:
-    """Insert an active subscription (``id, username, scope, object_code, channel, address, at``)."""
-    w.execute(
-        "INSERT INTO notification_subscriptions (id, username, scope, object_code, channel, address, created_at, "
-        "active) VALUES (:id, :username, :scope, :object_code, :channel, :address, :at, TRUE)", row)
 
 
 def deactivate_subscription(w: StoreWriter, sub_id: str) -> None:

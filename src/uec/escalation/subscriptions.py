@@ -110,7 +110,7 @@ def add(store: Store, user: User, *, object_code: str | None, channel: str, addr
                        address.strip())
     with audit.writing(store) as w:
         ensure_in(w)
-        queries.add_subscription(w, {**sub.__dict__, "at": dt.datetime.now(dt.UTC)})
+        queries.insert_subscription(w, {**sub.__dict__, "at": dt.datetime.now(dt.UTC)})
         audit.record(w, actor=user, action="subscription.add", object_type="subscription", object_id=sub.id,
                      before=None, after={"username": who, "object": object_code or SYSTEM, "channel": channel},
                      request_id=request_id)
