@@ -160,3 +160,41 @@ def test_concurrent_changes_of_one_process_all_commit_and_chain(org_store: Store
     assert errors == []
     check = audit.verify(org_store)
     assert check.ok and check.checked == 4 + 16
+
+
+def test_audit_csv_neutralises_formulas_json_and_the_chain_keep_exact_values(
+    duck_store: Store, tmp_path: Path
+) -> None:
+    import csv
+
+    from fastapi.testclient import TestClient
+
+    from uec.access.tokens import create_token
+    from uec.web import create_app
+
+    formula = '=HYPERLINK("http://evil.example","x")'
+    with duck_store.write() as w:
+        audit.record(w, actor=None, actor_label="cli:test", action="thing.change", object_type="thing",
+                     object_id=formula, before=None, after={"n": -5}, request_id="@SUM(A1)")
+    _, token = create_token(duck_store, "audit-reader", role="admin", org_code="QXX", days=1)
+
+    def cells(text: str) -> dict[str, str]:
+        rows = list(csv.DictReader(text.splitlines()))
+        return next(r for r in rows if r["action"] == "thing.change")
+
+    with TestClient(create_app(duck_store.url)) as c:
+        web = c.get("/audit.csv", headers={"Authorization": f"Bearer {token}"})
+        as_json = c.get("/audit.json", headers={"Authorization": f"Bearer {token}"}).json()
+    r = subprocess.run([*UEC, "audit", "export", "--store", duck_store.url], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    out = tmp_path / "audit.csv"
+    r2 = subprocess.run([*UEC, "export", "audit", "--store", duck_store.url, "-o", str(out)], capture_output=True,
+                        text=True)
+    assert r2.returncode == 0, r2.stderr
+    for text in (web.text, r.stdout, out.read_text()):
+        row = cells(text)
+        assert (row["object_id"], row["request_id"]) == ("'" + formula, "'@SUM(A1)")
+    # The JSON and the stored chain keep the value exactly; the CSV is only a view of it.
+    entry = next(e for e in as_json["entries"] if e["action"] == "thing.change")
+    assert (entry["object_id"], entry["request_id"]) == (formula, "@SUM(A1)") and as_json["verified"] is True
+    assert audit.verify(duck_store).ok

@@ -231,18 +231,25 @@ def count(store: Store, *, actor: str | None = None, object_type: str | None = N
 def to_csv(rows: list[AuditEntry]) -> str:
     """Entries as CSV with a header row (:data:`COLUMNS`; before/after as JSON text, at in ISO UTC).
 
+    Like every CSV the service writes, a text cell a spreadsheet would run as a formula is
+    neutralised (:mod:`uec.csvsafe`): the CSV is a view for people; the chain covers the stored
+    values, which :func:`verify` and the JSON export keep exactly.
+
     >>> to_csv([]).strip()
     'id,at,actor,organisation,action,object_type,object_id,before,after,request_id,prev_hash,hash'
     """
     import csv
     import io
 
+    from uec.csvsafe import neutralise
+
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(COLUMNS)
     for e in rows:
-        w.writerow([e.id, _iso(e.at), e.actor, e.organisation or "", e.action, e.object_type, e.object_id,
-                    e.before or "", e.after or "", e.request_id or "", e.prev_hash, e.hash])
+        text = [_iso(e.at), e.actor, e.organisation or "", e.action, e.object_type, e.object_id,
+                e.before or "", e.after or "", e.request_id or "", e.prev_hash, e.hash]
+        w.writerow([e.id, *(neutralise(v) for v in text)])
     return buf.getvalue()
 
 
