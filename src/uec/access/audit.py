@@ -32,21 +32,25 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from uec.access.schema import AUDIT_DDL, ensure_access_schema
+from uec.access.schema import AUDIT_DDL
 from uec.access.user import User
-from uec.store import Store, StoreWriter
+from uec.store import DuckDBStore, Store, StoreWriter
 
 __all__ = [
     "COLUMNS",
     "GENESIS",
+    "Actor",
     "AuditEntry",
     "Verification",
+    "cli_actor",
     "count",
     "entries",
     "entry_hash",
     "record",
     "to_csv",
+    "trails",
     "verify",
+    "verify_all",
     "writing",
 ]
 
@@ -58,6 +62,25 @@ COLUMNS = (
     "id", "at", "actor", "organisation", "action", "object_type", "object_id",
     "before", "after", "request_id", "prev_hash", "hash",
 )
+
+#: Who made a change, as the capabilities take it: a signed-in :class:`User`, a label such as
+#: ``cli:alice`` (:func:`cli_actor`) or ``token:feed``, or ``None`` for the system itself.
+Actor = User | str | None
+
+
+def cli_actor() -> str:
+    """The actor of a change made on the command line: ``cli:`` and the operating-system user.
+
+    >>> cli_actor().startswith("cli")
+    True
+    """
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # no user name (a container with an unnamed uid)
+        return "cli"
+
 
 #: Called after an entry is written and before the transaction commits. Tests set it to pause a
 #: change mid-transaction and kill the process there; it is never set in production.
@@ -148,7 +171,7 @@ def writing(store: Store) -> Iterator[StoreWriter]:
 def record(  # noqa: PLR0913 - keyword-only fields of one record, each named at the call
     writer: StoreWriter,
     *,
-    actor: User | None,
+    actor: Actor,
     action: str,
     object_type: str,
     object_id: str,
@@ -159,8 +182,8 @@ def record(  # noqa: PLR0913 - keyword-only fields of one record, each named at 
 ) -> AuditEntry:
     """Append one entry inside the caller's write transaction and return it.
 
-    ``actor`` ``None`` is the system itself (or the command line, named by ``actor_label`` such as
-    ``cli:alice``). Call it in the same ``store.write()`` block as the change it records (best
+    ``actor`` is a :class:`User`, a label (``cli:alice``, see :data:`Actor`) or ``None``: the system
+    itself, or whoever ``actor_label`` names. Call it in the same ``store.write()`` block as the change it records (best
     :func:`writing`, which also lets concurrent changes of one process take turns).
     Secrets never belong in ``before``/``after``: pass what a reader of the trail may see.
     """
@@ -179,8 +202,8 @@ def record(  # noqa: PLR0913 - keyword-only fields of one record, each named at 
     fields: dict[str, Any] = {
         "id": prev_id + 1,
         "at": at,
-        "actor": actor.username if actor is not None else (actor_label or "system"),
-        "organisation": actor.org_code if actor is not None else None,
+        "actor": actor.username if isinstance(actor, User) else (actor or actor_label or "system"),
+        "organisation": actor.org_code if isinstance(actor, User) else None,
         "action": action,
         "object_type": object_type,
         "object_id": str(object_id),
@@ -221,9 +244,54 @@ def _where(actor: str | None, object_type: str | None) -> tuple[str, dict[str, A
     return (f"WHERE {' AND '.join(where)}" if where else ""), params
 
 
+_logs: set[str] = set()
+
+
+def _ensure_log(store: Store) -> None:
+    # Only the log: a companion file's trail (see trails()) holds no users or tokens.
+    if store.url not in _logs:
+        with store.write() as w:
+            w.execute(AUDIT_DDL)
+        _logs.add(store.url)
+
+
+def trails(store: Store) -> list[tuple[str, Store]]:
+    """Every audit trail of ``store``: its own (``"store"``) and, on the embedded store, each
+    companion file's (``<store>.<name>.duckdb`` holding an ``audit_log``: ``"jobs"``, where
+    :mod:`uec.jobs` queues jobs and audits their submission and cancellation in the same
+    transaction; docs/decisions/0006-audited-jobs.md). On PostgreSQL there is one trail.
+
+    >>> import tempfile, os
+    >>> from uec.store import open_store
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     store = open_store(os.path.join(d, "uec.duckdb"))
+    ...     companion = DuckDBStore(os.path.join(d, "uec.duckdb.jobs.duckdb"))
+    ...     with companion.write() as w:
+    ...         _ = record(w, actor="cli:alice", action="job.submit", object_type="job", object_id="j1",
+    ...                    before=None, after=None, request_id=None)
+    ...     [(name, verify(s).checked) for name, s in trails(store)]
+    [('store', 0), ('jobs', 1)]
+    """
+    found: list[tuple[str, Store]] = [("store", store)]
+    if isinstance(store, DuckDBStore):
+        import glob
+
+        base = store.path.name
+        for path in sorted(store.path.parent.glob(glob.escape(base) + ".*.duckdb")):
+            name = path.name[len(base) + 1:-len(".duckdb")]
+            if not name or "." in name:
+                continue
+            companion = DuckDBStore(str(path))
+            has_log = companion.query(
+                "SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'audit_log'")[0]["n"]
+            if has_log:
+                found.append((name, companion))
+    return found
+
+
 def count(store: Store, *, actor: str | None = None, object_type: str | None = None) -> int:
     """How many entries (match the filters)."""
-    ensure_access_schema(store)
+    _ensure_log(store)
     clause, params = _where(actor, object_type)
     return int(store.query(f"SELECT count(*) AS n FROM audit_log {clause}", params)[0]["n"])
 
@@ -263,7 +331,7 @@ def entries(
     newest_first: bool = True,
 ) -> list[AuditEntry]:
     """Entries of the trail, newest first unless asked otherwise, optionally filtered."""
-    ensure_access_schema(store)
+    _ensure_log(store)
     clause, params = _where(actor, object_type)
     order = "DESC" if newest_first else "ASC"
     page = f" LIMIT {int(limit)} OFFSET {int(offset)}" if limit is not None else ""
@@ -307,3 +375,15 @@ def verify(store: Store) -> Verification:
         prev = e.hash
         expected_id = e.id + 1
     return Verification(not problems, checked, prev, tuple(problems))
+
+
+def verify_all(store: Store) -> dict[str, Verification]:
+    """:func:`verify` every trail of ``store`` (:func:`trails`), by trail name.
+
+    >>> import tempfile, os
+    >>> from uec.store import open_store
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     {name: v.ok for name, v in verify_all(open_store(os.path.join(d, "uec.duckdb"))).items()}
+    {'store': True}
+    """
+    return {name: verify(s) for name, s in trails(store)}
