@@ -275,15 +275,16 @@ def audit_verify(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
     problems = [p if name == "store" else f"{name} trail: {p}" for name, r in results.items() for p in r.problems]
     for p in problems:
         err.print(p)
-    if as_json:
+    if not problems:
+        for name, r in results.items():
+            what = "audit trail" if name == "store" else f"audit trail {name}"
+            out.print(f"{what} verified: {r.checked:,} entries, head {r.head}")
+    if as_json:  # the last line of standard output, as for every command
         _emit({"ok": not problems, "checked": result.checked, "head": result.head,
                "problems": problems,
                "trails": {name: {"ok": r.ok, "checked": r.checked, "head": r.head} for name, r in results.items()}})
     if problems:
         raise UecError(f"the audit trail fails verification: {len(problems)} problem(s), first: {problems[0]}")
-    for name, r in results.items():
-        what = "audit trail" if name == "store" else f"audit trail {name}"
-        out.print(f"{what} verified: {r.checked:,} entries, head {r.head}")
 
 
 class AuditFormat(StrEnum):
