@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from uec.access import queries as Q
 from uec.access.schema import AUDIT_DDL
 from uec.access.user import User
 from uec.store import DuckDBStore, Store, StoreWriter
@@ -194,9 +195,9 @@ def record(  # noqa: PLR0913 - keyword-only fields of one record, each named at 
         # Writers serialise on the log so two transactions cannot chain to the same previous
         # entry; the lock lasts until this transaction commits. DuckDB allows one writer per file
         # anyway, and two racing in one process fail on UNIQUE (id) instead.
-        writer.execute("LOCK TABLE audit_log IN EXCLUSIVE MODE")
-    last = writer.query("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1")
-    prev_id, prev_hash = (int(last[0]["id"]), str(last[0]["hash"])) if last else (0, GENESIS)
+        Q.lock_audit_log(writer)
+    last = Q.last_audit_entry(writer)
+    prev_id, prev_hash = (int(last["id"]), str(last["hash"])) if last else (0, GENESIS)
     # Microseconds: what both engines' timestamps keep, so the hash recomputes from the stored value.
     at = datetime.now(UTC)
     fields: dict[str, Any] = {
@@ -213,12 +214,7 @@ def record(  # noqa: PLR0913 - keyword-only fields of one record, each named at 
         "prev_hash": prev_hash,
     }
     fields["hash"] = entry_hash(fields)
-    writer.execute(
-        "INSERT INTO audit_log (id, occurred_at, actor, organisation, action, object_type, object_id, before_json, "
-        "after_json, request_id, prev_hash, hash) VALUES (:id, :at, :actor, :organisation, :action, "
-        ":object_type, :object_id, :before, :after, :request_id, :prev_hash, :hash)",
-        fields,
-    )
+    Q.insert_audit_entry(writer, fields)
     if before_commit_hook is not None:
         before_commit_hook()
     return AuditEntry(**fields)
@@ -231,17 +227,6 @@ def _entry(row: dict[str, Any]) -> AuditEntry:
         before=row["before_json"], after=row["after_json"], request_id=row["request_id"],
         prev_hash=row["prev_hash"], hash=row["hash"],
     )
-
-
-def _where(actor: str | None, object_type: str | None) -> tuple[str, dict[str, Any]]:
-    where, params = [], {}
-    if actor:
-        where.append("actor = :actor")
-        params["actor"] = actor
-    if object_type:
-        where.append("object_type = :object_type")
-        params["object_type"] = object_type
-    return (f"WHERE {' AND '.join(where)}" if where else ""), params
 
 
 _logs: set[str] = set()
@@ -282,9 +267,7 @@ def trails(store: Store) -> list[tuple[str, Store]]:
             if not name or "." in name:
                 continue
             companion = DuckDBStore(str(path))
-            has_log = companion.query(
-                "SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'audit_log'")[0]["n"]
-            if has_log:
+            if Q.audit_log_exists(companion):
                 found.append((name, companion))
     return found
 
@@ -292,8 +275,7 @@ def trails(store: Store) -> list[tuple[str, Store]]:
 def count(store: Store, *, actor: str | None = None, object_type: str | None = None) -> int:
     """How many entries (match the filters)."""
     _ensure_log(store)
-    clause, params = _where(actor, object_type)
-    return int(store.query(f"SELECT count(*) AS n FROM audit_log {clause}", params)[0]["n"])
+    return Q.audit_count(store, actor, object_type)
 
 
 def to_csv(rows: list[AuditEntry]) -> str:
@@ -332,10 +314,8 @@ def entries(
 ) -> list[AuditEntry]:
     """Entries of the trail, newest first unless asked otherwise, optionally filtered."""
     _ensure_log(store)
-    clause, params = _where(actor, object_type)
-    order = "DESC" if newest_first else "ASC"
-    page = f" LIMIT {int(limit)} OFFSET {int(offset)}" if limit is not None else ""
-    rows = store.query(f"SELECT * FROM audit_log {clause} ORDER BY id {order}{page}", params)
+    rows = Q.audit_rows(store, actor=actor, object_type=object_type, newest_first=newest_first, limit=limit,
+                        offset=offset)
     return [_entry(r) for r in rows]
 
 
