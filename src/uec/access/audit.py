@@ -188,13 +188,16 @@ def record(  # noqa: PLR0913 - keyword-only fields of one record, each named at 
     :func:`writing`, which also lets concurrent changes of one process take turns).
     Secrets never belong in ``before``/``after``: pass what a reader of the trail may see.
     """
+    postgres = type(writer).__module__ == "uec.store.postgres"
+    if postgres:
+        # Writers serialise on the log so two transactions cannot chain to the same previous
+        # entry (nor make the log at once); the locks last until this transaction commits. DuckDB
+        # allows one writer per file anyway, and two racing in one process fail on UNIQUE (id) instead.
+        Q.take_audit_turn(writer)
     # Callers in other packages need not have created the access tables: make sure of the log here,
     # inside the same transaction (both engines allow DDL in a transaction).
     writer.execute(AUDIT_DDL)
-    if type(writer).__module__ == "uec.store.postgres":
-        # Writers serialise on the log so two transactions cannot chain to the same previous
-        # entry; the lock lasts until this transaction commits. DuckDB allows one writer per file
-        # anyway, and two racing in one process fail on UNIQUE (id) instead.
+    if postgres:
         Q.lock_audit_log(writer)
     last = Q.last_audit_entry(writer)
     prev_id, prev_hash = (int(last["id"]), str(last["hash"])) if last else (0, GENESIS)

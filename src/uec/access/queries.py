@@ -39,6 +39,7 @@ __all__ = [
     "organisations",
     "revoke_token",
     "role_rows",
+    "take_audit_turn",
     "token_row",
     "token_rows",
     "update_user",
@@ -187,6 +188,12 @@ def revoke_token(w: StoreWriter, token_id: str, at: Any) -> None:
 
 
 # --- the audit log -------------------------------------------------------------------------------------
+
+
+def take_audit_turn(w: StoreWriter) -> None:
+    """PostgreSQL: writers of the log take turns until this transaction ends, from before the log is
+    made: two first writers each running ``CREATE TABLE IF NOT EXISTS`` at once collide in the catalogue."""
+    w.execute("SELECT pg_advisory_xact_lock(7212)")
 
 
 def lock_audit_log(w: StoreWriter) -> None:
