@@ -14,18 +14,20 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table as RichTable
 
-from uec.access.audit import cli_actor
+from uec.cli_lazy import lazy_group, mount_lazy
 from uec.contract import LOCAL_TIME_ZONE, reference_markdown, tables
 from uec.errors import UecError
-from uec.store import Store, mask_secrets, open_store, resolve_store_url
 from uec.system.cli import simulate_command
+
+if TYPE_CHECKING:  # the store brings in Arrow; commands that need it import it when they run (issue 15)
+    from uec.store import Store
 
 app = typer.Typer(
     name="uec",
@@ -33,8 +35,10 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    # Subcommands that need pandas, SciPy or the forecasting models are imported only when run (issue 15).
+    cls=lazy_group(),
 )
-docs_app = typer.Typer(help="Generate reference documentation.", no_args_is_help=True)
+docs_app = typer.Typer(help="Generate reference documentation.", no_args_is_help=True, cls=lazy_group())
 app.add_typer(docs_app, name="docs")
 
 # soft_wrap: never break a line a script may grep for.
@@ -79,7 +83,17 @@ def _progress(enabled: bool, title: str) -> Iterator[Any]:
 
 
 def _open(store: str | None) -> Store:
+    from uec.store import open_store
+
     return open_store(store)
+
+
+def cli_actor() -> str:
+    """Who a change made here is audited as: ``cli:<operating-system user>`` (imported when a
+    command runs, like the store)."""
+    from uec.access.audit import cli_actor as actor
+
+    return actor()
 
 
 @app.command()
@@ -131,22 +145,9 @@ def quarantine(
     """Show rejected rows and why they were rejected."""
     if ctx.invoked_subcommand is not None:
         return
-    s = _open(store)
-    where: list[str] = []
-    params: dict[str, Any] = {}
-    if load is not None:
-        where.append("load_id = :load")
-        params["load"] = load
-    if kind is not None:
-        where.append("kind = :kind")
-        params["kind"] = kind
-    clause = f"WHERE {' AND '.join(where)}" if where else ""
-    total = int(s.query(f"SELECT count(*) AS n FROM quarantine {clause}", params)[0]["n"])
-    rows = s.query(
-        f"SELECT load_id, kind, row_number, reason, raw FROM quarantine {clause} "
-        f"ORDER BY load_id, row_number LIMIT {int(limit)}",
-        params,
-    )
+    from uec.store.queries import quarantine_rows
+
+    total, rows = quarantine_rows(_open(store), load=load, kind=kind, limit=limit)
     t = RichTable(title=f"Quarantine: {total:,} rows" + (f" (first {len(rows)})" if total > len(rows) else ""))
     for c in ("load", "kind", "row", "reason", "raw"):
         t.add_column(c, overflow="fold")
@@ -216,7 +217,9 @@ def export(
         from uec.access.schema import ensure_access_schema
 
         ensure_access_schema(s)
-    data = s.query_arrow(f"SELECT {cols} FROM {table_name}" + (" ORDER BY id" if kind == "audit" else ""))
+    from uec.store.queries import table_arrow
+
+    data = table_arrow(s, table_name, cols, "id" if kind == "audit" else None)
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
         if fmt is ExportFormat.parquet:
@@ -247,15 +250,13 @@ def _local(value: Any) -> str:
 @app.command()
 def status(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
     """What the store holds: rows and time span per table, loads and quarantined rows."""
+    from uec.store.queries import bookkeeping_counts, time_spans
+
     s = _open(store)
     counts = s.counts()
-    spans: dict[str, dict[str, Any]] = {}
-    for t in tables():
-        if t.time_field:
-            r = s.query(f"SELECT min({t.time_field}) AS first, max({t.time_field}) AS last FROM {t.name}")[0]
-            spans[t.name] = {"first": r["first"], "last": r["last"]}
-    loads = s.query("SELECT count(*) AS n FROM loads")[0]["n"]
-    quarantined = s.query("SELECT count(*) AS n FROM quarantine")[0]["n"]
+    spans = time_spans(s)
+    kept = bookkeeping_counts(s)
+    loads, quarantined = kept["loads"], kept["quarantine"]
     grid = RichTable(title=f"Store {s.display_url} ({s.engine})")
     for c in ("table", "rows", "first", "last"):
         grid.add_column(c, justify="right" if c == "rows" else "left")
@@ -283,6 +284,8 @@ def demo(
     generator: Annotated[str, typer.Option(
         help="How events are made: 'model' (the whole-system simulation, waits respond to crowding) "
              "or 'fast' (the formula generator).")] = "model",
+    quiet: Annotated[bool, typer.Option(
+        "--quiet", help="No progress bar (also off with --json or when stderr is not a terminal).")] = False,
 ) -> None:
     """Build the seeded demo ICS (about 1.2 million people) into the store."""
     try:
@@ -300,7 +303,7 @@ def demo(
     s = _open(store)
     if any(s.counts().values()):
         raise UecError(f"store {s.display_url} already holds data; give an empty --store for the demo")
-    with _progress(not as_json and err.is_terminal, "demo ICS") as report:
+    with _progress(not (as_json or quiet) and err.is_terminal, "demo ICS") as report:
         summary = build_demo(s, seed=seed, days=days, end=end_day, progress=report, generator=generator,
                              actor=cli_actor())
     info = summary.as_dict() if hasattr(summary, "as_dict") else dict(vars(summary))
@@ -326,6 +329,29 @@ def demo_sign_in(store: Store, built: bool, base_url: str) -> str | None:
     return sign_in_help(demo_users(store), base_url=base_url)
 
 
+def first_forecast(store: Store, report: Any = None) -> tuple[int, str]:
+    """For ``serve --demo-if-empty``: a quick first forecast of every series (the seasonal naive
+    benchmark, no backtests: seconds, where the default model takes minutes), so pages have a forecast
+    at once, and a full ``forecast_refresh`` job queued for the worker to replace it. The number of
+    series forecast and the job's id."""
+    from uec.forecast.runs import forecast_store_series, save_runs
+    from uec.forecast.series import available_series
+    from uec.jobs import submit
+
+    ids = [x.series_id for x in available_series(store)]
+    done: list[str] = []
+
+    def tick(series_id: str) -> None:
+        done.append(series_id)
+        if report is not None:
+            report(f"{len(done)} of {len(ids)} series", len(done) / max(len(ids), 1))
+
+    runs = forecast_store_series(store, ids, model="snaive", backtest_origins=0, progress=tick, save=False)
+    save_runs(store, runs)
+    job = submit(store, "forecast_refresh", {})
+    return sum(len(r.series) for r in runs), job.id
+
+
 @app.command()
 def serve(
     store: StoreOpt = None,
@@ -341,6 +367,7 @@ def serve(
     import socket
 
     from uec.config import get_settings
+    from uec.store import resolve_store_url
 
     url = resolve_store_url(store)
     n = workers if workers is not None else (get_settings().web_workers or os.cpu_count() or 1)
@@ -352,6 +379,13 @@ def serve(
         err.print("The store is empty: building the demo ICS first (once).")
         demo(seed=42, days=730, end=None, store=url, as_json=False)
         built = True
+        try:
+            with _progress(err.is_terminal, "first forecast") as report:
+                n_series, job_id = first_forecast(s, report)
+            err.print(f"First forecast saved for {n_series} series (seasonal naive); the full refresh is queued "
+                      f"as job {job_id} for the worker.")
+        except UecError as exc:  # the server is still worth starting: say what to run later
+            err.print(f"note: no first forecast ({exc}); run `uec forecast refresh` once the store has data")
     import errno
 
     try:
@@ -581,38 +615,31 @@ def jobs_submit(
 
 
 def _mount_optional() -> None:
-    # Capabilities that arrive as their own sub-applications.
-    try:
-        from uec.forecast.cli import app as forecast_app
-    except ImportError:  # pragma: no cover - forecast is part of the package; guard partial installs
-        return
-    app.add_typer(forecast_app, name="forecast", help="Forecast demand and occupancy; backtest models.")
-    from uec.standards.cli import app as standards_app
-
-    app.add_typer(standards_app, name="standards")
+    # Capabilities that arrive as their own sub-applications, imported when their command runs.
+    mount_lazy(app, "forecast", "uec.forecast.cli:app", help="Forecast demand and occupancy; backtest models.")
+    standards_help = "Compute national standards for a site, organisation or the whole ICS."
+    mount_lazy(app, "standards", "uec.standards.cli:app", help=standards_help)
     # The command's first name, kept for one release (CHANGELOG.md); hidden from the help.
-    app.add_typer(standards_app, name="kpi", hidden=True, deprecated=True,
-                  help="Deprecated: use `uec standards`.")
+    mount_lazy(app, "kpi", "uec.standards.cli:app", hidden=True, deprecated=True,
+               help="Deprecated: use `uec standards`.")
 
 
 _mount_optional()
 app.command("simulate")(simulate_command)
 
 # Escalation (issue 13): OPEL scores and levels; `uec docs escalation` is the same page as `uec escalation docs`.
-from uec.escalation.cli import app as escalation_app  # noqa: E402
-from uec.escalation.cli import docs_command as escalation_docs  # noqa: E402
-
-app.add_typer(escalation_app, name="escalation")
-docs_app.command("escalation")(escalation_docs)
+mount_lazy(app, "escalation", "uec.escalation.cli:app",
+           help="OPEL escalation: scores and levels computed from the store, with why.")
+mount_lazy(docs_app, "escalation", "uec.escalation.cli:docs_command",
+           help="The framework reference page (docs/reference/escalation.md).")
 
 
 def _mount_access() -> None:
     # People, API tokens and the audit trail (uec.access).
-    from uec.access.cli import audit_app, tokens_app, users_app
-
-    app.add_typer(users_app, name="users")
-    app.add_typer(tokens_app, name="tokens")
-    app.add_typer(audit_app, name="audit")
+    mount_lazy(app, "users", "uec.access.cli:users_app",
+               help="People: add users, give roles, disable, set passwords, demo users.")
+    mount_lazy(app, "tokens", "uec.access.cli:tokens_app", help="API tokens for machine feeds: create, list, revoke.")
+    mount_lazy(app, "audit", "uec.access.cli:audit_app", help="The audit trail: list, verify the hash chain, export.")
 
 
 _mount_access()
@@ -623,6 +650,8 @@ def _one_line(text: str) -> str:
 
 
 def _fail(message: str) -> NoReturn:
+    from uec.store import mask_secrets
+
     # Secrets are masked in every error: a driver's message can quote the URL it was given.
     sys.stderr.write(f"error: {mask_secrets(_one_line(message))}\n")
     sys.exit(2)
@@ -663,6 +692,8 @@ def main(argv: list[str] | None = None) -> None:
         if os.environ.get("UEC_DEBUG"):
             raise
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        from uec.store import mask_secrets
+
         sys.stderr.write(mask_secrets(
             f"error: unexpected failure ({type(exc).__name__}: {first}); "
             "rerun with UEC_DEBUG=1 for details and report it\n"

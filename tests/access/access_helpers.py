@@ -9,17 +9,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-
-import uvicorn
-from fastapi import FastAPI
 
 from uec.access.accounts import add_organisation
 from uec.store import Store
@@ -47,31 +41,6 @@ def add_organisations(store: Store) -> None:
     """An ICB and two acute trusts."""
     for code, name, kind, ics in ORGANISATIONS:
         add_organisation(store, code, name, kind, ics)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-@contextmanager
-def serve(app: FastAPI, port: int | None = None) -> Iterator[str]:
-    """``app`` served by uvicorn on a loopback port in a background thread."""
-    port = port or free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 @contextmanager

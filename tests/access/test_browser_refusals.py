@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from access_helpers import serve
 from playwright.sync_api import Browser, BrowserContext, sync_playwright
 from test_browser_sign_in import ARGS, CHROMIUM, watch
 
+from live_server import serve
 from uec.access.accounts import add_user
 from uec.config import get_settings
 from uec.store import open_store

@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from access_helpers import free_port, oidc_provider, serve
+from access_helpers import oidc_provider
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from live_server import free_port, serve
 from uec.access.accounts import add_user
 from uec.config import get_settings
 from uec.store import Store

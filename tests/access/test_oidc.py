@@ -15,8 +15,9 @@ from typing import Any
 
 import httpx
 import pytest
-from access_helpers import free_port, oidc_provider, sent_to_sign_in, serve
+from access_helpers import oidc_provider, sent_to_sign_in
 
+from live_server import free_port, serve
 from uec.access import audit
 from uec.access.accounts import get_user, set_roles
 from uec.config import get_settings

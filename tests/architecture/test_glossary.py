@@ -58,6 +58,7 @@ who why request sign in out local rows uk time important note apply done require
 daily integrated care system's history summary verify create revoke add name only password stdin disable
 enable passwd older than notify reason applicable subscribe
 cancel show params submit once parent pid poll
+quiet
 """))
 
 #: Short forms in option names, and the glossary term each stands for.
@@ -108,6 +109,8 @@ def command_names() -> Iterator[tuple[str, str]]:
 
     def walk(command: Any, path: list[str]) -> Iterator[tuple[str, str]]:
         where = "uec " + " ".join(path)
+        if hasattr(command, "load_all"):  # groups whose subcommands are imported when run (uec.cli_lazy)
+            command.load_all()
         if path:
             yield where, path[-1]
         for param in command.params:

@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from live_server import free_port
 from uec.cli import main
 from uec.store import open_store
 from uec.store.base import install_log_masking, mask_secrets, register_secret
@@ -106,15 +107,6 @@ def test_a_hes_file_with_only_its_required_columns_and_int64_parquet_load(tmp_pa
         assert r.returncode == 0, r.stderr
         got = json.loads(r.stdout.strip().splitlines()[-1])
         assert (got["rows_in"], got["rows_loaded"], got["rows_quarantined"]) == counts
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-    return port
 
 
 def test_ping_works_without_httpx(tmp_path: Path) -> None:

@@ -6,7 +6,6 @@ A module of its own (not ``conftest``) so the functional test can import it too.
 from __future__ import annotations
 
 import json
-import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +18,7 @@ from typing import Any
 import escalation_fixtures as fx
 from aiosmtpd.controller import Controller
 
+from live_server import free_port
 from uec.access.accounts import add_user
 from uec.store import Store
 
@@ -35,13 +35,6 @@ def build(store: Store) -> Store:
     add_user(store, "tess", display_name="Tess A2", org_code="A2", roles=["site_manager"], password=PASSWORD)
     add_user(store, "cory", display_name="Cory ICB", org_code="ICB", roles=["coordinator"], password=PASSWORD)
     return store
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @dataclass

@@ -11,23 +11,21 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, sync_playwright
 
+import live_server
 from uec.config import get_settings
 from uec.web import create_app
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "escalation"))
-from loop_helpers import PASSWORD, build, free_port, smtp_server
+from loop_helpers import PASSWORD, build, smtp_server
 
 from uec.escalation import notify
 from uec.store import open_store
@@ -38,24 +36,13 @@ CHROMIUM = os.environ.get("UEC_CHROMIUM") or "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
 AT = "2024-07-10T14%3A00"
-FRONTEND = Path("/work/main/node_modules/nhsuk-frontend")
+FRONTEND = Path(__file__).resolve().parents[2] / "node_modules" / "nhsuk-frontend"
 
 
 @contextmanager
 def serve(store_url: str) -> Iterator[str]:
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(store_url), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with live_server.serve(create_app(store_url)) as url:
+        yield url
 
 
 @pytest.fixture

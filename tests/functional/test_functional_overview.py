@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import importlib
 import os
-import socket
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, BrowserContext, Page, Response, sync_playwright
 
+import live_server
 from uec.web import create_app
 
 pytestmark = pytest.mark.functional
@@ -44,13 +41,6 @@ CHROMIUM_ARGS = [
 NHS_BLUE = "rgb(0, 94, 184)"  # #005eb8
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     # tests/web has no __init__.py: put it on the path to reuse its fixture builder.
@@ -63,22 +53,11 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @contextmanager
 def serve(store: str) -> Iterator[str]:
-    """The app over ``store``, served by uvicorn on a free loopback port in a background thread."""
-    port = _free_port()
+    """The app over ``store``, served on a free loopback port."""
     # Every request acts as the web tests' analyst (tests/web/web_fixture.py, already on the path).
     app = importlib.import_module("web_fixture").signed_in(create_app(store))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with live_server.serve(app) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

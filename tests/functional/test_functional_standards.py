@@ -77,3 +77,18 @@ def test_standards_matrix_fits_a_phone_screen(base_url: str, browser: Browser) -
             assert serious_violations(pg) == [], path
     finally:
         context.close()
+
+
+def test_api_reference_renders_offline_in_a_real_browser(base_url: str, watched: Watched) -> None:  # noqa: F811
+    # The browser context refuses every request but the app's own: Swagger UI must come from this server.
+    page = watched.page
+    csp_errors: list[str] = []
+    page.on("console", lambda m: csp_errors.append(m.text) if "Content Security Policy" in m.text else None)
+    page.goto(base_url + "/docs")
+    page.locator(".opblock").first.wait_for(timeout=20_000)
+    assert page.locator(".opblock").count() > 10  # one per operation of /openapi.json
+    assert "/api/overview" in page.locator("#swagger-ui").inner_text()
+    page.locator(".opblock-summary").first.click()  # an operation opens (its script and styles work)
+    page.locator(".opblock-body").first.wait_for(timeout=10_000)
+    assert csp_errors == [] and watched.problems == []
+    assert all(u.split(" ", 1)[1].startswith(base_url) for u in watched.loaded)

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from live_server import free_port
 from uec.config import get_settings
 from uec.errors import UecError
 from uec.jobs import JobLimitError, cancel, get_job, list_jobs, submit
@@ -173,18 +174,11 @@ def test_a_worker_killed_mid_job_leaves_a_clear_state(store_url: str, monkeypatc
     assert run_one(store) is None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def test_a_job_survives_a_server_restart(store_url: str, tmp_path: Path) -> None:
     store = open_store(store_url)
     job = submit(store, "scenario_run", SCENARIO, owner="analyst")
     # `uec serve` runs a worker beside the web app; the job starts, then the whole server dies.
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [*UEC, "serve", "--store", store_url, "--port", str(port), "--workers", "1"],
         env=_env(UEC_TEST_PAUSE_IN_JOB="120"), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,

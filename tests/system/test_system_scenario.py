@@ -180,3 +180,18 @@ def test_cli_simulate_mistakes_are_one_line_errors(tmp_path: Path) -> None:
     assert isinstance(result.exception, UecError) and "unknown change 'extra_bedz'" in str(result.exception)
     result = runner.invoke(app, ["simulate", "plus-20-beds", "--reps", "0"])
     assert isinstance(result.exception, UecError) and "--reps" in str(result.exception)
+
+
+def test_intervals_of_simulated_standards_stay_inside_what_their_unit_allows() -> None:
+    # A count that is 0 in most replications: a Student t interval would run below zero (issue 15:
+    # "6.80 (-10.01 to 23.61)"); kept inside its range, the interval is asymmetric and starts at 0 or above.
+    from uec.system.standards import bounds_of, interval
+
+    counts = [0.0, 0.0, 0.0, 0.0, 34.0]
+    plain, kept = interval(counts), interval(counts, bounds_of("count"))
+    assert plain.low < 0 <= kept.low < kept.mean < kept.high and kept.mean == plain.mean
+    shares = [1.0, 1.0, 0.99, 0.9]
+    plain, kept = interval(shares), interval(shares, bounds_of("proportion"))
+    assert plain.high > 1 >= kept.high and kept.low >= 0
+    # An interval already inside its range is the plain one.
+    assert interval([80.0, 82.0, 81.0], bounds_of("minutes")) == interval([80.0, 82.0, 81.0])

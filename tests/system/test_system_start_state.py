@@ -131,5 +131,11 @@ def test_cli_from_now(tmp_path: Path) -> None:
                                       "--store", path, "--json", "--seed", "3", "--no-save"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output.strip().splitlines()[-1])["scenario"]["name"] == "baseline"
+    # Printed for people, that run is a projection: one column, no comparison of the baseline with itself.
+    result = CliRunner().invoke(app, ["simulate", "--from-now", "--hours", "6", "--reps", "2", "--processes", "1",
+                                      "--store", path, "--seed", "3", "--no-save"])
+    assert result.exit_code == 0, result.output
+    assert "projection" in result.output and "projected" in result.output
+    assert "difference (95% CI)" not in result.output and "scenario -" not in result.output, result.output
     result = CliRunner().invoke(app, ["simulate", "two-more-crews", "--hours", "12"])
     assert isinstance(result.exception, UecError) and "--from-now" in str(result.exception)

@@ -75,9 +75,6 @@ _csrf: contextvars.ContextVar[Callable[[], str] | None] = contextvars.ContextVar
 _session_user: contextvars.ContextVar[str | None] = contextvars.ContextVar("uec_session_user", default=None)
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
-# Swagger UI and ReDoc (FastAPI's /docs, /redoc) are pages FastAPI writes with an inline script and
-# files from a CDN; they get a policy that lets them run, every other page the strict one.
-_DOCS_PATHS = ("/docs", "/redoc")
 
 
 def csp_nonce() -> str | None:
@@ -108,13 +105,8 @@ class _LazyNonce:
 
 
 def _csp(nonce: str, path: str, form_action: str = "'self'") -> str:
-    if path.startswith(_DOCS_PATHS):
-        return (
-            "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-            "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-            "img-src 'self' data: https://fastapi.tiangolo.com; "
-            "frame-ancestors 'none'; object-src 'none'; base-uri 'self'"
-        )
+    # One policy for every page, Swagger UI's (/docs, uec.web.api_docs) too: it is served from this
+    # server and its one inline script carries the nonce.
     return (
         f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; "
         # Charts are inline SVG sized by a style attribute; attributes cannot carry a nonce and

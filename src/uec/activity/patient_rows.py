@@ -18,6 +18,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from uec.activity.queries import attendance_rows
 from uec.contract import table
 from uec.store import Store
 
@@ -29,9 +30,4 @@ ATTENDANCE_COLUMNS: tuple[str, ...] = tuple(f.name for f in table("attendances")
 
 def site_attendances(store: Store, site_code: str, start: datetime, end: datetime, limit: int) -> list[dict[str, Any]]:
     """A site's attendances arriving in ``[start, end)``, oldest first, at most ``limit`` rows."""
-    cols = ", ".join(ATTENDANCE_COLUMNS)  # names from the contract, not from the request
-    return store.query(
-        f"SELECT {cols} FROM attendances WHERE site_code = :site AND arrival_time >= :start AND arrival_time < :end"
-        " ORDER BY arrival_time, attendance_id LIMIT :limit",
-        {"site": site_code, "start": start, "end": end, "limit": int(limit)},
-    )
+    return attendance_rows(store, site_code, start, end, limit, ATTENDANCE_COLUMNS)

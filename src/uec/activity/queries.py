@@ -16,6 +16,7 @@ Every function returns plain rows (dicts); instants are as the driver gives them
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +25,7 @@ from uec.store import Store
 __all__ = [
     "activity_by_hour",
     "ambulance_arrivals",
+    "attendance_rows",
     "latest_bed_rows",
     "latest_event_time",
     "site_attendances_by_hour",
@@ -139,3 +141,14 @@ def ambulance_arrivals(store: Store, site_code: str, start: datetime, end: datet
         if r["handed_over"] is not None:
             r["handed_over"] = _utc(r["handed_over"])
     return rows
+
+
+def attendance_rows(store: Store, site_code: str, start: datetime, end: datetime, limit: int,
+                    columns: Sequence[str]) -> list[Row]:
+    """A site's attendances arriving in ``[start, end)``, oldest first, at most ``limit`` rows
+    (``columns``: names from the contract, never from a request)."""
+    return store.query(
+        f"SELECT {', '.join(columns)} FROM attendances WHERE site_code = :site AND arrival_time >= :start "
+        "AND arrival_time < :end ORDER BY arrival_time, attendance_id LIMIT :limit",
+        {"site": site_code, "start": start, "end": end, "limit": int(limit)},
+    )

@@ -18,10 +18,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
-import pyarrow as pa
 import yaml
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 __all__ = [
     "EARLIEST_YEAR",
@@ -61,15 +63,22 @@ _SQL_TYPES: dict[str, str] = {
     "date": "DATE",
 }
 
-_ARROW_TYPES: dict[str, pa.DataType] = {
-    "string": pa.string(),
-    "code": pa.string(),
-    "integer": pa.int64(),
-    "number": pa.float64(),
-    "boolean": pa.bool_(),
-    "instant": pa.timestamp("us", tz="UTC"),
-    "date": pa.date32(),
-}
+
+@cache
+def _arrow_types() -> dict[str, pa.DataType]:
+    # Arrow is imported when a type is first asked for: reading the contract (`uec --help`, the
+    # glossary, the docs) needs none of it, and pyarrow takes a noticeable part of a second.
+    import pyarrow as pa
+
+    return {
+        "string": pa.string(),
+        "code": pa.string(),
+        "integer": pa.int64(),
+        "number": pa.float64(),
+        "boolean": pa.bool_(),
+        "instant": pa.timestamp("us", tz="UTC"),
+        "date": pa.date32(),
+    }
 
 
 class ContractError(ValueError):
@@ -110,7 +119,7 @@ class Field:
         >>> Field("x", "integer", "m", "n").arrow_type
         DataType(int64)
         """
-        return _ARROW_TYPES[self.type]
+        return _arrow_types()[self.type]
 
 
 @dataclass(frozen=True)
@@ -147,6 +156,8 @@ class Table:
         >>> table("returns").arrow_schema().names[:2]
         ['org_code', 'period_start']
         """
+        import pyarrow as pa
+
         return pa.schema([pa.field(f.name, f.arrow_type, nullable=not f.required) for f in self.fields])
 
 

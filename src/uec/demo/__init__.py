@@ -33,6 +33,7 @@ from uec.errors import UecError
 from uec.ics import params as _params
 from uec.ics.reference import population_total
 from uec.store import Store
+from uec.store.queries import next_free_load_id
 from uec.system import demo_tables
 
 __all__ = [
@@ -227,7 +228,7 @@ def build_demo(
     if generator != "fast":
         spec += f" generator={generator}"
     with store.write() as w:
-        first = int(w.query("SELECT coalesce(max(load_id), 0) + 1 AS n FROM loads")[0]["n"])
+        first = next_free_load_id(w)
         for i, name in enumerate(TABLE_ORDER):
             report(f"writing {name}", 0.8 + 0.2 * i / len(TABLE_ORDER))
             t = data.tables[name]

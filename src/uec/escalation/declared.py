@@ -26,7 +26,7 @@ from uec.access.permissions import allowed
 from uec.access.user import User
 from uec.config import Settings, get_settings
 from uec.errors import UecError
-from uec.escalation import notify, tracked
+from uec.escalation import notify, queries, tracked
 from uec.escalation.framework import Framework, load_framework
 from uec.escalation.levels import Score, Status, status
 from uec.escalation.schema import ensure_escalation_schema, ensure_in
@@ -110,11 +110,7 @@ def _declaration(r: dict[str, Any]) -> Declaration:
 def declarations(store: Store, object_code: str | None = None, *, limit: int | None = None) -> list[Declaration]:
     """Declarations, newest first (all, or of one organisation or the ICS's code)."""
     ensure_escalation_schema(store)
-    where = "WHERE object_code = :o" if object_code else ""
-    page = f" LIMIT {int(limit)}" if limit else ""
-    rows = store.query(f"SELECT * FROM escalation_declarations {where} ORDER BY declared_at DESC, id{page}",
-                       {"o": object_code} if object_code else None)
-    return [_declaration(r) for r in rows]
+    return [_declaration(r) for r in queries.declaration_rows(store, object_code, limit)]
 
 
 def current_declarations(store: Store) -> dict[str, Declaration]:
@@ -133,21 +129,20 @@ def provider_type_of(store: Store, org_code: str, s: Status) -> str | None:
     for o in s.organisations:
         if o.code == org_code:
             return o.provider_type
-    rows = store.query("SELECT org_type FROM organisations WHERE org_code = :c", {"c": org_code})
-    if not rows:
+    org_type = queries.org_type(store, org_code)
+    if org_type is None:
         raise UecError(f"unknown organisation {org_code!r}")
-    return _ORG_TYPES.get(str(rows[0]["org_type"]))
+    return _ORG_TYPES.get(org_type)
 
 
 def org_name(store: Store, code: str) -> str | None:
     """An organisation's name from ``organisations``, or ``None``."""
-    rows = store.query("SELECT name FROM organisations WHERE org_code = :c", {"c": code})
-    return str(rows[0]["name"]) if rows else None
+    return queries.org_name(store, code)
 
 
 def sites_of(store: Store, code: str) -> set[str]:
     """The site codes of an organisation."""
-    return {str(r["site_code"]) for r in store.query("SELECT site_code FROM sites WHERE org_code = :c", {"c": code})}
+    return queries.site_codes_of(store, code)
 
 
 def _target(store: Store, code: str, s: Status) -> tuple[str, str, str | None, Score | None]:
@@ -203,16 +198,10 @@ def declare(  # noqa: PLR0913 - keyword-only facts of one declaration, each name
     ensure_escalation_schema(store)
     with audit.writing(store) as w:
         ensure_in(w)
-        prev_rows = w.query("SELECT level FROM escalation_declarations WHERE object_code = :o "
-                            "ORDER BY declared_at DESC, id LIMIT 1", {"o": object_code})
-        previous = int(prev_rows[0]["level"]) if prev_rows else None
+        previous = queries.last_declared_level(w, object_code)
         d = Declaration(uuid.uuid4().hex[:12], scope, object_code, provider_type, level, previous, calc_level,
                         calc.score if calc else None, (assessed_at or now).astimezone(dt.UTC), reason, by, now, fw.id)
-        w.execute(
-            "INSERT INTO escalation_declarations (id, scope, object_code, provider_type, level, previous_level, "
-            "calculated_level, calculated_score, calculated_at, reason, declared_by, declared_at, framework) VALUES "
-            "(:id, :scope, :object_code, :provider_type, :level, :previous_level, :calculated_level, "
-            ":calculated_score, :calculated_at, :reason, :declared_by, :declared_at, :framework)", dict(d.__dict__))
+        queries.insert_declaration(w, dict(d.__dict__))
         base = previous or 1
         opened: list[tracked.TrackedAction] = []
         closed = 0
@@ -262,14 +251,12 @@ def observe(store: Store, at: dt.datetime | None = None, *, framework: Framework
     with audit.writing(store) as w:
         ensure_in(w)
         for scope, sc in targets:
-            last = w.query("SELECT level FROM escalation_calculated WHERE object_code = :o "
-                           "ORDER BY observed_at DESC LIMIT 1", {"o": sc.code})
+            last = queries.last_calculated_rows(w, sc.code)
             before = None if not last or last[0]["level"] is None else int(last[0]["level"])
             if last and before == sc.level:
                 continue
-            w.execute("INSERT INTO escalation_calculated (object_code, scope, level, score, assessed_at, observed_at) "
-                      "VALUES (:o, :scope, :lv, :score, :at, :now)",
-                      {"o": sc.code, "scope": scope, "lv": sc.level, "score": sc.score, "at": s.at, "now": now})
+            queries.insert_calculated(w, object_code=sc.code, scope=scope, level=sc.level, score=sc.score,
+                                      assessed_at=s.at, observed_at=now)
             if not last:
                 continue
             changes.append((sc.code, before, sc.level))
@@ -322,8 +309,8 @@ def freshness(store: Store) -> list[dict[str, Any]]:
     out = []
     with store.reading():
         for label, table, column in FRESHNESS_SOURCES:
-            rows = store.query(f"SELECT max({column}) AS latest, count(*) AS n FROM {table}")
-            latest = rows[0]["latest"]
+            row = queries.latest_instant(store, table, column)
+            latest = row["latest"]
             out.append({"source": label, "table": table, "latest": latest.isoformat() if latest else None,
-                        "rows": int(rows[0]["n"])})
+                        "rows": int(row["n"])})
     return out

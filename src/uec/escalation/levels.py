@@ -18,6 +18,7 @@ from typing import Any, Literal
 from uec.errors import UecError
 from uec.escalation.framework import Framework, load_framework
 from uec.escalation.parameters import ParameterValue, Unit, compute_values, instant, units
+from uec.escalation.queries import first_ics_code
 from uec.standards.periods import LONDON, local_midnight
 from uec.store import Store
 
@@ -220,8 +221,7 @@ def status(store: Store, at: dt.datetime, *, framework: Framework | None = None,
 
 
 def _ics_code(store: Store) -> str:
-    rows = store.query("SELECT org_code FROM organisations WHERE org_type = 'ics' ORDER BY org_code LIMIT 1")
-    return str(rows[0]["org_code"]) if rows else "ICS"
+    return first_ics_code(store) or "ICS"
 
 
 Every = Literal["15min", "1d"]

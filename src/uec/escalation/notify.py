@@ -33,6 +33,7 @@ from typing import Any, Literal
 from uec.access import audit
 from uec.config import Settings, get_settings
 from uec.errors import UecError
+from uec.escalation import queries
 from uec.escalation.schema import ensure_escalation_schema
 from uec.store import Store, StoreWriter
 
@@ -112,11 +113,7 @@ def subscribe(store: Store, username: str, object_code: str | None, channel: str
     ensure_escalation_schema(store)
     sub = Subscription(_new_id(), username, SYSTEM if object_code is None else "org", object_code, channel, address)
     with store.write() as w:
-        w.execute(
-            "INSERT INTO notification_subscriptions (id, username, scope, object_code, channel, address, created_at, "
-            "active) VALUES (:id, :username, :scope, :object_code, :channel, :address, :at, TRUE)",
-            {**sub.__dict__, "at": dt.datetime.now(dt.UTC)},
-        )
+        queries.insert_subscription(w, {**sub.__dict__, "at": dt.datetime.now(dt.UTC)})
         audit.record(w, actor=actor, action="escalation.subscribe", object_type="subscription", object_id=sub.id,
                      before=None, after={"username": username, "scope": sub.scope, "object_code": object_code,
                                          "channel": channel}, request_id=None)
@@ -126,7 +123,7 @@ def subscribe(store: Store, username: str, object_code: str | None, channel: str
 def subscriptions(store: Store) -> list[Subscription]:
     """Every active subscription."""
     ensure_escalation_schema(store)
-    rows = store.query("SELECT * FROM notification_subscriptions WHERE active ORDER BY created_at, id")
+    rows = queries.active_subscription_rows(store)
     return [Subscription(r["id"], r["username"], r["scope"], r["object_code"], r["channel"], r["address"])
             for r in rows]
 
@@ -137,24 +134,16 @@ def enqueue(writer: StoreWriter, *, event: str, object_code: str, key: str, subj
     the caller's transaction; returns how many will be sent (the rest are duplicates or suppressed)."""
     assert event in EVENTS, event
     cooldown = dt.timedelta(minutes=(settings or get_settings()).notify_cooldown_minutes)
-    subs = writer.query(
-        "SELECT id, channel FROM notification_subscriptions WHERE active AND (scope = :system OR object_code = :code) "
-        "ORDER BY id", {"system": SYSTEM, "code": object_code})
+    subs = queries.matching_subscription_rows(writer, SYSTEM, object_code)
     queued = 0
     for sub in subs:
-        seen = writer.query("SELECT count(*) AS n FROM notifications WHERE subscription_id = :s AND event_key = :k",
-                            {"s": sub["id"], "k": key})
-        if int(seen[0]["n"]):
+        if queries.count_notifications_with_key(writer, sub["id"], key):
             continue  # one message per change
-        recent = writer.query(
-            "SELECT count(*) AS n FROM notifications WHERE subscription_id = :s AND object_code = :o "
-            "AND state IN ('pending', 'sending', 'sent') AND created_at > :since",
-            {"s": sub["id"], "o": object_code, "since": now - cooldown})
-        state = "suppressed" if int(recent[0]["n"]) else "pending"
+        recent = queries.count_recent_notifications(writer, sub["id"], object_code, now - cooldown)
+        state = "suppressed" if recent else "pending"
         queued += state == "pending"
-        writer.execute(
-            "INSERT INTO notifications (id, subscription_id, event, event_key, object_code, channel, subject, body, "
-            "created_at, state) VALUES (:id, :sub, :event, :key, :obj, :channel, :subject, :body, :at, :state)",
+        queries.insert_notification(
+            writer,
             {"id": _new_id(), "sub": sub["id"], "event": event, "key": key, "obj": object_code,
              "channel": sub["channel"], "subject": subject, "body": body, "at": now, "state": state})
     return queued
@@ -168,9 +157,7 @@ def _row(r: dict[str, Any]) -> Notification:
 def notifications(store: Store, *, state: str | None = None) -> list[Notification]:
     """Every notification recorded, oldest first (optionally only those in ``state``)."""
     ensure_escalation_schema(store)
-    where = "WHERE state = :state" if state else ""
-    return [_row(r) for r in store.query(f"SELECT * FROM notifications {where} ORDER BY created_at, id",
-                                         {"state": state} if state else None)]
+    return [_row(r) for r in queries.notification_rows(store, state)]
 
 
 def _send_email(settings: Settings, to: str, subject: str, body: str) -> None:
@@ -206,10 +193,8 @@ def send_pending(store: Store, settings: Settings | None = None) -> tuple[int, i
     ensure_escalation_schema(store)
     token = uuid.uuid4().hex
     with store.write() as w:
-        w.execute("UPDATE notifications SET state = 'sending', claim = :t WHERE state = 'pending'", {"t": token})
-    rows = store.query(
-        "SELECT n.*, s.address FROM notifications n JOIN notification_subscriptions s ON s.id = n.subscription_id "
-        "WHERE n.claim = :t AND n.state = 'sending' ORDER BY n.created_at, n.id", {"t": token})
+        queries.claim_pending_notifications(w, token)
+    rows = queries.claimed_notification_rows(store, token)
     sent = failed = 0
     for r in rows:
         error: str | None = None
@@ -222,8 +207,8 @@ def send_pending(store: Store, settings: Settings | None = None) -> tuple[int, i
             status = getattr(exc, "code", None)
             error = type(exc).__name__ + (f" (HTTP {status})" if status else "")
         with store.write() as w:
-            w.execute("UPDATE notifications SET state = :s, sent_at = :at, error = :e WHERE id = :id",
-                      {"s": "failed" if error else "sent", "at": dt.datetime.now(dt.UTC), "e": error, "id": r["id"]})
+            queries.set_notification_state(w, r["id"], state="failed" if error else "sent",
+                                           at=dt.datetime.now(dt.UTC), error=error)
         sent += error is None
         failed += error is not None
     return sent, failed

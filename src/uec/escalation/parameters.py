@@ -22,7 +22,15 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from uec.escalation.framework import Framework, Parameter
-from uec.escalation.queries import MEASURES, Instant, event_rows, org_rows, returns_rows, site_rows
+from uec.escalation.queries import (
+    MEASURES,
+    Instant,
+    event_rows,
+    opel_return_orgs,
+    org_rows,
+    returns_rows,
+    site_rows,
+)
 from uec.standards.periods import LONDON, local_midnight
 from uec.store import Store
 
@@ -91,13 +99,7 @@ def units(store: Store, fw: Framework) -> list[Unit]:
             out.append(Unit("site", r["site_code"], r["name"], org_type, r["org_code"]))
     metric_type = {p.returns.metric: fw.provider_type_of(p.id) for p in fw.parameters()}
     if metric_type:
-        names = ", ".join(f":m{k}" for k in range(len(metric_type)))
-        rows = store.query(
-            f"SELECT org_code, min(metric_code) AS metric FROM returns WHERE source = 'opel' "
-            f"AND metric_code IN ({names}) GROUP BY org_code ORDER BY org_code",
-            {f"m{k}": m for k, m in enumerate(metric_type)},
-        )
-        for r in rows:
+        for r in opel_return_orgs(store, list(metric_type)):
             code = r["org_code"]
             if code not in orgs and code not in site_codes:
                 out.append(Unit("org", code, code, metric_type[r["metric"]], code))

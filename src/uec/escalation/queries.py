@@ -1,4 +1,6 @@
-"""Every SQL statement of the escalation capability: OPEL parameters at instants, from events and returns.
+"""Every SQL statement of the escalation capability: OPEL parameters at instants, from events and
+returns; and the loop's rows (declared and observed calculated levels, tracked actions,
+notification subscriptions and the outbox). The tables' DDL is in :mod:`uec.escalation.schema`.
 
 One home for SQL: each function writes portable SQL (it runs unchanged on DuckDB and PostgreSQL;
 the spec tests run it on both) and returns plain rows. Every query takes a *list* of instants and
@@ -27,9 +29,47 @@ from functools import cache
 from typing import Any, Literal
 
 from uec.standards import catalogue
-from uec.store import Store
+from uec.store import Store, StoreWriter
 
-__all__ = ["MEASURES", "Instant", "Measure", "event_rows", "org_rows", "returns_rows", "site_rows"]
+__all__ = [
+    "MEASURES",
+    "Instant",
+    "Measure",
+    "action_row",
+    "action_rows",
+    "active_subscription_rows",
+    "claim_pending_notifications",
+    "claimed_notification_rows",
+    "close_open_actions_above",
+    "count_notifications_with_key",
+    "count_open_actions_above",
+    "count_recent_notifications",
+    "declaration_rows",
+    "event_rows",
+    "first_ics_code",
+    "insert_action",
+    "insert_calculated",
+    "insert_declaration",
+    "insert_notification",
+    "insert_subscription",
+    "last_calculated_rows",
+    "last_declared_level",
+    "latest_instant",
+    "matching_subscription_rows",
+    "notification_rows",
+    "opel_return_orgs",
+    "org_name",
+    "org_rows",
+    "org_type",
+    "returns_rows",
+    "set_action_state",
+    "set_notification_state",
+    "site_codes_of",
+    "site_rows",
+]
+
+#: A store or a writer's transaction: reads inside a write see the transaction's own rows.
+Reader = Store | StoreWriter
 
 #: How far back an "at the instant" measure looks for a bed census or an open attendance: an
 #: attendance with no departure that arrived more than 48 hours before is a missing departure, not a
@@ -246,3 +286,214 @@ def returns_rows(store: Store, metrics: Sequence[str], first: dt.date, last: dt.
         "AND period_start >= :first AND period_start <= :last",
         params,
     )
+
+
+def opel_return_orgs(store: Store, metrics: Sequence[str]) -> list[dict[str, Any]]:
+    """Each organisation code with OPEL returns of any of ``metrics``, and the first such metric."""
+    names = ", ".join(f":m{k}" for k in range(len(metrics)))
+    return store.query(
+        f"SELECT org_code, min(metric_code) AS metric FROM returns WHERE source = 'opel' "
+        f"AND metric_code IN ({names}) GROUP BY org_code ORDER BY org_code",
+        {f"m{k}": m for k, m in enumerate(metrics)},
+    )
+
+
+def first_ics_code(store: Store) -> str | None:
+    """The code of the (first) ICS in ``organisations``, or ``None``."""
+    rows = store.query("SELECT org_code FROM organisations WHERE org_type = 'ics' ORDER BY org_code LIMIT 1")
+    return str(rows[0]["org_code"]) if rows else None
+
+
+# --- organisations -------------------------------------------------------------------------------
+
+
+def org_type(store: Store, code: str) -> str | None:
+    """An organisation's ``org_type``, or ``None`` if the store does not know it."""
+    rows = store.query("SELECT org_type FROM organisations WHERE org_code = :c", {"c": code})
+    return str(rows[0]["org_type"]) if rows else None
+
+
+def org_name(store: Store, code: str) -> str | None:
+    """An organisation's name, or ``None``."""
+    rows = store.query("SELECT name FROM organisations WHERE org_code = :c", {"c": code})
+    return str(rows[0]["name"]) if rows else None
+
+
+def site_codes_of(store: Store, code: str) -> set[str]:
+    """The site codes of an organisation."""
+    return {str(r["site_code"]) for r in store.query("SELECT site_code FROM sites WHERE org_code = :c", {"c": code})}
+
+
+def latest_instant(store: Store, table: str, column: str) -> dict[str, Any]:
+    """``{latest, n}``: the latest ``column`` of ``table`` and its row count (``table`` and ``column``
+    come from the caller's fixed list of sources, never from input)."""
+    return store.query(f"SELECT max({column}) AS latest, count(*) AS n FROM {table}")[0]
+
+
+# --- declared and observed calculated levels -----------------------------------------------------
+
+
+def declaration_rows(store: Store, object_code: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+    """Declarations, newest first (all, or of one object)."""
+    where = "WHERE object_code = :o" if object_code else ""
+    page = f" LIMIT {int(limit)}" if limit else ""
+    return store.query(f"SELECT * FROM escalation_declarations {where} ORDER BY declared_at DESC, id{page}",
+                       {"o": object_code} if object_code else None)
+
+
+def last_declared_level(reader: Reader, object_code: str) -> int | None:
+    """The level of an object's latest declaration, or ``None``."""
+    rows = reader.query("SELECT level FROM escalation_declarations WHERE object_code = :o "
+                        "ORDER BY declared_at DESC, id LIMIT 1", {"o": object_code})
+    return int(rows[0]["level"]) if rows else None
+
+
+def insert_declaration(writer: StoreWriter, row: dict[str, Any]) -> None:
+    """Record one declaration (``row`` has every column of ``escalation_declarations``)."""
+    writer.execute(
+        "INSERT INTO escalation_declarations (id, scope, object_code, provider_type, level, previous_level, "
+        "calculated_level, calculated_score, calculated_at, reason, declared_by, declared_at, framework) VALUES "
+        "(:id, :scope, :object_code, :provider_type, :level, :previous_level, :calculated_level, "
+        ":calculated_score, :calculated_at, :reason, :declared_by, :declared_at, :framework)", row)
+
+
+def last_calculated_rows(reader: Reader, object_code: str) -> list[dict[str, Any]]:
+    """The latest observed calculated level of an object: no row, or one row ``{level}`` (level may be NULL)."""
+    return reader.query("SELECT level FROM escalation_calculated WHERE object_code = :o "
+                        "ORDER BY observed_at DESC LIMIT 1", {"o": object_code})
+
+
+def insert_calculated(writer: StoreWriter, *, object_code: str, scope: str, level: int | None,
+                      score: float | None, assessed_at: dt.datetime, observed_at: dt.datetime) -> None:
+    """Record one observed calculated level."""
+    writer.execute("INSERT INTO escalation_calculated (object_code, scope, level, score, assessed_at, observed_at) "
+                   "VALUES (:o, :scope, :lv, :score, :at, :now)",
+                   {"o": object_code, "scope": scope, "lv": level, "score": score, "at": assessed_at,
+                    "now": observed_at})
+
+
+# --- tracked actions -----------------------------------------------------------------------------
+
+
+def insert_action(writer: StoreWriter, row: dict[str, Any]) -> None:
+    """Record one newly opened tracked action."""
+    writer.execute(
+        "INSERT INTO escalation_actions (id, object_code, scope, provider_type, level, card_id, title, role, "
+        "owner_org, owner_role, origin, declaration_id, created_at, due_at, state) VALUES (:id, :object_code, "
+        ":scope, :provider_type, :level, :card_id, :title, :role, :owner_org, :owner_role, :origin, "
+        ":declaration_id, :created_at, :due_at, :state)", row)
+
+
+def count_open_actions_above(reader: Reader, object_code: str, level: int) -> int:
+    """How many of an object's actions above ``level`` are open."""
+    n = reader.query("SELECT count(*) AS n FROM escalation_actions WHERE object_code = :o AND state = 'open' "
+                     "AND level > :lv", {"o": object_code, "lv": level})
+    return int(n[0]["n"])
+
+
+def close_open_actions_above(writer: StoreWriter, object_code: str, level: int, *, note: str, by: str,
+                             at: dt.datetime) -> None:
+    """Close an object's open actions above ``level`` with a note."""
+    writer.execute(
+        "UPDATE escalation_actions SET state = 'closed', note = :note, closed_by = :by, closed_at = :at "
+        "WHERE object_code = :o AND state = 'open' AND level > :lv",
+        {"note": note, "by": by, "at": at, "o": object_code, "lv": level})
+
+
+#: The columns :func:`action_rows` may filter on.
+_ACTION_FILTERS = ("object_code", "owner_org", "state")
+
+
+def action_rows(store: Store, filters: dict[str, str]) -> list[dict[str, Any]]:
+    """Tracked actions, newest first, where each of ``filters`` (``object_code``, ``owner_org`` or ``state``) holds."""
+    where, params = [], {}
+    for col in _ACTION_FILTERS:
+        if col in filters:
+            where.append(f"{col} = :{col}")
+            params[col] = filters[col]
+    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    return store.query(f"SELECT * FROM escalation_actions {clause} ORDER BY created_at DESC, level, card_id", params)
+
+
+def action_row(reader: Reader, action_id: str) -> dict[str, Any] | None:
+    """One tracked action's row, or ``None``."""
+    rows = reader.query("SELECT * FROM escalation_actions WHERE id = :id", {"id": action_id})
+    return rows[0] if rows else None
+
+
+def set_action_state(writer: StoreWriter, action_id: str, *, state: str, note: str, by: str,
+                     at: dt.datetime) -> None:
+    """Close one action: its new state, the note, who and when."""
+    writer.execute("UPDATE escalation_actions SET state = :s, note = :n, closed_by = :by, closed_at = :at "
+                   "WHERE id = :id", {"s": state, "n": note, "by": by, "at": at, "id": action_id})
+
+
+# --- notifications -------------------------------------------------------------------------------
+
+
+def insert_subscription(writer: StoreWriter, row: dict[str, Any]) -> None:
+    """Record one active subscription (``row``: id, username, scope, object_code, channel, address, at)."""
+    writer.execute(
+        "INSERT INTO notification_subscriptions (id, username, scope, object_code, channel, address, created_at, "
+        "active) VALUES (:id, :username, :scope, :object_code, :channel, :address, :at, TRUE)", row)
+
+
+def active_subscription_rows(store: Store) -> list[dict[str, Any]]:
+    """Every active subscription, oldest first."""
+    return store.query("SELECT * FROM notification_subscriptions WHERE active ORDER BY created_at, id")
+
+
+def matching_subscription_rows(reader: Reader, system_scope: str, object_code: str) -> list[dict[str, Any]]:
+    """``{id, channel}`` of the active subscriptions to the system or to ``object_code``."""
+    return reader.query(
+        "SELECT id, channel FROM notification_subscriptions WHERE active AND (scope = :system OR object_code = :code) "
+        "ORDER BY id", {"system": system_scope, "code": object_code})
+
+
+def count_notifications_with_key(reader: Reader, subscription_id: str, key: str) -> int:
+    """How many notifications a subscription already has for an event key."""
+    rows = reader.query("SELECT count(*) AS n FROM notifications WHERE subscription_id = :s AND event_key = :k",
+                        {"s": subscription_id, "k": key})
+    return int(rows[0]["n"])
+
+
+def count_recent_notifications(reader: Reader, subscription_id: str, object_code: str, since: dt.datetime) -> int:
+    """How many notifications a subscription has had on an object since ``since`` (not suppressed or failed)."""
+    rows = reader.query(
+        "SELECT count(*) AS n FROM notifications WHERE subscription_id = :s AND object_code = :o "
+        "AND state IN ('pending', 'sending', 'sent') AND created_at > :since",
+        {"s": subscription_id, "o": object_code, "since": since})
+    return int(rows[0]["n"])
+
+
+def insert_notification(writer: StoreWriter, row: dict[str, Any]) -> None:
+    """Record one notification (``row``: id, sub, event, key, obj, channel, subject, body, at, state)."""
+    writer.execute(
+        "INSERT INTO notifications (id, subscription_id, event, event_key, object_code, channel, subject, body, "
+        "created_at, state) VALUES (:id, :sub, :event, :key, :obj, :channel, :subject, :body, :at, :state)", row)
+
+
+def notification_rows(store: Store, state: str | None = None) -> list[dict[str, Any]]:
+    """Every notification, oldest first (optionally only those in ``state``)."""
+    where = "WHERE state = :state" if state else ""
+    return store.query(f"SELECT * FROM notifications {where} ORDER BY created_at, id",
+                       {"state": state} if state else None)
+
+
+def claim_pending_notifications(writer: StoreWriter, token: str) -> None:
+    """Claim every pending notification for one sender (``pending`` -> ``sending``, in one statement)."""
+    writer.execute("UPDATE notifications SET state = 'sending', claim = :t WHERE state = 'pending'", {"t": token})
+
+
+def claimed_notification_rows(store: Store, token: str) -> list[dict[str, Any]]:
+    """The notifications a sender claimed, with their subscription's address."""
+    return store.query(
+        "SELECT n.*, s.address FROM notifications n JOIN notification_subscriptions s ON s.id = n.subscription_id "
+        "WHERE n.claim = :t AND n.state = 'sending' ORDER BY n.created_at, n.id", {"t": token})
+
+
+def set_notification_state(writer: StoreWriter, notification_id: str, *, state: str, at: dt.datetime,
+                           error: str | None) -> None:
+    """Record how sending one notification went."""
+    writer.execute("UPDATE notifications SET state = :s, sent_at = :at, error = :e WHERE id = :id",
+                   {"s": state, "at": at, "e": error, "id": notification_id})

@@ -31,6 +31,7 @@ from uec.access import audit
 from uec.access.permissions import allowed
 from uec.access.user import User
 from uec.errors import UecError
+from uec.escalation import queries
 from uec.escalation.schema import ensure_escalation_schema, ensure_in
 from uec.store import Store, StoreWriter
 
@@ -175,12 +176,8 @@ def open_for_rise(  # noqa: PLR0913 - keyword-only facts of one rise, each named
                 uuid.uuid4().hex[:12], object_code, scope, provider_type, level, card.id, card.title, card.role,
                 owner, ROLE_OWNERS[card.role], origin, declaration_id, now,
                 now + dt.timedelta(minutes=card.due_minutes), "open", None, None, None)
-            writer.execute(
-                "INSERT INTO escalation_actions (id, object_code, scope, provider_type, level, card_id, title, role, "
-                "owner_org, owner_role, origin, declaration_id, created_at, due_at, state) VALUES (:id, :object_code, "
-                ":scope, :provider_type, :level, :card_id, :title, :role, :owner_org, :owner_role, :origin, "
-                ":declaration_id, :created_at, :due_at, :state)",
-                {k: v for k, v in a.__dict__.items() if k not in ("note", "closed_by", "closed_at")})
+            queries.insert_action(writer, {k: v for k, v in a.__dict__.items()
+                                           if k not in ("note", "closed_by", "closed_at")})
             made.append(a)
     return made
 
@@ -188,14 +185,10 @@ def open_for_rise(  # noqa: PLR0913 - keyword-only facts of one rise, each named
 def close_for_step_down(writer: StoreWriter, *, object_code: str, to_level: int, by: str, now: dt.datetime) -> int:
     """Close the open actions of ``object_code`` above ``to_level`` (state ``closed``, with a note);
     returns how many."""
-    n = writer.query("SELECT count(*) AS n FROM escalation_actions WHERE object_code = :o AND state = 'open' "
-                     "AND level > :lv", {"o": object_code, "lv": to_level})
-    writer.execute(
-        "UPDATE escalation_actions SET state = 'closed', note = :note, closed_by = :by, closed_at = :at "
-        "WHERE object_code = :o AND state = 'open' AND level > :lv",
-        {"note": f"stood down: level stepped down to OPEL {to_level}", "by": by, "at": now, "o": object_code,
-         "lv": to_level})
-    return int(n[0]["n"])
+    n = queries.count_open_actions_above(writer, object_code, to_level)
+    queries.close_open_actions_above(writer, object_code, to_level,
+                                     note=f"stood down: level stepped down to OPEL {to_level}", by=by, at=now)
+    return n
 
 
 def list_actions(store: Store, *, object_code: str | None = None, owner_org: str | None = None,
@@ -203,21 +196,16 @@ def list_actions(store: Store, *, object_code: str | None = None, owner_org: str
     """Tracked actions, newest first, optionally for one object (the organisation or ICS whose level
     it is), one owner, or one state."""
     ensure_escalation_schema(store)
-    where, params = [], {}
-    for col, val in (("object_code", object_code), ("owner_org", owner_org), ("state", state)):
-        if val is not None:
-            where.append(f"{col} = :{col}")
-            params[col] = val
-    clause = f"WHERE {' AND '.join(where)}" if where else ""
-    rows = store.query(f"SELECT * FROM escalation_actions {clause} ORDER BY created_at DESC, level, card_id", params)
-    return [_action(r) for r in rows]
+    filters = {col: val for col, val in (("object_code", object_code), ("owner_org", owner_org), ("state", state))
+               if val is not None}
+    return [_action(r) for r in queries.action_rows(store, filters)]
 
 
 def get_action(store: Store, action_id: str) -> TrackedAction | None:
     """One tracked action by id, or ``None``."""
     ensure_escalation_schema(store)
-    rows = store.query("SELECT * FROM escalation_actions WHERE id = :id", {"id": action_id})
-    return _action(rows[0]) if rows else None
+    row = queries.action_row(store, action_id)
+    return _action(row) if row else None
 
 
 def resolve(store: Store, action_id: str, state: str, note: str, *, actor: User | None = None,
@@ -234,16 +222,15 @@ def resolve(store: Store, action_id: str, state: str, note: str, *, actor: User 
     by = actor.username if actor is not None else (actor_label or "system")
     with audit.writing(store) as w:
         ensure_in(w)
-        rows = w.query("SELECT * FROM escalation_actions WHERE id = :id", {"id": action_id})
-        if not rows:
+        row = queries.action_row(w, action_id)
+        if not row:
             raise UecError(f"no action {action_id!r}; `uec escalation actions` lists them")
-        before = _action(rows[0])
+        before = _action(row)
         if actor is not None and not allowed(actor, "manage_actions", before.owner_org):
             raise UecError(f"{actor.username} may not manage actions owned by {before.owner_org}")
         if before.state != "open":
             raise UecError(f"action {action_id} is already {before.state}")
-        w.execute("UPDATE escalation_actions SET state = :s, note = :n, closed_by = :by, closed_at = :at "
-                  "WHERE id = :id", {"s": state, "n": note, "by": by, "at": now, "id": action_id})
+        queries.set_action_state(w, action_id, state=state, note=note, by=by, at=now)
         audit.record(w, actor=actor, actor_label=actor_label, action=f"escalation.action.{state}",
                      object_type="escalation_action", object_id=action_id, before={"state": "open"},
                      after={"state": state, "note": note, "card": before.card_id, "object": before.object_code},

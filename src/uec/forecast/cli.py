@@ -46,7 +46,7 @@ __all__ = ["app"]
 
 app = typer.Typer(
     name="forecast",
-    help="Forecast demand and backtest forecasting models.",
+    help="Forecast demand and occupancy; backtest models.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -162,6 +162,7 @@ def backtest_command(
     ] = None,
     workers: WorkersOpt = 1,
     dask: DaskOpt = None,
+    quiet: QuietOpt = False,
 ) -> None:
     """Rolling-origin backtest of a model on INPUT.csv, scored by horizon step and overall."""
     try:
@@ -170,7 +171,7 @@ def backtest_command(
         if horizon < 1 or every < 1:
             raise ValueError("--horizon and --every must be at least 1")
         data = read_series_csv(input_csv, f, gaps="zero" if fill_gaps else "error", naive_tz=naive_tz)
-        with forecast_executor(workers, dask) as executor, _progress_bar(as_json) as bar:
+        with forecast_executor(workers, dask) as executor, _progress_bar(as_json or quiet) as bar:
             task = bar.add_task("backtest", total=None)
 
             def tick(done: int, total: int, left: float | None) -> None:
@@ -195,6 +196,8 @@ DaskOpt = Annotated[
     ),
 ]
 WorkersOpt = Annotated[int, typer.Option(help="Local worker processes (1: serial). Ignored with --dask.")]
+QuietOpt = Annotated[bool, typer.Option(
+        "--quiet", help="No progress bar (also off with --json or when stderr is not a terminal).")]
 
 
 def _progress_bar(quiet: bool) -> Any:
@@ -281,12 +284,18 @@ def run_command(
     as_json: JsonOpt = False,
     workers: WorkersOpt = 1,
     dask: DaskOpt = None,
+    quiet: QuietOpt = False,
 ) -> None:
     """Fit a model to series and save their forecasts to the store as a run."""
     try:
-        with forecast_executor(workers, dask) as executor:
+        with forecast_executor(workers, dask) as executor, _progress_bar(as_json or quiet) as bar:
+            task = bar.add_task("forecasting", total=None if all_series else len(series or []) or None)
+
+            def tick(uid: str) -> None:
+                bar.update(task, advance=1, description=f"forecasting {uid}")
+
             runs = _run(series, all_series, model, horizon, input_csv, freq, fill_gaps, backtest_origins, store,
-                        executor)
+                        executor, tick)
     except (ValueError, OSError, UecError) as exc:
         raise _fail(str(exc)) from None
     _finish(runs, as_json)
@@ -294,7 +303,7 @@ def run_command(
 
 def _run(series: list[str] | None, all_series: bool, model: str, horizon: int | None, input_csv: Path | None,
          freq: str | None, fill_gaps: bool, backtest_origins: int | None, store: str | None,
-         executor: Executor | None) -> list[RunSummary]:
+         executor: Executor | None, progress: Any = None) -> list[RunSummary]:
     """The runs of ``uec forecast run``, fitted (and saved) with ``executor``."""
     if input_csv is not None:
         if series or all_series:
@@ -316,7 +325,8 @@ def _run(series: list[str] | None, all_series: bool, model: str, horizon: int | 
             raise UecError("choose --series ID (repeatable), --all, or --input FILE")
         s = open_store(store)
         runs = forecast_store_series(s, None if all_series else series, model=model, horizon=horizon,
-                                     backtest_origins=backtest_origins, save=False, executor=executor)
+                                     backtest_origins=backtest_origins, save=False, executor=executor,
+                                     progress=progress)
         _save_or_fail(s, runs)
     return runs
 
@@ -338,6 +348,7 @@ def refresh_command(
     as_json: JsonOpt = False,
     workers: WorkersOpt = 1,
     dask: DaskOpt = None,
+    quiet: QuietOpt = False,
 ) -> None:
     """Refit every series in the store and save the forecasts (for a nightly job).
 
@@ -349,7 +360,7 @@ def refresh_command(
         ids = [x.series_id for x in available_series(s)]
         if not ids:
             raise UecError("the store has no series to forecast: load data first (uec demo or uec ingest)")
-        with forecast_executor(workers, dask) as executor, _progress_bar(as_json) as bar:
+        with forecast_executor(workers, dask) as executor, _progress_bar(as_json or quiet) as bar:
             task = bar.add_task("forecasting", total=len(ids))
 
             def tick(uid: str) -> None:

@@ -55,6 +55,7 @@ from scipy import stats
 
 from uec.contract import LOCAL_TIME_ZONE
 from uec.errors import UecError
+from uec.forecast import queries
 from uec.forecast.models import make_model
 from uec.forecast.quantiles import QUANTILE_COLUMNS, QUANTILE_LEVELS
 from uec.forecast.series import series_frame, spells_frame
@@ -258,8 +259,7 @@ def default_as_of(store: Store) -> pd.Timestamp | None:
     ...     print(default_as_of(open_store(os.path.join(d, "s.duckdb"))))
     None
     """
-    rows = store.query("SELECT max(admission_time) AS a, max(discharge_time) AS d FROM spells")
-    times = [pd.Timestamp(v) for v in (rows[0]["a"], rows[0]["d"]) if v is not None] if rows else []
+    times = [pd.Timestamp(v) for v in queries.last_spell_events(store) if v is not None]
     if not times:
         return None
     last = max(t.tz_localize("UTC") if t.tzinfo is None else t for t in times)
@@ -284,19 +284,9 @@ def _band(x: Array) -> Band:
 def _beds_open(store: Store, as_of: pd.Timestamp) -> dict[str, tuple[int, str]]:
     """Beds open per site: the latest G&A census (core + escalation) at or before ``as_of``,
     else the G&A bed capacity of the site's services."""
-    rows = store.query(
-        "SELECT b.site_code, sum(b.beds_open) AS beds FROM bed_states b JOIN ("
-        "  SELECT site_code, max(snapshot_time) AS t FROM bed_states"
-        "  WHERE snapshot_time <= :t AND bed_type IN ('g_and_a', 'g_and_a_escalation') GROUP BY site_code"
-        ") l ON b.site_code = l.site_code AND b.snapshot_time = l.t "
-        "WHERE b.bed_type IN ('g_and_a', 'g_and_a_escalation') GROUP BY b.site_code",
-        {"t": as_of.to_pydatetime()},
-    )
+    rows = queries.beds_open_at(store, as_of.to_pydatetime())
     out = {str(r["site_code"]): (int(r["beds"]), "bed census") for r in rows}
-    for r in store.query(
-        "SELECT site_code, sum(capacity) AS beds FROM services WHERE service_type = 'g_and_a_beds' "
-        "AND capacity IS NOT NULL GROUP BY site_code"
-    ):
+    for r in queries.service_bed_capacity(store):
         out.setdefault(str(r["site_code"]), (int(r["beds"]), "service capacity"))
     return out
 
@@ -631,20 +621,25 @@ class _SiteRun:
     from_adm: Array
 
 
-def _simulate_site(
-    site: str,
-    current: pd.DataFrame,
-    strata: _Strata,
-    as_of: pd.Timestamp,
-    days: int,
-    ratios: dict[int, Array],
-    admissions: pd.DataFrame,
-    hours: dict[str, Array],
-    rng: np.random.Generator,
-    simulations: int,
-    notes: list[str],
-) -> _SiteRun:
+@dataclass
+class _Simulation:
+    """What every site's simulation from one origin shares: the survival strata and admission
+    hours fitted there, the admissions forecast, the random stream and where notes go."""
+
+    strata: _Strata
+    as_of: pd.Timestamp
+    days: int
+    admissions: pd.DataFrame
+    hours: dict[str, Array]
+    rng: np.random.Generator
+    simulations: int
+    notes: list[str]
+
+
+def _simulate_site(site: str, current: pd.DataFrame, ratios: dict[int, Array], sim: _Simulation) -> _SiteRun:
     """Simulate one site's occupancy at the ``days`` midnights after ``as_of`` (uncalibrated)."""
+    strata, as_of, days, admissions = sim.strata, sim.as_of, sim.days, sim.admissions
+    hours, rng, simulations, notes = sim.hours, sim.rng, sim.simulations, sim.notes
     first_day = _local_date(as_of)
     midnight_days = [first_day + dt.timedelta(days=k) for k in range(1, days + 1)]
     midnights = pd.DatetimeIndex([_local_midnight(d) for d in midnight_days])
@@ -841,23 +836,12 @@ def _calibrate(
         )
         midnights = [_local_midnight(first + dt.timedelta(days=k)) for k in range(1, days + 1)]
         used = False
+        sim = _Simulation(strata, origin, days, adm, hours, rng, REPLAY_SIMULATIONS, [])
         for site in sites:
             current = known[in_bed & is_site[site]]
             if current.empty:
                 continue
-            run = _simulate_site(
-                site,
-                current,
-                strata,
-                origin,
-                days,
-                _by_weekday(day_ratios.get(site, {}), before=origin),
-                adm,
-                hours,
-                rng,
-                REPLAY_SIMULATIONS,
-                [],
-            )
+            run = _simulate_site(site, current, _by_weekday(day_ratios.get(site, {}), before=origin), sim)
             row80 = np.full(days, np.nan)
             row95 = np.full(days, np.nan)
             for k, m in enumerate(midnights):
@@ -892,7 +876,99 @@ def _calibrate(
 # --- the projection -----------------------------------------------------------------------------
 
 
-def project_occupancy(
+@dataclass(frozen=True)
+class _Horizon:
+    """The local days a projection covers: the as-of instant's day and the ``days`` midnights after it."""
+
+    first_day: dt.date
+    midnight_days: list[dt.date]
+    midnights: pd.DatetimeIndex
+    start_is_midnight: bool
+
+    @classmethod
+    def after(cls, as_of: pd.Timestamp, days: int) -> _Horizon:
+        first_day = _local_date(as_of)
+        midnight_days = [first_day + dt.timedelta(days=k) for k in range(1, days + 1)]
+        return cls(first_day, midnight_days, pd.DatetimeIndex([_local_midnight(d) for d in midnight_days]),
+                   _local_midnight(first_day) == as_of)
+
+
+def _as_of_instant(store: Store, as_of: pd.Timestamp | dt.datetime | str | None) -> pd.Timestamp:
+    """The as-of instant in UTC: ``as_of`` (a naive one is local time), else :func:`default_as_of`."""
+    if as_of is None:
+        t = default_as_of(store)
+        if t is None:
+            raise UecError("the store has no inpatient spells to project occupancy from")
+    else:
+        try:
+            t = pd.Timestamp(as_of)
+        except ValueError:
+            raise UecError(f"cannot read as-of {as_of!r} as a date or time") from None
+        t = t.tz_localize(LONDON) if t.tzinfo is None else t
+    return t.tz_convert("UTC")
+
+
+def _midnight_projections(run: _SiteRun, occ: Array, factors: Array, open_beds: tuple[int, str] | None,
+                          horizon: _Horizon) -> list[MidnightProjection]:
+    """Each midnight's projection of one site (``occ``: the calibrated paths, ``run.occ`` the raw ones)."""
+    beds = None if open_beds is None else open_beds[0]
+    return [
+        MidnightProjection(
+            date=horizon.midnight_days[k].isoformat(),
+            midnight=horizon.midnights[k].isoformat(),
+            occupied=_band(occ[k]),
+            occupied_uncalibrated=_band(run.occ[k]),
+            spread_factor=float(factors[k]),
+            from_current=float(run.from_current[k]),
+            from_admissions=float(run.from_adm[k]),
+            beds_open=beds,
+            free_beds=None if beds is None else _band(beds - occ[k]),
+            p_full=None if beds is None else float(np.mean(occ[k] >= beds)),
+        )
+        for k in range(len(horizon.midnight_days))
+    ]
+
+
+def _next_day(run: _SiteRun, occ: Array, current_inpatients: int, open_beds: tuple[int, str] | None,
+              horizon: _Horizon) -> NextDay | None:
+    """The flow through the first whole local day the projection covers (``None`` if it covers none)."""
+    if horizon.start_is_midnight:
+        day = horizon.first_day
+        start_occ, end_occ = np.full(occ.shape[1], float(current_inpatients)), occ[0]
+    elif len(horizon.midnight_days) >= 2:
+        day, start_occ, end_occ = horizon.midnight_days[0], occ[0], occ[1]
+    else:
+        return None
+    adm = run.admitted[day]
+    beds = None if open_beds is None else open_beds[0]
+    return NextDay(
+        date=day.isoformat(),
+        admissions=_band(adm),
+        discharges=_band(start_occ + adm - end_occ),
+        occupied_start=_band(start_occ),
+        occupied_end=_band(end_occ),
+        beds_open=beds,
+        free_beds=None if beds is None else _band(beds - end_occ),
+    )
+
+
+def _strata_used(uses: dict[tuple[str, ...], int], strata: _Strata) -> list[StratumUse]:
+    """How many of a site's patients each survival stratum served."""
+    used = []
+    for key, n_used in sorted(uses.items()):
+        km = strata.curves.get(key)
+        used.append(
+            StratumUse(
+                stratum="none: assumed to stay" if key == ("none",) else _label(key),
+                ended_stays=0 if km is None else km.events,
+                stays=0 if km is None else km.n,
+                patients=n_used,
+            )
+        )
+    return used
+
+
+def project_occupancy(  # noqa: PLR0913 - keyword-only options, each named at the call
     store: Store,
     *,
     as_of: pd.Timestamp | dt.datetime | str | None = None,
@@ -925,17 +1001,7 @@ def project_occupancy(
         raise UecError("--days must be between 1 and 28")
     if simulations < 100:
         raise UecError("simulations must be at least 100")
-    if as_of is None:
-        t = default_as_of(store)
-        if t is None:
-            raise UecError("the store has no inpatient spells to project occupancy from")
-    else:
-        try:
-            t = pd.Timestamp(as_of)
-        except ValueError:
-            raise UecError(f"cannot read as-of {as_of!r} as a date or time") from None
-        t = t.tz_localize(LONDON) if t.tzinfo is None else t
-    as_of_t = t.tz_convert("UTC")
+    as_of_t = _as_of_instant(store, as_of)
     spells = spells_frame(store, sites)
     if spells.empty:
         raise UecError(
@@ -945,10 +1011,7 @@ def project_occupancy(
         )
     # Nothing recorded after the as-of instant may reach the projection (a backtest has it).
     spells = _known_at(spells, as_of_t)
-    first_day = _local_date(as_of_t)
-    start_is_midnight = _local_midnight(first_day) == as_of_t
-    midnight_days = [first_day + dt.timedelta(days=k) for k in range(1, days + 1)]
-    midnights = pd.DatetimeIndex([_local_midnight(d) for d in midnight_days])
+    horizon = _Horizon.after(as_of_t, days)
     notes: list[str] = []
     if admissions is None:
         admissions = admissions_forecast(store, as_of_t, days, model, sites)
@@ -957,7 +1020,7 @@ def project_occupancy(
     strata = _fit_strata(spells, as_of_t)
     hours = _admission_hours(spells, as_of_t)
     beds = _beds_open(store, as_of_t)
-    rng = np.random.default_rng(seed)
+    sim = _Simulation(strata, as_of_t, days, admissions, hours, np.random.default_rng(seed), simulations, notes)
     in_bed = (spells["admission_time"] <= as_of_t) & (
         spells["discharge_time"].isna() | (spells["discharge_time"] > as_of_t)
     )
@@ -970,19 +1033,7 @@ def project_occupancy(
         day_ratios[site] = _weekday_ratios(spells[spells["site_code"] == site], strata, as_of_t)
         strata.uses = {}
         current = spells[in_bed & (spells["site_code"] == site)]
-        runs[site] = _simulate_site(
-            site,
-            current,
-            strata,
-            as_of_t,
-            days,
-            _by_weekday(day_ratios[site]),
-            admissions,
-            hours,
-            rng,
-            simulations,
-            notes,
-        )
+        runs[site] = _simulate_site(site, current, _by_weekday(day_ratios[site]), sim)
         uses[site] = dict(strata.uses)
     calibration = _calibrate(store, spells, as_of_t, days, site_codes, day_ratios, seed) if calibrate else None
     factors = np.ones(days) if calibration is None else np.asarray(calibration.factors, dtype=float)
@@ -998,53 +1049,6 @@ def project_occupancy(
         n_nctr = int(ctr.notna().sum())
         occ = np.vstack([_scale_spread(run.occ[k], float(factors[k])) for k in range(days)])
         open_beds = beds.get(site)
-        mids = []
-        for k in range(days):
-            free = None if open_beds is None else _band(open_beds[0] - occ[k])
-            mids.append(
-                MidnightProjection(
-                    date=midnight_days[k].isoformat(),
-                    midnight=midnights[k].isoformat(),
-                    occupied=_band(occ[k]),
-                    occupied_uncalibrated=_band(run.occ[k]),
-                    spread_factor=float(factors[k]),
-                    from_current=float(run.from_current[k]),
-                    from_admissions=float(run.from_adm[k]),
-                    beds_open=None if open_beds is None else open_beds[0],
-                    free_beds=free,
-                    p_full=None if open_beds is None else float(np.mean(occ[k] >= open_beds[0])),
-                )
-            )
-        next_day = None
-        day: dt.date | None
-        if start_is_midnight:
-            day, start_occ, end_occ = first_day, np.full(simulations, float(len(current))), occ[0]
-        elif days >= 2:
-            day, start_occ, end_occ = midnight_days[0], occ[0], occ[1]
-        else:
-            day = None
-        if day is not None:
-            adm = run.admitted[day]
-            next_day = NextDay(
-                date=day.isoformat(),
-                admissions=_band(adm),
-                discharges=_band(start_occ + adm - end_occ),
-                occupied_start=_band(start_occ),
-                occupied_end=_band(end_occ),
-                beds_open=None if open_beds is None else open_beds[0],
-                free_beds=None if open_beds is None else _band(open_beds[0] - end_occ),
-            )
-        used = []
-        for key, n_used in sorted(uses[site].items()):
-            km = strata.curves.get(key)
-            used.append(
-                StratumUse(
-                    stratum="none: assumed to stay" if key == ("none",) else _label(key),
-                    ended_stays=0 if km is None else km.events,
-                    stays=0 if km is None else km.n,
-                    patients=n_used,
-                )
-            )
         out.append(
             SiteProjection(
                 site_code=site,
@@ -1052,9 +1056,9 @@ def project_occupancy(
                 current_nctr=n_nctr,
                 beds_open=None if open_beds is None else open_beds[0],
                 beds_open_source="none" if open_beds is None else open_beds[1],
-                midnights=mids,
-                next_day=next_day,
-                strata=used,
+                midnights=_midnight_projections(run, occ, factors, open_beds, horizon),
+                next_day=_next_day(run, occ, len(current), open_beds, horizon),
+                strata=_strata_used(uses[site], strata),
             )
         )
     return OccupancyProjection(

@@ -34,11 +34,13 @@ import pyarrow as pa
 
 from uec.access import audit
 from uec.errors import UecError
+from uec.forecast import queries
 from uec.forecast.backtest import backtest
 from uec.forecast.frame import Freq, check_freq, season_length, step_of
 from uec.forecast.models import make_model
 from uec.forecast.occupancy import DEFAULT_MODEL, OccupancyProjection, default_as_of, project_occupancy
 from uec.forecast.quantiles import QUANTILE_COLUMNS
+from uec.forecast.schema import RUN_DDL, VALUE_COLUMNS, value_column
 from uec.forecast.series import available_series, series_frame, series_freq
 from uec.store import Store
 
@@ -72,53 +74,8 @@ DEFAULT_BACKTEST_ORIGINS: dict[str, int] = {"daily": 4, "hourly": 1}
 HOURLY_HISTORY_DAYS = 365
 
 
-def value_column(quantile_column: str) -> str:
-    """The stored name of a quantile column (SQL identifiers cannot hold a dot).
-
-    >>> value_column("q0.10")
-    'q0_10'
-    """
-    return quantile_column.replace(".", "_")
-
-
-_VALUE_COLUMNS = [value_column(c) for c in QUANTILE_COLUMNS]
+_VALUE_COLUMNS = VALUE_COLUMNS
 _SCORES = ("mase", "coverage_80", "coverage_95", "crps")
-
-RUN_DDL: tuple[str, ...] = (
-    """CREATE TABLE IF NOT EXISTS forecast_runs (
-        run_id VARCHAR NOT NULL,
-        created_at TIMESTAMP WITH TIME ZONE NOT NULL,
-        model VARCHAR NOT NULL,
-        freq VARCHAR NOT NULL,
-        horizon BIGINT NOT NULL,
-        origin TIMESTAMP WITH TIME ZONE,
-        n_series BIGINT NOT NULL,
-        n_failed BIGINT NOT NULL,
-        source VARCHAR NOT NULL,
-        UNIQUE (run_id)
-    )""",
-    """CREATE TABLE IF NOT EXISTS forecast_series (
-        run_id VARCHAR NOT NULL,
-        unique_id VARCHAR NOT NULL,
-        model_used VARCHAR,
-        n_obs BIGINT NOT NULL,
-        first_ds TIMESTAMP WITH TIME ZONE,
-        last_ds TIMESTAMP WITH TIME ZONE,
-        error VARCHAR,
-        backtest_origins BIGINT NOT NULL,
-        mase DOUBLE PRECISION,
-        coverage_80 DOUBLE PRECISION,
-        coverage_95 DOUBLE PRECISION,
-        crps DOUBLE PRECISION
-    )""",
-    "CREATE TABLE IF NOT EXISTS forecast_values (\n"
-    "        run_id VARCHAR NOT NULL,\n"
-    "        unique_id VARCHAR NOT NULL,\n"
-    "        ds TIMESTAMP WITH TIME ZONE NOT NULL,\n"
-    "        mean DOUBLE PRECISION NOT NULL,\n"
-    + ",\n".join(f"        {c} DOUBLE PRECISION NOT NULL" for c in _VALUE_COLUMNS)
-    + "\n    )",
-)
 
 
 def ensure_tables(store: Store) -> None:
@@ -146,11 +103,7 @@ def has_tables(store: Store) -> bool:
     ...     has_tables(open_store(os.path.join(d, "s.duckdb")))
     False
     """
-    rows = store.query(
-        "SELECT count(*) AS n FROM information_schema.tables WHERE table_name IN "
-        "('forecast_runs', 'forecast_series', 'forecast_values')"
-    )
-    return int(rows[0]["n"]) == 3
+    return queries.run_tables_exist(store)
 
 
 # --- fitting ------------------------------------------------------------------------------------
@@ -512,11 +465,7 @@ def list_runs(store: Store, limit: int = 20) -> list[dict[str, Any]]:
     """
     if not has_tables(store):
         return []
-    rows = store.query(
-        "SELECT run_id, created_at, model, freq, horizon, origin, n_series, n_failed, source FROM forecast_runs "
-        "ORDER BY created_at DESC, run_id DESC LIMIT :n",
-        {"n": int(limit)},
-    )
+    rows = queries.run_rows(store, limit)
     return [
         {
             **r,
@@ -538,11 +487,7 @@ def latest_series_runs(store: Store) -> dict[str, SeriesRun]:
     """
     if not has_tables(store):
         return {}
-    rows = store.query(
-        "SELECT s.*, r.created_at, r.model, r.freq, r.horizon FROM forecast_series s "
-        "JOIN forecast_runs r ON r.run_id = s.run_id WHERE s.error IS NULL "
-        "ORDER BY r.created_at, r.run_id"
-    )
+    rows = queries.successful_series_run_rows(store)
     out: dict[str, SeriesRun] = {}
     for r in rows:
         freq = str(r["freq"])
@@ -578,21 +523,10 @@ def run_values(store: Store, run_id: str, unique_ids: Sequence[str] | None = Non
     cols = ["unique_id", "ds", "mean", *QUANTILE_COLUMNS]
     if not has_tables(store):
         return pd.DataFrame(columns=cols)
-    runs = store.query("SELECT freq FROM forecast_runs WHERE run_id = :r", {"r": run_id})
-    if not runs:
+    freq = queries.run_freq(store, run_id)
+    if freq is None:
         return pd.DataFrame(columns=cols)
-    freq = str(runs[0]["freq"])
-    params: dict[str, Any] = {"r": run_id}
-    where = ""
-    if unique_ids is not None:
-        names = [f"u{i}" for i in range(len(unique_ids))]
-        params.update(zip(names, unique_ids, strict=True))
-        where = f" AND unique_id IN ({', '.join(':' + n for n in names)})" if names else " AND 1 = 0"
-    rows = store.query(
-        f"SELECT unique_id, ds, mean, {', '.join(_VALUE_COLUMNS)} FROM forecast_values WHERE run_id = :r{where} "
-        "ORDER BY unique_id, ds",
-        params,
-    )
+    rows = queries.run_value_rows(store, run_id, _VALUE_COLUMNS, unique_ids)
     df = pd.DataFrame(rows, columns=["unique_id", "ds", "mean", *_VALUE_COLUMNS])
     df.columns = cols
     ds = pd.to_datetime(df["ds"], utc=True)

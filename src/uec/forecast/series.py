@@ -41,6 +41,7 @@ import pandas as pd
 
 from uec.contract import LOCAL_TIME_ZONE
 from uec.errors import UecError
+from uec.forecast import queries
 from uec.forecast.frame import Freq
 from uec.store import Store
 
@@ -69,11 +70,7 @@ KINDS: dict[str, tuple[Freq, str]] = {
     "discharges": ("daily", "Discharges per day"),
 }
 _PARTS = {"arrivals": 3, "ambulance": 2, "admissions": 3, "occupancy": 2, "beds": 2, "nctr": 2, "discharges": 3}
-_ARRIVAL_SERVICES = ("ed_type1", "ed_type2", "ed_type3", "ed_type4", "utc", "sdec")
-
-# Local days and hours, the same SQL on both engines (both read `x AT TIME ZONE 'zone'` on a
-# TIMESTAMP WITH TIME ZONE as the local wall-clock time).
-_DAY = "CAST(({x} AT TIME ZONE 'Europe/London') AS DATE)"
+_ARRIVAL_SERVICES = queries.ARRIVAL_SERVICES
 
 
 @dataclass(frozen=True)
@@ -164,29 +161,21 @@ def available_series(store: Store) -> list[SeriesInfo]:
     []
     """
     ids: list[str] = []
-    for r in store.query(
-        "SELECT DISTINCT site_code, service_type FROM attendances WHERE service_type IN "
-        "('ed_type1', 'ed_type2', 'ed_type3', 'ed_type4', 'utc', 'sdec')"
-    ):
+    for r in queries.arrival_sites(store):
         ids.append(f"arrivals/{r['site_code']}/{r['service_type']}")
-    for r in store.query("SELECT DISTINCT category FROM ambulance_incidents"):
+    for r in queries.ambulance_categories(store):
         ids.append(f"ambulance/{r['category']}")
     sites_with_spells: set[str] = set()
-    for r in store.query("SELECT DISTINCT site_code, admission_method FROM spells"):
+    for r in queries.spell_sites(store):
         sites_with_spells.add(str(r["site_code"]))
         if r["admission_method"] is not None:
             ids.append(f"admissions/{r['site_code']}/{r['admission_method']}")
     ids += [f"occupancy/{s}" for s in sites_with_spells]
-    for r in store.query("SELECT DISTINCT site_code FROM spells WHERE criteria_to_reside_end_time IS NOT NULL"):
+    for r in queries.nctr_sites(store):
         ids.append(f"nctr/{r['site_code']}")
-    for r in store.query(
-        "SELECT DISTINCT site_code, discharge_pathway FROM spells "
-        "WHERE discharge_time IS NOT NULL AND discharge_pathway IS NOT NULL"
-    ):
+    for r in queries.discharge_sites(store):
         ids.append(f"discharges/{r['site_code']}/p{int(r['discharge_pathway'])}")
-    for r in store.query(
-        "SELECT DISTINCT site_code FROM bed_states WHERE bed_type IN ('g_and_a', 'g_and_a_escalation')"
-    ):
+    for r in queries.bed_census_sites(store):
         ids.append(f"beds/{r['site_code']}")
     return [_info(i) for i in sorted(set(ids))]
 
@@ -208,24 +197,19 @@ def _as_date(value: Any) -> dt.date:
 
 def _span(store: Store, table: str, column: str) -> tuple[dt.date, dt.date] | None:
     """First and last local day with an event in ``table``."""
-    rows = store.query(f"SELECT min({_DAY.format(x=column)}) AS lo, max({_DAY.format(x=column)}) AS hi FROM {table}")
-    if not rows or rows[0]["lo"] is None:
+    row = queries.event_day_span(store, table, column)
+    if row is None:
         return None
-    return _as_date(rows[0]["lo"]), _as_date(rows[0]["hi"])
+    return _as_date(row["lo"]), _as_date(row["hi"])
 
 
-def _daily_counts(
-    store: Store, table: str, column: str, key_sql: str, where: str, start: dt.date, end: dt.date
-) -> pd.DataFrame:
-    """Events per (key, local day) between ``start`` and ``end`` inclusive (absent where zero)."""
-    day = _DAY.format(x=column)
-    rows = store.query(
-        f"SELECT {key_sql} AS k, {day} AS d, count(*) AS n FROM {table} "
-        f"WHERE {column} >= :t0 AND {column} < :t1{' AND ' + where if where else ''} GROUP BY 1, 2",
-        {
-            "t0": _local_midnight(start).to_pydatetime(),
-            "t1": _local_midnight(end + dt.timedelta(days=1)).to_pydatetime(),
-        },
+def _daily_counts(store: Store, kind: str, start: dt.date, end: dt.date) -> pd.DataFrame:
+    """Events of ``kind`` per (key, local day) between ``start`` and ``end`` inclusive (absent where zero)."""
+    rows = queries.daily_event_counts(
+        store,
+        kind,
+        _local_midnight(start).to_pydatetime(),
+        _local_midnight(end + dt.timedelta(days=1)).to_pydatetime(),
     )
     return pd.DataFrame(
         {"k": [str(r["k"]) for r in rows], "d": [_as_date(r["d"]) for r in rows], "n": [float(r["n"]) for r in rows]}
@@ -268,14 +252,7 @@ def spells_frame(store: Store, sites: Iterable[str] | None = None) -> pd.DataFra
         "age_band",
     ]
     chosen = sorted(set(sites)) if sites is not None else None
-    where = ""
-    params: dict[str, Any] = {}
-    if chosen is not None:
-        names = [f"s{i}" for i in range(len(chosen))]
-        where = f" WHERE site_code IN ({', '.join(':' + n for n in names)})" if names else " WHERE 1 = 0"
-        params = dict(zip(names, chosen, strict=True))
-    # Arrow, not row dicts: a store holds hundreds of thousands of spells.
-    table = store.query_arrow(f"SELECT {', '.join(cols)} FROM spells{where}", params or None)
+    table = queries.spells_arrow(store, cols, chosen)
     df = pd.DataFrame({c: pd.Series(dtype=object) for c in cols}) if table.num_rows == 0 else table.to_pandas()
     for c in ("admission_time", "criteria_to_reside_end_time", "discharge_time"):
         df[c] = pd.to_datetime(df[c], utc=True).astype("datetime64[ns, UTC]")
@@ -350,11 +327,7 @@ def _census_series(
 
 def _beds_series(store: Store, sites: list[str], start: dt.date | None, end: dt.date | None) -> list[pd.DataFrame]:
     """Beds occupied (core + escalation G&A) at the last census of each local day that has one."""
-    day = _DAY.format(x="snapshot_time")
-    rows = store.query(
-        f"SELECT site_code, {day} AS d, snapshot_time AS t, sum(beds_occupied) AS occ FROM bed_states "
-        "WHERE bed_type IN ('g_and_a', 'g_and_a_escalation') GROUP BY site_code, snapshot_time"
-    )
+    rows = queries.beds_occupied_at_census(store)
     df = pd.DataFrame(rows, columns=["site_code", "d", "t", "occ"])
     out = []
     for site in sites:
@@ -381,11 +354,7 @@ def _hourly_arrivals(
         return [pd.DataFrame({"unique_id": sid, "ds": pd.DatetimeIndex([], tz="UTC"), "y": []}) for sid in ids.values()]
     lo, hi = start or span[0], end or span[1]
     t0, t1 = _local_midnight(lo), _local_midnight(hi + dt.timedelta(days=1))
-    rows = store.query(
-        "SELECT site_code || '/' || service_type AS k, date_trunc('hour', arrival_time) AS h, count(*) AS n "
-        "FROM attendances WHERE arrival_time >= :t0 AND arrival_time < :t1 GROUP BY 1, 2",
-        {"t0": t0.to_pydatetime(), "t1": t1.to_pydatetime()},
-    )
+    rows = queries.hourly_arrival_counts(store, t0.to_pydatetime(), t1.to_pydatetime())
     hours = pd.date_range(t0, t1 - pd.Timedelta(hours=1), freq="h")
     df = pd.DataFrame(rows, columns=["k", "h", "n"])
     df["h"] = pd.to_datetime(df["h"], utc=True)
@@ -400,17 +369,8 @@ def _hourly_arrivals(
 def _event_series(
     store: Store, kind: str, ids: dict[str, str], start: dt.date | None, end: dt.date | None
 ) -> list[pd.DataFrame]:
-    table, column, key_sql, where = {
-        "ambulance": ("ambulance_incidents", "call_time", "category", ""),
-        "admissions": ("spells", "admission_time", "site_code || '/' || admission_method", ""),
-        "discharges": (
-            "spells",
-            "discharge_time",
-            "site_code || '/' || CAST(discharge_pathway AS VARCHAR)",
-            "discharge_pathway IS NOT NULL",
-        ),
-    }[kind]
-    span = _span(store, table, column)
+    counted = queries.EVENT_COUNTS[kind]
+    span = _span(store, counted.table, counted.column)
     if span is None:
         return [pd.DataFrame({"unique_id": sid, "ds": pd.DatetimeIndex([]), "y": []}) for sid in ids.values()]
     if kind == "admissions":
@@ -419,7 +379,7 @@ def _event_series(
         first = _census_start(spells_frame(store))
         span = ((first - dt.timedelta(days=1)) if first else span[0], span[1])
     lo, hi = start or span[0], end or span[1]
-    counts = _daily_counts(store, table, column, key_sql, where, lo, hi)
+    counts = _daily_counts(store, kind, lo, hi)
     return _filled_daily(ids, counts, lo, hi)
 
 

@@ -27,16 +27,15 @@ from typing import Any
 
 from uec.access import audit
 from uec.errors import UecError
+from uec.jobs import queries
 from uec.jobs.kinds import KINDS, MAX_DAYS, MAX_REPS, JobContext, Kind, check_params
 from uec.jobs.table import (
     ACTIVE_STATES,
-    COLUMNS,
     STATES,
     Job,
     JobState,
     job_from_row,
     jobs_store,
-    lock_table,
     require_job,
     select_job,
 )
@@ -117,30 +116,22 @@ def submit(store: Store, kind: str, params: Mapping[str, Any], *, owner: str | N
     js = jobs_store(store)
     now = dt.datetime.now(dt.UTC)
     job_id = new_job_id(now)
-    active = ", ".join(f"'{s}'" for s in ACTIVE_STATES)
     with js.write() as w:
-        lock_table(w, js)
-        counts = w.query(
-            f"SELECT count(*) AS n, sum(CASE WHEN owner = :owner THEN 1 ELSE 0 END) AS mine "
-            f"FROM jobs WHERE state IN ({active})",
-            {"owner": owner or ""},
-        )[0]
-        if owner is not None and int(counts["mine"] or 0) >= per_owner:
+        queries.lock_table(w, js.engine)
+        n_all, n_mine = queries.active_counts(w, owner, ACTIVE_STATES)
+        if owner is not None and n_mine >= per_owner:
             raise JobLimitError(
                 f"{owner} already has {per_owner} jobs queued or running (the limit per person); "
                 "wait for one to finish or cancel one",
                 scope="owner", limit=per_owner,
             )
-        if int(counts["n"]) >= total:
+        if n_all >= total:
             raise JobLimitError(
                 f"{total} jobs are already queued or running (the limit for everyone); try again later",
                 scope="total", limit=total,
             )
-        w.execute(
-            "INSERT INTO jobs (job_id, kind, params, state, owner, created_at, message, attempts, cancel_requested) "
-            "VALUES (:id, :kind, :params, 'queued', :owner, :now, 'waiting for a worker', 0, false)",
-            {"id": job_id, "kind": kind, "params": json.dumps(clean, sort_keys=True), "owner": owner, "now": now},
-        )
+        queries.insert_job(w, job_id=job_id, kind=kind, params=json.dumps(clean, sort_keys=True), owner=owner,
+                           now=now)
         audit.record(w, actor=actor, action="job.submit", object_type="job", object_id=job_id, before=None,
                      after={"kind": kind, "owner": owner, "params": clean}, request_id=request_id)
         job = require_job(w, job_id)
@@ -166,15 +157,9 @@ def list_jobs(store: Store, *, owner: str | None = None, kind: str | None = None
         raise UecError(f"limit must be at least 1, got {limit}")
     if state is not None and state not in STATES:
         raise UecError(f"unknown job state {state!r}; states: {', '.join(STATES)}")
-    where, params = [], {}
-    for name, value in (("owner", owner), ("kind", kind), ("state", state)):
-        if value is not None:
-            where.append(f"{name} = :{name}")
-            params[name] = value
-    clause = f"WHERE {' AND '.join(where)}" if where else ""
-    rows = jobs_store(store).query(
-        f"SELECT {COLUMNS} FROM jobs {clause} ORDER BY created_at DESC, job_id DESC LIMIT {int(limit)}", params
-    )
+    filters = {name: value for name, value in (("owner", owner), ("kind", kind), ("state", state))
+               if value is not None}
+    rows = queries.job_rows(jobs_store(store), filters, limit)
     return [job_from_row(r) for r in rows]
 
 
@@ -189,16 +174,9 @@ def cancel(store: Store, job_id: str, *, by: str | None = None, actor: audit.Act
     with js.write() as w:
         job = require_job(w, job_id)
         if job.state == "queued":
-            w.execute(
-                "UPDATE jobs SET state = 'cancelled', finished_at = :now, message = :msg, cancel_requested = true "
-                "WHERE job_id = :id",
-                {"id": job_id, "now": now, "msg": f"cancelled{who} before it started"},
-            )
+            queries.cancel_queued(w, job_id, now, f"cancelled{who} before it started")
         elif job.state == "running":
-            w.execute(
-                "UPDATE jobs SET cancel_requested = true, message = :msg WHERE job_id = :id",
-                {"id": job_id, "msg": f"cancellation requested{who}; stopping at the next step"},
-            )
+            queries.request_cancel(w, job_id, f"cancellation requested{who}; stopping at the next step")
         else:
             raise UecError(f"job {job_id} is already {job.state}; only queued or running jobs can be cancelled")
         after = require_job(w, job_id)

@@ -1,4 +1,4 @@
-"""Where jobs are kept and the SQL that changes them (the one home of the jobs SQL).
+"""Where jobs are kept, and a job as a record (its SQL is in :mod:`uec.jobs.queries`).
 
 On PostgreSQL the ``jobs`` table is in the store itself. On the embedded store it is in a small
 companion DuckDB file beside the store (``<store>.jobs.duckdb``), read and written through the same
@@ -19,42 +19,17 @@ from pathlib import Path
 from typing import Any, Literal
 
 from uec.errors import UecError
+from uec.jobs import queries
+from uec.jobs.queries import COLUMNS, JOBS_DDL
 from uec.store import DuckDBStore, Store, StoreWriter
 
-__all__ = ["ACTIVE_STATES", "JOBS_DDL", "STATES", "Job", "JobState", "jobs_store"]
+__all__ = ["ACTIVE_STATES", "COLUMNS", "JOBS_DDL", "STATES", "Job", "JobState", "jobs_store"]
 
 JobState = Literal["queued", "running", "done", "failed", "cancelled"]
 #: Every state a job can be in.
 STATES: tuple[JobState, ...] = ("queued", "running", "done", "failed", "cancelled")
 #: States that count against the limits.
 ACTIVE_STATES: tuple[JobState, ...] = ("queued", "running")
-
-#: The jobs table, valid on DuckDB and PostgreSQL alike.
-JOBS_DDL = """CREATE TABLE IF NOT EXISTS jobs (
-    job_id VARCHAR NOT NULL,
-    kind VARCHAR NOT NULL,
-    params VARCHAR NOT NULL,
-    state VARCHAR NOT NULL,
-    owner VARCHAR,
-    created_at TIMESTAMP WITH TIME ZONE NOT NULL,
-    started_at TIMESTAMP WITH TIME ZONE,
-    finished_at TIMESTAMP WITH TIME ZONE,
-    heartbeat_at TIMESTAMP WITH TIME ZONE,
-    progress DOUBLE PRECISION,
-    message VARCHAR,
-    error VARCHAR,
-    result VARCHAR,
-    worker VARCHAR,
-    attempts BIGINT NOT NULL,
-    cancel_requested BOOLEAN NOT NULL,
-    UNIQUE (job_id)
-)"""
-
-COLUMNS = (
-    "job_id, kind, params, state, owner, created_at, started_at, finished_at, heartbeat_at, progress, message, "
-    "error, result, worker, attempts, cancel_requested"
-)
-
 
 @dataclass(frozen=True)
 class Job:
@@ -121,7 +96,7 @@ class _JobsFile(DuckDBStore):
 
     def ensure_schema(self) -> None:
         with self.write() as w:
-            w.execute(JOBS_DDL)
+            queries.create_jobs_table(w, self.engine)
 
 
 _OPENED: dict[str, Store] = {}
@@ -161,30 +136,15 @@ def jobs_store(store: Store) -> Store:
         ready = store.url in _READY
     if not ready:
         with store.write() as w:
-            # One creator at a time: concurrent CREATE TABLE IF NOT EXISTS can collide on PostgreSQL.
-            w.execute("SELECT pg_advisory_xact_lock(7201)")
-            w.execute(JOBS_DDL)
+            queries.create_jobs_table(w, store.engine)
         with _LOCK:
             _READY.add(store.url)
     return store
 
 
-def lock_for_update(js: Store) -> str:
-    """The clause that makes a claim skip rows another worker is claiming (PostgreSQL); on the
-    embedded store the writer lock already lets one claim run at a time."""
-    return " FOR UPDATE SKIP LOCKED" if js.engine == "postgresql" else ""
-
-
-def lock_table(w: StoreWriter, js: Store) -> None:
-    """Serialise submissions, so two at once cannot both pass a limit (PostgreSQL; DuckDB writes
-    are serialised already)."""
-    if js.engine == "postgresql":
-        w.execute("LOCK TABLE jobs IN SHARE ROW EXCLUSIVE MODE")
-
-
 def select_job(reader: Store | StoreWriter, job_id: str) -> Job | None:
-    rows = reader.query(f"SELECT {COLUMNS} FROM jobs WHERE job_id = :id", {"id": job_id})
-    return job_from_row(rows[0]) if rows else None
+    row = queries.job_row(reader, job_id)
+    return job_from_row(row) if row else None
 
 
 def require_job(reader: Store | StoreWriter, job_id: str) -> Job:

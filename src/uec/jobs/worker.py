@@ -22,9 +22,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from uec.errors import UecError
-from uec.jobs import JobCancelled, get_job
+from uec.jobs import JobCancelled, get_job, queries
 from uec.jobs.kinds import KINDS, Kind, save_patiently
-from uec.jobs.table import COLUMNS, Job, job_from_row, jobs_store, lock_for_update
+from uec.jobs.table import Job, job_from_row, jobs_store
 from uec.store import Store, StoreBusy, open_store
 
 __all__ = ["claim", "recover", "run_one", "run_worker", "worker_id"]
@@ -76,7 +76,7 @@ def recover(store: Store, *, me: str | None = None) -> list[Job]:
     stale_before = now - dt.timedelta(seconds=s.job_stale_seconds)
     changed: list[str] = []
     with js.write() as w:
-        for r in w.query(f"SELECT {COLUMNS} FROM jobs WHERE state = 'running'{lock_for_update(js)}"):
+        for r in queries.running_rows(w, js.engine):
             job = job_from_row(r)
             if job.worker == me:
                 continue
@@ -95,12 +95,9 @@ def recover(store: Store, *, me: str | None = None) -> list[Job]:
                 state, msg, err = "failed", None, (
                     f"the worker running it stopped ({job.worker}: {why}) on each of {job.attempts} attempts; "
                     "not tried again")
-            w.execute(
-                "UPDATE jobs SET state = :state, message = :msg, error = :err, worker = NULL, "
-                "finished_at = :fin, started_at = :started WHERE job_id = :id",
-                {"state": state, "msg": msg, "err": err, "id": job.id,
-                 "fin": None if state == "queued" else now, "started": None if state == "queued" else job.started_at},
-            )
+            queries.set_recovered(w, job.id, state=state, message=msg, error=err,
+                                  finished_at=None if state == "queued" else now,
+                                  started_at=None if state == "queued" else job.started_at)
             changed.append(job.id)
     return [j for j in (get_job(store, i) for i in changed) if j is not None]
 
@@ -111,18 +108,12 @@ def claim(store: Store, *, me: str | None = None) -> Job | None:
     me = me or worker_id()
     now = _now()
     with js.write() as w:
-        rows = w.query(
-            "SELECT job_id FROM jobs WHERE state = 'queued' ORDER BY created_at, job_id LIMIT 1" + lock_for_update(js)
-        )
-        if not rows:
+        job_id = queries.oldest_queued_id(w, js.engine)
+        if job_id is None:
             return None
-        job_id = rows[0]["job_id"]
-        w.execute(
-            "UPDATE jobs SET state = 'running', started_at = :now, heartbeat_at = :now, worker = :me, "
-            "attempts = attempts + 1, progress = 0, message = 'started', error = NULL WHERE job_id = :id",
-            {"now": now, "me": me, "id": job_id},
-        )
-        row = w.query(f"SELECT {COLUMNS} FROM jobs WHERE job_id = :id", {"id": job_id})[0]
+        queries.claim_job(w, job_id, now=now, me=me)
+        row = queries.job_row(w, job_id)
+    assert row is not None
     return job_from_row(row)
 
 
@@ -146,19 +137,12 @@ class _Running:
             self._written = time.monotonic()
         try:
             with self.js.write() as w:
-                w.execute(
-                    "UPDATE jobs SET heartbeat_at = :now, progress = coalesce(:p, progress), "
-                    "message = CASE WHEN cancel_requested THEN message ELSE coalesce(:m, message) END "
-                    "WHERE job_id = :id AND worker = :me AND state = 'running'",
-                    {"now": _now(), "p": fraction, "m": message, "id": self.job_id, "me": self.me},
-                )
-                rows = w.query("SELECT state, worker, cancel_requested FROM jobs WHERE job_id = :id",
-                               {"id": self.job_id})
+                row = queries.heartbeat(w, self.job_id, me=self.me, now=_now(), progress=fraction, message=message)
         except StoreBusy:
             return  # the next heartbeat tries again
-        if not rows or rows[0]["worker"] != self.me or rows[0]["state"] != "running":
+        if not row or row["worker"] != self.me or row["state"] != "running":
             self.lost.set()
-        elif rows[0]["cancel_requested"]:
+        elif row["cancel_requested"]:
             self.cancelled.set()
 
     def progress(self, fraction: float, message: str) -> None:
@@ -178,26 +162,15 @@ class _Running:
                result: dict[str, Any] | None = None) -> None:
         def save() -> None:
             with self.js.write() as w:
-                w.execute(
-                    "UPDATE jobs SET state = :state, finished_at = :now, heartbeat_at = :now, "
-                    "progress = coalesce(:done, progress), "
-                    "message = :msg, error = :err, result = :result WHERE job_id = :id AND worker = :me",
-                    {"state": state, "now": _now(), "done": 1.0 if state == "done" else None, "msg": message,
-                     "err": error,
-                     "result": None if result is None else json.dumps(result, default=str), "id": self.job_id,
-                     "me": self.me},
-                )
+                queries.finish_job(w, self.job_id, me=self.me, state=state, now=_now(), message=message, error=error,
+                                   result=None if result is None else json.dumps(result, default=str))
 
         save_patiently(save)
 
     def put_back(self, why: str) -> None:
         """Return the job to the queue, this attempt not counted (the worker is being stopped)."""
         with self.js.write() as w:
-            w.execute(
-                "UPDATE jobs SET state = 'queued', started_at = NULL, worker = NULL, attempts = attempts - 1, "
-                "message = :msg WHERE job_id = :id AND worker = :me AND state = 'running'",
-                {"msg": f"requeued: {why}", "id": self.job_id, "me": self.me},
-            )
+            queries.put_back(w, self.job_id, me=self.me, message=f"requeued: {why}")
 
 
 def _test_pause(run: _Running) -> None:

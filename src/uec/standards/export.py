@@ -35,8 +35,13 @@ _SUFFIX = {
 def format_value(value: float | str | None, unit: str) -> str:
     """A value for people: percentages for proportions, units otherwise, ``*`` kept.
 
+    Counts and beds are whole things, so a mean of them (across days or replications) is shown
+    to the nearest whole one.
+
     >>> format_value("*", "proportion"), format_value(12.0, "count"), format_value(0.97, "ratio")
     ('*', '12', '0.97')
+    >>> format_value(6.8, "count"), format_value(1234.4, "beds")
+    ('7', '1,234 beds')
     """
     if value is None:
         return ""
@@ -44,9 +49,9 @@ def format_value(value: float | str | None, unit: str) -> str:
         return value
     if unit == "proportion":
         return f"{100 * value:.1f}%"
-    if unit == "count" and float(value).is_integer():
-        return f"{int(value):,}"
-    if unit in ("count", "beds", "ratio"):
+    if unit in ("count", "beds"):
+        return f"{round(value):,}{_SUFFIX.get(unit, '')}"
+    if unit == "ratio":
         return f"{value:,.2f}"
     return f"{value:,.1f}{_SUFFIX.get(unit, '')}"
 

@@ -9,7 +9,7 @@ a typo in a reviewed file fails the tests rather than silently dropping a rule.
 >>> cat.get("ed-4hr").unit
 'proportion'
 >>> [t.value for t in cat.get("ed-4hr").targets]
-[0.95, 0.76, 0.78, 0.78]
+[0.95, 0.76, 0.78, 0.78, 0.82]
 >>> cat.get("amb-c1-mean").grains
 ('events', 'returns')
 """
@@ -41,6 +41,7 @@ __all__ = [
     "Direction",
     "Disclosure",
     "EventsRecipe",
+    "NoTarget",
     "Part",
     "ReturnsRecipe",
     "Source",
@@ -142,6 +143,17 @@ class Target:
 
 
 @dataclass(frozen=True)
+class NoTarget:
+    """A kind of target a standard had that was not renewed: from when, and why (``no_target_since``)."""
+
+    kind: TargetKind
+    effective_from: dt.date
+    note: str
+    source: Source | None = None
+    verified: bool = True
+
+
+@dataclass(frozen=True)
 class Part:
     """How one side of a ratio is aggregated over event rows.
 
@@ -237,6 +249,7 @@ class Standard:
     multiplier: float = 1.0
     defined_by: tuple[Source, ...] = ()
     notes: str | None = None
+    no_target_since: tuple[NoTarget, ...] = ()
 
     @property
     def grains(self) -> tuple[str, ...]:
@@ -259,6 +272,23 @@ class Standard:
         if not live:
             return None
         return min(live, key=lambda t: TARGET_PRIORITY.index(t.kind))
+
+    def lapsed(self, day: dt.date) -> list[TargetKind]:
+        """Kinds of target in force a year before ``day`` with none in force on ``day`` and no
+        ``no_target_since`` note saying why: a catalogue that has fallen behind the guidance.
+
+        >>> s = catalogue().get("ed-4hr")
+        >>> s.lapsed(dt.date(2026, 12, 2)), s.lapsed(dt.date(2027, 12, 2))
+        ([], ['operational'])
+        """
+        try:
+            year_before = day.replace(year=day.year - 1)
+        except ValueError:  # 29 February
+            year_before = day - dt.timedelta(days=365)
+        then = {t.kind for t in self.targets if t.in_force(year_before)}
+        now = {t.kind for t in self.targets if t.in_force(day)}
+        explained = {n.kind for n in self.no_target_since if n.effective_from <= day}
+        return [k for k in TARGET_PRIORITY if k in then - now - explained]
 
 
 @dataclass(frozen=True)
@@ -470,7 +500,24 @@ _STANDARD_REQUIRED = (
 )
 _STANDARD_OPTIONAL = (
     "denominator", "events", "returns", "targets", "percentile", "multiplier", "defined_by", "notes",
+    "no_target_since",
 )
+
+
+def _no_target(raw: Any, where: str, sources: Mapping[str, Source]) -> NoTarget:
+    _check_keys(raw, where, ("kind", "from", "note"), ("source", "verified"))
+    if raw.get("source") is not None and raw["source"] not in sources:
+        raise CatalogueError(f"{where}: unknown source {raw['source']!r}")
+    start = _date(raw["from"], f"{where}.from")
+    if start is None:
+        raise CatalogueError(f"{where}.from: give the date the last target lapsed")
+    return NoTarget(
+        kind=_literal(raw["kind"], TargetKind, f"{where}.kind"),
+        effective_from=start,
+        note=" ".join(str(raw["note"]).split()),
+        source=sources[raw["source"]] if raw.get("source") is not None else None,
+        verified=bool(raw.get("verified", True)),
+    )
 
 
 def standard_from_mapping(raw: Mapping[str, Any], area: str, sources: Mapping[str, Source]) -> Standard:
@@ -524,6 +571,8 @@ def standard_from_mapping(raw: Mapping[str, Any], area: str, sources: Mapping[st
         multiplier=_scale(raw.get("multiplier", 1), f"{where}.multiplier"),
         defined_by=tuple(defined_by),
         notes=" ".join(str(raw["notes"]).split()) if raw.get("notes") else None,
+        no_target_since=tuple(_no_target(n, f"{where}.no_target_since[{i}]", sources)
+                              for i, n in enumerate(raw.get("no_target_since") or [])),
     )
 
 

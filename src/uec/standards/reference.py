@@ -126,6 +126,10 @@ def _standard(s: Standard) -> list[str]:
         lines.append("")
     else:
         lines += ["No national target.", ""]
+    for n in s.no_target_since:
+        cited = f" Source: {n.source.citation()}." if n.source else ""
+        lines += [f"No {n.kind} target since {n.effective_from.isoformat()}"
+                  f"{'' if n.verified else ' (verified: no)'}: {n.note}{cited}", ""]
     if s.notes:
         lines += [f"Notes: {s.notes}", ""]
     return lines

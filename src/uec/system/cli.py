@@ -78,16 +78,25 @@ def _fmt(value: float, unit: str) -> str:
         return "-"
     if unit == "proportion":
         return f"{100 * value:.1f}%"
+    if unit in ("count", "beds"):  # whole things: a mean of them to the nearest whole one
+        return f"{round(value):,}"
     if abs(value) >= 100:
         return f"{value:,.0f}"
     return f"{value:.2f}" if abs(value) < 10 else f"{value:.1f}"
 
 
 def _ci(i: Interval, unit: str) -> str:
+    """``mean ± half-width`` for a symmetric interval, ``mean (low to high)`` for one kept inside its
+    unit's range (asymmetric).
+
+    >>> _ci(Interval(5.0, 4.0, 6.0), "minutes"), _ci(Interval(2.0, 0.5, 8.0), "count")
+    ('5.00 ± 1.00', '2 (0 to 8)')
+    """
     if math.isnan(i.low):
         return _fmt(i.mean, unit)
-    # Student-t intervals are symmetric: mean ± half-width keeps the table narrow.
-    return f"{_fmt(i.mean, unit)} ± {_fmt((i.high - i.low) / 2, unit)}"
+    if math.isclose(i.high - i.mean, i.mean - i.low, rel_tol=1e-6, abs_tol=1e-12):
+        return f"{_fmt(i.mean, unit)} ± {_fmt((i.high - i.low) / 2, unit)}"
+    return f"{_fmt(i.mean, unit)} ({_fmt(i.low, unit)} to {_fmt(i.high, unit)})"
 
 
 def _verdict(r: Any) -> str:
@@ -166,6 +175,8 @@ def simulate_command(
         "--hours", help="With --from-now: hours to project (default 72).")] = None,
     estimate: Annotated[bool, typer.Option(
         "--estimate", help="Estimate demand and flow from the store's events instead of the demo ICS.")] = False,
+    quiet: Annotated[bool, typer.Option(
+        "--quiet", help="No progress bar (also off with --json or when stderr is not a terminal).")] = False,
 ) -> None:
     """Run a scenario against its baseline; print each standard with 95% intervals and the difference."""
     from uec.system.scenario import load_scenario, run_scenario
@@ -202,7 +213,7 @@ def simulate_command(
         base = estimate_params(open_store(store))
     executor, close = _executor(dask, processes)
     try:
-        with _bar(not as_json and sys.stderr.isatty(), f"simulating {s.name}") as report:
+        with _bar(not (as_json or quiet) and sys.stderr.isatty(), f"simulating {s.name}") as report:
             c = run_scenario(s, reps=reps, seed=seed, executor=executor, progress=report, days=run_days,
                              start_state=start_state, base=base)
     finally:
@@ -213,16 +224,25 @@ def simulate_command(
         obj["run_id"] = run_id
         print(json.dumps(obj))
         return
-    t = Table(title=f"{s.name}: {s.description or 'scenario'} - {reps} replications, {span}, seed {c.seed}",
-              caption="mean ± 95% confidence interval across replications, whole ICS; "
-                      "difference = scenario - baseline, paired by replication")
-    t.add_column("standard", no_wrap=True)
-    for col in ("baseline", "scenario", "difference (95% CI)"):
-        t.add_column(col, overflow="fold")
-    t.add_column("", no_wrap=True)
-    for r in c.standards:
-        t.add_row(r.standard_id, _ci(r.baseline, r.unit), _ci(r.scenario, r.unit), _ci(r.difference, r.unit),
-                  _verdict(r))
+    if not s.changes:
+        # Nothing changed: there is no comparison to make, only the baseline's projection.
+        t = Table(title=f"projection: {s.description or s.name} - {reps} replications, {span}, seed {c.seed}",
+                  caption="mean and 95% confidence interval across replications, whole ICS")
+        t.add_column("standard", no_wrap=True)
+        t.add_column("projected", overflow="fold")
+        for r in c.standards:
+            t.add_row(r.standard_id, _ci(r.baseline, r.unit))
+    else:
+        t = Table(title=f"{s.name}: {s.description or 'scenario'} - {reps} replications, {span}, seed {c.seed}",
+                  caption="mean and 95% confidence interval across replications, whole ICS; "
+                          "difference = scenario - baseline, paired by replication")
+        t.add_column("standard", no_wrap=True)
+        for col in ("baseline", "scenario", "difference (95% CI)"):
+            t.add_column(col, overflow="fold")
+        t.add_column("", no_wrap=True)
+        for r in c.standards:
+            t.add_row(r.standard_id, _ci(r.baseline, r.unit), _ci(r.scenario, r.unit),
+                      _ci(r.difference, r.unit), _verdict(r))
     out.print(t)
     if run_id:
         out.print(f"saved as run {run_id}")

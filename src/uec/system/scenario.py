@@ -42,7 +42,7 @@ from uec.simulate import simulate
 from uec.system.events import contract_tables
 from uec.system.model import build_model
 from uec.system.params import SiteParams, SystemParams, demo_params
-from uec.system.standards import interval, paired_interval, simulated_standards, standards_from_tables
+from uec.system.standards import bounds_of, interval, paired_interval, simulated_standards, standards_from_tables
 from uec.system.types import ChangeField, ChangeValue, Comparison, Scenario, StandardComparison
 
 if TYPE_CHECKING:
@@ -397,7 +397,8 @@ def run_scenario(scenario: Scenario, reps: int, seed: int | None = None, executo
         rows.append(StandardComparison(
             standard_id=std.id, title=std.title, unit=str(std.unit),
             higher_is_better={"higher": True, "lower": False}.get(str(std.direction)),
-            baseline=interval(b), scenario=interval(s), difference=paired_interval(b, s),
+            baseline=interval(b, bounds_of(str(std.unit))), scenario=interval(s, bounds_of(str(std.unit))),
+            difference=paired_interval(b, s),
         ))
     return Comparison(scenario=scenario, reps=reps, seed=seed, days=float(days), started_at=started,
                       finished_at=finished, standards=tuple(rows))

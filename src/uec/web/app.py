@@ -39,7 +39,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uec.access import web as access_web
 from uec.config import Settings
 from uec.errors import UecError
-from uec.web import display, scenario_jobs
+from uec.web import api_docs, display, scenario_jobs
 from uec.web.cache import AnswerCache
 from uec.web.limits import BoundError
 from uec.web.responder import FieldErrors, render
@@ -179,22 +179,13 @@ def create_app(store_url: str | None = None, settings: Settings | None = None) -
         description="Urgent and emergency care figures for an integrated care system. "
         "Times are UTC instants in ISO 8601; days are Europe/London days.",
         version="1",
+        # /docs is Swagger UI served from this server (uec.web.api_docs), not from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
-    # Pages are mostly macro whitespace and compress about tenfold.
-    app.add_middleware(GZipMiddleware, minimum_size=1024)
-    app.add_middleware(HeadAsGet)
+    _install_middleware(app)
     env = template_environment()
-    frontend = find_frontend_dir(settings=settings)
-    if frontend is None:
-        log.warning(
-            "NHS.UK frontend assets not found (node_modules/nhsuk-frontend/dist): pages will be unstyled. "
-            "Run the setup (`npm ci` in the repository root) or set UEC_FRONTEND_DIR."
-        )
-    else:
-        app.mount(FRONTEND_URL, StaticFiles(directory=frontend), name="nhsuk-frontend")
-        # The compiled stylesheet refers to its icons at the absolute path /assets/images/...
-        if (frontend / "nhsuk" / "assets").is_dir():
-            app.mount("/assets", StaticFiles(directory=frontend / "nhsuk" / "assets"), name="nhsuk-assets")
+    frontend = _mount_static(app, settings)
     env.globals.update(
         htmlLang="en-GB",
         assetPath="/assets",
@@ -206,6 +197,41 @@ def create_app(store_url: str | None = None, settings: Settings | None = None) -
     app.state.templates = env
     app.state.cache = AnswerCache(settings.cache_dir, settings.cache_size_mb * 1024 * 1024)
     scenario_jobs.set_limits(settings.scenario_queue_limit)
+    _install_error_handlers(app)
+    # Access (uec.access): sessions, CSRF, security headers, sign-in and the audit trail.
+    access_web.install(app, store_url=settings.store, settings=settings, env=env)
+    app.add_exception_handler(access_web.AccessRefused, _refused)
+    _include_routers(app)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    api_docs.install(app, settings)
+    return app
+
+
+def _install_middleware(app: FastAPI) -> None:
+    """The app's own middleware (access installs its own after these)."""
+    # Pages are mostly macro whitespace and compress about tenfold.
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(HeadAsGet)
+
+
+def _mount_static(app: FastAPI, settings: Settings) -> Path | None:
+    """Serve the NHS.UK frontend's assets; returns their folder, or ``None`` (pages unstyled) if not found."""
+    frontend = find_frontend_dir(settings=settings)
+    if frontend is None:
+        log.warning(
+            "NHS.UK frontend assets not found (node_modules/nhsuk-frontend/dist): pages will be unstyled. "
+            "Run the setup (`npm ci` in the repository root) or set UEC_FRONTEND_DIR."
+        )
+        return None
+    app.mount(FRONTEND_URL, StaticFiles(directory=frontend), name="nhsuk-frontend")
+    # The compiled stylesheet refers to its icons at the absolute path /assets/images/...
+    if (frontend / "nhsuk" / "assets").is_dir():
+        app.mount("/assets", StaticFiles(directory=frontend / "nhsuk" / "assets"), name="nhsuk-assets")
+    return frontend
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    """Errors as pages for a browser and as JSON for scripts."""
 
     @app.exception_handler(StarletteHTTPException)
     def http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -217,6 +243,10 @@ def create_app(store_url: str | None = None, settings: Settings | None = None) -
             return _bad_request(request, 400, str(exc.detail), [(exc.field, str(exc.detail))])
         if exc.status_code == 400:
             return _bad_request(request, 400, str(exc.detail), [("", str(exc.detail))])
+        if exc.status_code == 405:
+            # A form's address opened as a page (a bookmark, a link from an error): not a fault of the service.
+            return render(request, "not_found.html", 405, path=request.url.path,
+                          message="This address is where a form is sent, not a page: open the page with the form.")
         return render(request, "error.html", exc.status_code, message=exc.detail)
 
     @app.exception_handler(RequestValidationError)
@@ -235,37 +265,55 @@ def create_app(store_url: str | None = None, settings: Settings | None = None) -
             return JSONResponse({"detail": str(exc)}, status_code=503)
         return render(request, "error.html", 503, message=str(exc))
 
-    # Access (uec.access): sessions, CSRF, security headers, sign-in and the audit trail.
-    access_web.install(app, store_url=settings.store, settings=settings, env=env)
 
-    async def refused(request: Request, exc: Exception) -> Response:
-        # A person who follows a download link (.csv) gets the refusal as a page that says why,
-        # not as JSON; scripts and tokens (no text/html in Accept) still get JSON.
-        assert isinstance(exc, access_web.AccessRefused)
-        browsing = ("text/html" in request.headers.get("accept", "")
-                    and not request.headers.get("authorization", "").startswith("Bearer "))
-        if browsing and not _wants_html(request):
-            response = access_web.render(request, "access_refused.html", exc.status, refused=exc,
-                                         next_path=request.url.path + (f"?{request.url.query}" if request.url.query
-                                                                       else ""))
-            if exc.status == 401:
-                response.headers["WWW-Authenticate"] = 'Bearer realm="uec"'
-            return response
-        return access_web.refused_response(request, exc)
+async def _refused(request: Request, exc: Exception) -> Response:
+    # A person who follows a download link (.csv) gets the refusal as a page that says why,
+    # not as JSON; scripts and tokens (no text/html in Accept) still get JSON.
+    assert isinstance(exc, access_web.AccessRefused)
+    browsing = ("text/html" in request.headers.get("accept", "")
+                and not request.headers.get("authorization", "").startswith("Bearer "))
+    if browsing and not _wants_html(request):
+        response = access_web.render(request, "access_refused.html", exc.status, refused=exc,
+                                     next_path=request.url.path + (f"?{request.url.query}" if request.url.query
+                                                                   else ""))
+        if exc.status == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="uec"'
+        return response
+    return access_web.refused_response(request, exc)
 
-    app.add_exception_handler(access_web.AccessRefused, refused)
+
+def _include_routers(app: FastAPI) -> None:
+    """Sign-in and audit (uec.access), then every page and API router."""
     app.include_router(auth_routes.router)
     app.include_router(audit_routes.router)
-
     for router in ROUTERS:
         app.include_router(router)
-    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
-    return app
+
+
+def _form_page(request: Request) -> str:
+    """The page (path and query) a form was posted from: the Referer when it is this server's, else ``/``.
+
+    >>> from starlette.requests import Request
+    >>> scope = {"type": "http", "method": "POST", "path": "/x", "headers": [
+    ...     (b"host", b"uec.test"), (b"referer", b"http://uec.test/escalation/RAA?at=2026-01-01")]}
+    >>> _form_page(Request(scope))
+    '/escalation/RAA?at=2026-01-01'
+    >>> _form_page(Request({**scope, "headers": [(b"host", b"uec.test"), (b"referer", b"http://evil.test/")]}))
+    '/'
+    """
+    ref = urlsplit(request.headers.get("referer", ""))
+    if ref.netloc != request.url.netloc or not ref.path.startswith("/") or ref.path.startswith("//"):
+        return "/"
+    return ref.path + (f"?{ref.query}" if ref.query else "")
 
 
 def _bad_request(request: Request, status: int, message: str, errors: list[tuple[str, str]]) -> Response:
     """The NHS.UK error summary page: each field named, with its limit, linking to the field on the page."""
     back = urlsplit(str(request.url)).path
+    if request.method not in ("GET", "HEAD"):
+        # A form was posted: its fields are on the page it came from, not at the address it was sent to
+        # (which answers GET with 405).
+        back = _form_page(request)
     return render(request, "bad_request.html", status, message=message, back=back,
                   error_list=[{"text": f"{f}: {m}" if f and not m.startswith(f"{f}:") else m,
                                "href": f"{back}#{f}" if f else back} for f, m in errors])

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from uec.spc import SpecialCause, XmRResult
 
-__all__ = ["SPECIAL_CAUSE_COLOURS", "xmr_svg"]
+__all__ = ["SPECIAL_CAUSE_COLOURS", "Axes", "svg_head", "xmr_svg"]
 
 #: Point fill colours, as Making Data Count uses them.
 SPECIAL_CAUSE_COLOURS: dict[SpecialCause, str] = {
@@ -45,6 +46,78 @@ def _fmt(x: float) -> str:
     return f"{x:.1f}"
 
 
+@dataclass(frozen=True)
+class Axes:
+    """The plot area of a 760 x 340 chart: ``n`` steps along x, values ``lo`` to ``hi`` up y.
+
+    >>> a = Axes(n=3, lo=0.0, hi=10.0, left=78, bottom=56)
+    >>> a.x(0), a.x(2), a.y(10.0), a.y(0.0)
+    (78.0, 740.0, 16.0, 284.0)
+    """
+
+    n: int
+    lo: float
+    hi: float
+    left: int = _LEFT
+    bottom: int = _BOTTOM
+
+    @property
+    def width(self) -> int:
+        return _W - self.left - _RIGHT
+
+    @property
+    def height(self) -> int:
+        return _H - _TOP - self.bottom
+
+    def x(self, i: float) -> float:
+        return self.left + (self.width / 2 if self.n <= 1 else self.width * i / (self.n - 1))
+
+    def y(self, v: float) -> float:
+        return _TOP + self.height * (self.hi - v) / (self.hi - self.lo)
+
+
+def svg_head(
+    axes: Axes,
+    *,
+    css_class: str,
+    title: str,
+    desc: str,
+    id_prefix: str,
+    labels: Sequence[str],
+    format_value: Callable[[float], str],
+    most_labels: int = 12,
+) -> list[str]:
+    """The opening of a chart's SVG: its title and description, the plot box, five y gridlines with
+    their values, and at most about ``most_labels`` x labels (always the last one). The caller adds
+    its marks and the closing ``</svg>``.
+    """
+    e = html.escape
+    out: list[str] = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_W} {_H}" width="100%" '
+        f'role="img" aria-labelledby="{id_prefix}-title {id_prefix}-desc" class="{css_class}" '
+        f'style="max-width:{_W}px;height:auto" font-family="Frutiger W01, Arial, sans-serif" font-size="13">',
+        f'<title id="{id_prefix}-title">{e(title)}</title>',
+        f'<desc id="{id_prefix}-desc">{e(desc)}</desc>',
+        f'<rect x="{axes.left}" y="{_TOP}" width="{axes.width}" height="{axes.height}" fill="#ffffff" '
+        f'stroke="#d8dde0"/>',
+    ]
+    for k in range(5):
+        v = axes.lo + (axes.hi - axes.lo) * k / 4
+        yy = _fmt(axes.y(v))
+        out.append(f'<line x1="{axes.left}" x2="{_W - _RIGHT}" y1="{yy}" y2="{yy}" stroke="#f0f4f5"/>')
+        out.append(f'<text x="{axes.left - 6}" y="{yy}" text-anchor="end" dominant-baseline="middle" '
+                   f'fill="{_INK}">{e(format_value(v))}</text>')
+    n = axes.n
+    step = max(1, -(-n // most_labels))
+    for i in sorted(set(range(0, n, step)) | ({n - 1} if n else set())):
+        if i >= len(labels):
+            continue
+        xx, ly = _fmt(axes.x(i)), _H - axes.bottom + 16
+        out.append(f'<text x="{xx}" y="{ly}" text-anchor="end" transform="rotate(-35 {xx} {ly})" '
+                   f'fill="{_INK}">{e(labels[i])}</text>')
+    return out
+
+
 def xmr_svg(
     chart: XmRResult,
     *,
@@ -65,40 +138,10 @@ def xmr_svg(
         hi, lo = hi + 1, lo - 1
     pad = (hi - lo) * 0.08
     lo, hi = lo - pad, hi + pad
-    plot_w = _W - _LEFT - _RIGHT
-    plot_h = _H - _TOP - _BOTTOM
-
-    def x(i: float) -> float:
-        return _LEFT + (plot_w / 2 if n == 1 else plot_w * i / (n - 1))
-
-    def y(v: float) -> float:
-        return _TOP + plot_h * (hi - v) / (hi - lo)
-
-    e = html.escape
-    out: list[str] = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_W} {_H}" width="100%" '
-        f'role="img" aria-labelledby="{id_prefix}-title {id_prefix}-desc" class="uec-spc-chart" '
-        f'style="max-width:{_W}px;height:auto" font-family="Frutiger W01, Arial, sans-serif" font-size="13">',
-        f'<title id="{id_prefix}-title">{e(title)}</title>',
-        f'<desc id="{id_prefix}-desc">{e(desc)}</desc>',
-        f'<rect x="{_LEFT}" y="{_TOP}" width="{plot_w}" height="{plot_h}" fill="#ffffff" stroke="#d8dde0"/>',
-    ]
-    # y axis: five ticks with gridlines.
-    for k in range(5):
-        v = lo + (hi - lo) * k / 4
-        yy = _fmt(y(v))
-        out.append(f'<line x1="{_LEFT}" x2="{_W - _RIGHT}" y1="{yy}" y2="{yy}" stroke="#f0f4f5"/>')
-        out.append(f'<text x="{_LEFT - 6}" y="{yy}" text-anchor="end" dominant-baseline="middle" '
-                   f'fill="{_INK}">{e(format_value(v))}</text>')
-    # x axis labels: at most about 12, always the last.
-    step = max(1, -(-n // 12))
-    shown = set(range(0, n, step)) | {n - 1}
-    for i in sorted(shown):
-        if i >= len(labels):
-            continue
-        xx, ly = _fmt(x(i)), _H - _BOTTOM + 16
-        out.append(f'<text x="{xx}" y="{ly}" text-anchor="end" transform="rotate(-35 {xx} {ly})" '
-                   f'fill="{_INK}">{e(labels[i])}</text>')
+    axes = Axes(n=n, lo=lo, hi=hi)
+    x, y = axes.x, axes.y
+    out = svg_head(axes, css_class="uec-spc-chart", title=title, desc=desc, id_prefix=id_prefix,
+                   labels=labels, format_value=format_value)
     # Mean and limits, one segment per period (they step where the chart is rebased).
     for period in chart.periods:
         a, b = x(period.start), x(period.stop - 1)

@@ -19,7 +19,6 @@ True
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from typing import Any
 
@@ -33,6 +32,7 @@ from uec.forecast.quantiles import QUANTILE_COLUMNS
 from uec.forecast.runs import latest_series_runs, list_runs, occupancy_projection, run_values
 from uec.forecast.series import KINDS, available_series, parse_series_id, series_frame
 from uec.store import Store
+from uec.web.chart import Axes, svg_head
 
 __all__ = [
     "PAGE_MODEL",
@@ -130,11 +130,10 @@ class ForecastDetail(BaseModel):
 # --- the fan chart ------------------------------------------------------------------------------
 
 _INK = "#212b32"
+_TOP = 16
 _MEAN = "#005eb8"
 _BAND80 = "#9fc3e7"
 _BAND95 = "#d7e7f5"
-_W, _H = 760, 340
-_LEFT, _RIGHT, _TOP, _BOTTOM = 70, 20, 16, 64
 
 Band = tuple[float | None, float | None, float | None, float | None, float | None]
 
@@ -168,38 +167,10 @@ def fan_svg(
     pad = (hi - lo) * 0.06
     # Counts never go below zero, so neither does their axis.
     lo, hi = (max(lo - pad, 0.0) if counts else lo - pad), hi + pad
-    pw, ph = _W - _LEFT - _RIGHT, _H - _TOP - _BOTTOM
-
-    def x(i: float) -> float:
-        return _LEFT + (pw / 2 if n <= 1 else pw * i / (n - 1))
-
-    def y(v: float) -> float:
-        return _TOP + ph * (hi - v) / (hi - lo)
-
-    e = html.escape
-    out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_W} {_H}" width="100%" role="img" '
-        f'aria-labelledby="{id_prefix}-title {id_prefix}-desc" class="uec-fan-chart" '
-        f'style="max-width:{_W}px;height:auto" font-family="Frutiger W01, Arial, sans-serif" font-size="13">',
-        f'<title id="{id_prefix}-title">{e(title)}</title>',
-        f'<desc id="{id_prefix}-desc">{e(desc)}</desc>',
-        f'<rect x="{_LEFT}" y="{_TOP}" width="{pw}" height="{ph}" fill="#ffffff" stroke="#d8dde0"/>',
-    ]
-    for k in range(5):
-        v = lo + (hi - lo) * k / 4
-        yy = _f(y(v))
-        out.append(f'<line x1="{_LEFT}" x2="{_W - _RIGHT}" y1="{yy}" y2="{yy}" stroke="#f0f4f5"/>')
-        out.append(
-            f'<text x="{_LEFT - 6}" y="{yy}" text-anchor="end" dominant-baseline="middle" fill="{_INK}">'
-            f"{e(f'{v:,.0f}')}</text>"
-        )
-    step = max(1, -(-n // 10))
-    for i in sorted(set(range(0, n, step)) | ({n - 1} if n else set())):
-        xx, ly = _f(x(i)), _H - _BOTTOM + 16
-        out.append(
-            f'<text x="{xx}" y="{ly}" text-anchor="end" transform="rotate(-35 {xx} {ly})" fill="{_INK}">'
-            f"{e(labels[i])}</text>"
-        )
+    axes = Axes(n=n, lo=lo, hi=hi, left=70, bottom=64)
+    x, y, ph = axes.x, axes.y, axes.height
+    out = svg_head(axes, css_class="uec-fan-chart", title=title, desc=desc, id_prefix=id_prefix,
+                   labels=labels, format_value=lambda v: f"{v:,.0f}", most_labels=10)
     fc = [i for i, b in enumerate(bands) if b[0] is not None]
     if fc:
         first = fc[0]

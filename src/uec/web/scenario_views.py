@@ -309,28 +309,6 @@ class ChangeView(BaseModel):
     display: str
 
 
-class RunView(BaseModel):
-    """A run: under way, failed, or done with its comparison."""
-
-    run_id: str
-    status: Literal["running", "failed", "done"]
-    url: str
-    name: str
-    description: str
-    changes: list[ChangeView]
-    reps: int
-    days: float
-    seed: int
-    started_at: str | None = None
-    finished_at: str | None = None
-    started_display: str = ""
-    duration_seconds: float | None = None
-    standards: list[StandardRow] = Field(default_factory=list)
-    chart_svg: str | None = None
-    chart_summary: str = ""
-    error: str | None = None
-
-
 class RunListItem(BaseModel):
     run_id: str
     status: Literal["running", "failed", "done"]
@@ -343,6 +321,19 @@ class RunListItem(BaseModel):
     seed: int
     started_at: str | None
     started_display: str
+
+
+class RunView(RunListItem):
+    """A run: under way, failed, or done with its comparison."""
+
+    started_at: str | None = None
+    started_display: str = ""
+    finished_at: str | None = None
+    duration_seconds: float | None = None
+    standards: list[StandardRow] = Field(default_factory=list)
+    chart_svg: str | None = None
+    chart_summary: str = ""
+    error: str | None = None
 
 
 class RunList(BaseModel):

@@ -29,7 +29,7 @@ from uec.escalation.framework import Framework, load_framework
 from uec.escalation.levels import Score, Status, history, status
 from uec.standards.periods import LONDON
 from uec.web.deps import StoreDep
-from uec.web.limits import check_code, check_date
+from uec.web.limits import BoundError, check_code, check_date
 from uec.web.responder import PageSpec, add_page, render
 
 __all__ = ["org_data", "router", "system_data"]
@@ -186,8 +186,10 @@ def _instant(at: str | None) -> dt.datetime:
         return dt.datetime.now(dt.UTC)
     try:
         instant = parse_instant(at)
-    except UecError as exc:
-        raise HTTPException(400, str(exc)) from None
+    except UecError:
+        # Named as the form field (the error summary links to it), not as the command line's --at.
+        raise BoundError("at", f"{at!r} is not a date and time: use YYYY-MM-DDTHH:MM (Europe/London) "
+                               "or add an offset.") from None
     # An instant outside the years a store holds (0001-01-01) is a clear 400, never a computation
     # that overflows.
     check_date("at", instant.astimezone(dt.UTC).date())
@@ -298,7 +300,9 @@ def _declare(request: Request, store: Any, code: str, level: int, reason: str, a
         declared.declare(store, code, level, reason=reason, actor=user,
                          assessed_at=_instant(at) if at else None, request_id=request_id())
     except UecError as exc:
-        return render(request, "escalation_error.html", status=400, message=str(exc), back=back, nav="escalation")
+        field = "reason" if "reason" in str(exc) else "level"  # what the declaration form asks for
+        return render(request, "escalation_error.html", status=400, message=str(exc), back=back, nav="escalation",
+                      error_list=[{"text": str(exc), "href": f"{back}#{field}"}])
     return RedirectResponse(back, status_code=303)
 
 
@@ -340,7 +344,8 @@ def resolve_action(request: Request, store: StoreDep, org_code: str, action_id: 
     try:
         tracked.resolve(store, action_id, state, note, actor=user, request_id=request_id())
     except UecError as exc:
-        return render(request, "escalation_error.html", status=400, message=str(exc), back=back, nav="escalation")
+        return render(request, "escalation_error.html", status=400, message=str(exc), back=back, nav="escalation",
+                      error_list=[{"text": str(exc), "href": back}])
     return RedirectResponse(back, status_code=303)
 
 
