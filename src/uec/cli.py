@@ -425,13 +425,17 @@ def _serve_processes(url: str, host: str, port: int, n: int, worker: bool) -> No
         child = subprocess.Popen(
             [sys.executable, "-m", "uec", "worker", "--store", url, "--parent-pid", str(os.getpid())]
         )
+    # No access log (a line per request costs more than a cached page; the audit trail records what
+    # matters); httptools and uvloop, the fast parser and event loop uvicorn picks when installed.
     try:
         if n == 1:
             from uec.web import create_app
 
-            uvicorn.run(create_app(url), host=host, port=port, log_level="warning")
+            uvicorn.run(create_app(url), host=host, port=port, log_level="warning", access_log=False,
+                        http="auto", loop="auto")
         else:
-            uvicorn.run("uec.web:create_app", factory=True, workers=n, host=host, port=port, log_level="warning")
+            uvicorn.run("uec.web:create_app", factory=True, workers=n, host=host, port=port, log_level="warning",
+                        access_log=False, http="auto", loop="auto")
     finally:
         if child is not None:
             child.terminate()

@@ -17,12 +17,13 @@ EXPECTED: dict[str, dict[str, str]] = {
     "viewer": {"view_aggregate": "system"},
     "analyst": {
         "view_aggregate": "system", "view_patient_level": "system", "export_data": "system",
-        "run_scenarios": "system", "refresh_forecasts": "system",
+        "run_scenarios": "system", "refresh_forecasts": "system", "try_actions": "system",
     },
-    "site_manager": {"view_aggregate": "system", "declare_escalation": "own", "manage_actions": "own"},
+    "site_manager": {"view_aggregate": "system", "declare_escalation": "own", "manage_actions": "own",
+                     "try_actions": "own"},
     "coordinator": {
         "view_aggregate": "system", "declare_escalation": "system", "manage_actions": "system",
-        "view_audit": "system",
+        "view_audit": "system", "try_actions": "system",
     },
     "admin": {
         "view_aggregate": "system", "view_audit": "system", "manage_users": "system",

@@ -59,6 +59,7 @@ daily integrated care system's history summary verify create revoke add name onl
 enable passwd older than notify reason applicable subscribe
 cancel show params submit once parent pid poll
 quiet
+failed taking without confidence
 """))
 
 #: Short forms in option names, and the glossary term each stands for.

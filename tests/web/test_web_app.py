@@ -24,7 +24,8 @@ from uec.web.standards_views import standards_matrix
 
 # Values for path parameters, so that every route can be asked for.
 SAMPLES = {"site_code": "RAA01", "standard_id": "ed-4hr", "series_id": "ambulance/C1",
-           "run_id": "20990101-000000-abcdef", "org_code": "RAA"}
+           "run_id": "20990101-000000-abcdef", "org_code": "RAA",
+           "job_id": "20990101-000000-abcdef"}
 
 
 def get_routes(app: Any) -> list[APIRoute]:

@@ -192,3 +192,6 @@ def docs_command(
 
 # The escalation loop's commands (declare, actions, action, subscribe, notify) register on `app`.
 from uec.escalation import cli_loop as _cli_loop  # noqa: E402,F401
+
+# The projected level and "try an action" (project, try) register on `app` too.
+from uec.escalation import cli_projection as _cli_projection  # noqa: E402,F401

@@ -51,7 +51,9 @@ __all__ = [
 Channel = Literal["email", "webhook"]
 
 #: The events a subscription hears of.
-EVENTS = ("declared_level_change", "calculated_level_change", "action_overdue")
+EVENTS = ("declared_level_change", "calculated_level_change", "action_overdue",
+          # A projection likely to rise above the current level (uec.escalation.projection_jobs).
+          "projected_escalation")
 
 #: ``scope`` of a subscription to the whole system (``object_code`` NULL).
 SYSTEM = "system"

@@ -497,3 +497,36 @@ def set_notification_state(writer: StoreWriter, notification_id: str, *, state: 
     """Record how sending one notification went."""
     writer.execute("UPDATE notifications SET state = :s, sent_at = :at, error = :e WHERE id = :id",
                    {"s": state, "at": at, "e": error, "id": notification_id})
+
+# --- the past a projection starts from (uec.escalation.projection) ---------------------------------
+
+#: What each table contributes to a projection's store from the real store: rows whose event was
+#: over by the projection's start (``{col} <= :as_of``) within the look-back. Spells are not taken:
+#: every patient in a bed at the start is in the simulation and its events. Open attendances and
+#: crews still waiting are not taken either: they are in the simulation, which does not write
+#: their records (see docs/escalation.md, "Forecast the level").
+PAST_TABLES: dict[str, str] = {
+    "ambulance_incidents": "handover_time",
+    "attendances": "departure_time",
+    "bed_states": "snapshot_time",
+    "ucr_referrals": "first_visit_time",
+}
+
+
+def reference_table_rows(store: Store, name: str) -> list[dict[str, Any]]:
+    """Every row of a reference table (``organisations``, ``sites`` or ``services``)."""
+    assert name in ("organisations", "sites", "services"), name
+    return store.query(f"SELECT * FROM {name}")
+
+
+def past_rows(store: Store, name: str, as_of: dt.datetime) -> list[dict[str, Any]]:
+    """Rows of an event table whose event ended in the 48 hours up to ``as_of`` (see :data:`PAST_TABLES`)."""
+    col = PAST_TABLES[name]
+    return store.query(f"SELECT * FROM {name} WHERE {col} <= :as_of AND {col} > :lo",
+                       {"as_of": as_of, "lo": as_of - LOOKBACK})
+
+
+def opel_return_rows(store: Store, first: dt.date, last: dt.date) -> list[dict[str, Any]]:
+    """Every daily OPEL return for local days ``[first, last]`` (all columns)."""
+    return store.query("SELECT * FROM returns WHERE source = 'opel' AND period_length = 'day' "
+                       "AND period_start >= :first AND period_start <= :last", {"first": first, "last": last})

@@ -64,6 +64,14 @@ class Card:
     title: str
     role: str
     due_minutes: int
+    #: The whole-system scenario change the action makes (``uec.system.parse_scenario``'s
+    #: vocabulary), so it can be tried before it is taken; empty when it makes none the model has.
+    scenario: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def changes(self) -> dict[str, Any]:
+        """The card's scenario changes as a mapping (empty when it names none)."""
+        return dict(self.scenario)
 
 
 @dataclass(frozen=True)
@@ -81,6 +89,36 @@ class Cards:
         by_role = self.cards.get(group, {}).get(level, {})
         return tuple(c for r, cs in by_role.items() if role in (None, r) for c in cs)
 
+    def card(self, card_id: str) -> Card | None:
+        """The card with that id, or ``None``.
+
+        >>> load_cards().card("acute-3-capacity").changes["extra_escalation_beds"]
+        20
+        """
+        return next((c for levels in self.cards.values() for roles in levels.values() for cs in roles.values()
+                     for c in cs if c.id == card_id), None)
+
+
+def _scenario(card: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """A card's ``scenario:`` changes, checked as a scenario file's are."""
+    raw = card.get("scenario")
+    if not raw:
+        return ()
+    from uec.system import parse_scenario
+
+    s = parse_scenario({"name": str(card["id"]), "changes": raw}, f"action card {card['id']}")
+    return tuple(s.changes.items())
+
+
+def cards_with_changes(cards: Cards, group: str) -> list[Card]:
+    """The cards of a group (every level and role) that name a scenario change, lowest level first.
+
+    >>> [c.id for c in cards_with_changes(load_cards(), "acute")][:1]
+    ['acute-2-discharge']
+    """
+    return [c for _, roles in sorted(cards.cards.get(group, {}).items()) for cs in roles.values() for c in cs
+            if c.scenario]
+
 
 def _parse(doc: dict[str, Any]) -> Cards:
     table: dict[str, dict[int, dict[str, tuple[Card, ...]]]] = {}
@@ -94,7 +132,7 @@ def _parse(doc: dict[str, Any]) -> Cards:
                 if role not in ROLE_OWNERS:
                     raise UecError(f"action cards: unknown role {role!r} (roles: {', '.join(ROLE_OWNERS)})")
                 table[group][int(level)][role] = tuple(
-                    Card(str(c["id"]), str(c["title"]), role, int(c["due_minutes"])) for c in cards)
+                    Card(str(c["id"]), str(c["title"]), role, int(c["due_minutes"]), _scenario(c)) for c in cards)
     if "verified" not in doc or (not doc["verified"] and not doc.get("reasoning")):
         raise UecError("action cards: say `verified:` and, when false, the `reasoning`")
     return Cards(str(doc["framework"]), bool(doc["verified"]), dict(doc.get("source") or {}),

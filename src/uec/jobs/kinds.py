@@ -5,6 +5,7 @@
   :func:`uec.system.save_run` under the job's id; result ``{"run_id": ...}``.
 - ``forecast_refresh``: params ``model`` and ``horizon`` (both optional); refits every series of
   the store and saves the forecasts; result ``{"run_ids": [...], "series": n}``.
+- ``escalation_projection`` and ``escalation_try``: see :mod:`uec.escalation.projection_jobs`.
 """
 
 from __future__ import annotations
@@ -166,20 +167,35 @@ def _run_forecast(store: Store, params: Mapping[str, Any], ctx: JobContext) -> d
     return {"run_ids": [r.run_id for r in runs], "series": len(ids)}
 
 
+def _escalation(name: str) -> Callable[..., Any]:
+    """A function of :mod:`uec.escalation.projection_jobs`, imported when first called."""
+
+    def call(*args: Any) -> Any:
+        from uec.escalation import projection_jobs
+
+        return getattr(projection_jobs, name)(*args)
+
+    return call
+
+
 #: Every kind of job by name.
 KINDS: dict[str, Kind] = {
     "scenario_run": Kind("scenario_run", _check_scenario, _run_scenario),
     "forecast_refresh": Kind("forecast_refresh", _check_forecast, _run_forecast),
+    # The projected OPEL level and "try an action" (issue 13 items 5-6).
+    "escalation_projection": Kind("escalation_projection", _escalation("check_projection"),
+                                  _escalation("run_projection")),
+    "escalation_try": Kind("escalation_try", _escalation("check_try"), _escalation("run_try")),
 }
 
 
 def check_params(kind: str, params: Mapping[str, Any], kinds: Mapping[str, Kind] | None = None) -> dict[str, Any]:
     """The clean params of a job of ``kind``, or ``UecError`` saying what is wrong.
 
-    >>> check_params("backup", {})
+    >>> check_params("backup", {})  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    uec.errors.UecError: unknown job kind 'backup'; kinds: forecast_refresh, scenario_run
+    uec.errors.UecError: unknown job kind 'backup'; kinds: escalation_projection, ..., scenario_run
     """
     known = KINDS if kinds is None else kinds
     k = known.get(kind)

@@ -229,6 +229,22 @@ class Store(ABC):
             loads = self.query("SELECT count(*) AS n, max(load_id) AS last FROM loads")[0]
             return (self.url, loads["n"], loads["last"], tuple(sorted(self.counts().items())))
 
+    def change_stamp(self) -> tuple[Any, ...] | None:
+        """A value that changes with every committed write, got without a query (a file's status), or
+        ``None`` when the engine has none. A cache may keep :meth:`data_version` while it is unchanged.
+
+        >>> import tempfile, os
+        >>> from uec.store import open_store
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     store = open_store(os.path.join(d, "uec.duckdb"))
+        ...     before = store.change_stamp()
+        ...     with store.write() as w:
+        ...         w.execute("CREATE TABLE notes (n INTEGER)")
+        ...     before is not None and store.change_stamp() != before
+        True
+        """
+        return None
+
     def counts(self) -> dict[str, int]:
         """Rows in every contract table, by table name."""
         sql = " UNION ALL ".join(f"SELECT '{t.name}' AS t, count(*) AS n FROM {t.name}" for t in tables())

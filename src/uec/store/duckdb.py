@@ -266,6 +266,14 @@ class DuckDBStore(Store):
         except (OSError, ValueError):
             return None
 
+    def change_stamp(self) -> tuple[Any, ...] | None:
+        # Every committed write replaces the pointer (a new file: a new inode), so its status changes.
+        try:
+            st = (self.snapshots / _POINTER).stat()
+        except OSError:
+            return None
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
+
     def _live_stamp(self) -> list[int]:
         st = self.path.stat()
         return [st.st_mtime_ns, st.st_size]

@@ -41,7 +41,7 @@ if TYPE_CHECKING:  # the type checker sees the real names; at run time they load
         scenario_dir,
     )
     from uec.system.standards import simulated_standards, standards_from_tables
-    from uec.system.state import StartState, current_state, latest_event_time
+    from uec.system.state import StartState, current_state, latest_event_time, state_with_changes
     from uec.system.types import ChangeField, ChangeValue, Comparison, Interval, Scenario, StandardComparison
 
 # Public name -> the module that defines it.
@@ -55,7 +55,7 @@ _WHERE = {
     "scenario_dir": "scenario",
     "ChangeField": "types", "ChangeValue": "types", "Comparison": "types", "Interval": "types",
     "Scenario": "types", "StandardComparison": "types",
-    "StartState": "state", "current_state": "state", "latest_event_time": "state",
+    "StartState": "state", "current_state": "state", "latest_event_time": "state", "state_with_changes": "state",
     "EVENT_TABLES": "events", "contract_tables": "events", "demo_tables": "events",
     "simulated_standards": "standards", "standards_from_tables": "standards",
     "RunSummary": "runs", "get_run": "runs", "list_runs": "runs", "new_run_id": "runs", "save_run": "runs",
@@ -99,6 +99,7 @@ __all__ = [
     "scenario_dir",
     "simulated_standards",
     "standards_from_tables",
+    "state_with_changes",
 ]
 
 

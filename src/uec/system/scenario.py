@@ -43,6 +43,7 @@ from uec.system.events import contract_tables
 from uec.system.model import build_model
 from uec.system.params import SiteParams, SystemParams, demo_params
 from uec.system.standards import bounds_of, interval, paired_interval, simulated_standards, standards_from_tables
+from uec.system.state import state_with_changes
 from uec.system.types import ChangeField, ChangeValue, Comparison, Scenario, StandardComparison
 
 if TYPE_CHECKING:
@@ -384,7 +385,9 @@ def run_scenario(scenario: Scenario, reps: int, seed: int | None = None, executo
     started = dt.datetime.now(dt.UTC)
     tasks: list[Task] = [(base, days, seed, i, start_state) for i in range(reps)]
     if changed != base:  # no changes: the scenario's replications are the baseline's, so run them once
-        tasks += [(changed, days, seed, i, start_state) for i in range(reps)]
+        # From now the model opens the beds the census had open, so a bed change is made to the census.
+        changed_state = None if start_state is None else state_with_changes(start_state, scenario.changes)
+        tasks += [(changed, days, seed, i, changed_state) for i in range(reps)]
     values = _submit_all(tasks, executor, progress)
     b_vals, s_vals = values[:reps], values[-reps:]
     finished = dt.datetime.now(dt.UTC)

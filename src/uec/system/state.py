@@ -35,8 +35,9 @@ uec.errors.UecError: the store holds no events, so there is no "now": load some 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -46,6 +47,7 @@ from uec.store import Store
 from uec.system import queries as Q
 
 __all__ = [
+    "BED_CHANGES",
     "ED_LOOKBACK",
     "HANDOVER_LOOKBACK",
     "AmbulanceAtHospital",
@@ -57,6 +59,7 @@ __all__ = [
     "StartState",
     "current_state",
     "latest_event_time",
+    "state_with_changes",
 ]
 
 #: How far back an arrival can be and still count as in the department. Very long waits (mental
@@ -383,3 +386,39 @@ def current_state(store: Store, as_of: dt.datetime | None = None) -> StartState:
         for c in sorted(codes)
     )
     return StartState(as_of=at, sites=sites)
+
+
+#: Changes that set beds: from now the model takes the beds open from the latest census, so these are
+#: made to the census (as many more or fewer beds open from now), not to the model's own bed counts.
+BED_CHANGES = {"extra_beds": "g_and_a", "extra_escalation_beds": "g_and_a_escalation"}
+
+
+def state_with_changes(state: StartState, changes: Mapping[str, Any]) -> StartState:
+    """The start state with a scenario's bed changes made to each acute site's latest census.
+
+    Starting from now, the whole-system model opens the beds the census had open (not its own
+    counts), so "20 more escalation beds" means 20 more open than the census says, from now.
+
+    >>> t = dt.datetime(2025, 1, 20, 12, tzinfo=dt.UTC)
+    >>> s = StartState(t, (SiteState("RAA01", "Riverside", (), (), (), (BedCensus("RAA01", "g_and_a", t, 500, 480),)),))
+    >>> [(b.bed_type, b.beds_open) for b in state_with_changes(s, {"extra_escalation_beds": 20}).sites[0].beds]
+    [('g_and_a', 500), ('g_and_a_escalation', 20)]
+    """
+    deltas = {bt: int(changes[name]) for name, bt in BED_CHANGES.items() if changes.get(name)}
+    if not deltas:
+        return state
+    sites = []
+    for st in state.sites:
+        beds = list(st.beds)
+        core = next((b for b in beds if b.bed_type == "g_and_a"), None)
+        if core is None:  # not an acute site with a census: nothing to open or close
+            sites.append(st)
+            continue
+        for bed_type, delta in deltas.items():
+            k = next((j for j, b in enumerate(beds) if b.bed_type == bed_type), None)
+            if k is None:
+                beds.append(dataclasses.replace(core, bed_type=bed_type, beds_open=max(0, delta), beds_occupied=0))
+            else:
+                beds[k] = dataclasses.replace(beds[k], beds_open=max(0, beds[k].beds_open + delta))
+        sites.append(dataclasses.replace(st, beds=tuple(beds)))
+    return dataclasses.replace(state, sites=tuple(sites))

@@ -25,7 +25,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -52,7 +52,9 @@ __all__ = [
 ]
 
 
-def get_settings(request: Request) -> Settings:
+# The dependencies that only look at the app are async: FastAPI runs a sync one in a thread, and
+# the hop costs more than they do.
+async def get_settings(request: Request) -> Settings:
     """The app's settings (``create_app`` reads them once, from ``UEC_*`` and ``.env``); the process's
     (:func:`uec.config.get_settings`) for an app built some other way."""
     settings: Settings | None = getattr(request.app.state, "settings", None)
@@ -64,13 +66,13 @@ def get_store(settings: Annotated[Settings, Depends(get_settings)]) -> Store:
     return open_store(settings.store)
 
 
-def get_cache(request: Request) -> AnswerCache:
+async def get_cache(request: Request) -> AnswerCache:
     """The cache of computed answers, keyed by the store's data version."""
     cache: AnswerCache = request.app.state.cache
     return cache
 
 
-def get_templates(request: Request) -> Environment:
+async def get_templates(request: Request) -> Environment:
     """The Jinja environment pages are rendered with."""
     env: Environment = request.app.state.templates
     return env
@@ -93,7 +95,7 @@ CurrentUser = Annotated[Any, Depends(get_current_user)]
 _OPENABLE = "view_aggregate"
 
 
-def allow(permission: str, *, org_param: str | None = None) -> Callable[..., User | None]:
+def allow(permission: str, *, org_param: str | None = None) -> Callable[..., Awaitable[User | None]]:
     """The dependency a route takes to need ``permission``: the user if allowed, else 401 or 403.
 
     It is :func:`uec.access.web.require`, with one difference: when the setting ``anonymous_read``
@@ -111,8 +113,8 @@ def allow(permission: str, *, org_param: str | None = None) -> Callable[..., Use
     """
     strict = require(permission, org_param=org_param)
 
-    def dependency(request: Request, settings: Annotated[Settings, Depends(get_settings)],
-                   user: Annotated[User | None, Depends(get_current_user)]) -> User | None:
+    async def dependency(request: Request, settings: Annotated[Settings, Depends(get_settings)],
+                         user: Annotated[User | None, Depends(get_current_user)]) -> User | None:
         if user is None and permission == _OPENABLE and settings.anonymous_read:
             return None
         return strict(request, user)

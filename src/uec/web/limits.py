@@ -32,6 +32,8 @@ __all__ = [
     "MAX_REBASE_DATES",
     "OCCUPANCY_DAYS",
     "PAGE_SIZE",
+    "PROJECTION_HOURS",
+    "PROJECTION_REPS",
     "REPS_RANGE",
     "BoundError",
     "check_code",
@@ -51,6 +53,11 @@ REPS_RANGE = (1, 50)
 DAYS_RANGE = (1, 365)
 #: Midnights the bed occupancy projection may cover, inclusive.
 OCCUPANCY_DAYS = (1, 14)
+#: Hours a projected level or a try-it run from a page may look ahead, inclusive.
+PROJECTION_HOURS = (1, 72)
+#: Replications a projected level or a try-it run from a page makes (each way): level probabilities
+#: in tenths, and a run of a minute or two on a small server; within ``REPS_RANGE``.
+PROJECTION_REPS = 10
 #: Dates at which an SPC chart may be rebased.
 MAX_REBASE_DATES = 12
 #: Points an SPC chart's baseline may fix its limits on, inclusive (at least 2: limits need two).

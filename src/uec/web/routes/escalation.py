@@ -31,6 +31,7 @@ from uec.standards.periods import LONDON
 from uec.web.deps import StoreDep
 from uec.web.limits import BoundError, check_code, check_date
 from uec.web.responder import PageSpec, add_page, render
+from uec.web.routes.escalation_projection import Panel, SystemAhead, panel, system_ahead
 
 __all__ = ["org_data", "router", "system_data"]
 
@@ -105,6 +106,8 @@ class SystemNow(BaseModel):
     freshness: list[FreshnessRow]
     notes: list[str]
     can_declare_system: bool
+    # What the last projection says of the next 24 hours (routes/escalation_projection.py).
+    ahead: SystemAhead | None = None
 
 
 class DeclarationRow(BaseModel):
@@ -135,6 +138,8 @@ class OrgEscalation(BaseModel):
     actions: list[ActionRow]
     can_declare: bool
     declare_refusal: str | None
+    # The projected level and the "try an action" cards (routes/escalation_projection.py).
+    projection: Panel | None = None
 
 
 def _fmt(value: float | None, unit: str) -> str:
@@ -215,7 +220,7 @@ def system_data(store: StoreDep, at: AtQuery = None, user: User = _view) -> Syst
         actions=[_action_row(a, user, now) for a in acts], overdue=sum(a.overdue(now) for a in acts),
         freshness=[FreshnessRow(source=f["source"], latest=f["latest"], rows=f["rows"])
                    for f in declared.freshness(store)],
-        notes=list(s.notes), can_declare_system=allowed(user, "declare_escalation"))
+        notes=list(s.notes), can_declare_system=allowed(user, "declare_escalation"), ahead=system_ahead(store))
 
 
 def org_data(store: StoreDep, org_code: str, at: AtQuery = None, user: User = _view) -> OrgEscalation:
@@ -263,7 +268,8 @@ def org_data(store: StoreDep, org_code: str, at: AtQuery = None, user: User = _v
         daily=[DailyRow(day=st.at.astimezone(LONDON).date().isoformat(), score=sc.score if sc else None,
                         level=sc.level if sc else None) for st in daily for sc in [pick(st)]],
         actions=[_action_row(a, user, now) for a in acts], can_declare=may or refusal is not None,
-        declare_refusal=refusal)
+        declare_refusal=refusal,
+        projection=panel(store, org_code, declared.org_name(store, org_code) or calc.name, pt, user))
 
 
 def _system_csv(m: SystemNow) -> list[dict[str, Any]]:

@@ -31,4 +31,5 @@ add_page(router, overview_data, PageSpec(
     context=_context, csv_columns=data.CSV_COLUMNS, csv_rows=data.csv_rows, filename=lambda a: "overview.csv",
     api_paths=["/api/overview"], json_doc="The system overview, as its page shows it.",
     csv_doc="Every number on the overview page, one per row.",
+    cache_page=True,
 ))

@@ -84,6 +84,7 @@ add_page(router, matrix_data, PageSpec(
     csv_columns=MATRIX_CSV_COLUMNS, csv_rows=matrix_csv_rows, filename=lambda a: "standards.csv",
     api_paths=["/api/standards"], json_doc="The standards matrix, as its page shows it.",
     csv_doc="The standards matrix, one cell per row.",
+    cache_page=True,
 ))
 add_page(router, detail_data, PageSpec(
     name="standard", path="/standards/{standard_id}", model=StandardDetail, template="standards_detail.html",
@@ -91,4 +92,5 @@ add_page(router, detail_data, PageSpec(
     filename=lambda a: f"standard-{a['standard_id']}.csv", api_paths=["/api/standards/{standard_id}"],
     json_doc="One standard, as its page shows it.",
     csv_doc="One standard's series and breakdowns, one number set per row.",
+    cache_page=True,
 ))

@@ -1,0 +1,140 @@
+"""The projected level (issue 13 item 6) and trying an action (item 5) on a small demo ICS.
+
+The demo store is ten days to 20 January 2025; its "now" is the last event, just before midnight.
+The whole-system model runs 12 hours forward from there, three replications each way, seed 1.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from uec.demo import build_demo
+from uec.errors import UecError
+from uec.escalation.projection import LEVELS, project, projection_instants, state_with_changes
+from uec.escalation.tryit import TryIt, try_action
+from uec.store import Store, open_store
+from uec.system import current_state
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Store:
+    store = open_store(str(Path(tmp_path_factory.mktemp("projection")) / "uec.duckdb"))
+    build_demo(store, seed=7, days=10, end=dt.date(2025, 1, 20))
+    return store
+
+
+@pytest.fixture(scope="module")
+def cut_beds(demo: Store) -> TryIt:
+    return try_action(demo, "RXA", {"extra_beds": -200}, hours=12, step_hours=4, reps=3, seed=1)
+
+
+def test_cutting_beds_raises_the_projected_level(cut_beds: TryIt) -> None:
+    """Done-when: 200 fewer core beds at every acute site from now raises RXA's projected level."""
+    rows = cut_beds.rows()
+    assert [r["at"][11:16] for r in rows] == ["03:59", "07:59", "11:59"]  # every 4 hours from 23:59 GMT
+    # The score rises at every instant after the first, and by the end the paired interval is above 0.
+    assert all(r["score_difference"] > 0 for r in rows[1:])
+    assert rows[-1]["difference_low"] > 0
+    # The chance of a higher level than now within the horizon goes from none to most replications.
+    d = cut_beds.as_dict()
+    assert d["rise_without"]["probability"] < d["rise_with"]["probability"]
+    assert d["rise_with"]["level"] == 2
+    # Expected level: higher with the cut at some instant, never lower.
+    def expected(r: dict[str, float], way: str) -> float:
+        return sum(lv * r[f"p_opel{lv}_{way}"] for lv in (1, 2, 3, 4))
+    assert max(expected(r, "with") - expected(r, "without") for r in rows) > 0
+    # The parameters say why: G&A occupancy is higher with fewer beds, from the first instant (the
+    # cut is a census at the start) to the model's own census at 08:00.
+    occ = [p for p in cut_beds.parameter_rows() if p["parameter"] == "acute-ga-occupancy"]
+    assert all(p["difference"] > 0.05 and p["difference_low"] > 0 for p in occ)
+
+
+def test_a_projection_gives_each_level_a_probability(demo: Store, cut_beds: TryIt) -> None:
+    p = cut_beds.without
+    assert p.reps == 3 and len(p.instants) == 3
+    assert p.instants[0] == p.as_of + dt.timedelta(hours=4)
+    for (kind, code), u in p.units.items():
+        for k in range(len(p.instants)):
+            probs = p.at_level(code, k, kind)
+            assert set(probs) == set(LEVELS) and sum(probs.values()) == pytest.approx(1.0)
+            assert len(u.levels[k]) == 3
+    kinds = {k for k, _ in p.units}
+    assert kinds == {"ics", "pillar", "org", "site"}
+    rows = p.rows()
+    assert rows[0]["kind"] == "ics" and {"p_opel1", "p_opel4", "p_no_score", "score_low"} <= set(rows[0])
+    # Without a change, the baseline is the same run whichever way it was asked for (same seeds).
+    again = project(demo, hours=12, step_hours=4, reps=3, seed=1, as_of=p.as_of)
+    assert again.unit("RXA").scores == p.unit("RXA").scores
+
+
+def test_bed_changes_are_made_to_the_census(demo: Store) -> None:
+    state = current_state(demo)
+    changed = state_with_changes(state, {"extra_beds": -200, "extra_escalation_beds": 10})
+    before = {(b.site_code, b.bed_type): b.beds_open for s in state.sites for b in s.beds}
+    after = {(b.site_code, b.bed_type): b.beds_open for s in changed.sites for b in s.beds}
+    assert after[("RXA01", "g_and_a")] == before[("RXA01", "g_and_a")] - 200
+    assert after[("RXA01", "g_and_a_escalation")] == before.get(("RXA01", "g_and_a_escalation"), 0) + 10
+
+
+def test_bounds_and_unknown_organisations(demo: Store) -> None:
+    at = dt.datetime(2025, 1, 20, 12, tzinfo=dt.UTC)
+    with pytest.raises(UecError, match="hours must be from 1 to 72"):
+        projection_instants(at, 96, 4)
+    with pytest.raises(UecError, match="reps must be from 1 to 50"):
+        project(demo, reps=500)
+    with pytest.raises(UecError, match="unknown change"):
+        try_action(demo, "RXA", {"more_beds": 3})
+    with pytest.raises(UecError, match="no projection for 'NOPE'"):
+        try_action(demo, "NOPE", {"extra_crews": 2}, hours=4, reps=1)
+
+
+def uec(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "uec", "escalation", *args], capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_the_command_line(demo: Store) -> None:
+    r = uec("project", "RXA", "--hours", "4", "--reps", "1", "--store", demo.url, "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert [(row["code"], row["kind"]) for row in out["rows"]] == [("RXA", "org")]
+    assert out["hours"] == 4 and out["reps"] == 1 and set(out["rise"]) >= {"RXA", "QZZ"}
+    for args, message in [
+        (("project",), "error: give an organisation's code or --system (the ICS as a whole), not both or neither"),
+        (("project", "--system", "--hours", "96"), "error: hours must be from 1 to 72, got 96"),
+        (("project", "NOPE"), "error: unknown organisation 'NOPE' (known: NZ1, RXA, RXB, RXC, RZC; "),
+        (("try", "NOPE", "--change", "extra_crews=2"), "error: unknown organisation 'NOPE'"),
+        (("try", "RXA", "--card", "acute-2-huddle"), "error: action card 'acute-2-huddle' names no scenario change"),
+        (("try", "RXA", "--change", "extra_beds"), "error: --change 'extra_beds': write name=value"),
+        (("try", "RXA"), "error: give --card or at least one --change"),
+    ]:
+        r = uec(*args, "--store", demo.url)
+        assert r.returncode == 2 and r.stderr.strip().splitlines()[-1].startswith(message), (args, r.stderr)
+
+
+def test_the_past_a_projection_starts_from_on_both_stores(store: Store) -> None:
+    """What a projection takes from the real store at 14:00 on the spec's day: events over by then."""
+    from escalation_fixtures import AT, events, reference, returns
+
+    from uec.escalation.projection import past_tables
+
+    reference(store)
+    events(store)
+    returns(store)
+    past = past_tables(store, AT.astimezone(dt.UTC))
+    # Departed by 14:00 within 48 hours: a1-a5 (a6, a9, a10 are still in; a7, a8 leave later).
+    assert sorted(past["attendances"].column("attendance_id").to_pylist()) == ["a1", "a2", "a3", "a4", "a5"]
+    # Handed over by 14:00 (i4 is at 14:30).
+    assert sorted(past["ambulance_incidents"].column("incident_id").to_pylist()) == ["i1", "i2", "i3", "i5", "i6"]
+    # Censuses up to 14:00 (not H1's 16:00); UCR first visits up to 14:00 (not r4's 15:00).
+    assert past["bed_states"].num_rows == 4
+    assert sorted(past["ucr_referrals"].column("referral_id").to_pylist()) == ["r1", "r2", "r3"]
+    assert "spells" not in past  # every patient in a bed at the start is in the simulation
+    assert past["organisations"].num_rows == 6 and past["sites"].num_rows == 3
+    assert past["returns"].num_rows > 0 and set(past["returns"].column("source").to_pylist()) == {"opel"}
