@@ -347,8 +347,8 @@ def first_forecast(store: Store, report: Any = None) -> tuple[int, str]:
             report(f"{len(done)} of {len(ids)} series", len(done) / max(len(ids), 1))
 
     runs = forecast_store_series(store, ids, model="snaive", backtest_origins=0, progress=tick, save=False)
-    save_runs(store, runs)
-    job = submit(store, "forecast_refresh", {})
+    save_runs(store, runs, actor=cli_actor())
+    job = submit(store, "forecast_refresh", {}, actor=cli_actor())
     return sum(len(r.series) for r in runs), job.id
 
 
