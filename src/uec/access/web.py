@@ -311,15 +311,17 @@ class _CsrfTokenCapture:
 def refused_response(request: Request, exc: AccessRefused) -> Response:
     """The answer to :class:`AccessRefused`: a page that says what and why, or JSON for data URLs.
 
-    A visitor who is not signed in and asks for a page (GET or HEAD) is sent to the sign-in page
-    instead (303), which brings them back afterwards; data URLs (``/api/…``, ``.json``, ``.csv``)
-    still answer 401, so a script learns it must authenticate rather than following a redirect.
+    A visitor who is not signed in and asks for a page (GET or HEAD, accepting HTML) is sent to the
+    sign-in page instead (303), which brings them back afterwards; data URLs (``/api/…``, ``.json``,
+    ``.csv``) and clients that accept only other types still answer 401, so a script learns it must
+    authenticate rather than following a redirect.
     """
     headers = {"WWW-Authenticate": 'Bearer realm="uec"'} if exc.status == 401 else None
     if _wants_json(request):
         return JSONResponse({"detail": f"{exc.what}: {exc.why}"}, status_code=exc.status, headers=headers)
     next_path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    if exc.sign_in and request.method in ("GET", "HEAD"):
+    accept = request.headers.get("accept", "*/*")
+    if exc.sign_in and request.method in ("GET", "HEAD") and ("text/html" in accept or "*/*" in accept):
         return RedirectResponse(sign_in_url(next_path), status_code=303, headers={"Cache-Control": "no-store"})
     response = render(request, "access_refused.html", exc.status, refused=exc, next_path=next_path)
     if headers:
