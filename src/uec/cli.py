@@ -88,6 +88,14 @@ def _open(store: str | None) -> Store:
     return open_store(store)
 
 
+def cli_actor() -> str:
+    """Who a change made here is audited as: ``cli:<operating-system user>`` (imported when a
+    command runs, like the store)."""
+    from uec.access.audit import cli_actor as actor
+
+    return actor()
+
+
 @app.command()
 def ingest(
     kind: Annotated[str, typer.Argument(help="What the file holds, e.g. attendances, hes-ae, ae-attendances.")],
@@ -102,7 +110,7 @@ def ingest(
     resolve_kind(kind)  # an unknown kind is reported before the store is touched
     s = _open(store)
     with _progress(not as_json and err.is_terminal, f"ingest {file.name}") as report:
-        result = run_ingest(s, kind, file, progress=report)
+        result = run_ingest(s, kind, file, progress=report, actor=cli_actor())
     if result.already_loaded is not None:
         out.print(f"{file} was already loaded as load {result.already_loaded}; nothing added.")
     else:
@@ -202,7 +210,7 @@ def quarantine_purge(
     from uec.ingest import purge_quarantine, retention_days
 
     days = retention_days() if older_than is None else older_than
-    n = purge_quarantine(_open(store), days)
+    n = purge_quarantine(_open(store), days, actor=cli_actor())
     out.print(f"purged {n:,} rejected rows of loads older than {days} days")
     if as_json:
         _emit_json({"purged": n, "older_than_days": days})
@@ -335,7 +343,8 @@ def demo(
     if any(s.counts().values()):
         raise UecError(f"store {s.display_url} already holds data; give an empty --store for the demo")
     with _progress(not (as_json or quiet) and err.is_terminal, "demo ICS") as report:
-        summary = build_demo(s, seed=seed, days=days, end=end_day, progress=report, generator=generator)
+        summary = build_demo(s, seed=seed, days=days, end=end_day, progress=report, generator=generator,
+                             actor=cli_actor())
     info = summary.as_dict() if hasattr(summary, "as_dict") else dict(vars(summary))
     out.print(f"demo ICS built in {s.display_url}: " + ", ".join(f"{k} {v:,}" for k, v in _row_counts(info).items()))
     if as_json:
@@ -377,8 +386,8 @@ def first_forecast(store: Store, report: Any = None) -> tuple[int, str]:
             report(f"{len(done)} of {len(ids)} series", len(done) / max(len(ids), 1))
 
     runs = forecast_store_series(store, ids, model="snaive", backtest_origins=0, progress=tick, save=False)
-    save_runs(store, runs)
-    job = submit(store, "forecast_refresh", {})
+    save_runs(store, runs, actor=cli_actor())
+    job = submit(store, "forecast_refresh", {}, actor=cli_actor())
     return sum(len(r.series) for r in runs), job.id
 
 
@@ -621,7 +630,7 @@ def jobs_cancel(
     """Cancel a queued job, or ask a running one to stop at its next step."""
     from uec.jobs import cancel
 
-    j = cancel(_open(store), job_id, by=os.environ.get("USER") or None)
+    j = cancel(_open(store), job_id, by=os.environ.get("USER") or None, actor=cli_actor())
     out.print(f"job {j.id}: {j.state}; {j.message}")
     if as_json:
         _emit_json(j.as_dict())
@@ -642,7 +651,7 @@ def jobs_submit(
         parsed = json.loads(params)
     except ValueError as exc:
         raise UecError(f"--params is not JSON: {exc}") from None
-    j = submit(_open(store), kind, parsed, owner=owner)
+    j = submit(_open(store), kind, parsed, owner=owner, actor=cli_actor())
     out.print(f"queued job {j.id} ({j.kind})")
     if as_json:
         _emit_json(j.as_dict())

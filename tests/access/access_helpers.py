@@ -29,6 +29,14 @@ ORGANISATIONS = [
 ]
 
 
+def sent_to_sign_in(response: Any, next_path: str) -> bool:
+    """Whether a page request was answered by sending the browser to sign in (303), to come back
+    to ``next_path`` afterwards. ``response`` is an httpx (or TestClient) response, not followed."""
+    from uec.access.web import sign_in_url
+
+    return bool(response.status_code == 303 and response.headers["location"] == sign_in_url(next_path))
+
+
 def add_organisations(store: Store) -> None:
     """An ICB and two acute trusts."""
     for code, name, kind, ics in ORGANISATIONS:

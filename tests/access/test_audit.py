@@ -70,8 +70,8 @@ def test_cli_verify_and_export(org_store: Store, tmp_path: Path) -> None:
     _three_entries(org_store)
     r = subprocess.run([*UEC, "audit", "verify", "--store", org_store.url, "--json"], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
-    assert json.loads(r.stdout.splitlines()[-2]) | {"head": ""} == {"ok": True, "checked": 3, "head": "",
-                                                                    "problems": []}
+    assert json.loads(r.stdout.splitlines()[-1]) | {"head": "", "trails": {}} == {
+        "ok": True, "checked": 3, "head": "", "problems": [], "trails": {}}
     out = tmp_path / "audit.csv"
     r = subprocess.run([*UEC, "audit", "export", "--store", org_store.url, "-o", str(out)], capture_output=True,
                        text=True)
@@ -91,11 +91,11 @@ def test_cli_verify_and_export(org_store: Store, tmp_path: Path) -> None:
 
 
 # The change runs in its own process, pauses after its audit entry is written and before the
-# transaction commits, and is killed there with SIGKILL: nothing gets to clean up.
+# transaction commits, and is killed there with SIGKILL: nothing gets to clean up. The change is
+# Python run with `store` (the store at argv[1]) in scope.
 _CHANGE = textwrap.dedent("""
     import sys, time, pathlib
     from uec.access import audit
-    from uec.access.accounts import set_roles
     from uec.store import open_store
 
     marker = pathlib.Path(sys.argv[2])
@@ -104,33 +104,51 @@ _CHANGE = textwrap.dedent("""
             marker.write_text("paused")
             time.sleep(600)
     audit.before_commit_hook = pause
-    set_roles(open_store(sys.argv[1]), "sam", ["coordinator"], actor_label="cli:test")
+    store = open_store(sys.argv[1])
+    exec(sys.argv[4])
     marker.write_text("done")
 """)
 
 
-def _run_change(store: Store, marker: Path, mode: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-c", _CHANGE, store.url, str(marker), mode])
+def _run_change(store: Store, marker: Path, mode: str, change: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-c", _CHANGE, store.url, str(marker), mode, change])
 
 
-def test_killed_mid_change_leaves_neither_change_nor_entry(org_store: Store, tmp_path: Path) -> None:
-    add_user(org_store, "sam", display_name="Sam", org_code="RAA", roles=["viewer"])
+def kill_mid_change(store: Store, tmp_path: Path, change: str) -> None:
+    """Run ``change`` in a process killed (SIGKILL) after its audit entry is written, before it
+    commits; then run it again to the end. The caller checks the store between the two."""
     marker = tmp_path / "marker"
-    proc = _run_change(org_store, marker, "pause")
+    marker.unlink(missing_ok=True)
+    proc = _run_change(store, marker, "pause", change)
     deadline = time.monotonic() + 60
     while not marker.exists():
         assert proc.poll() is None and time.monotonic() < deadline, "the change did not reach its pause"
         time.sleep(0.05)
     os.kill(proc.pid, signal.SIGKILL)
     assert proc.wait(timeout=30) == -signal.SIGKILL
+
+
+def finish_change(store: Store, tmp_path: Path, change: str) -> None:
+    """Run ``change`` to the end in its own process (after :func:`kill_mid_change`)."""
+    marker = tmp_path / "marker"
+    marker.unlink(missing_ok=True)
+    proc = _run_change(store, marker, "go", change)
+    assert proc.wait(timeout=120) == 0 and marker.read_text() == "done"
+
+
+SET_ROLES = ("from uec.access.accounts import set_roles; "
+             "set_roles(store, 'sam', ['coordinator'], actor_label='cli:test')")
+
+
+def test_killed_mid_change_leaves_neither_change_nor_entry(org_store: Store, tmp_path: Path) -> None:
+    add_user(org_store, "sam", display_name="Sam", org_code="RAA", roles=["viewer"])
+    kill_mid_change(org_store, tmp_path, SET_ROLES)
     # The roles did not change, and there is no entry saying they did.
     assert get_user(org_store, "sam").roles == {"viewer"}  # type: ignore[union-attr]
     assert [e.action for e in audit.entries(org_store)] == ["user.add"]
     assert audit.verify(org_store).ok
     # The same change left to finish commits both, and the chain goes on from where it was.
-    marker.unlink()
-    proc = _run_change(org_store, marker, "go")
-    assert proc.wait(timeout=120) == 0 and marker.read_text() == "done"
+    finish_change(org_store, tmp_path, SET_ROLES)
     assert get_user(org_store, "sam").roles == {"coordinator"}  # type: ignore[union-attr]
     assert [e.action for e in audit.entries(org_store)] == ["user.roles", "user.add"]
     assert audit.verify(org_store).ok
@@ -160,3 +178,65 @@ def test_concurrent_changes_of_one_process_all_commit_and_chain(org_store: Store
     assert errors == []
     check = audit.verify(org_store)
     assert check.ok and check.checked == 4 + 16
+
+
+def test_audit_csv_neutralises_formulas_json_and_the_chain_keep_exact_values(
+    duck_store: Store, tmp_path: Path
+) -> None:
+    import csv
+
+    from fastapi.testclient import TestClient
+
+    from uec.access.tokens import create_token
+    from uec.web import create_app
+
+    formula = '=HYPERLINK("http://evil.example","x")'
+    with duck_store.write() as w:
+        audit.record(w, actor=None, actor_label="cli:test", action="thing.change", object_type="thing",
+                     object_id=formula, before=None, after={"n": -5}, request_id="@SUM(A1)")
+    _, token = create_token(duck_store, "audit-reader", role="admin", org_code="QXX", days=1)
+
+    def cells(text: str) -> dict[str, str]:
+        rows = list(csv.DictReader(text.splitlines()))
+        return next(r for r in rows if r["action"] == "thing.change")
+
+    with TestClient(create_app(duck_store.url)) as c:
+        web = c.get("/audit.csv", headers={"Authorization": f"Bearer {token}"})
+        as_json = c.get("/audit.json", headers={"Authorization": f"Bearer {token}"}).json()
+    r = subprocess.run([*UEC, "audit", "export", "--store", duck_store.url], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    out = tmp_path / "audit.csv"
+    r2 = subprocess.run([*UEC, "export", "audit", "--store", duck_store.url, "-o", str(out)], capture_output=True,
+                        text=True)
+    assert r2.returncode == 0, r2.stderr
+    for text in (web.text, r.stdout, out.read_text()):
+        row = cells(text)
+        assert (row["object_id"], row["request_id"]) == ("'" + formula, "'@SUM(A1)")
+    # The JSON and the stored chain keep the value exactly; the CSV is only a view of it.
+    entry = next(e for e in as_json["entries"] if e["action"] == "thing.change")
+    assert (entry["object_id"], entry["request_id"]) == (formula, "@SUM(A1)") and as_json["verified"] is True
+    assert audit.verify(duck_store).ok
+
+
+SUBMIT = ("from uec.jobs import submit; submit(store, 'scenario_run', {'scenario': {'name': 'more-crews', "
+          "'changes': {'extra_crews': 5}}, 'reps': 1, 'days': 1, 'seed': 3}, owner='ann', actor='cli:test')")
+
+
+def test_killed_mid_job_submit_leaves_neither_job_nor_entry(org_store: Store, tmp_path: Path) -> None:
+    """On the embedded store jobs live in a companion file, audited in that file's own trail
+    (docs/decisions/0006-audited-jobs.md); on PostgreSQL in the store. Either way: both or neither."""
+    from uec.jobs import list_jobs
+    from uec.jobs.table import jobs_store
+
+    kill_mid_change(org_store, tmp_path, SUBMIT)
+    trail = jobs_store(org_store)
+    assert list_jobs(org_store) == []
+    assert [e.action for e in audit.entries(trail)] == []
+    assert all(v.ok for v in audit.verify_all(org_store).values())
+    finish_change(org_store, tmp_path, SUBMIT)
+    [job] = list_jobs(org_store)
+    [entry] = [e for e in audit.entries(trail) if e.action == "job.submit"]
+    assert (entry.object_id, entry.actor, json.loads(entry.after or "{}")["owner"]) == (job.id, "cli:test", "ann")
+    trails = audit.verify_all(org_store)
+    assert all(v.ok for v in trails.values())
+    assert set(trails) == ({"store", "jobs"} if org_store.engine == "duckdb" else {"store"})

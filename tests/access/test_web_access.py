@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
+from access_helpers import sent_to_sign_in
 from fastapi import APIRouter, Depends
 from fastapi.testclient import TestClient
 
@@ -125,9 +126,11 @@ def test_wrong_password_lock_out_and_open_redirects(client: TestClient) -> None:
 
 
 def test_audit_pages_refuse_clearly_and_serve_those_allowed(client: TestClient) -> None:
-    r = client.get("/audit")
+    assert sent_to_sign_in(client.get("/audit", follow_redirects=False), "/audit")
+    # A download followed in a browser is not redirected (it is data) but says why, with a way to sign in.
+    r = client.get("/audit.csv", headers={"Accept": "text/html"})
     assert r.status_code == 401
-    assert "You need to sign in" in r.text and "Read the audit trail" in r.text and "/sign-in?next=/audit" in r.text
+    assert "You need to sign in" in r.text and "Read the audit trail" in r.text and "/sign-in?next=/audit.csv" in r.text
     assert client.get("/audit.json").status_code == 401
     sign_in(client, "viv")
     r = client.get("/audit")
@@ -180,11 +183,11 @@ def test_disabling_a_user_ends_their_session_and_sign_out_works(client: TestClie
     sign_in(client, "cat")
     assert client.get("/audit").status_code == 200
     set_disabled(users, "cat")
-    assert client.get("/audit").status_code == 401
+    assert sent_to_sign_in(client.get("/audit", follow_redirects=False), "/audit")
     sign_in(client, "adam")
     r = client.post("/sign-out", data={"csrftoken": csrf_token(client, "/sign-out")}, follow_redirects=False)
     assert (r.status_code, r.headers["location"]) == (303, "/sign-in?signed_out=true")
-    assert client.get("/audit").status_code == 401
+    assert sent_to_sign_in(client.get("/audit", follow_redirects=False), "/audit")
     assert "You have signed out." in client.get("/sign-in?signed_out=true").text
 
 
@@ -222,7 +225,7 @@ def test_a_change_made_by_another_process_takes_effect_within_the_cache_time(
             w.execute("UPDATE users SET disabled = true WHERE username = 'cat'")
         assert c.get("/audit").status_code == 200  # remembered for up to a second
         time.sleep(1.1)
-        assert c.get("/audit").status_code == 401
+        assert sent_to_sign_in(c.get("/audit", follow_redirects=False), "/audit")
 
 
 def test_the_header_says_who_is_signed_in(client: TestClient) -> None:

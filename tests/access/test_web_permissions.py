@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from access_helpers import sent_to_sign_in
 from fastapi.testclient import TestClient
 
 from uec.access.tokens import create_token
@@ -111,8 +112,13 @@ def test_each_role_endpoint_by_endpoint(client: TestClient, tokens: dict[str, st
 
 def test_pages_refuse_with_a_page_and_downloads_followed_in_a_browser_too(client: TestClient,
                                                                         tokens: dict[str, str]) -> None:
-    page = client.get("/")
-    assert page.status_code == 401 and "Sign in" in page.text
+    # A page: the browser is sent to sign in, and comes back to the page (a local path only) after.
+    assert sent_to_sign_in(client.get("/", follow_redirects=False), "/")
+    assert sent_to_sign_in(client.get("/standards?site=RAA01", follow_redirects=False), "/standards?site=RAA01")
+    assert client.get("/standards?site=RAA01", follow_redirects=False).headers["location"] == (
+        "/sign-in?next=/standards%3Fsite%3DRAA01")
+    followed = client.get("/")
+    assert followed.status_code == 200 and 'name="next" value="/"' in followed.text
     # A person following the download link gets a page saying why; a script gets JSON.
     browsing = client.get(DOWNLOAD, headers={"Accept": "text/html,application/xhtml+xml"})
     assert browsing.status_code == 401 and browsing.headers["content-type"].startswith("text/html")

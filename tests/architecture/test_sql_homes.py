@@ -42,15 +42,9 @@ OTHER_HOMES = {
     "standards/engine.py": "standards compiles catalogue recipes to SQL in one module",
 }
 
-#: TEMPORARY: modules other helpers are consolidating this session. Each entry goes when its
-#: branch is merged (test_temporary_entries_still_hold_sql says when).
-TEMPORARY = {
-    # Branch audit12 (issue 12) moves uec.access's SQL to access/queries.py.
-    "access/accounts.py",
-    "access/audit.py",
-    "access/demo.py",
-    "access/tokens.py",
-}
+#: TEMPORARY: modules whose SQL is being moved to their package's home while other work is under way
+#: (empty now). An entry goes as soon as its module holds no SQL (test_temporary_entries_still_hold_sql).
+TEMPORARY: set[str] = set()
 
 
 def allowed(module: str) -> bool:

@@ -41,7 +41,7 @@ def as_(tokens: dict[str, str], who: str) -> dict[str, str]:
 
 def test_system_page_json_and_csv_need_view_aggregate(site: tuple[Store, TestClient, dict[str, str]]) -> None:
     _, client, tokens = site
-    assert client.get("/escalation", params={"at": AT}).status_code == 401
+    assert client.get("/escalation", params={"at": AT}, follow_redirects=False).status_code == 303  # to sign in
     r = client.get("/escalation", params={"at": AT}, headers=as_(tokens, "vic"))
     assert r.status_code == 200 and "Escalation: the system now" in r.text
     assert 'nhsuk-tag nhsuk-tag--orange">OPEL 3</strong>' in r.text  # A1, in words as well as colour

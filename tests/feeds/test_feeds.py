@@ -30,7 +30,7 @@ def test_a_batch_loads_like_ingest_with_its_quarantine(ics: Store) -> None:
     assert (r.rows_in, r.rows_loaded, r.rows_quarantined) == (2, 1, 1)
     assert ics.query("SELECT count(*) AS n FROM bed_states")[0]["n"] == 1
     assert ics.query("SELECT count(*) AS n FROM quarantine")[0]["n"] == 1
-    # feed.load; ingest.load once ingest audits the load itself (branch audit12)
+    # ingest audits the load itself, in its own transaction
     audit = [e for e in entries(ics) if e.action in ("feed.load", "ingest.load")]
     assert audit and json.loads(audit[-1].after or "")["rows_quarantined"] == 1 and audit[-1].actor == "token:a"
 

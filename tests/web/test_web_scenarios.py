@@ -391,15 +391,20 @@ def test_starting_a_run_writes_an_audit_entry_naming_who(client: TestClient, emp
     # Read once both runs are saved: the embedded store is not opened by two configurations at once.
     wait_done(client, url)
     wait_done(client, r.json()["url"])
-    entries = [e for e in audit.entries(open_store(empty_store), newest_first=False) if e.action == "scenario.run"]
+    # Queued and audited in one transaction of the store that keeps the jobs (the embedded store's
+    # companion file has its own trail); the saved run is audited in the store, by the job.
+    trails = dict(audit.trails(open_store(empty_store)))
+    entries = [e for e in audit.entries(trails["jobs"], newest_first=False) if e.action == "job.submit"]
     assert [(e.actor, e.organisation, e.object_type) for e in entries] == [
-        ("test-analyst", "QXX", "scenario_run"), ("test-analyst", "QXX", "scenario_run")]
+        ("test-analyst", "QXX", "job"), ("test-analyst", "QXX", "job")]
     assert entries[0].object_id == run_id and '"extra_beds":10' in (entries[0].after or "")
     assert entries[1].object_id == r.json()["url"].rsplit("/", 1)[1]
-    assert audit.verify(open_store(empty_store)).ok
+    saved = [e for e in audit.entries(trails["store"], newest_first=False) if e.action == "scenario.save"]
+    assert [(e.actor, e.object_id) for e in saved] == [(f"job:{e.object_id}", e.object_id) for e in entries]
+    assert all(v.ok for v in audit.verify_all(open_store(empty_store)).values())
 
 
-def test_a_run_whose_audit_entry_fails_is_cancelled_not_started(
+def test_a_run_whose_audit_entry_fails_is_not_queued(
     model: FakeModel, empty_store: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from uec.access import audit
@@ -415,7 +420,7 @@ def test_a_run_whose_audit_entry_fails_is_cancelled_not_started(
         r = c.post("/api/scenarios/runs", json={"changes": {"extra_beds": 5}})
         assert r.status_code == 500
         jobs = scenario_jobs.list_jobs(open_store(empty_store), kind="scenario_run")
-        assert [j.state for j in jobs] == ["cancelled", "running"]
+        assert [j.state for j in jobs] == ["running"]  # the job and its entry commit together or not at all
         monkeypatch.undo()
         model.gate.set()
         assert wait_done(c, first)["status"] == "done"

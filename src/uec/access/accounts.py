@@ -26,6 +26,7 @@ from typing import Any
 from pwdlib import PasswordHash
 
 from uec.access import audit, cache
+from uec.access import queries as Q
 from uec.access.permissions import ROLES
 from uec.access.schema import ensure_access_schema
 from uec.access.user import User
@@ -132,18 +133,17 @@ def _check_password(password: str) -> None:
 
 
 def _check_org(w: StoreWriter, org_code: str) -> None:
-    if not w.query("SELECT 1 AS x FROM organisations WHERE org_code = :o", {"o": org_code}):
-        known = [r["org_code"] for r in w.query("SELECT org_code FROM organisations ORDER BY org_code")]
+    if not Q.org_exists(w, org_code):
+        known = Q.org_codes(w)
         hint = f"organisations in the store: {', '.join(known)}" if known else "the store has no organisations yet"
         raise UecError(f"unknown organisation {org_code!r}; {hint}")
 
 
 def _record(w: StoreWriter, username: str) -> UserRecord | None:
-    rows = w.query("SELECT * FROM users WHERE username = :u", {"u": username})
-    if not rows:
+    row = Q.user_row(w, username)
+    if row is None:
         return None
-    roles = frozenset(r["role"] for r in w.query("SELECT role FROM user_roles WHERE username = :u", {"u": username}))
-    return _to_record(rows[0], roles)
+    return _to_record(row, Q.user_roles(w, username))
 
 
 def _to_record(r: Mapping[str, Any], roles: frozenset[str]) -> UserRecord:
@@ -165,10 +165,7 @@ def _existing(w: StoreWriter, username: str) -> UserRecord:
 def add_organisation(store: Store, org_code: str, name: str, org_type: str, ics_code: str | None = None) -> None:
     """Add an organisation to the contract's ``organisations`` table (tests and small set-ups)."""
     with audit.writing(store) as w:
-        w.execute(
-            "INSERT INTO organisations (org_code, name, org_type, ics_code) VALUES (:c, :n, :t, :i)",
-            {"c": org_code, "n": name, "t": org_type, "i": ics_code},
-        )
+        Q.insert_organisation(w, org_code, name, org_type, ics_code)
 
 
 def add_user(  # noqa: PLR0913 - keyword-only fields of one record, each named at the call
@@ -199,14 +196,11 @@ def add_user(  # noqa: PLR0913 - keyword-only fields of one record, each named a
         _check_org(w, org_code)
         if _record(w, username) is not None:
             raise UecError(f"user {username!r} already exists")
-        w.execute(
-            "INSERT INTO users (username, display_name, org_code, email, password_hash, oidc_subject, disabled, "
-            "failed_attempts, created_at) VALUES (:u, :d, :o, :e, :h, :s, false, 0, :t)",
-            {"u": username, "d": display_name, "o": org_code, "e": email, "h": hashed, "s": oidc_subject,
-             "t": _now()},
-        )
+        Q.insert_user(w, {"username": username, "display_name": display_name, "org_code": org_code,
+                          "email": email, "password_hash": hashed, "oidc_subject": oidc_subject,
+                          "created_at": _now(), "last_sign_in": None})
         for role in sorted(chosen):
-            w.execute("INSERT INTO user_roles (username, role) VALUES (:u, :r)", {"u": username, "r": role})
+            Q.insert_user_role(w, username, role)
         rec = _existing(w, username)
         audit.record(w, actor=actor, actor_label=actor_label, action="user.add", object_type="user",
                      object_id=username, before=None, after=rec.public(), request_id=request_id)
@@ -218,22 +212,20 @@ def get_user(store: Store, username: str) -> UserRecord | None:
     """The stored user, or ``None``."""
     ensure_access_schema(store)
     with store.reading():  # one connection for both queries
-        rows = store.query("SELECT * FROM users WHERE username = :u", {"u": username.strip().lower()})
-        if not rows:
+        row = Q.user_row(store, username.strip().lower())
+        if row is None:
             return None
-        roles = store.query("SELECT role FROM user_roles WHERE username = :u", {"u": rows[0]["username"]})
-    return _to_record(rows[0], frozenset(r["role"] for r in roles))
+        roles = Q.user_roles(store, row["username"])
+    return _to_record(row, roles)
 
 
 def list_users(store: Store, org_code: str | None = None) -> list[UserRecord]:
     """Every user (of one organisation if given), by organisation then username."""
     ensure_access_schema(store)
-    where = "WHERE org_code = :o" if org_code else ""
     with store.reading():
-        params = {"o": org_code} if org_code else None
-        rows = store.query(f"SELECT * FROM users {where} ORDER BY org_code, username", params)
+        rows = Q.user_rows(store, org_code)
         roles: dict[str, set[str]] = {}
-        for r in store.query("SELECT username, role FROM user_roles"):
+        for r in Q.role_rows(store):
             roles.setdefault(r["username"], set()).add(r["role"])
     return [_to_record(r, frozenset(roles.get(r["username"], ()))) for r in rows]
 
@@ -252,9 +244,9 @@ def set_roles(
     chosen = _roles(roles)
     with audit.writing(store) as w:
         before = _existing(w, _username(username))
-        w.execute("DELETE FROM user_roles WHERE username = :u", {"u": before.username})
+        Q.delete_user_roles(w, before.username)
         for role in sorted(chosen):
-            w.execute("INSERT INTO user_roles (username, role) VALUES (:u, :r)", {"u": before.username, "r": role})
+            Q.insert_user_role(w, before.username, role)
         after = _existing(w, before.username)
         audit.record(w, actor=actor, actor_label=actor_label, action="user.roles", object_type="user",
                      object_id=before.username, before=before.public(), after=after.public(),
@@ -276,7 +268,7 @@ def set_disabled(
     ensure_access_schema(store)
     with audit.writing(store) as w:
         before = _existing(w, _username(username))
-        w.execute("UPDATE users SET disabled = :d WHERE username = :u", {"d": disabled, "u": before.username})
+        Q.update_user(w, before.username, disabled=disabled)
         after = _existing(w, before.username)
         audit.record(w, actor=actor, actor_label=actor_label, action="user.disable" if disabled else "user.enable",
                      object_type="user", object_id=before.username, before=before.public(), after=after.public(),
@@ -300,10 +292,7 @@ def set_password(
     hashed = _hasher().hash(password)
     with audit.writing(store) as w:
         before = _existing(w, _username(username))
-        w.execute(
-            "UPDATE users SET password_hash = :h, failed_attempts = 0, locked_until = NULL WHERE username = :u",
-            {"h": hashed, "u": before.username},
-        )
+        Q.update_user(w, before.username, password_hash=hashed, failed_attempts=0, locked_until=None)
         audit.record(w, actor=actor, actor_label=actor_label, action="user.password", object_type="user",
                      object_id=before.username, before={"password": "(previous)"}, after={"password": "(changed)"},
                      request_id=request_id)
@@ -351,26 +340,19 @@ def authenticate(
             f"This account is locked after {max_failures} failed sign-ins. Try again in {minutes} minutes, "
             "or ask an administrator to set a new password."
         )
-    stored = store.query("SELECT password_hash FROM users WHERE username = :u", {"u": name})[0]["password_hash"]
-    ok = _hasher().verify(password, stored)
+    stored = Q.user_password_hash(store, name)
+    ok = _hasher().verify(password, stored or _dummy_hash()) and stored is not None
     if ok and rec.disabled:
         raise SignInError("This account is disabled. Ask an administrator of UEC Resilience if you need it.")
     with audit.writing(store) as w:
         if ok:
-            w.execute(
-                "UPDATE users SET failed_attempts = 0, locked_until = NULL, last_sign_in = :t WHERE username = :u",
-                {"t": now, "u": name},
-            )
+            Q.update_user(w, name, failed_attempts=0, locked_until=None, last_sign_in=now)
             audit.record(w, actor=rec.user, action="sign_in", object_type="user", object_id=name,
                          before=None, after={"via": "local"}, request_id=request_id)
             return rec.user
-        row = w.query("SELECT failed_attempts FROM users WHERE username = :u", {"u": name})[0]
-        failed = int(row["failed_attempts"]) + 1
+        failed = Q.user_failed_attempts(w, name) + 1
         locked = now + timedelta(minutes=lockout_minutes) if failed >= max_failures else None
-        w.execute(
-            "UPDATE users SET failed_attempts = :f, locked_until = :l WHERE username = :u",
-            {"f": 0 if locked else failed, "l": locked, "u": name},
-        )
+        Q.update_user(w, name, failed_attempts=0 if locked else failed, locked_until=locked)
         audit.record(w, actor=None, actor_label="anonymous", action="sign_in.locked" if locked else "sign_in.failed",
                      object_type="user", object_id=name, before=None,
                      after={"failed_attempts": failed, "locked_until": locked.isoformat() if locked else None},
@@ -413,9 +395,9 @@ def sign_in_from_claims(
     wanted = str(claims.get("preferred_username") or claims.get("email") or sub).lower()
     now = _now()
     with audit.writing(store) as w:
-        rows = w.query("SELECT username FROM users WHERE oidc_subject = :s", {"s": subject})
-        if rows:
-            before = _existing(w, rows[0]["username"])
+        known = Q.user_for_subject(w, subject)
+        if known is not None:
+            before = _existing(w, known)
             if before.disabled:
                 raise SignInError("This account is disabled. Ask an administrator of UEC Resilience if you need it.")
             if before.org_code != org:
@@ -425,11 +407,11 @@ def sign_in_from_claims(
                     raise SignInError(
                         f"Your organisation ({org}) is not one of the organisations of this service."
                     ) from None
-                w.execute("UPDATE users SET org_code = :o WHERE username = :u", {"o": org, "u": before.username})
+                Q.update_user(w, before.username, org_code=org)
                 audit.record(w, actor=None, actor_label=f"oidc:{issuer}", action="user.organisation",
                              object_type="user", object_id=before.username, before=before.public(),
                              after=_existing(w, before.username).public(), request_id=request_id)
-            w.execute("UPDATE users SET last_sign_in = :t WHERE username = :u", {"t": now, "u": before.username})
+            Q.update_user(w, before.username, last_sign_in=now)
             user = _existing(w, before.username).user
         else:
             try:
@@ -441,13 +423,10 @@ def sign_in_from_claims(
             username = _username(re.sub(r"[^a-z0-9._@-]", "-", wanted)[:64] or "user")
             if _record(w, username) is not None:  # a local account of that name: keep them apart
                 username = _username(f"{username[:40]}-{hashlib.sha256(subject.encode()).hexdigest()[:8]}")
-            w.execute(
-                "INSERT INTO users (username, display_name, org_code, email, password_hash, oidc_subject, disabled, "
-                "failed_attempts, created_at, last_sign_in) VALUES (:u, :d, :o, :e, NULL, :s, false, 0, :t, :t)",
-                {"u": username, "d": display, "o": org, "e": claims.get("email"), "s": subject, "t": now},
-            )
-            w.execute("INSERT INTO user_roles (username, role) VALUES (:u, :r)",
-                      {"u": username, "r": next(iter(_roles([default_role])))})
+            Q.insert_user(w, {"username": username, "display_name": display, "org_code": org,
+                              "email": claims.get("email"), "password_hash": None, "oidc_subject": subject,
+                              "created_at": now, "last_sign_in": now})
+            Q.insert_user_role(w, username, next(iter(_roles([default_role]))))
             rec = _existing(w, username)
             audit.record(w, actor=None, actor_label=f"oidc:{issuer}", action="user.add", object_type="user",
                          object_id=username, before=None, after=rec.public(), request_id=request_id)

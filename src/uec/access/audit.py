@@ -32,21 +32,26 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from uec.access.schema import AUDIT_DDL, ensure_access_schema
+from uec.access import queries as Q
+from uec.access.schema import AUDIT_DDL
 from uec.access.user import User
-from uec.store import Store, StoreWriter
+from uec.store import DuckDBStore, Store, StoreWriter
 
 __all__ = [
     "COLUMNS",
     "GENESIS",
+    "Actor",
     "AuditEntry",
     "Verification",
+    "cli_actor",
     "count",
     "entries",
     "entry_hash",
     "record",
     "to_csv",
+    "trails",
     "verify",
+    "verify_all",
     "writing",
 ]
 
@@ -58,6 +63,25 @@ COLUMNS = (
     "id", "at", "actor", "organisation", "action", "object_type", "object_id",
     "before", "after", "request_id", "prev_hash", "hash",
 )
+
+#: Who made a change, as the capabilities take it: a signed-in :class:`User`, a label such as
+#: ``cli:alice`` (:func:`cli_actor`) or ``token:feed``, or ``None`` for the system itself.
+Actor = User | str | None
+
+
+def cli_actor() -> str:
+    """The actor of a change made on the command line: ``cli:`` and the operating-system user.
+
+    >>> cli_actor().startswith("cli")
+    True
+    """
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # no user name (a container with an unnamed uid)
+        return "cli"
+
 
 #: Called after an entry is written and before the transaction commits. Tests set it to pause a
 #: change mid-transaction and kill the process there; it is never set in production.
@@ -148,7 +172,7 @@ def writing(store: Store) -> Iterator[StoreWriter]:
 def record(  # noqa: PLR0913 - keyword-only fields of one record, each named at the call
     writer: StoreWriter,
     *,
-    actor: User | None,
+    actor: Actor,
     action: str,
     object_type: str,
     object_id: str,
@@ -159,28 +183,31 @@ def record(  # noqa: PLR0913 - keyword-only fields of one record, each named at 
 ) -> AuditEntry:
     """Append one entry inside the caller's write transaction and return it.
 
-    ``actor`` ``None`` is the system itself (or the command line, named by ``actor_label`` such as
-    ``cli:alice``). Call it in the same ``store.write()`` block as the change it records (best
+    ``actor`` is a :class:`User`, a label (``cli:alice``, see :data:`Actor`) or ``None``: the system
+    itself, or whoever ``actor_label`` names. Call it in the same ``store.write()`` block as the change it records (best
     :func:`writing`, which also lets concurrent changes of one process take turns).
     Secrets never belong in ``before``/``after``: pass what a reader of the trail may see.
     """
+    postgres = type(writer).__module__ == "uec.store.postgres"
+    if postgres:
+        # Writers serialise on the log so two transactions cannot chain to the same previous
+        # entry (nor make the log at once); the locks last until this transaction commits. DuckDB
+        # allows one writer per file anyway, and two racing in one process fail on UNIQUE (id) instead.
+        Q.take_audit_turn(writer)
     # Callers in other packages need not have created the access tables: make sure of the log here,
     # inside the same transaction (both engines allow DDL in a transaction).
     writer.execute(AUDIT_DDL)
-    if type(writer).__module__ == "uec.store.postgres":
-        # Writers serialise on the log so two transactions cannot chain to the same previous
-        # entry; the lock lasts until this transaction commits. DuckDB allows one writer per file
-        # anyway, and two racing in one process fail on UNIQUE (id) instead.
-        writer.execute("LOCK TABLE audit_log IN EXCLUSIVE MODE")
-    last = writer.query("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1")
-    prev_id, prev_hash = (int(last[0]["id"]), str(last[0]["hash"])) if last else (0, GENESIS)
+    if postgres:
+        Q.lock_audit_log(writer)
+    last = Q.last_audit_entry(writer)
+    prev_id, prev_hash = (int(last["id"]), str(last["hash"])) if last else (0, GENESIS)
     # Microseconds: what both engines' timestamps keep, so the hash recomputes from the stored value.
     at = datetime.now(UTC)
     fields: dict[str, Any] = {
         "id": prev_id + 1,
         "at": at,
-        "actor": actor.username if actor is not None else (actor_label or "system"),
-        "organisation": actor.org_code if actor is not None else None,
+        "actor": actor.username if isinstance(actor, User) else (actor or actor_label or "system"),
+        "organisation": actor.org_code if isinstance(actor, User) else None,
         "action": action,
         "object_type": object_type,
         "object_id": str(object_id),
@@ -190,12 +217,7 @@ def record(  # noqa: PLR0913 - keyword-only fields of one record, each named at 
         "prev_hash": prev_hash,
     }
     fields["hash"] = entry_hash(fields)
-    writer.execute(
-        "INSERT INTO audit_log (id, occurred_at, actor, organisation, action, object_type, object_id, before_json, "
-        "after_json, request_id, prev_hash, hash) VALUES (:id, :at, :actor, :organisation, :action, "
-        ":object_type, :object_id, :before, :after, :request_id, :prev_hash, :hash)",
-        fields,
-    )
+    Q.insert_audit_entry(writer, fields)
     if before_commit_hook is not None:
         before_commit_hook()
     return AuditEntry(**fields)
@@ -210,26 +232,61 @@ def _entry(row: dict[str, Any]) -> AuditEntry:
     )
 
 
-def _where(actor: str | None, object_type: str | None) -> tuple[str, dict[str, Any]]:
-    where, params = [], {}
-    if actor:
-        where.append("actor = :actor")
-        params["actor"] = actor
-    if object_type:
-        where.append("object_type = :object_type")
-        params["object_type"] = object_type
-    return (f"WHERE {' AND '.join(where)}" if where else ""), params
+_logs: set[str] = set()
+
+
+def _ensure_log(store: Store) -> None:
+    # Only the log: a companion file's trail (see trails()) holds no users or tokens.
+    if store.url not in _logs:
+        with store.write() as w:
+            w.execute(AUDIT_DDL)
+        _logs.add(store.url)
+
+
+def trails(store: Store) -> list[tuple[str, Store]]:
+    """Every audit trail of ``store``: its own (``"store"``) and, on the embedded store, each
+    companion file's (``<store>.<name>.duckdb`` holding an ``audit_log``: ``"jobs"``, where
+    :mod:`uec.jobs` queues jobs and audits their submission and cancellation in the same
+    transaction; docs/decisions/0006-audited-jobs.md). On PostgreSQL there is one trail.
+
+    >>> import tempfile, os
+    >>> from uec.store import open_store
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     store = open_store(os.path.join(d, "uec.duckdb"))
+    ...     companion = DuckDBStore(os.path.join(d, "uec.duckdb.jobs.duckdb"))
+    ...     with companion.write() as w:
+    ...         _ = record(w, actor="cli:alice", action="job.submit", object_type="job", object_id="j1",
+    ...                    before=None, after=None, request_id=None)
+    ...     [(name, verify(s).checked) for name, s in trails(store)]
+    [('store', 0), ('jobs', 1)]
+    """
+    found: list[tuple[str, Store]] = [("store", store)]
+    if isinstance(store, DuckDBStore):
+        import glob
+
+        base = store.path.name
+        for path in sorted(store.path.parent.glob(glob.escape(base) + ".*.duckdb")):
+            name = path.name[len(base) + 1:-len(".duckdb")]
+            if not name or "." in name:
+                continue
+            companion = DuckDBStore(str(path))
+            if Q.audit_log_exists(companion):
+                found.append((name, companion))
+    return found
 
 
 def count(store: Store, *, actor: str | None = None, object_type: str | None = None) -> int:
     """How many entries (match the filters)."""
-    ensure_access_schema(store)
-    clause, params = _where(actor, object_type)
-    return int(store.query(f"SELECT count(*) AS n FROM audit_log {clause}", params)[0]["n"])
+    _ensure_log(store)
+    return Q.audit_count(store, actor, object_type)
 
 
 def to_csv(rows: list[AuditEntry]) -> str:
     """Entries as CSV with a header row (:data:`COLUMNS`; before/after as JSON text, at in ISO UTC).
+
+    Like every CSV the service writes, a text cell a spreadsheet would run as a formula is
+    neutralised (:mod:`uec.csvsafe`): the CSV is a view for people; the chain covers the stored
+    values, which :func:`verify` and the JSON export keep exactly.
 
     >>> to_csv([]).strip()
     'id,at,actor,organisation,action,object_type,object_id,before,after,request_id,prev_hash,hash'
@@ -237,12 +294,15 @@ def to_csv(rows: list[AuditEntry]) -> str:
     import csv
     import io
 
+    from uec.csvsafe import neutralise
+
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(COLUMNS)
     for e in rows:
-        w.writerow([e.id, _iso(e.at), e.actor, e.organisation or "", e.action, e.object_type, e.object_id,
-                    e.before or "", e.after or "", e.request_id or "", e.prev_hash, e.hash])
+        text = [_iso(e.at), e.actor, e.organisation or "", e.action, e.object_type, e.object_id,
+                e.before or "", e.after or "", e.request_id or "", e.prev_hash, e.hash]
+        w.writerow([e.id, *(neutralise(v) for v in text)])
     return buf.getvalue()
 
 
@@ -256,11 +316,9 @@ def entries(
     newest_first: bool = True,
 ) -> list[AuditEntry]:
     """Entries of the trail, newest first unless asked otherwise, optionally filtered."""
-    ensure_access_schema(store)
-    clause, params = _where(actor, object_type)
-    order = "DESC" if newest_first else "ASC"
-    page = f" LIMIT {int(limit)} OFFSET {int(offset)}" if limit is not None else ""
-    rows = store.query(f"SELECT * FROM audit_log {clause} ORDER BY id {order}{page}", params)
+    _ensure_log(store)
+    rows = Q.audit_rows(store, actor=actor, object_type=object_type, newest_first=newest_first, limit=limit,
+                        offset=offset)
     return [_entry(r) for r in rows]
 
 
@@ -300,3 +358,15 @@ def verify(store: Store) -> Verification:
         prev = e.hash
         expected_id = e.id + 1
     return Verification(not problems, checked, prev, tuple(problems))
+
+
+def verify_all(store: Store) -> dict[str, Verification]:
+    """:func:`verify` every trail of ``store`` (:func:`trails`), by trail name.
+
+    >>> import tempfile, os
+    >>> from uec.store import open_store
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     {name: v.ok for name, v in verify_all(open_store(os.path.join(d, "uec.duckdb"))).items()}
+    {'store': True}
+    """
+    return {name: verify(s) for name, s in trails(store)}

@@ -7,7 +7,6 @@ created, and never logged.
 
 from __future__ import annotations
 
-import getpass
 import json
 import sys
 from enum import StrEnum
@@ -37,16 +36,18 @@ StoreOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object as the last line.")]
+TrailOpt = Annotated[str, typer.Option(
+    "--trail", help="Which trail: store (the default) or, on the embedded store, jobs (job submissions and "
+                    "cancellations, kept with the jobs in <store>.jobs.duckdb).")]
 PasswordStdin = Annotated[
     bool, typer.Option("--password-stdin", help="Read the password from standard input (for scripts).")
 ]
 
 
 def _actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except Exception:  # no user name (a container with an unnamed uid)
-        return "cli"
+    from uec.access.audit import cli_actor
+
+    return cli_actor()
 
 
 def _emit(obj: dict[str, Any]) -> None:
@@ -55,6 +56,15 @@ def _emit(obj: dict[str, Any]) -> None:
 
 def _store(store: str | None) -> Store:
     return open_store(store)
+
+
+def _trail(store: str | None, trail: str) -> Store:
+    from uec.access import audit
+
+    found = dict(audit.trails(_store(store)))
+    if trail not in found:
+        raise UecError(f"no audit trail {trail!r} in this store; trails: {', '.join(found)}")
+    return found[trail]
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -232,13 +242,14 @@ def tokens_revoke(
 def audit_list(
     limit: Annotated[int, typer.Option(help="Show at most this many entries.", min=1)] = 20,
     actor: Annotated[str | None, typer.Option(help="Only entries by this actor.")] = None,
+    trail: TrailOpt = "store",
     store: StoreOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The newest entries of the audit trail."""
     from uec.access import audit
 
-    rows = audit.entries(_store(store), limit=limit, actor=actor)
+    rows = audit.entries(_trail(store, trail), limit=limit, actor=actor)
     t = RichTable(title="Audit trail (newest first)")
     for c in ("id", "at (UTC)", "actor", "org", "action", "object", "after"):
         t.add_column(c, overflow="fold")
@@ -252,22 +263,28 @@ def audit_list(
 
 @audit_app.command("verify")
 def audit_verify(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
-    """Recompute the hash chain; an edited or deleted entry is an error (exit 2).
+    """Recompute the hash chain of every trail; an edited or deleted entry is an error (exit 2).
 
-    Keep the head hash it prints somewhere else: a trail cut short at the end verifies, but its
-    head will differ.
+    Keep the head hashes it prints somewhere else: a trail cut short at the end verifies, but its
+    head will differ. The embedded store has a second trail, ``jobs``, beside its jobs.
     """
     from uec.access import audit
 
-    result = audit.verify(_store(store))
-    for p in result.problems:
+    results = audit.verify_all(_store(store))
+    result = results["store"]
+    problems = [p if name == "store" else f"{name} trail: {p}" for name, r in results.items() for p in r.problems]
+    for p in problems:
         err.print(p)
-    if as_json:
-        _emit({"ok": result.ok, "checked": result.checked, "head": result.head, "problems": list(result.problems)})
-    if not result.ok:
-        raise UecError(f"the audit trail fails verification: {len(result.problems)} problem(s), first: "
-                       f"{result.problems[0]}")
-    out.print(f"audit trail verified: {result.checked:,} entries, head {result.head}")
+    if not problems:
+        for name, r in results.items():
+            what = "audit trail" if name == "store" else f"audit trail {name}"
+            out.print(f"{what} verified: {r.checked:,} entries, head {r.head}")
+    if as_json:  # the last line of standard output, as for every command
+        _emit({"ok": not problems, "checked": result.checked, "head": result.head,
+               "problems": problems,
+               "trails": {name: {"ok": r.ok, "checked": r.checked, "head": r.head} for name, r in results.items()}})
+    if problems:
+        raise UecError(f"the audit trail fails verification: {len(problems)} problem(s), first: {problems[0]}")
 
 
 class AuditFormat(StrEnum):
@@ -281,12 +298,13 @@ def audit_export(
         Path | None, typer.Option("--output", "-o", help="File to write (default: standard output).")
     ] = None,
     fmt: Annotated[AuditFormat, typer.Option("--format", help="csv or json.")] = AuditFormat.csv,
+    trail: TrailOpt = "store",
     store: StoreOpt = None,
 ) -> None:
     """Write the whole audit trail, oldest first, as CSV or JSON (one object per entry)."""
     from uec.access import audit
 
-    rows = audit.entries(_store(store), newest_first=False)
+    rows = audit.entries(_trail(store, trail), newest_first=False)
     text = audit.to_csv(rows) if fmt is AuditFormat.csv else json.dumps([e.as_dict() for e in rows], indent=1) + "\n"
     if output is None:
         sys.stdout.write(text)

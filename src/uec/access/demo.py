@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from uec.access import queries as Q
 from uec.access.accounts import add_user, get_user
 from uec.access.schema import ensure_access_schema
 from uec.errors import UecError
@@ -51,7 +52,7 @@ def demo_users(store: Store, password: str = DEMO_PASSWORD) -> list[DemoUser]:
      ('site-manager-raa', 'site_manager')]
     """
     ensure_access_schema(store)
-    orgs = store.query("SELECT org_code, name, org_type FROM organisations ORDER BY org_code")
+    orgs = Q.organisations(store)
     if not orgs:
         raise UecError("the store has no organisations: build the demo first (`uec demo`)")
     system = next((o for o in orgs if o["org_type"] == "ics"), orgs[0])

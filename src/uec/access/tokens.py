@@ -28,11 +28,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from uec.access import audit, cache
+from uec.access import queries as Q
 from uec.access.accounts import _check_org, _roles
 from uec.access.schema import ensure_access_schema
 from uec.access.user import User
 from uec.errors import UecError
-from uec.store import Store
+from uec.store import Store, StoreWriter
 
 __all__ = ["MAX_DAYS", "TokenInfo", "create_token", "list_tokens", "revoke_token", "token_user"]
 
@@ -100,22 +101,27 @@ def create_token(
     now = datetime.now(UTC)
     with audit.writing(store) as w:
         _check_org(w, org_code)
-        w.execute(
-            "INSERT INTO api_tokens (token_id, name, role, org_code, secret_sha256, created_by, created_at, "
-            "expires_at) VALUES (:i, :n, :r, :o, :h, :b, :t, :e)",
-            {"i": token_id, "n": name, "r": chosen, "o": org_code, "h": _sha(secret),
-             "b": actor.username if actor else (actor_label or "system"), "t": now, "e": now + timedelta(days=days)},
-        )
-        info = _info(w.query("SELECT * FROM api_tokens WHERE token_id = :i", {"i": token_id})[0])
+        Q.insert_token(w, {"token_id": token_id, "name": name, "role": chosen, "org_code": org_code,
+                           "secret_sha256": _sha(secret),
+                           "created_by": actor.username if actor else (actor_label or "system"),
+                           "created_at": now, "expires_at": now + timedelta(days=days)})
+        info = _info(_row(w, token_id))
         audit.record(w, actor=actor, actor_label=actor_label, action="token.create", object_type="api_token",
                      object_id=token_id, before=None, after=info.public(), request_id=request_id)
     return info, f"uec_{token_id}_{secret}"
 
 
+def _row(w: StoreWriter, token_id: str) -> dict[str, Any]:
+    row = Q.token_row(w, token_id)
+    if row is None:  # written in this very transaction
+        raise UecError(f"token {token_id!r} vanished")
+    return row
+
+
 def list_tokens(store: Store) -> list[TokenInfo]:
     """Every token, newest first (secrets are not stored, so not listed)."""
     ensure_access_schema(store)
-    return [_info(r) for r in store.query("SELECT * FROM api_tokens ORDER BY created_at DESC")]
+    return [_info(r) for r in Q.token_rows(store)]
 
 
 def revoke_token(
@@ -129,14 +135,13 @@ def revoke_token(
     """Revoke a token at once; its next request is refused."""
     ensure_access_schema(store)
     with audit.writing(store) as w:
-        rows = w.query("SELECT * FROM api_tokens WHERE token_id = :i", {"i": token_id})
-        if not rows:
+        row = Q.token_row(w, token_id)
+        if row is None:
             raise UecError(f"no token {token_id!r}; see `uec tokens list`")
-        before = _info(rows[0])
+        before = _info(row)
         if before.revoked_at is None:
-            w.execute("UPDATE api_tokens SET revoked_at = :t WHERE token_id = :i",
-                      {"t": datetime.now(UTC), "i": token_id})
-        after = _info(w.query("SELECT * FROM api_tokens WHERE token_id = :i", {"i": token_id})[0])
+            Q.revoke_token(w, token_id, datetime.now(UTC))
+        after = _info(_row(w, token_id))
         audit.record(w, actor=actor, actor_label=actor_label, action="token.revoke", object_type="api_token",
                      object_id=token_id, before=before.public(), after=after.public(), request_id=request_id)
     cache.invalidate()
@@ -149,10 +154,10 @@ def token_user(store: Store, token: str) -> User | None:
     if not m:
         return None
     ensure_access_schema(store)
-    rows = store.query("SELECT * FROM api_tokens WHERE token_id = :i", {"i": m.group(1)})
-    if not rows or not hmac.compare_digest(rows[0]["secret_sha256"], _sha(m.group(2))):
+    row = Q.token_row(store, m.group(1))
+    if row is None or not hmac.compare_digest(row["secret_sha256"], _sha(m.group(2))):
         return None
-    info = _info(rows[0])
+    info = _info(row)
     if info.state != "active":
         return None
     return User(f"token:{info.name}", info.name, info.org_code, frozenset({info.role}), via="token")

@@ -33,10 +33,10 @@ import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import Any, cast
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import Environment
 from markupsafe import Markup
 from starlette.middleware.sessions import SessionMiddleware
@@ -190,13 +190,37 @@ class AccessRefused(Exception):
     """A request refused: 401 (nobody is signed in) or 403 (signed in, not allowed).
 
     ``what`` names what was refused in a user's words; ``why`` says why and what would allow it.
+
+    ``sign_in`` marks "nobody is signed in, and signing in may help": a browser asking for a page
+    is then sent to the sign-in page (303) instead of being shown the refusal.
     """
 
-    def __init__(self, status: int, what: str, why: str) -> None:
+    def __init__(self, status: int, what: str, why: str, *, sign_in: bool = False) -> None:
         super().__init__(f"{what}: {why}")
         self.status = status
         self.what = what
         self.why = why
+        self.sign_in = sign_in
+
+
+def safe_next(value: str | None) -> str:
+    """Where to go after signing in: a path on this site, never another site (open redirect).
+
+    >>> safe_next("/sites/RAA01?x=1"), safe_next("//evil.example/"), safe_next("https://evil.example/")
+    ('/sites/RAA01?x=1', '/', '/')
+    """
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return "/"
+    return value
+
+
+def sign_in_url(next_path: str | None) -> str:
+    """The sign-in page, coming back to ``next_path`` (a local path only) afterwards.
+
+    >>> sign_in_url("/"), sign_in_url("/sites/RAA01?from=2026-01-01&x=1"), sign_in_url("https://evil.example/")
+    ('/sign-in?next=/', '/sign-in?next=/sites/RAA01%3Ffrom%3D2026-01-01%26x%3D1', '/sign-in?next=/')
+    """
+    return "/sign-in?next=" + quote(safe_next(next_path), safe="/")
 
 
 def _wants_json(request: Request) -> bool:
@@ -285,11 +309,20 @@ class _CsrfTokenCapture:
 
 
 def refused_response(request: Request, exc: AccessRefused) -> Response:
-    """The answer to :class:`AccessRefused`: a page that says what and why, or JSON for data URLs."""
+    """The answer to :class:`AccessRefused`: a page that says what and why, or JSON for data URLs.
+
+    A visitor who is not signed in and asks for a page (GET or HEAD, accepting HTML) is sent to the
+    sign-in page instead (303), which brings them back afterwards; data URLs (``/api/…``, ``.json``,
+    ``.csv``) and clients that accept only other types still answer 401, so a script learns it must
+    authenticate rather than following a redirect.
+    """
     headers = {"WWW-Authenticate": 'Bearer realm="uec"'} if exc.status == 401 else None
     if _wants_json(request):
         return JSONResponse({"detail": f"{exc.what}: {exc.why}"}, status_code=exc.status, headers=headers)
     next_path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    accept = request.headers.get("accept", "*/*")
+    if exc.sign_in and request.method in ("GET", "HEAD") and ("text/html" in accept or "*/*" in accept):
+        return RedirectResponse(sign_in_url(next_path), status_code=303, headers={"Cache-Control": "no-store"})
     response = render(request, "access_refused.html", exc.status, refused=exc, next_path=next_path)
     if headers:
         response.headers.update(headers)
@@ -367,7 +400,7 @@ def require(permission: str, *, org_param: str | None = None) -> Callable[..., U
     def dependency(request: Request, user: User | None = _CURRENT_USER) -> User:
         what = description.rstrip(".")
         if user is None:
-            raise AccessRefused(401, what, "you are not signed in. Sign in to continue.")
+            raise AccessRefused(401, what, "you are not signed in. Sign in to continue.", sign_in=True)
         org = None
         if org_param is not None:
             org = request.path_params.get(org_param) or request.query_params.get(org_param)

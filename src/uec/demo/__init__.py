@@ -24,6 +24,8 @@ from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 
+from uec.access import audit
+from uec.access.audit import Actor
 from uec.demo._measure import measure
 from uec.demo._model import generate
 from uec.demo._tables import event_tables, reference_tables
@@ -198,8 +200,9 @@ def build_demo(
     end: dt.date | None = None,
     progress: Callable[[str, float], None] | None = None,
     generator: str = "fast",
+    actor: Actor = None,
 ) -> DemoSummary:
-    """Generate the demo ICS and write it into ``store`` in one transaction.
+    """Generate the demo ICS and write it into ``store`` in one transaction, audited (``demo.build``).
 
     ``days`` days of events end on ``end`` (default: yesterday, Europe/London). The store must have
     no contract data yet: the demo is a whole ICS, not something to mix with other data. Each
@@ -242,6 +245,11 @@ def build_demo(
                 "rows_loaded": pa.array([t.num_rows], pa.int64()),
                 "rows_quarantined": pa.array([0], pa.int64()),
             }))
+        audit.record(w, actor=actor, action="demo.build", object_type="load",
+                     object_id=f"{first}-{first + len(TABLE_ORDER) - 1}", before=None,
+                     after={"seed": seed, "days": days, "end": data.end.isoformat(), "generator": generator,
+                            "rows": {name: data.tables[name].num_rows for name in TABLE_ORDER}},
+                     request_id=None)
     report("checking calibration", 0.99)
     checks = check_calibration(data)
     report("done", 1.0)

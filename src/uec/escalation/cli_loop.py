@@ -136,7 +136,8 @@ def subscribe_command(
     """Subscribe someone to level changes and overdue actions, by email or webhook."""
     if (email is None) == (webhook is None):
         raise UecError("give exactly one of --email and --webhook")
-    sub = notify.subscribe(open_store(store), username, org, "email" if email else "webhook", email or webhook or "")
+    sub = notify.subscribe(open_store(store), username, org, "email" if email else "webhook", email or webhook or "",
+                           actor=_cli_label())
     out.print(f"subscription {sub.id}: {username}, {org or 'the whole system'}, by {sub.channel}")
 
 

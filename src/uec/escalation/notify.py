@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any, Literal
 
+from uec.access import audit
 from uec.config import Settings, get_settings
 from uec.errors import UecError
 from uec.escalation import queries
@@ -100,10 +101,12 @@ def _new_id() -> str:
     return uuid.uuid4().hex[:12]
 
 
-def subscribe(store: Store, username: str, object_code: str | None, channel: str, address: str) -> Subscription:
+def subscribe(store: Store, username: str, object_code: str | None, channel: str, address: str, *,
+              actor: audit.Actor = None) -> Subscription:
     """Subscribe ``username`` to an organisation's events (``object_code``) or the system's (``None``).
 
-    An email address must contain ``@``; a webhook must be an ``http(s)://`` URL.
+    An email address must contain ``@``; a webhook must be an ``http(s)://`` URL. Audited
+    (``escalation.subscribe``, by ``actor``) without the address, which is personal or may hold a secret.
     """
     if channel not in ("email", "webhook"):
         raise UecError(f"unknown channel {channel!r}; use email or webhook")
@@ -115,6 +118,9 @@ def subscribe(store: Store, username: str, object_code: str | None, channel: str
     sub = Subscription(_new_id(), username, SYSTEM if object_code is None else "org", object_code, channel, address)
     with store.write() as w:
         queries.insert_subscription(w, {**sub.__dict__, "at": dt.datetime.now(dt.UTC)})
+        audit.record(w, actor=actor, action="escalation.subscribe", object_type="subscription", object_id=sub.id,
+                     before=None, after={"username": username, "scope": sub.scope, "object_code": object_code,
+                                         "channel": channel}, request_id=None)
     return sub
 
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import inspect
 import io
 import json
 import tempfile
@@ -172,23 +171,11 @@ def _audit(store: Store, *, action: str, object_id: str, after: dict[str, Any], 
 
 def load_file(store: Store, kind: str, path: Path, *, actor: User | None = None, actor_label: str | None = None,
               request_id: str | None = None, via: str = "feed") -> LoadResult:
-    """``uec.ingest.ingest`` with an audit entry (``<via>.load``) naming who sent it.
-
-    When ``ingest`` takes ``actor=`` (audited in the load's own transaction), it is passed on;
-    until then the entry is written right after the load commits.
+    """``uec.ingest.ingest``, audited in the load's own transaction (``ingest.load``) by whoever sent it:
+    the person, else the label (``token:…``, ``watch:…``). ``via`` and ``request_id`` are for the
+    caller's other entries (a refused batch); the load's entry carries the load id.
     """
-    params = inspect.signature(ingest).parameters
-    if "actor" in params:  # pragma: no cover - the audited ingest of branch audit12 (actor: User | str | None)
-        kw: dict[str, Any] = {"actor": actor if actor is not None else actor_label}
-        if "actor_label" in params:
-            kw = {"actor": actor, "actor_label": actor_label}
-        return ingest(store, kind, path, **kw)
-    result = ingest(store, kind, path)
-    _audit(store, action=f"{via}.load", object_id=str(result.load_id or result.already_loaded),
-           after={"kind": kind, "file": path.name, "rows_in": result.rows_in, "rows_loaded": result.rows_loaded,
-                  "rows_quarantined": result.rows_quarantined, "already_loaded": result.already_loaded},
-           actor=actor, actor_label=actor_label, request_id=request_id)
-    return result
+    return ingest(store, kind, path, actor=actor if actor is not None else actor_label)
 
 
 def receive(store: Store, kind: str, body: bytes, *, content_type: str, org_code: str,

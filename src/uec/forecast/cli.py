@@ -24,6 +24,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from uec.access.audit import cli_actor
 from uec.errors import UecError
 from uec.forecast.backtest import METRICS, BacktestResult, backtest
 from uec.forecast.frame import check_freq, read_series_csv, season_length
@@ -317,7 +318,7 @@ def _run(series: list[str] | None, all_series: bool, model: str, horizon: int | 
                              source=input_csv.name, executor=executor)
         if not len(run.values):
             raise UecError("no series could be forecast: " + "; ".join(str(x.error) for x in run.series))
-        save_run(s, run)
+        save_run(s, run, actor=cli_actor())
         runs = [run]
     else:
         if not series and not all_series:
@@ -330,12 +331,12 @@ def _run(series: list[str] | None, all_series: bool, model: str, horizon: int | 
     return runs
 
 
-def _save_or_fail(store: Store, runs: list[RunSummary]) -> None:
+def _save_or_fail(store: Store, runs: list[RunSummary], action: str = "forecast.run") -> None:
     """Save the runs, unless not one series could be forecast: then say why, series by series."""
     if sum(len(r.values) for r in runs) == 0:
         raise UecError("no series could be forecast: "
                        + "; ".join(f"{x.unique_id}: {x.error}" for r in runs for x in r.series))
-    save_runs(store, runs)
+    save_runs(store, runs, actor=cli_actor(), action=action)
 
 
 @app.command("refresh")
@@ -367,7 +368,7 @@ def refresh_command(
 
             runs = forecast_store_series(s, ids, model=model, horizon=horizon, backtest_origins=backtest_origins,
                                          progress=tick, save=False, executor=executor)
-        _save_or_fail(s, runs)
+        _save_or_fail(s, runs, "forecast.refresh")
     except (ValueError, OSError, UecError) as exc:
         raise _fail(str(exc)) from None
     _finish(runs, as_json, verbose=False)

@@ -32,6 +32,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
+from uec.access import audit
 from uec.errors import UecError
 from uec.forecast import queries
 from uec.forecast.backtest import backtest
@@ -312,9 +313,9 @@ def _utc(ds: pd.Series) -> pd.Series:
     return s.dt.tz_localize("UTC")
 
 
-def save_run(store: Store, run: RunSummary) -> None:
-    """Write a run's rows in one transaction (creating the tables if need be)."""
-    save_runs(store, [run])
+def save_run(store: Store, run: RunSummary, *, actor: audit.Actor = None, action: str = "forecast.run") -> None:
+    """Write a run's rows in one transaction (creating the tables if need be), audited."""
+    save_runs(store, [run], actor=actor, action=action)
 
 
 def _tables(run: RunSummary) -> tuple[pa.Table, pa.Table, pa.Table]:
@@ -366,8 +367,13 @@ def _tables(run: RunSummary) -> tuple[pa.Table, pa.Table, pa.Table]:
     return runs, series, values
 
 
-def save_runs(store: Store, runs: Sequence[RunSummary]) -> None:
-    """Write several runs in one transaction: all of them or, if anything fails, none."""
+def save_runs(store: Store, runs: Sequence[RunSummary], *, actor: audit.Actor = None,
+              action: str = "forecast.run") -> None:
+    """Write several runs in one transaction: all of them or, if anything fails, none.
+
+    Each run is audited (``action``, ``forecast.run`` or ``forecast.refresh``, by ``actor``) in the
+    same transaction.
+    """
     built = [_tables(r) for r in runs]
     with store.write() as w:
         for ddl in RUN_DDL:
@@ -376,6 +382,11 @@ def save_runs(store: Store, runs: Sequence[RunSummary]) -> None:
             w.append("forecast_runs", run_rows)
             w.append("forecast_series", series_rows)
             w.append("forecast_values", value_rows)
+        for r in runs:
+            audit.record(w, actor=actor, action=action, object_type="forecast_run", object_id=r.run_id,
+                         before=None, after={"model": r.model, "freq": r.freq, "horizon": r.horizon,
+                                             "series": len(r.series), "failed": r.n_failed},
+                         request_id=None)
 
 
 def forecast_store_series(

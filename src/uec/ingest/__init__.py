@@ -31,6 +31,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from uec.access import audit
 from uec.contract import Table, collections
 from uec.contract import table as contract_table
 from uec.errors import UecError
@@ -216,10 +217,11 @@ def _purge(w: StoreWriter, older_than_days: int) -> int:
     return n
 
 
-def purge_quarantine(store: Store, older_than_days: int | None = None) -> int:
+def purge_quarantine(store: Store, older_than_days: int | None = None, *, actor: audit.Actor = None) -> int:
     """Delete rejected rows of loads older than ``older_than_days`` (default: the retention setting).
 
-    Returns how many rows went. The loads themselves stay, with their counts.
+    Returns how many rows went. The loads themselves stay, with their counts. A purge that deletes
+    rows is audited (``quarantine.purge``, by ``actor``) in the same transaction.
 
     >>> import tempfile, pathlib
     >>> from uec.store import open_store
@@ -231,7 +233,12 @@ def purge_quarantine(store: Store, older_than_days: int | None = None) -> int:
     if days < 0:
         raise UecError(f"--older-than must be 0 or more days, not {days}")
     with store.write() as w:
-        return _purge(w, days)
+        n = _purge(w, days)
+        if n:
+            audit.record(w, actor=actor, action="quarantine.purge", object_type="quarantine",
+                         object_id=f"older_than_days={days}", before=None,
+                         after={"older_than_days": days, "rows_deleted": n}, request_id=None)
+        return n
 
 
 def retention_days() -> int:
@@ -241,8 +248,12 @@ def retention_days() -> int:
     return int(get_settings().quarantine_retention_days)
 
 
-def ingest(store: Store, kind: str, path: Path | str, *, progress: Progress | None = None) -> LoadResult:
-    """Load ``path`` as ``kind`` into ``store``; see the module docstring."""
+def ingest(store: Store, kind: str, path: Path | str, *, progress: Progress | None = None,
+           actor: audit.Actor = None) -> LoadResult:
+    """Load ``path`` as ``kind`` into ``store``; see the module docstring.
+
+    The load is audited (``ingest.load``, by ``actor``, object the load id) in its own transaction.
+    """
     import duckdb
 
     started = time.perf_counter()
@@ -305,7 +316,7 @@ def ingest(store: Store, kind: str, path: Path | str, *, progress: Progress | No
                 # A file made before load ids came from a sequence lacks it (PostgreSQL makes it on open).
                 w.execute(q.LOAD_SEQUENCE_DDL)
             load_id = next_load_id(w)
-            _purge(w, retention_days())
+            purged = _purge(w, retention_days())
             w.stage("uec_incoming", good)
             revised = 0
             store_dups: list[int] = []
@@ -350,6 +361,11 @@ def ingest(store: Store, kind: str, path: Path | str, *, progress: Progress | No
                 "rows_loaded": pa.array([n_loaded], pa.int64()),
                 "rows_quarantined": pa.array([n_quarantined], pa.int64()),
             }))
+            audit.record(w, actor=actor, action="ingest.load", object_type="load", object_id=str(load_id),
+                         before=None, after={"kind": kind, "table": table.name, "file": path.name,
+                                             "rows_in": rows_in, "rows_loaded": n_loaded,
+                                             "rows_quarantined": n_quarantined, "quarantine_purged": purged},
+                         request_id=None)
             # Test seam: lets the atomicity test kill the process inside the open transaction.
             pause = os.environ.get("UEC_TEST_PAUSE_BEFORE_COMMIT")
             if pause:

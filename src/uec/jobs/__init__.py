@@ -25,6 +25,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from uec.access import audit
 from uec.errors import UecError
 from uec.jobs import queries
 from uec.jobs.kinds import KINDS, MAX_DAYS, MAX_REPS, JobContext, Kind, check_params
@@ -96,7 +97,8 @@ def _limits() -> tuple[int, int]:
 
 
 def submit(store: Store, kind: str, params: Mapping[str, Any], *, owner: str | None = None,
-           limits: tuple[int, int] | None = None, kinds: Mapping[str, Kind] | None = None) -> Job:
+           limits: tuple[int, int] | None = None, kinds: Mapping[str, Kind] | None = None,
+           actor: audit.Actor = None, request_id: str | None = None) -> Job:
     """Queue a job of ``kind`` with ``params`` for ``owner``; the queued :class:`Job`.
 
     ``UecError`` when the kind or params are wrong (nothing is queued); :class:`JobLimitError`
@@ -104,6 +106,10 @@ def submit(store: Store, kind: str, params: Mapping[str, Any], *, owner: str | N
     has ``UEC_JOBS_TOTAL`` (a job without an owner counts only against the second). ``limits``
     (per owner, in all) replaces those settings; ``kinds`` replaces :data:`KINDS` for checking
     the params (an app that runs jobs of its own makes, such as the web app's tests).
+
+    The job is audited (``job.submit``, by ``actor``) in the transaction that queues it, in the
+    trail of the store that keeps the jobs (:func:`uec.jobs.table.jobs_store`; on the embedded store
+    the companion file's own trail, docs/decisions/0006-audited-jobs.md).
     """
     clean = check_params(kind, params, kinds)
     per_owner, total = limits or _limits()
@@ -126,6 +132,8 @@ def submit(store: Store, kind: str, params: Mapping[str, Any], *, owner: str | N
             )
         queries.insert_job(w, job_id=job_id, kind=kind, params=json.dumps(clean, sort_keys=True), owner=owner,
                            now=now)
+        audit.record(w, actor=actor, action="job.submit", object_type="job", object_id=job_id, before=None,
+                     after={"kind": kind, "owner": owner, "params": clean}, request_id=request_id)
         job = require_job(w, job_id)
     return job
 
@@ -155,9 +163,11 @@ def list_jobs(store: Store, *, owner: str | None = None, kind: str | None = None
     return [job_from_row(r) for r in rows]
 
 
-def cancel(store: Store, job_id: str, *, by: str | None = None) -> Job:
+def cancel(store: Store, job_id: str, *, by: str | None = None, actor: audit.Actor = None,
+           request_id: str | None = None) -> Job:
     """Cancel a job: a queued one at once; a running one when it next reports progress (its worker
-    then records it cancelled). ``UecError`` for an unknown job or one already finished."""
+    then records it cancelled). ``UecError`` for an unknown job or one already finished.
+    Audited (``job.cancel``, by ``actor``) in the same transaction, like :func:`submit`."""
     js = jobs_store(store)
     who = f" by {by}" if by else ""
     now = dt.datetime.now(dt.UTC)
@@ -169,4 +179,8 @@ def cancel(store: Store, job_id: str, *, by: str | None = None) -> Job:
             queries.request_cancel(w, job_id, f"cancellation requested{who}; stopping at the next step")
         else:
             raise UecError(f"job {job_id} is already {job.state}; only queued or running jobs can be cancelled")
-        return require_job(w, job_id)
+        after = require_job(w, job_id)
+        audit.record(w, actor=actor, action="job.cancel", object_type="job", object_id=job_id,
+                     before={"state": job.state}, after={"state": after.state, "cancel_requested": True},
+                     request_id=request_id)
+        return after

@@ -121,7 +121,7 @@ def _run_scenario(store: Store, params: Mapping[str, Any], ctx: JobContext) -> d
     comparison = run_scenario(scenario, int(params["reps"]), int(params["seed"]), days=float(params["days"]),
                               progress=tick)
     ctx.progress(0.95, "saving the run")
-    save_patiently(lambda: save_run(store, comparison, run_id=run_id))
+    save_patiently(lambda: save_run(store, comparison, run_id=run_id, actor=f"job:{ctx.job_id}"))
     return {"run_id": run_id}
 
 
@@ -163,7 +163,7 @@ def _run_forecast(store: Store, params: Mapping[str, Any], ctx: JobContext) -> d
             raise UecError("no series could be forecast: "
                            + "; ".join(f"{x.unique_id}: {x.error}" for r in runs for x in r.series))
         ctx.progress(0.95, "saving the forecasts")
-        save_patiently(lambda: save_runs(store, runs))
+        save_patiently(lambda: save_runs(store, runs, actor=f"job:{ctx.job_id}", action="forecast.refresh"))
     return {"run_ids": [r.run_id for r in runs], "series": len(ids)}
 
 

@@ -12,8 +12,11 @@ files the golden tests use, not a general ingest path.
 >>> from uec.store import open_store
 >>> d = pathlib.Path(tempfile.mkdtemp())
 >>> _ = (d / "a.csv").write_text("Year,Month,Region,Org Code,Org Name,A7,A8\\n2019,12,Eng,Eng,England,790294,.\\n")
->>> load_ambsys(open_store(str(d / "s.duckdb")), d / "a.csv")
+>>> store = open_store(str(d / "s.duckdb"))
+>>> load_ambsys(store, d / "a.csv", actor="cli:alice")
 1
+>>> [(e.action, e.actor, e.object_id) for e in audit.entries(store)]  # audited with the load
+[('returns.load', 'cli:alice', 'ambsys')]
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from uec.access import audit
 from uec.contract import table
 from uec.errors import UecError
 from uec.store import Store
@@ -114,23 +118,26 @@ def kh03_rows(records: Iterable[dict[str, str]]) -> list[Record]:
     return out
 
 
-def _append(store: Store, records: list[Record]) -> int:
+def _append(store: Store, records: list[Record], source: str, actor: audit.Actor) -> int:
     schema = table("returns").arrow_schema()
     data = pa.table({f.name: pa.array([r[f.name] for r in records], f.type) for f in schema})
     with store.write() as w:
         w.append("returns", data)
+        audit.record(w, actor=actor, action="returns.load", object_type="returns", object_id=source, before=None,
+                     after={"source": source, "rows": len(records)}, request_id=None)
     return len(records)
 
 
-def load_ambsys(store: Store, path: Path | str, *, orgs: Iterable[str] | None = None) -> int:
+def load_ambsys(store: Store, path: Path | str, *, orgs: Iterable[str] | None = None,
+                actor: audit.Actor = None) -> int:
     """Append an AmbSYS CSV (optionally only some org codes) to ``returns``; the rows added.
 
     Load only the codes you mean to add up: the file holds England, the regions and the trusts, so
     an ICS-level total over all of them would count every incident three times.
     """
-    return _append(store, ambsys_rows(_read(path), orgs))
+    return _append(store, ambsys_rows(_read(path), orgs), "ambsys", actor)
 
 
-def load_kh03(store: Store, path: Path | str) -> int:
-    """Append the KH03 quarterly series to ``returns``; the rows added."""
-    return _append(store, kh03_rows(_read(path)))
+def load_kh03(store: Store, path: Path | str, *, actor: audit.Actor = None) -> int:
+    """Append the KH03 quarterly series to ``returns``; the rows added (audited, ``returns.load``)."""
+    return _append(store, kh03_rows(_read(path)), "kh03", actor)

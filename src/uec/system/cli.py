@@ -148,9 +148,10 @@ def _save(store: str | None, c: Comparison) -> str | None:
     except ImportError:
         err.print("note: the run was not saved (run storage is not installed)")
         return None
+    from uec.access.audit import cli_actor
     from uec.store import open_store
 
-    return runs.save_run(open_store(store), c)
+    return runs.save_run(open_store(store), c, actor=cli_actor())
 
 
 def simulate_command(

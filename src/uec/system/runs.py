@@ -33,6 +33,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from uec.access import audit
 from uec.errors import UecError
 from uec.store import Store
 from uec.system import queries as Q
@@ -91,11 +92,11 @@ def _float(value: Any) -> float:
     return math.nan if value is None else float(value)
 
 
-def save_run(store: Store, comparison: Comparison, run_id: str | None = None) -> str:
+def save_run(store: Store, comparison: Comparison, run_id: str | None = None, *, actor: audit.Actor = None) -> str:
     """Store ``comparison`` as a run and return its id (a new one unless ``run_id`` is given).
 
-    Everything is written in one transaction: a failure leaves the store without the run. Saving
-    under an id that is already stored is refused.
+    Everything is written in one transaction with its audit entry (``scenario.save``, by ``actor``):
+    a failure leaves the store without the run. Saving under an id that is already stored is refused.
 
     >>> import tempfile, os
     >>> from uec.store import open_store
@@ -131,6 +132,10 @@ def save_run(store: Store, comparison: Comparison, run_id: str | None = None) ->
                 "sm": sc.scenario.mean, "sl": sc.scenario.low, "sh": sc.scenario.high,
                 "dm": sc.difference.mean, "dl": sc.difference.low, "dh": sc.difference.high,
             })
+        audit.record(w, actor=actor, action="scenario.save", object_type="scenario_run", object_id=run_id,
+                     before=None, after={"scenario": s.name, "reps": comparison.reps, "seed": comparison.seed,
+                                         "days": float(comparison.days), "standards": len(comparison.standards)},
+                     request_id=None)
     return run_id
 
 

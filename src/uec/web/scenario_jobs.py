@@ -26,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from uec import jobs
+from uec.access import audit
 from uec.jobs import Job, JobContext, JobLimitError, Kind
 from uec.store import Store
 
@@ -61,7 +62,7 @@ def _run_scenario(store: Store, params: Mapping[str, Any], ctx: JobContext) -> d
     scenario = parse_scenario(params["scenario"], fields=tuple(scenario_pages.default_fields()))
     comparison = scenario_pages.default_runner(scenario, int(params["reps"]), int(params["seed"]),
                                                float(params["days"]))
-    save_patiently(lambda: save_run(store, comparison, run_id=ctx.job_id))
+    save_patiently(lambda: save_run(store, comparison, run_id=ctx.job_id, actor=f"job:{ctx.job_id}"))
     return {"run_id": ctx.job_id}
 
 
@@ -93,11 +94,13 @@ def _pool() -> ThreadPoolExecutor:
         return _executor
 
 
-def submit(store: Store, kind: str, params: dict[str, Any], *, owner: str | None = None) -> Job:
-    """Queue a job of ``kind``; :class:`JobLimitError` beyond the limits, ``UecError`` for an unknown kind."""
+def submit(store: Store, kind: str, params: dict[str, Any], *, owner: str | None = None,
+           actor: audit.Actor = None, request_id: str | None = None) -> Job:
+    """Queue a job of ``kind``, audited (``job.submit``, by ``actor``) in the same transaction;
+    :class:`JobLimitError` beyond the limits, ``UecError`` for an unknown kind."""
     try:
         job = jobs.submit(store, kind, params, owner=owner, limits=(_limits["per_owner"], _limits["global"]),
-                          kinds=_KINDS)
+                          kinds=_KINDS, actor=actor, request_id=request_id)
     except JobLimitError as exc:
         if exc.scope == "owner":
             raise JobLimitError(f"you have {exc.limit} runs queued or running, the most one person may have; "

@@ -28,7 +28,7 @@ from pydantic import BaseModel
 
 from uec.access.permissions import allowed
 from uec.access.user import User
-from uec.access.web import require
+from uec.access.web import request_id, require
 from uec.errors import UecError
 from uec.escalation import declared
 from uec.escalation.projection import MAX_HOURS
@@ -256,7 +256,7 @@ def run_projection(request: Request, store: StoreDep, org_code: str,
     try:
         active = [j for j in list_jobs(store, kind=PROJECTION_KIND, limit=5) if j.state in ("queued", "running")]
         if cached(store, PROJECTION_KIND, params) is None and not active:
-            submit(store, PROJECTION_KIND, params, owner=user.username)
+            submit(store, PROJECTION_KIND, params, owner=user.username, actor=user, request_id=request_id())
             _kick(store)
     except JobLimitError as exc:
         return _refused(request, exc, back, 429)
@@ -353,7 +353,8 @@ def run_try(request: Request, store: StoreDep, org_code: str, card: Annotated[st
               "step_hours": 4 if hours >= 4 else hours, "reps": WEB_REPS, "seed": 42}
     try:
         hit = cached(store, TRY_KIND, params)
-        job = hit if hit is not None else submit(store, TRY_KIND, params, owner=user.username)
+        job = hit if hit is not None else submit(store, TRY_KIND, params, owner=user.username, actor=user,
+                                                 request_id=request_id())
         if hit is None:
             _kick(store)
     except JobLimitError as exc:

@@ -13,7 +13,6 @@ be written the job is cancelled, so no run starts unrecorded.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qs
@@ -22,7 +21,6 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from uec.access import audit
 from uec.access.user import User
 from uec.access.web import request_id
 from uec.errors import UecError
@@ -121,30 +119,14 @@ def _queue(store: Store, values: Mapping[str, Any], user: User) -> str | FormErr
     if run is None:
         raise _Invalid(errors)
     params = run.params()
-    job: scenario_jobs.Job | None = None
     try:
-        # The audit entry commits with the change. Jobs live in their own table (on the embedded store,
-        # a companion file: uec.jobs), written by their own transaction, so the job is queued inside
-        # the audit transaction and cancelled if the entry fails to commit.
-        with audit.writing(store) as w:
-            job = scenario_jobs.submit(store, "scenario_run", params, owner=user.username)
-            audit.record(w, actor=user, action="scenario.run", object_type="scenario_run", object_id=job.id,
-                         before=None, after={"scenario": params.get("scenario"), "reps": params.get("reps"),
-                                             "days": params.get("days"), "seed": params.get("seed")},
-                         request_id=request_id())
+        # Queued and audited (job.submit, the job's id, which is the run's) in one transaction of the
+        # store that keeps the jobs: both commit or neither does (docs/decisions/0006-audited-jobs.md).
+        job = scenario_jobs.submit(store, "scenario_run", params, owner=user.username, actor=user,
+                                   request_id=request_id())
     except scenario_jobs.JobLimitError as exc:
         return FormError("scenario-name", str(exc))
-    except BaseException:
-        if job is not None:
-            _cancel_quietly(store, job.id)
-        raise
     return job.id
-
-
-def _cancel_quietly(store: Store, job_id: str) -> None:
-    # A job already running cannot be stopped by this queue; the failure is raised to the caller anyway.
-    with contextlib.suppress(UecError):
-        scenario_jobs.cancel(store, job_id, by="system")
 
 
 class _Invalid(Exception):
