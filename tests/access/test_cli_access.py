@@ -37,7 +37,7 @@ def test_users_commands(duck_store: Store) -> None:
         (("users", "add", "x1", "--org", "ZZZ", "--role", "viewer", "--sso-only"),
          "error: unknown organisation 'ZZZ'; organisations in the store: QXX, RAA, RBB"),
         (("users", "roles", "nobody", "viewer"), "error: no user 'nobody'; see `uec users list`"),
-        (("users", "roles", "sam", "emperor"), "error: unknown role emperor; roles are: viewer, analyst, "
+        (("users", "roles", "sam", "emperor"), "error: unknown role emperor; roles are: feed, viewer, analyst, "
                                                 "site_manager, coordinator, admin"),
         (("users", "add", "x2", "--org", "RAA", "--role", "viewer"),
          "error: no terminal to ask for the password: pass --password-stdin and write it to standard input"),
