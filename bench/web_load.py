@@ -2,7 +2,7 @@
 
 Two phases, each printing requests per second and p50/p95/p99 latency per page:
 
-1. **warm**: after one warm-up pass, ``--clients`` clients (asyncio + httpx, one connection each)
+1. **warm**: after one warm-up pass, ``--clients`` clients (raw asyncio streams, one connection each)
    request the overview ``/``, the standards matrix ``/standards``, one standard's page and one
    API endpoint in turn for ``--seconds`` seconds;
 2. **during a load**: the same, while ``uec ingest`` loads ``--ingest-rows`` attendances (made as
