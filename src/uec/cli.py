@@ -638,7 +638,8 @@ def jobs_cancel(
 
 @jobs_app.command("submit")
 def jobs_submit(
-    kind: Annotated[str, typer.Argument(help="scenario_run or forecast_refresh.")],
+    kind: Annotated[str, typer.Argument(
+        help="The kind of job: scenario_run, forecast_refresh, escalation_projection or escalation_try.")],
     params: Annotated[str, typer.Option(help='The job\'s parameters as JSON, e.g. \'{"reps": 5}\'.')] = "{}",
     owner: Annotated[str | None, typer.Option(help="Who the job is for (counts against their limit).")] = None,
     store: StoreOpt = None,
