@@ -688,10 +688,10 @@ def _mount_access() -> None:
 
 _mount_access()
 
-# Live data in (issue 13 item 8): `uec watch DIR` loads files dropped into a folder.
-from uec.feeds.cli import watch_command  # noqa: E402
-
-app.command("watch")(watch_command)
+# Live data in (issue 13 item 8): `uec watch DIR` loads files dropped into a folder (imported when run).
+mount_lazy(app, "watch", "uec.feeds.cli:watch_command",
+           help="Load files dropped into FOLDER through the same validation, quarantine and atomic load as "
+                "`uec ingest`.")
 
 
 def _one_line(text: str) -> str:
