@@ -104,7 +104,7 @@ def test_feed_endpoint(web: tuple[Store, TestClient, dict[str, str]]) -> None:
     assert first.json()["already_loaded"] is None and again.json()["already_loaded"] == first.json()["load_id"]
     assert store.query("SELECT count(*) AS n FROM bed_states")[0]["n"] == 2
     r = client.post("/api/feeds/nope", content=body, headers={**csv_type, "Authorization": f"Bearer {tokens['a']}"})
-    assert r.status_code == 400 and "unknown feed kind" in r.json()["detail"]
+    assert r.status_code == 404 and "unknown feed kind" in r.json()["detail"]
 
 
 def test_freshness_flags_a_source_later_than_its_interval(ics: Store) -> None:

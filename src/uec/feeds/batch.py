@@ -55,7 +55,8 @@ _SHOWN = 10
 
 class FeedRefused(UecError):
     """A batch refused whole, nothing loaded. ``status`` is the HTTP status that says why: 403 rows
-    for another organisation, 413 too large, 415 neither CSV nor JSON, 400 otherwise."""
+    for another organisation, 404 a kind no feed sends, 413 too large, 415 neither CSV nor JSON, 400
+    otherwise."""
 
     def __init__(self, message: str, status: int = 400) -> None:
         super().__init__(message)
@@ -76,7 +77,7 @@ def feed_kinds() -> list[str]:
 
 def _table(kind: str) -> Table:
     if kind not in feed_kinds():
-        raise FeedRefused(f"unknown feed kind {kind!r}; a feed sends one of: {', '.join(feed_kinds())}")
+        raise FeedRefused(f"unknown feed kind {kind!r}; a feed sends one of: {', '.join(feed_kinds())}", 404)
     table, _ = resolve_kind(kind)
     return table
 

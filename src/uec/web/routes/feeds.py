@@ -4,7 +4,7 @@ The sender is an API token with the ``feed`` role (permission ``send_feed``, sco
 organisation). The body is CSV (``Content-Type: text/csv``) or JSON (``application/json``: a list
 of objects), at most :data:`uec.feeds.MAX_BYTES`. Answers: 200 with the load's counts and the
 reasons of any quarantined rows; 403 when a row is another organisation's (nothing loaded); 413
-too large; 415 neither CSV nor JSON; 400 a malformed batch or an unknown kind. A bearer request has
+too large; 415 neither CSV nor JSON; 404 a kind no feed sends; 400 a malformed batch. A bearer request has
 no cookie, so CSRF does not apply (a browser cannot be made to send the token).
 """
 
@@ -76,7 +76,8 @@ async def _body(request: Request) -> bytes:
     responses={**REFUSED_RESPONSES,
                413: {"model": ErrorModel, "description": "The batch is larger than the limit"},
                415: {"model": ErrorModel, "description": "The body is neither CSV nor JSON"},
-               400: {"model": ErrorModel, "description": "A malformed batch or an unknown kind (the message says)"},
+               400: {"model": ErrorModel, "description": "A malformed batch (the message says)"},
+               404: {"model": ErrorModel, "description": "No feed sends this kind (the message lists those that do)"},
                503: ERROR_RESPONSES[503]},
 )
 async def post_feed(kind: str, request: Request, store: StoreDep,
