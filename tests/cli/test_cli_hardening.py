@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import pyarrow as pa
@@ -151,11 +152,21 @@ def test_store_passwords_never_appear(postgres_url: str, tmp_path: Path) -> None
     outputs.append((["status", "bad db"], r.returncode, r.stdout + r.stderr))
     assert [code for _, code, _ in outputs] == [0, 0, 0, 2, 0, 2], outputs
     assert "postgres:***@" in outputs[1][2] and "does not exist" in outputs[-1][2]
-    server = subprocess.Popen([*UEC, "serve", "--store", url, "--port", str(free_port())],
+    port = free_port()
+    server = subprocess.Popen([*UEC, "serve", "--store", url, "--port", str(port)],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert server.stderr is not None
         banner = server.stderr.readline()
+        # Stop it once it answers: a stop while uvicorn is still starting its processes once took
+        # longer than this test waits (seen once under a full suite, not reproduced alone).
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and server.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2):
+                    break
+            except OSError:
+                time.sleep(0.2)
     finally:
         server.send_signal(signal.SIGINT)
         rest = server.communicate(timeout=30)
