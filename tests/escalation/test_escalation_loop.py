@@ -7,12 +7,6 @@ is calculated at OPEL 3 (score 70.8), A2 at OPEL 1, the ICS (ICB) at OPEL 2.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import signal
-import subprocess
-import sys
-import textwrap
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +14,7 @@ import escalation_fixtures as fx
 import pytest
 from loop_helpers import build, smtp_server, webhook_receiver
 
+from kill_harness import finish_change, kill_mid_change
 from uec.access import audit
 from uec.access.accounts import get_user
 from uec.access.user import User
@@ -199,31 +194,12 @@ def test_calculated_level_changes_are_observed_and_notified(ics: Store, monkeypa
         assert declared.observe(ics, fx.AT) == [] and len(received) == n
 
 
-# The declaration runs in its own process, pauses once everything is written (the audit entry
-# last) and before the commit, and is killed there with SIGKILL.
-_DECLARE = textwrap.dedent("""
-    import sys, time, pathlib, datetime as dt
-    from zoneinfo import ZoneInfo
-    from uec.access import audit
-    from uec.access.accounts import get_user
-    from uec.escalation import declared
-    from uec.store import open_store
-
-    marker = pathlib.Path(sys.argv[2])
-    def pause():
-        if sys.argv[3] == "pause":
-            marker.write_text("paused")
-            time.sleep(600)
-    audit.before_commit_hook = pause
-    store = open_store(sys.argv[1])
-    at = dt.datetime(2024, 7, 10, 14, 0, tzinfo=ZoneInfo("Europe/London"))
-    declared.declare(store, "A1", 3, actor=get_user(store, "sam").user, assessed_at=at)
-    marker.write_text("done")
-""")
-
-
-def _run(store: Store, marker: Path, mode: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-c", _DECLARE, store.url, str(marker), mode])
+# The declaration runs in its own process (tests/kill_harness.py), pauses once everything is
+# written (the audit entry last) and before the commit, and is killed there with SIGKILL.
+DECLARE = ("import datetime as dt; from zoneinfo import ZoneInfo; "
+           "from uec.access.accounts import get_user; from uec.escalation import declared; "
+           "declared.declare(store, 'A1', 3, actor=get_user(store, 'sam').user, "
+           "assessed_at=dt.datetime(2024, 7, 10, 14, 0, tzinfo=ZoneInfo('Europe/London')))")
 
 
 def _counts(store: Store) -> tuple[int, int, int]:
@@ -233,19 +209,10 @@ def _counts(store: Store) -> tuple[int, int, int]:
 
 def test_killed_mid_declaration_leaves_all_or_nothing(ics: Store, tmp_path: Path) -> None:
     declared.declarations(ics)  # the tables exist before the child process starts
-    marker = tmp_path / "marker"
-    proc = _run(ics, marker, "pause")
-    deadline = time.monotonic() + 120
-    while not marker.exists():
-        assert proc.poll() is None and time.monotonic() < deadline, "the declaration did not reach its pause"
-        time.sleep(0.05)
-    os.kill(proc.pid, signal.SIGKILL)
-    assert proc.wait(timeout=30) == -signal.SIGKILL
+    kill_mid_change(ics, tmp_path, DECLARE, wait=120)
     assert _counts(ics) == (0, 0, 0)
     assert audit.verify(ics).ok
-    marker.unlink()
-    proc = _run(ics, marker, "go")
-    assert proc.wait(timeout=180) == 0 and marker.read_text() == "done"
+    finish_change(ics, tmp_path, DECLARE, wait=180)
     n_actions = len(tracked.load_cards().for_level("acute", 2)) + len(tracked.load_cards().for_level("acute", 3))
     assert _counts(ics) == (1, n_actions, 1)
     assert audit.verify(ics).ok
