@@ -45,6 +45,28 @@ def serve(store_url: str) -> Iterator[str]:
         yield url
 
 
+def use_test_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, **env: str) -> None:
+    """The settings the served app reads: a signing key, its own state folder, the NHS.UK frontend
+    beside the checkout (unless one is set), and ``env`` (``UEC_`` names); settings read again."""
+    monkeypatch.setenv("UEC_SECRET_KEY", "test-secret-key-for-signing-cookies-0123456789")
+    monkeypatch.setenv("UEC_STATE_DIR", str(tmp_path / "state"))
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    if FRONTEND.exists() and not os.environ.get("UEC_FRONTEND_DIR"):
+        monkeypatch.setenv("UEC_FRONTEND_DIR", str(FRONTEND))
+    get_settings.cache_clear()
+
+
+def local_page(browser: Browser, base: str) -> tuple[Page, list[str]]:
+    """A page that may reach only the app at ``base``, and the list its script errors go to."""
+    context = browser.new_context(locale="en-GB")
+    context.route("**/*", lambda r: r.continue_() if r.request.url.startswith(base) else r.abort())
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return page, errors
+
+
 @pytest.fixture
 def browser() -> Iterator[Browser]:
     assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: install it with `apt-get install -y chromium`"
@@ -73,19 +95,10 @@ def test_site_manager_declares_acts_and_the_coordinator_sees_it(
 ) -> None:
     store = build(open_store(str(tmp_path / "uec.duckdb")))
     with smtp_server() as inbox:
-        monkeypatch.setenv("UEC_SECRET_KEY", "test-secret-key-for-signing-cookies-0123456789")
-        monkeypatch.setenv("UEC_STATE_DIR", str(tmp_path / "state"))
-        monkeypatch.setenv("UEC_SMTP_PORT", str(inbox.port))
-        if FRONTEND.exists() and not os.environ.get("UEC_FRONTEND_DIR"):
-            monkeypatch.setenv("UEC_FRONTEND_DIR", str(FRONTEND))
-        get_settings.cache_clear()
+        use_test_settings(monkeypatch, tmp_path, UEC_SMTP_PORT=str(inbox.port))
         notify.subscribe(store, "cory", None, "email", "duty.manager@test.nhs.uk")
         with serve(store.url) as base:
-            context = browser.new_context(locale="en-GB")
-            context.route("**/*", lambda r: r.continue_() if r.request.url.startswith(base) else r.abort())
-            page = context.new_page()
-            errors: list[str] = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
+            page, errors = local_page(browser, base)
 
             # The site manager of A1 signs in and lands on their trust's escalation page.
             sign_in(page, base, "sam", f"/escalation/A1?at={AT}")
@@ -136,7 +149,7 @@ def test_site_manager_declares_acts_and_the_coordinator_sees_it(
             assert "Hold a site huddle" not in actions  # done, so no longer open
             assert serious(page) == []
             assert errors == []
-            context.close()
+            page.context.close()
 
         # The duty manager's email arrived at the SMTP server.
         subjects = [m["Subject"] for m in inbox.messages]

@@ -9,7 +9,6 @@ One replication each way keeps the run to seconds; the numbers are tested in tes
 from __future__ import annotations
 
 import datetime as dt
-import os
 import sys
 import time
 from pathlib import Path
@@ -20,7 +19,7 @@ from playwright.sync_api import Browser
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "escalation"))
 from loop_helpers import PASSWORD
-from test_functional_escalation import FRONTEND, browser, serious, serve, sign_in
+from test_functional_escalation import browser, local_page, serious, serve, sign_in, use_test_settings
 
 from uec.access.accounts import add_user
 from uec.config import get_settings
@@ -39,18 +38,10 @@ def test_a_site_manager_tries_an_action_and_projects_the_level(
     store = open_store(str(tmp_path / "uec.duckdb"))
     build_demo(store, seed=7, days=10, end=dt.date(2025, 1, 20))
     add_user(store, "sam", display_name="Sam RXA", org_code="RXA", roles=["site_manager"], password=PASSWORD)
-    monkeypatch.setenv("UEC_SECRET_KEY", "test-secret-key-for-signing-cookies-0123456789")
-    monkeypatch.setenv("UEC_STATE_DIR", str(tmp_path / "state"))
-    if FRONTEND.exists() and not os.environ.get("UEC_FRONTEND_DIR"):
-        monkeypatch.setenv("UEC_FRONTEND_DIR", str(FRONTEND))
+    use_test_settings(monkeypatch, tmp_path)
     monkeypatch.setattr(escalation_projection, "WEB_REPS", 1)
-    get_settings.cache_clear()
     with serve(store.url) as base:
-        context = browser.new_context(locale="en-GB")
-        context.route("**/*", lambda r: r.continue_() if r.request.url.startswith(base) else r.abort())
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
+        page, errors = local_page(browser, base)
 
         sign_in(page, base, "sam", "/escalation/RXA")
         assert page.locator("h1").inner_text().endswith("(RXA)")
@@ -77,7 +68,7 @@ def test_a_site_manager_tries_an_action_and_projects_the_level(
         assert page.url == f"{base}/escalation/RXA/projection"
         assert serious(page) == []
         assert errors == []
-        context.close()
+        page.context.close()
         # Nothing more to see: stop the 72-hour projection rather than wait for it at exit.
         for job in list_jobs(store, kind="escalation_projection"):
             if job.state in ("queued", "running"):

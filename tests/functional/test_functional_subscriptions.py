@@ -4,13 +4,12 @@ critical issue on the page, empty or with a subscription."""
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser
-from test_functional_escalation import FRONTEND, browser, serious, serve, sign_in
+from test_functional_escalation import browser, local_page, serious, serve, sign_in, use_test_settings
 
 from uec.config import get_settings
 from uec.escalation import notify
@@ -26,17 +25,9 @@ __all__ = ["browser"]  # the fixture, imported for pytest
 def test_subscribe_and_unsubscribe_in_a_browser(browser: Browser, tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     store = build(open_store(str(tmp_path / "uec.duckdb")))
-    monkeypatch.setenv("UEC_SECRET_KEY", "test-secret-key-for-signing-cookies-0123456789")
-    monkeypatch.setenv("UEC_STATE_DIR", str(tmp_path / "state"))
-    if FRONTEND.exists() and not os.environ.get("UEC_FRONTEND_DIR"):
-        monkeypatch.setenv("UEC_FRONTEND_DIR", str(FRONTEND))
-    get_settings.cache_clear()
+    use_test_settings(monkeypatch, tmp_path)
     with serve(store.url) as base:
-        context = browser.new_context(locale="en-GB")
-        context.route("**/*", lambda r: r.continue_() if r.request.url.startswith(base) else r.abort())
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
+        page, errors = local_page(browser, base)
         sign_in(page, base, "sam", "/subscriptions")
         assert page.locator("h1").inner_text() == "Notifications"
         assert "No subscriptions yet." in page.locator("main").inner_text()
@@ -54,5 +45,5 @@ def test_subscribe_and_unsubscribe_in_a_browser(browser: Browser, tmp_path: Path
         assert "No subscriptions yet." in page.locator("main").inner_text()
         assert notify.subscriptions(store) == []
         assert errors == []
-        context.close()
+        page.context.close()
     get_settings.cache_clear()
