@@ -447,10 +447,17 @@ def serve(
 
 
 def _serve_processes(url: str, host: str, port: int, n: int, worker: bool) -> None:
-    """Uvicorn with ``n`` processes, and ``uec worker`` as a child that stops when the server does."""
+    """Uvicorn with ``n`` processes, and ``uec worker`` as a child that stops when the server does.
+
+    Ctrl+C (SIGINT) or SIGTERM stops everything at any moment, start-up included: a signal that
+    arrives before uvicorn has installed its own handlers is held and handed to its supervisor, and
+    web processes get a bounded time to finish their requests.
+    """
+    import signal
     import subprocess
 
     import uvicorn
+    from uvicorn.supervisors import Multiprocess
 
     from uec.config import get_settings
 
@@ -459,29 +466,54 @@ def _serve_processes(url: str, host: str, port: int, n: int, worker: bool) -> No
     os.environ["UEC_STORE"] = url
     os.environ["UEC_WEB_RUNS_JOBS"] = "false"
     get_settings.cache_clear()
+    # Held from here until uvicorn takes over: Python's default SIGINT would raise KeyboardInterrupt
+    # wherever start-up happened to be, which may leave the worker child behind.
+    early: list[int] = []
+    previous = {sig: signal.signal(sig, lambda s, _f: early.append(s)) for sig in (signal.SIGINT, signal.SIGTERM)}
     child = None
-    if worker:
-        child = subprocess.Popen(
-            [sys.executable, "-m", "uec", "worker", "--store", url, "--parent-pid", str(os.getpid())]
-        )
-    # No access log (a line per request costs more than a cached page; the audit trail records what
-    # matters); httptools and uvloop, the fast parser and event loop uvicorn picks when installed.
     try:
+        if worker:
+            child = subprocess.Popen(
+                [sys.executable, "-m", "uec", "worker", "--store", url, "--parent-pid", str(os.getpid())]
+            )
+        # No access log (a line per request costs more than a cached page; the audit trail records
+        # what matters); httptools and uvloop, the fast parser and event loop uvicorn picks when
+        # installed; at most 10 s for open requests once asked to stop.
+        options: dict[str, Any] = {"host": host, "port": port, "log_level": "warning", "access_log": False,
+                                   "http": "auto", "loop": "auto", "timeout_graceful_shutdown": 10}
+        if early:
+            return
         if n == 1:
             from uec.web import create_app
 
-            uvicorn.run(create_app(url), host=host, port=port, log_level="warning", access_log=False,
-                        http="auto", loop="auto")
+            app_ = create_app(url)
+            # Uvicorn's single-process server installs its handlers once it runs, and treats a
+            # KeyboardInterrupt before that as a stop.
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            if early:
+                return
+            uvicorn.run(app_, **options)
         else:
-            uvicorn.run("uec.web:create_app", factory=True, workers=n, host=host, port=port, log_level="warning",
-                        access_log=False, http="auto", loop="auto")
+            config = uvicorn.Config("uec.web:create_app", factory=True, workers=n, **options)
+            sock = config.bind_socket()
+            supervisor = Multiprocess(config, sockets=[sock])  # installs its own signal handlers
+            supervisor.signal_queue.extend(early)  # a signal held during start-up stops it at once
+            try:
+                supervisor.run()
+            finally:
+                sock.close()
     finally:
+        for sig, handler in previous.items():
+            if signal.getsignal(sig) is not handler:
+                signal.signal(sig, handler)
         if child is not None:
             child.terminate()
             try:
                 child.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 child.kill()
+                child.wait()
 
 
 @app.command()
