@@ -108,7 +108,8 @@ def test_first_screen_figures_match_the_api_and_uec_standards(base_url: str, bro
         for m in ("in_ed", "dta_waiting", "ambulances_waiting", "beds_open", "beds_occupied"):
             assert ics[m] == sum(r[m] or 0 for r in sites), m
         # The time of the data is on the page.
-        assert "Now: 11:" in page.locator("h2#now").inner_text() and "November 2026" in page.locator("h2#now").inner_text()
+        heading = page.locator("h2#now").inner_text()
+        assert heading.startswith("Now: 11:") and heading.endswith("Monday 30 November 2026")
 
         # The key standards: yesterday's value is `uec standards`' for that day, with its status in words.
         day = dt.date.fromisoformat(api["window"]["reporting_day"])

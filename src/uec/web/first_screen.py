@@ -23,14 +23,15 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from uec import activity
-from uec.spc import SpecialCause
+from uec.spc import AssuranceIcon, SpecialCause, VariationIcon
 from uec.standards import Result, Row, Standard, catalogue, compute_many, format_value
 from uec.store import Store, reading
 from uec.web import data
@@ -117,7 +118,7 @@ class NowBoard(BaseModel):
 
     as_at: dt.datetime = Field(description="The time of the data: the newest event in the store (UTC)")
     source: Literal["events"] = Field(
-        "events", description="Where 'now' comes from: rebuilt from attendance, ambulance and spell events")
+        default="events", description="Where 'now' comes from: rebuilt from attendance, ambulance and spell events")
     rows: list[NowRow]
     ctr_missing: list[str] = Field(description="Sites with inpatients whose data has no criteria to reside")
 
@@ -156,7 +157,7 @@ class FirstScreen(data.Overview):
     the whole ICS now and the key standards."""
 
     now: NowBoard | None = None
-    key_standards: list[KeyStandard] = []
+    key_standards: list[KeyStandard] = Field(default_factory=list)
 
 
 class SiteChart(BaseModel):
@@ -187,8 +188,8 @@ class SitePage(data.SiteDetail):
 
     now: NowRow | None = None
     as_at: dt.datetime | None = None
-    standards: list[KeyStandard] = []
-    charts: list[SiteChart] = []
+    standards: list[KeyStandard] = Field(default_factory=list)
+    charts: list[SiteChart] = Field(default_factory=list)
     calls_111: Calls111 | None = None
     has_emergency_care: bool = True
 
@@ -235,9 +236,10 @@ def now_board(store: Store, sites: Sequence[data.Site], beds: Sequence[data.BedS
         has_ed = any(v.service_type in _ED_SERVICES for v in s.services) or s.site_code in ed
         if not (has_ed or s.site_code in g_and_a or s.site_code in amb):
             continue
-        e, a, sp, b = ed.get(s.site_code), amb.get(s.site_code), spells.get(s.site_code), g_and_a.get(s.site_code)
-        open_ = sum(x.beds_open for x in b) if b else None
-        occupied = sum(x.beds_occupied for x in b) if b else None
+        e, a, sp = ed.get(s.site_code), amb.get(s.site_code), spells.get(s.site_code)
+        site_beds = g_and_a.get(s.site_code)
+        open_ = sum(x.beds_open for x in site_beds) if site_beds else None
+        occupied = sum(x.beds_occupied for x in site_beds) if site_beds else None
         ctr = sp is not None and int(sp["ctr_recorded"]) > 0
         if sp is not None and not ctr:
             missing.append(s.name)
@@ -252,7 +254,7 @@ def now_board(store: Store, sites: Sequence[data.Site], beds: Sequence[data.BedS
             beds_open=open_, beds_occupied=occupied,
             beds_free=None if open_ is None or occupied is None else max(open_ - occupied, 0),
             occupancy_pct=None if open_ is None or occupied is None else _pct(occupied, open_),
-            census_time=max(x.snapshot_time for x in b) if b else None,
+            census_time=max(x.snapshot_time for x in site_beds) if site_beds else None,
             no_criteria_to_reside=int(sp["no_criteria_to_reside"] or 0) if ctr and sp else None,
         ))
     open_ics, occupied_ics = _sum(r.beds_open for r in rows), _sum(r.beds_occupied for r in rows)
@@ -303,11 +305,11 @@ def sparkline_svg(values: Sequence[float], *, label_text: str, target: float | N
     ]
     if target is not None:
         parts.append(f'<line x1="{pad}" x2="{width - pad}" y1="{y(target):.1f}" y2="{y(target):.1f}" '
-                     'stroke="#d5281b" stroke-width="1" stroke-dasharray="3 2"/>')
-    parts.append(f'<polyline points="{points}" fill="none" stroke="#4c6272" stroke-width="1.5"/>')
+                     'stroke="#d5281b" stroke-width="1" stroke-dasharray="3 2"></line>')
+    parts.append(f'<polyline points="{points}" fill="none" stroke="#4c6272" stroke-width="1.5"></polyline>')
     if values:
         parts.append(f'<circle cx="{x(len(values) - 1):.1f}" cy="{y(values[-1]):.1f}" r="3" fill="{dot}" '
-                     'stroke="#212b32" stroke-width="0.5"/>')
+                     'stroke="#212b32" stroke-width="0.5"></circle>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -360,14 +362,29 @@ def _key_standard(s: Standard, rows: Sequence[Row], week: Sequence[Row], day: dt
         target_display="" if target is None else _target_words(target.comparison, format_value(target.value, s.unit)),
         target_label=None if target is None else target.label,
         status=status, status_label=STATUS_TAGS[status][0],
-        variation=None if chart is None or last is None else _icon(chart.variation_icon),
-        assurance=None if chart is None or last is None else _icon(chart.assurance_icon),
+        variation=None if chart is None or last is None else _page_icon(chart.variation_icon),
+        assurance=None if chart is None or last is None else _page_icon(chart.assurance_icon),
         trend=[TrendPoint(day=_day(r.period_start), value=float(r.value or 0.0)) for r in trend],
         sparkline_svg=spark,
         last_7_days=None if w is None else w.value,
         last_7_days_display="" if w is None else format_value(w.value, s.unit),
         note=why if last is None else (_no_target_note(s, day) if target is None else None),
     )
+
+
+def _closed(svg: str) -> str:
+    """``svg`` with self-closing elements written out, as an HTML page wants them (an HTML parser reads
+    ``<circle/>`` as an unclosed element).
+
+    >>> _closed('<svg><circle r="1"/><path d="M0 0" /></svg>')
+    '<svg><circle r="1"></circle><path d="M0 0"></path></svg>'
+    """
+    return re.sub(r"<([a-zA-Z]+)([^<>]*?)\s*/>", r"<\1\2></\1>", svg)
+
+
+def _page_icon(icon: VariationIcon | AssuranceIcon | None) -> Icon | None:
+    got = _icon(icon)
+    return None if got is None else got.model_copy(update={"svg": _closed(got.svg)})
 
 
 def _day(v: dt.date | dt.datetime) -> dt.date:
@@ -456,6 +473,13 @@ _DISPOSITIONS = {
 }
 
 
+def _formatter(unit: str) -> Callable[[float], str]:
+    def fmt(v: float) -> str:
+        return format_value(v, unit)
+
+    return fmt
+
+
 def _site_charts(site: data.Site, standards: Sequence[KeyStandard], rows_by_id: dict[str, list[Row]],
                  day: dt.date) -> list[SiteChart]:
     cat = catalogue()
@@ -470,13 +494,14 @@ def _site_charts(site: data.Site, standards: Sequence[KeyStandard], rows_by_id: 
         summary = (f"XmR chart of {s.title} at {site.name}, daily, {len(series)} days from {labels[0]} to "
                    f"{labels[-1]}. Latest {format_value(series[-1].value, s.unit)}; mean "
                    f"{format_value(chart.latest.mean, s.unit)}, process limits "
-                   f"{format_value(chart.latest.lower_limit, s.unit)} to {format_value(chart.latest.upper_limit, s.unit)}"
+                   f"{format_value(chart.latest.lower_limit, s.unit)} to "
+                   f"{format_value(chart.latest.upper_limit, s.unit)}"
                    + ("" if chart.target is None else f"; target {format_value(chart.target, s.unit)}")
                    + f". {chart.variation_icon.label}."
                    + ("" if chart.assurance_icon is None else f" {chart.assurance_icon.label}."))
         svg = xmr_svg(chart, title=f"{s.title} at {site.name}", desc=summary, labels=labels,
-                      format_value=lambda v, u=s.unit: format_value(v, u), id_prefix=f"spc-{s.id}")
-        out.append(SiteChart(standard_id=s.id, title=s.title, svg=svg, summary=summary))
+                      format_value=_formatter(s.unit), id_prefix=f"spc-{s.id}")
+        out.append(SiteChart(standard_id=s.id, title=s.title, svg=_closed(svg), summary=summary))
     return out
 
 

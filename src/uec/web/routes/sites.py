@@ -44,7 +44,8 @@ def _context(sd: first_screen.SitePage, args: Mapping[str, Any]) -> dict[str, An
 
 add_page(router, site_data, PageSpec(
     name="site", path="/sites/{site_code}", model=first_screen.SitePage, template="site.html", context=_context,
-    csv_columns=data.CSV_COLUMNS, csv_rows=first_screen.first_screen_csv_rows, filename=lambda a: f"site-{a['site_code']}.csv",
+    csv_columns=data.CSV_COLUMNS, csv_rows=first_screen.first_screen_csv_rows,
+    filename=lambda a: f"site-{a['site_code']}.csv",
     api_paths=["/api/sites/{site_code}"], json_doc="One site, as its page shows it.",
     csv_doc="Every number on a site's page, one per row.",
 ))
