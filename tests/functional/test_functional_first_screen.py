@@ -101,8 +101,8 @@ def test_first_screen_figures_match_the_api_and_uec_standards(base_url: str, bro
             assert row.locator("th").inner_text() == r["name"]
             for m in ("in_ed", "over_12_hours", "dta_waiting", "ambulances_waiting", "beds_open", "beds_occupied",
                       "beds_free"):
-                assert row.locator(f'[data-measure="{m}"]').inner_text() == count(r[m]), (r["name"], m)
-            assert row.locator('[data-measure="occupancy_pct"]').inner_text() == percent(r["occupancy_pct"])
+                assert row.locator(f'[data-measure="{m}"] [data-value]').inner_text() == count(r[m]), (r["name"], m)
+            assert row.locator('[data-measure="occupancy_pct"] [data-value]').inner_text() == percent(r["occupancy_pct"])
         # The ICS total is the sum of its sites.
         sites = now["rows"][1:]
         for m in ("in_ed", "dta_waiting", "ambulances_waiting", "beds_open", "beds_occupied"):
@@ -119,7 +119,7 @@ def test_first_screen_figures_match_the_api_and_uec_standards(base_url: str, bro
         for sid in ("ed-4hr", "amb-c2-mean", "beds-ga-occupancy"):
             row = page.locator(f'#standards-table tr[data-standard="{sid}"]')
             assert keys[sid]["value"] == pytest.approx(_cli_value(demo_store, sid, day)), sid
-            assert row.locator('[data-measure="value"]').inner_text() == keys[sid]["display"]
+            assert row.locator('[data-measure="value"] [data-value]').inner_text() == keys[sid]["display"]
             status = row.locator('[data-measure="status"] .nhsuk-tag').inner_text()
             assert status in ("Target met", "Target not met"), sid  # each has a target in force
             assert row.locator("svg.uec-sparkline").count() == 1
@@ -136,7 +136,8 @@ def test_first_screen_figures_match_the_api_and_uec_standards(base_url: str, bro
 
         assert serious_violations(page) == []
         shot = _shots(tmp_path) / "first-screen-1366.png"
-        page.screenshot(path=str(shot), full_page=False)
+        # The top of the page: the ICS now and the key standards (the whole page is many screens long).
+        page.screenshot(path=str(shot), full_page=True, clip={"x": 0, "y": 0, "width": 1366, "height": 1200})
         assert shot.stat().st_size > 20_000
     finally:
         context.close()
@@ -151,7 +152,7 @@ def test_first_screen_on_a_phone(base_url: str, browser: Browser, tmp_path: Path
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
         assert serious_violations(page) == []
         shot = _shots(tmp_path) / "first-screen-390.png"
-        page.screenshot(path=str(shot), full_page=False)
+        page.screenshot(path=str(shot), full_page=True, clip={"x": 0, "y": 0, "width": 390, "height": 1500})
         assert shot.stat().st_size > 10_000
         for path in ("/sites/RXA01", "/sites/NZ101"):
             page.goto(base_url + path)
@@ -169,7 +170,7 @@ def test_site_pages_show_their_standards_and_the_111_measures(base_url: str, bro
         page.goto(base_url + "/sites/RXA01")
         api = _api(page, base_url + "/api/sites/RXA01")
         assert page.locator("h2#standards").count() == 1
-        four = page.locator('#standards-table tr[data-standard="ed-4hr"] [data-measure="value"]').inner_text()
+        four = page.locator('#standards-table tr[data-standard="ed-4hr"] [data-measure="value"] [data-value]').inner_text()
         assert four == next(k["display"] for k in api["standards"] if k["id"] == "ed-4hr")
         # SPC charts, each an accessible SVG.
         charts = page.locator("figure svg[role=img]")
