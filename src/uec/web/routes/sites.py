@@ -48,6 +48,8 @@ add_page(router, site_data, PageSpec(
     filename=lambda a: f"site-{a['site_code']}.csv",
     api_paths=["/api/sites/{site_code}"], json_doc="One site, as its page shows it.",
     csv_doc="Every number on a site's page, one per row.",
+    # Kept rendered: the page's charts and tables take longer to render than to read from the cache.
+    cache_page=True,
 ))
 
 
