@@ -34,8 +34,11 @@ def h(hours: float) -> datetime:
 def _rows(with_ctr: bool = True) -> dict[str, list[dict[str, Any]]]:
     ed: dict[str, Any] = {"site_code": "RAA01", "service_type": "ed_type1"}
     return {
-        **{k: v for k, v in FIXTURE.items() if k in ("organisations", "sites", "services")},
-        "calls_111": [{"call_id": "c1", "org_code": "N11", "call_time": T, "disposition": "ed"}],
+        **{k: v for k, v in FIXTURE.items() if k in ("organisations", "services")},
+        "sites": [*FIXTURE["sites"], {"site_code": "N1101", "org_code": "N11", "name": "Test 111 Contact Centre",
+                                      "site_type": "call_centre"}],
+        "calls_111": [{"call_id": "c1", "org_code": "N11", "call_time": T, "disposition": "ed", "booked_slot": True},
+                      {"call_id": "c2", "org_code": "N11", "call_time": h(30), "disposition": "self_care"}],
         "attendances": [
             # In the department 13 hours, admitted 2 hours ago: in ED, over 12 hours, a decision waiting.
             {"attendance_id": "a1", **ed, "arrival_time": h(13), "decision_to_admit_time": h(2)},
@@ -113,6 +116,17 @@ def test_now_is_never_later_than_the_clock(store: Store) -> None:
     # At 20:15 the ambulance that arrived at 20:30 is not there yet and the 111 call not made.
     assert board.as_at == h(0.75)
     assert board.rows[1].ambulances_waiting == 0 and board.rows[1].in_ed == 2
+
+
+def test_the_111_site_page_counts_calls_by_disposition(store: Store) -> None:
+    _load(store, _rows())
+    page = site_page(store, "N1101", now=T + timedelta(days=1))
+    assert page is not None and page.calls_111 is not None
+    c = page.calls_111
+    assert (c.yesterday, c.last_7_days, c.booked_7_days) == (1, 2, 1)
+    assert {m.measure: m.last_7_days for m in c.dispositions} == {"ed": 1, "self_care": 1}
+    assert "Calls answered within 60 seconds" in c.not_available
+    assert page.has_emergency_care is False and page.now is None
 
 
 @pytest.fixture(scope="module")
