@@ -102,7 +102,8 @@ def test_first_screen_figures_match_the_api_and_uec_standards(base_url: str, bro
             for m in ("in_ed", "over_12_hours", "dta_waiting", "ambulances_waiting", "beds_open", "beds_occupied",
                       "beds_free"):
                 assert row.locator(f'[data-measure="{m}"] [data-value]').inner_text() == count(r[m]), (r["name"], m)
-            assert row.locator('[data-measure="occupancy_pct"] [data-value]').inner_text() == percent(r["occupancy_pct"])
+            occupancy = row.locator('[data-measure="occupancy_pct"] [data-value]').inner_text()
+            assert occupancy == percent(r["occupancy_pct"])
         # The ICS total is the sum of its sites.
         sites = now["rows"][1:]
         for m in ("in_ed", "dta_waiting", "ambulances_waiting", "beds_open", "beds_occupied"):
@@ -170,8 +171,8 @@ def test_site_pages_show_their_standards_and_the_111_measures(base_url: str, bro
         page.goto(base_url + "/sites/RXA01")
         api = _api(page, base_url + "/api/sites/RXA01")
         assert page.locator("h2#standards").count() == 1
-        four = page.locator('#standards-table tr[data-standard="ed-4hr"] [data-measure="value"] [data-value]').inner_text()
-        assert four == next(k["display"] for k in api["standards"] if k["id"] == "ed-4hr")
+        cell = page.locator('#standards-table tr[data-standard="ed-4hr"] [data-measure="value"] [data-value]')
+        assert cell.inner_text() == next(k["display"] for k in api["standards"] if k["id"] == "ed-4hr")
         # SPC charts, each an accessible SVG.
         charts = page.locator("figure svg[role=img]")
         assert charts.count() >= 3
