@@ -48,10 +48,19 @@ def demo_store(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="module")
-def base_url(demo_store: str) -> Iterator[str]:
+def base_url(demo_store: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "web"))  # serve() signs in as the web tests do
-    with serve(demo_store) as url:
-        yield url
+    # A cache folder of its own: pages rendered by an older checkout must not answer for this one.
+    old = os.environ.get("UEC_CACHE_DIR")
+    os.environ["UEC_CACHE_DIR"] = str(tmp_path_factory.mktemp("first_screen_cache"))
+    try:
+        with serve(demo_store) as url:
+            yield url
+    finally:
+        if old is None:
+            os.environ.pop("UEC_CACHE_DIR", None)
+        else:
+            os.environ["UEC_CACHE_DIR"] = old
 
 
 def _shots(tmp_path: Path) -> Path:
