@@ -58,6 +58,7 @@ who why request sign in out local rows uk time important note apply done require
 daily integrated care system's history summary verify create revoke add name only password stdin disable
 enable passwd older than notify reason applicable subscribe
 cancel show params submit once parent pid poll
+whole sum
 quiet
 failed taking without confidence
 """))

@@ -11,17 +11,25 @@ its public face, so callers (the web app, a report) never write SQL of their own
 from uec.activity.queries import (
     activity_by_hour,
     ambulance_arrivals,
+    ambulances_waiting_now,
+    calls_111_by_hour,
+    ed_now,
     latest_bed_rows,
     latest_event_time,
     site_attendances_by_hour,
     site_rows,
+    spells_now,
 )
 
 __all__ = [
     "activity_by_hour",
     "ambulance_arrivals",
+    "ambulances_waiting_now",
+    "calls_111_by_hour",
+    "ed_now",
     "latest_bed_rows",
     "latest_event_time",
     "site_attendances_by_hour",
     "site_rows",
+    "spells_now",
 ]

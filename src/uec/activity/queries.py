@@ -17,7 +17,7 @@ Every function returns plain rows (dicts); instants are as the driver gives them
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from uec.store import Store
@@ -25,11 +25,15 @@ from uec.store import Store
 __all__ = [
     "activity_by_hour",
     "ambulance_arrivals",
+    "ambulances_waiting_now",
     "attendance_rows",
+    "calls_111_by_hour",
+    "ed_now",
     "latest_bed_rows",
     "latest_event_time",
     "site_attendances_by_hour",
     "site_rows",
+    "spells_now",
 ]
 
 Row = dict[str, Any]
@@ -151,4 +155,81 @@ def attendance_rows(store: Store, site_code: str, start: datetime, end: datetime
         f"SELECT {', '.join(columns)} FROM attendances WHERE site_code = :site AND arrival_time >= :start "
         "AND arrival_time < :end ORDER BY arrival_time, attendance_id LIMIT :limit",
         {"site": site_code, "start": start, "end": end, "limit": int(limit)},
+    )
+
+
+# --- "now": who is where at one instant --------------------------------------------------------------
+#
+# The store has no snapshot of an emergency department or of an ambulance queue (yet: ED area
+# snapshots and NHS 111 call handling are planned contract tables), so "now" is rebuilt from the events:
+# a patient is in the department at ``t`` when they arrived at or before ``t`` and had not left by then.
+# Each query looks back a bounded time (``since``) so that one event missing its departure or handover
+# time is not counted as present for ever.
+
+#: Emergency department service types (types 1 to 4), as the contract names them.
+ED_TYPES = ("ed_type1", "ed_type2", "ed_type3", "ed_type4")
+
+
+def ed_now(store: Store, t: datetime, since: datetime) -> list[Row]:
+    """Patients in each site's emergency department at ``t`` (arrived in ``[since, t]``, not yet departed):
+    ``site_code``, ``in_ed``, ``over_12_hours`` (arrived 12 hours or more before ``t``),
+    ``dta_waiting`` (with a decision to admit at or before ``t``) and ``longest_arrival`` (UTC)."""
+    rows = store.query(
+        "SELECT site_code, count(*) AS in_ed,"
+        " sum(CASE WHEN arrival_time <= :t12 THEN 1 ELSE 0 END) AS over_12_hours,"
+        " sum(CASE WHEN decision_to_admit_time <= :t THEN 1 ELSE 0 END) AS dta_waiting,"
+        " min(arrival_time) AS longest_arrival"
+        " FROM attendances WHERE service_type IN ('ed_type1', 'ed_type2', 'ed_type3', 'ed_type4')"
+        " AND arrival_time <= :t AND arrival_time >= :since"
+        " AND (departure_time IS NULL OR departure_time > :t) GROUP BY site_code",
+        {"t": t, "t12": t - timedelta(hours=12), "since": since},
+    )
+    for r in rows:
+        r["longest_arrival"] = _utc(r["longest_arrival"])
+    return rows
+
+
+def ambulances_waiting_now(store: Store, t: datetime, since: datetime) -> list[Row]:
+    """Ambulances at each hospital at ``t`` whose handover was not complete (arrived in ``[since, t]``):
+    ``site_code``, ``waiting`` and ``longest_arrival`` (UTC)."""
+    rows = store.query(
+        "SELECT destination_site AS site_code, count(*) AS waiting, min(hospital_arrival_time) AS longest_arrival"
+        " FROM ambulance_incidents WHERE hospital_arrival_time <= :t AND hospital_arrival_time >= :since"
+        " AND (handover_time IS NULL OR handover_time > :t) AND destination_site IS NOT NULL"
+        " GROUP BY destination_site",
+        {"t": t, "since": since},
+    )
+    for r in rows:
+        r["longest_arrival"] = _utc(r["longest_arrival"])
+    return rows
+
+
+def spells_now(store: Store, t: datetime, since: datetime) -> list[Row]:
+    """Inpatients at each site at ``t``: ``site_code``, ``in_bed`` (admitted, not yet discharged),
+    ``no_criteria_to_reside`` (of those, no longer meeting the criteria to reside at ``t``) and
+    ``ctr_recorded``: spells in hospital at any time since ``since`` with a criteria-to-reside end
+    time, so that a site whose data never records it says "not available" rather than 0."""
+    return store.query(
+        "SELECT site_code,"
+        " sum(CASE WHEN discharge_time IS NULL OR discharge_time > :t THEN 1 ELSE 0 END) AS in_bed,"
+        " sum(CASE WHEN (discharge_time IS NULL OR discharge_time > :t) AND criteria_to_reside_end_time <= :t"
+        " THEN 1 ELSE 0 END) AS no_criteria_to_reside,"
+        " count(criteria_to_reside_end_time) AS ctr_recorded"
+        " FROM spells WHERE admission_time <= :t AND (discharge_time IS NULL OR discharge_time >= :since)"
+        " GROUP BY site_code",
+        {"t": t, "since": since},
+    )
+
+
+def calls_111_by_hour(store: Store, org_code: str, start: datetime, end: datetime) -> list[Row]:
+    """An NHS 111 provider's calls answered in ``[start, end)`` as ``(k, h, n)`` rows: disposition,
+    UTC hour, count; plus ``booked:<disposition>`` rows counting calls with a booked time slot."""
+    return store.query(
+        "SELECT disposition AS k, date_trunc('hour', call_time) AS h, count(*) AS n FROM calls_111"
+        " WHERE org_code = :org AND call_time >= :start AND call_time < :end"
+        " GROUP BY disposition, date_trunc('hour', call_time)"
+        " UNION ALL SELECT 'booked:' || disposition, date_trunc('hour', call_time), count(*) FROM calls_111"
+        " WHERE org_code = :org AND call_time >= :start AND call_time < :end AND booked_slot"
+        " GROUP BY disposition, date_trunc('hour', call_time)",
+        {"org": org_code, "start": start, "end": end},
     )

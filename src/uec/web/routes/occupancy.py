@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from uec.forecast.occupancy import OccupancyProjection
+from uec.web import data
 from uec.web.deps import CacheDep, StoreDep
 from uec.web.forecast_views import OCCUPANCY_CSV_COLUMNS, occupancy, occupancy_csv_rows, runs_fingerprint
 from uec.web.limits import OCCUPANCY_DAYS, check_code, check_range
@@ -32,7 +33,10 @@ def occupancy_data(store: StoreDep, cache: CacheDep, site: str | None = Site,
 
 
 def _context(p: OccupancyProjection, args: Mapping[str, Any]) -> dict[str, Any]:
-    return {"p": p, "message": None, "site": args["site"] or "", "days": args["days"], "nav": "forecasts"}
+    # Sites by name, as everywhere else on the pages (the projection itself keys them by code).
+    names = {s.site_code: s.name for s in data.list_sites(args["store"])}
+    return {"p": p, "message": None, "site": args["site"] or "", "days": args["days"], "nav": "forecasts",
+            "names": names}
 
 
 def _not_found(message: str, args: Mapping[str, Any]) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import Response
 
 from uec.activity.patient_rows import ATTENDANCE_COLUMNS, site_attendances
-from uec.web import data
+from uec.web import data, first_screen
 from uec.web.deps import CacheDep, StoreDep, allow
 from uec.web.limits import PATIENT_ROWS, PATIENT_ROWS_DAYS, BoundError, check_code, check_date, check_range
 from uec.web.responder import ERROR_RESPONSES, REFUSED_RESPONSES, PageSpec, add_page, csv_response
@@ -29,24 +29,27 @@ __all__ = ["router", "site_attendances_csv", "site_data"]
 router = APIRouter()
 
 
-def site_data(store: StoreDep, cache: CacheDep, site_code: str) -> data.SiteDetail:
+def site_data(store: StoreDep, cache: CacheDep, site_code: str) -> first_screen.SitePage:
     """One site, as its page shows it."""
     check_code("site_code", site_code)
-    detail = cache.get(store, "site", site_code, compute=lambda: data.site_detail(store, site_code))
+    detail = cache.get(store, "site", site_code, compute=lambda: first_screen.site_page(store, site_code))
     if detail is None:
         raise HTTPException(404, f"There is no site with code {site_code} in the store.")
     return detail
 
 
-def _context(sd: data.SiteDetail, args: Mapping[str, Any]) -> dict[str, Any]:
+def _context(sd: first_screen.SitePage, args: Mapping[str, Any]) -> dict[str, Any]:
     return {"sd": sd}
 
 
 add_page(router, site_data, PageSpec(
-    name="site", path="/sites/{site_code}", model=data.SiteDetail, template="site.html", context=_context,
-    csv_columns=data.CSV_COLUMNS, csv_rows=data.csv_rows, filename=lambda a: f"site-{a['site_code']}.csv",
+    name="site", path="/sites/{site_code}", model=first_screen.SitePage, template="site.html", context=_context,
+    csv_columns=data.CSV_COLUMNS, csv_rows=first_screen.first_screen_csv_rows,
+    filename=lambda a: f"site-{a['site_code']}.csv",
     api_paths=["/api/sites/{site_code}"], json_doc="One site, as its page shows it.",
     csv_doc="Every number on a site's page, one per row.",
+    # Kept rendered: the page's charts and tables take longer to render than to read from the cache.
+    cache_page=True,
 ))
 
 
