@@ -55,6 +55,7 @@ __all__ = [
     "last_calculated_rows",
     "last_declared_level",
     "last_parameter_levels",
+    "loop_stamp",
     "matching_subscription_rows",
     "notification_rows",
     "opel_return_orgs",
@@ -359,6 +360,21 @@ def site_codes_of(store: Store, code: str) -> set[str]:
 
 
 # --- declared and observed calculated levels -----------------------------------------------------
+
+
+def loop_stamp(store: Store) -> dict[str, Any]:
+    """What changes whenever a declaration is made or a tracked action is opened, resolved or closed:
+    counts and latest times of both tables (rows are only ever added or moved out of ``open``, and
+    every move sets ``closed_at``). A page that shows declarations and actions keys its cache on it."""
+    return store.query(
+        "SELECT (SELECT count(*) FROM escalation_declarations) AS declarations, "
+        "(SELECT max(declared_at) FROM escalation_declarations) AS last_declared, "
+        "(SELECT count(*) FROM escalation_actions) AS actions, "
+        "(SELECT count(*) FROM escalation_actions WHERE state = 'open') AS open_actions, "
+        "(SELECT count(closed_at) FROM escalation_actions) AS closed_actions, "
+        "(SELECT max(created_at) FROM escalation_actions) AS last_opened, "
+        "(SELECT max(closed_at) FROM escalation_actions) AS last_closed")[0]
+
 
 
 def declaration_rows(store: Store, object_code: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
