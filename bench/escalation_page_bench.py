@@ -6,7 +6,8 @@ signed-in coordinator (an API token), in-process. Each page is asked once cold (
 then ``--repeat`` times warm (median and minimum printed). The parts of one cold computation are
 timed separately: the parameters, scores and levels at now (``status``), the sources' freshness,
 the current declarations, the open actions, what the last projection says of the next 24 hours,
-the trend since midnight, and the whole page's data and rendering.
+the trend since midnight; and the first request of each new minute, which computes the page again
+(the clock is in its key) with the trend since midnight from the cache.
 
 Run: ``PYTHONPATH=src .venv/bin/python bench/escalation_page_bench.py --store data/uec.duckdb``
 (the store made by ``scripts/start``; it is copied, not changed).
@@ -53,6 +54,7 @@ def main() -> None:
     from uec.ics.reference import ICB
     from uec.store import open_store
     from uec.web import create_app
+    from uec.web.routes import escalation as routes
     from uec.web.routes.escalation_projection import system_ahead
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -98,6 +100,15 @@ def main() -> None:
                         assert r.status_code == 200
                     print(f"{page}: cold {cold:.0f} ms; warm median {statistics.median(times):.1f} ms, "
                           f"min {min(times):.1f} ms over {args.repeat} ({len(r.content):,} bytes gzipped)")
+                # The first request of each later minute: the page is computed again (the clock is in
+                # its key), the trend since midnight comes from the cache until the next quarter hour.
+                minute = routes._minute()
+                for k in range(1, 4):
+                    routes._minute = lambda k=k: minute + dt.timedelta(minutes=k)  # type: ignore[misc]
+                    t0 = time.perf_counter()
+                    assert (await client.get("/escalation")).status_code == 200
+                    print(f"/escalation, first request of a new minute ({k}): "
+                          f"{(time.perf_counter() - t0) * 1000:.0f} ms")
 
         asyncio.run(run())
 
