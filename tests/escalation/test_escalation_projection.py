@@ -16,7 +16,7 @@ import pytest
 
 from uec.demo import build_demo
 from uec.errors import UecError
-from uec.escalation.projection import LEVELS, project, projection_instants
+from uec.escalation.projection import LEVELS, Projection, project, projection_instants
 from uec.escalation.tryit import TryIt, try_action
 from uec.store import Store, open_store
 from uec.system import current_state
@@ -139,3 +139,45 @@ def test_the_past_a_projection_starts_from_on_both_stores(store: Store) -> None:
     assert "spells" not in past  # every patient in a bed at the start is in the simulation
     assert past["organisations"].num_rows == 6 and past["sites"].num_rows == 3
     assert past["returns"].num_rows > 0 and set(past["returns"].column("source").to_pylist()) == {"opel"}
+
+
+def test_a_higher_demand_forecast_raises_the_projected_score(demo: Store, tmp_path: Path) -> None:
+    """Item 6: the stored forecast drives the start-from-now simulation's arrival rates.
+
+    A seasonal naive forecast repeats the week before, which is also the usual the forecast is
+    compared with (the store holds one week before the start), so it runs the model at x 1.00; the
+    same forecast made 60% higher runs it at x 1.60, and on the same seeds RXA's and the ICS's
+    projected scores are higher.
+    """
+    import shutil
+
+    from uec.escalation.demand import demand_forecast
+    from uec.forecast.runs import forecast_store_series
+    from uec.forecast.series import available_series
+
+    copy = tmp_path / "forecast.duckdb"
+    shutil.copyfile(demo.url, copy)
+    store = open_store(str(copy))
+    assert project(store, hours=1, step_hours=1, reps=1).demand.source == "simulation"  # type: ignore[union-attr]
+    ids = [s.series_id for s in available_series(store) if s.series_id.startswith("arrivals/")]
+    forecast_store_series(store, ids, model="snaive", horizon=24, backtest_origins=0)
+    start = current_state(store).as_of
+    usual = demand_forecast(store, start, 12)
+    assert usual.source == "forecast" and usual.ratio == pytest.approx(1.0, abs=0.02)
+    assert usual.hours_covered == 12 and set(usual.series) == set(ids)
+    with store.write() as w:
+        w.execute("UPDATE forecast_values SET mean = mean * 1.6")
+    busy = demand_forecast(store, start, 12)
+    assert busy.ratio == pytest.approx(1.6 * usual.ratio, rel=1e-6) and "arrival rates x 1.6" in busy.note
+    normal = project(store, hours=12, step_hours=4, reps=3, seed=1, use_forecasts=False)
+    higher = project(store, hours=12, step_hours=4, reps=3, seed=1)
+    assert higher.demand is not None and higher.demand.source == "forecast"
+    assert higher.as_dict()["demand"]["ratio"] == pytest.approx(busy.ratio, abs=1e-4)
+
+    def mean_score(p: Projection, kind: str) -> float:
+        code = "RXA" if kind == "org" else next(c for k, c in p.units if k == "ics")
+        scores = p.unit(code, kind).scores[-1]
+        return sum(s for s in scores if s is not None) / len(scores)
+
+    assert mean_score(higher, "org") > mean_score(normal, "org")
+    assert mean_score(higher, "ics") > mean_score(normal, "ics")

@@ -32,7 +32,7 @@ from uec.web.standards_views import standards_matrix
 
 PEOPLE = {
     "ana": User("ana", "Ana", "QXX", frozenset({"analyst"})),
-    "cat": User("cat", "Cat", "QXX", frozenset({"analyst"})),  # what ana may see, exactly
+    "cyd": User("cyd", "Cyd", "QXX", frozenset({"analyst"})),  # what ana may see, exactly
     "bob<b>": User("bob<b>", "Bob", "RAA", frozenset({"site_manager"})),  # another organisation and role
 }
 NEW_ATTENDANCE = {"attendances": [{"attendance_id": "new1", "site_code": "RAA01", "service_type": "ed_type1",
@@ -88,7 +88,7 @@ def test_a_cached_page_never_gives_one_person_what_another_may_see(org_app: tupl
         clients[name].get(f"/test-sign-in/{name}")
     pages = {name: c.get("/org-figures") for name, c in clients.items()}
     assert all(r.status_code == 200 for r in pages.values())
-    assert "Figures for QXX" in pages["ana"].text and "Figures for QXX" in pages["cat"].text
+    assert "Figures for QXX" in pages["ana"].text and "Figures for QXX" in pages["cyd"].text
     assert "Figures for RAA" in pages["bob<b>"].text and "QXX" not in pages["bob<b>"].text
     # Ana and Cat may see the same: one computation; Bob another.
     assert sorted(calls) == ["ana", "bob<b>"]

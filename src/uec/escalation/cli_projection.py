@@ -114,6 +114,8 @@ def project_command(  # noqa: PLR0913 - Typer takes one parameter per command-li
         t.add_row(r["at"][:16].replace("T", " "), _level(r["likely_level"]),
                   *(_pct(r[f"p_opel{lv}"]) for lv in (1, 2, 3, 4)), _pct(r["p_no_score"]), score)
     out.print(t)
+    if p.demand is not None:
+        out.print(f"demand: {p.demand.note}")
     now = p.current.get((u.kind, code))
     if top is None:
         out.print(f"now {_level(now)}; no replication rises above it within {p.hours} hours")

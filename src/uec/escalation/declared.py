@@ -40,6 +40,7 @@ __all__ = [
     "current_declarations",
     "declarations",
     "declare",
+    "loop_version",
     "observe",
     "org_name",
     "provider_type_of",
@@ -110,6 +111,20 @@ def declarations(store: Store, object_code: str | None = None, *, limit: int | N
     """Declarations, newest first (all, or of one organisation or the ICS's code)."""
     ensure_escalation_schema(store)
     return [_declaration(r) for r in queries.declaration_rows(store, object_code, limit)]
+
+
+def loop_version(store: Store) -> tuple[str, ...]:
+    """A value that changes whenever a declaration is made or a tracked action opens, is resolved or
+    closes (the data version does not cover these tables): a page showing them keys its cache on it.
+
+    >>> import tempfile, os
+    >>> from uec.store import open_store
+    >>> s = open_store(os.path.join(tempfile.mkdtemp(), "uec.duckdb"))
+    >>> loop_version(s)[:3]
+    ('0', 'None', '0')
+    """
+    ensure_escalation_schema(store)
+    return tuple(str(v) for v in queries.loop_stamp(store).values())
 
 
 def current_declarations(store: Store) -> dict[str, Declaration]:

@@ -22,7 +22,8 @@ from uec.escalation.queries import first_ics_code
 from uec.standards.periods import LONDON, local_midnight
 from uec.store import Store
 
-__all__ = ["Assessment", "Score", "Status", "history", "score_unit", "status", "status_many"]
+__all__ = ["Assessment", "Score", "Status", "Trend", "history", "quarter_hours_since_midnight", "score_unit", "status",
+           "status_many", "trend_since_midnight"]
 
 
 @dataclass(frozen=True)
@@ -267,3 +268,55 @@ def history(store: Store, start: dt.date, end: dt.date, every: str = "1d", *,
     for k in range(0, len(instants), chunk):
         out.extend(status_many(store, instants[k:k + chunk], framework=framework, org=org))
     return out
+
+
+def quarter_hours_since_midnight(at: dt.datetime) -> list[dt.datetime]:
+    """Every quarter hour from the local (Europe/London) midnight that starts ``at``'s day up to and
+    including ``at`` (UTC; real time, so a clock-change day has its 92 or 100 quarter hours).
+
+    >>> [t.strftime("%H:%M") for t in quarter_hours_since_midnight(dt.datetime(2025, 1, 6, 0, 40, tzinfo=dt.UTC))]
+    ['00:00', '00:15', '00:30']
+    >>> quarter_hours_since_midnight(dt.datetime(2025, 7, 1, 10, 0, tzinfo=LONDON))[0].isoformat()
+    '2025-06-30T23:00:00+00:00'
+    """
+    _check_instant(at)
+    midnight = local_midnight(at.astimezone(LONDON).date())
+    n = int((at.astimezone(dt.UTC) - midnight).total_seconds() // 900)
+    return [midnight + dt.timedelta(minutes=15 * k) for k in range(n + 1)]
+
+
+@dataclass(frozen=True)
+class Trend:
+    """Each organisation's parameter values at every quarter hour since local midnight.
+
+    ``values[(org_code, parameter_id)]`` lines up with ``instants``; ``None`` where the parameter had
+    no value then.
+    """
+
+    instants: tuple[dt.datetime, ...]
+    values: dict[tuple[str, str], tuple[float | None, ...]] = field(default_factory=dict)
+
+    def of(self, org_code: str, parameter_id: str) -> tuple[float | None, ...]:
+        """One parameter's values (empty when the organisation or parameter is unknown)."""
+        return self.values.get((org_code, parameter_id), ())
+
+
+def trend_since_midnight(store: Store, at: dt.datetime, *, framework: Framework | None = None) -> Trend:
+    """Every organisation's parameters at each quarter hour from local midnight to ``at``, computed
+    together (:func:`status_many`: the same parameter code as the levels themselves, so a trend point
+    is exactly what the page would have shown at that quarter hour).
+
+    >>> import tempfile, os
+    >>> from uec.store import open_store
+    >>> s = open_store(os.path.join(tempfile.mkdtemp(), "uec.duckdb"))
+    >>> len(trend_since_midnight(s, dt.datetime(2025, 1, 6, 1, 0, tzinfo=dt.UTC)).instants)
+    5
+    """
+    instants = quarter_hours_since_midnight(at)
+    statuses = status_many(store, instants, framework=framework)
+    values: dict[tuple[str, str], list[float | None]] = {}
+    for k, st in enumerate(statuses):
+        for org in st.organisations:
+            for a in org.parameters:
+                values.setdefault((org.code, a.parameter_id), [None] * len(instants))[k] = a.value
+    return Trend(tuple(instants), {key: tuple(v) for key, v in values.items()})

@@ -27,7 +27,7 @@ import datetime as dt
 import os
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -35,6 +35,7 @@ import pyarrow as pa
 
 from uec.contract import table as contract_table
 from uec.errors import UecError
+from uec.escalation.demand import DemandForecast, demand_forecast
 from uec.escalation.framework import Framework, load_framework
 from uec.escalation.levels import Status, status_many
 from uec.escalation.queries import PAST_TABLES, opel_return_rows, past_rows, reference_table_rows
@@ -94,6 +95,8 @@ class Projection:
     framework_id: str
     units: dict[UnitId, UnitSamples]
     current: dict[UnitId, int | None] = field(default_factory=dict)
+    #: The demand it ran with: the stored forecast's, or the simulation's own (``uec.escalation.demand``).
+    demand: DemandForecast | None = None
 
     def unit(self, code: str, kind: str | None = None) -> UnitSamples:
         """The samples of the unit with ``code`` (an organisation first, then the ICS, a pillar, a site)."""
@@ -161,6 +164,7 @@ class Projection:
             "changes": dict(self.changes), "framework": self.framework_id,
             "instants": [a.astimezone(LONDON).isoformat() for a in self.instants],
             "rise": rises, "rows": self.rows(),
+            "demand": self.demand.as_dict() if self.demand else None,
         }
 
 
@@ -288,11 +292,14 @@ def project(  # noqa: PLR0913 - keyword-only run settings, each named at the cal
         store: Store, *, hours: int = 72, step_hours: int = 4, reps: int = 10, seed: int = 42,
             changes: Mapping[str, Any] | None = None, framework: Framework | None = None,
             base: Any = None, as_of: dt.datetime | None = None, progress: Progress | None = None,
-            _state: Any = None) -> Projection:
+            use_forecasts: bool = True, _state: Any = None) -> Projection:
     """Project every unit's score and level ``hours`` ahead from the store's "now" (or ``as_of``).
 
     ``changes`` are a scenario's changes (checked by ``uec.system.apply_changes``); ``base`` replaces
     the demo ICS's parameters as the model (for example ``uec.system.estimate_params(store)``).
+    With ``use_forecasts`` the stored demand forecast for those hours, where there is one, drives
+    the model's arrival rates (:func:`uec.escalation.demand.demand_forecast`); the projection's
+    ``demand`` says which was used.
     """
     from uec.system import apply_changes, current_state, demo_params
 
@@ -305,6 +312,11 @@ def project(  # noqa: PLR0913 - keyword-only run settings, each named at the cal
     if changes:
         params = apply_changes(params, dict(changes))
         state = state_with_changes(state, changes)
+    demand = (demand_forecast(store, start, hours) if use_forecasts
+              else DemandForecast.simulation_only("forecasts not asked for"))
+    if demand.ratio != 1.0:
+        # On top of any growth the changes make: both multiply the rates.
+        params = replace(params, demand_growth=(1.0 + params.demand_growth) * demand.ratio - 1.0)
     past = past_tables(store, start)
     if changes and any(changes.get(name) for name in BED_CHANGES):
         past = {**past, "bed_states": pa.concat_tables([past["bed_states"], _census_at_start(state, start)])}
@@ -319,7 +331,7 @@ def project(  # noqa: PLR0913 - keyword-only run settings, each named at the cal
     current: dict[UnitId, int | None] = {(str(s.kind), s.code): s.level for s in now_status.all()}
     return Projection(as_of=start, made_at=dt.datetime.now(dt.UTC), instants=tuple(instants), hours=hours,
                       step_hours=step_hours, reps=reps, seed=seed, changes=dict(changes or {}),
-                      framework_id=fw.id, units=_collect(statuses), current=current)
+                      framework_id=fw.id, units=_collect(statuses), current=current, demand=demand)
 
 
 def project_levels_example() -> Projection:

@@ -122,8 +122,14 @@ def check_try(params: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def data_version_key(store: Store) -> str:
-    """A short fingerprint of the store's data version (a projection is for the data it was made from)."""
-    return hashlib.sha256(repr(store.data_version()).encode("utf-8")).hexdigest()[:16]
+    """A short fingerprint of the store's data version and its newest saved forecast run (a projection
+    is for the data, and the demand forecast, it was made from; forecast runs live outside the
+    contract tables the data version counts)."""
+    from uec.forecast import queries as forecast_queries
+
+    runs = forecast_queries.run_rows(store, 1) if forecast_queries.run_tables_exist(store) else []
+    newest = str(runs[0]["run_id"]) if runs else None
+    return hashlib.sha256(repr((store.data_version(), newest)).encode("utf-8")).hexdigest()[:16]
 
 
 def cached(store: Store, kind: str, params: Mapping[str, Any]) -> Any:

@@ -37,6 +37,7 @@ __all__ = [
     "Measure",
     "action_row",
     "action_rows",
+    "arrivals_between",
     "claim_pending_notifications",
     "claimed_notification_rows",
     "close_open_actions_above",
@@ -55,6 +56,7 @@ __all__ = [
     "last_calculated_rows",
     "last_declared_level",
     "last_parameter_levels",
+    "loop_stamp",
     "matching_subscription_rows",
     "notification_rows",
     "opel_return_orgs",
@@ -358,7 +360,42 @@ def site_codes_of(store: Store, code: str) -> set[str]:
     return {str(r["site_code"]) for r in store.query("SELECT site_code FROM sites WHERE org_code = :c", {"c": code})}
 
 
+def arrivals_between(store: Store, windows: Sequence[tuple[dt.datetime, dt.datetime]],
+                     pairs: Sequence[tuple[str, str]]) -> list[int]:
+    """Attendances arriving in each ``[lo, hi)`` window at the (site, service type) ``pairs``."""
+    if not windows or not pairs:
+        return [0] * len(windows)
+    params: dict[str, Any] = {}
+    cases = []
+    for k, (lo, hi) in enumerate(windows):
+        params[f"lo{k}"], params[f"hi{k}"] = lo, hi
+        cases.append(f"count(*) FILTER (WHERE arrival_time >= :lo{k} AND arrival_time < :hi{k}) AS w{k}")
+    where = []
+    for k, (site, service) in enumerate(pairs):
+        params[f"s{k}"], params[f"t{k}"] = site, service
+        where.append(f"(site_code = :s{k} AND service_type = :t{k})")
+    row = store.query(f"SELECT {', '.join(cases)} FROM attendances WHERE ({' OR '.join(where)}) "
+                      f"AND arrival_time >= :lo_all AND arrival_time < :hi_all",
+                      {**params, "lo_all": min(lo for lo, _ in windows), "hi_all": max(hi for _, hi in windows)})[0]
+    return [int(row[f"w{k}"]) for k in range(len(windows))]
+
+
 # --- declared and observed calculated levels -----------------------------------------------------
+
+
+def loop_stamp(store: Store) -> dict[str, Any]:
+    """What changes whenever a declaration is made or a tracked action is opened, resolved or closed:
+    counts and latest times of both tables (rows are only ever added or moved out of ``open``, and
+    every move sets ``closed_at``). A page that shows declarations and actions keys its cache on it."""
+    return store.query(
+        "SELECT (SELECT count(*) FROM escalation_declarations) AS declarations, "
+        "(SELECT max(declared_at) FROM escalation_declarations) AS last_declared, "
+        "(SELECT count(*) FROM escalation_actions) AS actions, "
+        "(SELECT count(*) FROM escalation_actions WHERE state = 'open') AS open_actions, "
+        "(SELECT count(closed_at) FROM escalation_actions) AS closed_actions, "
+        "(SELECT max(created_at) FROM escalation_actions) AS last_opened, "
+        "(SELECT max(closed_at) FROM escalation_actions) AS last_closed")[0]
+
 
 
 def declaration_rows(store: Store, object_code: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:

@@ -38,7 +38,7 @@ import io
 import re
 import struct
 import zlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar, cast, get_type_hints
 
@@ -333,6 +333,10 @@ class PageSpec(Generic[M]):
     tags: Sequence[str] = field(default_factory=lambda: ["downloads"])
     permission: str = "view_aggregate"
     cache_page: bool = False
+    #: With ``cache_page``: more of the key, for a page that depends on more than the data version
+    #: (state the data version does not track, the clock), from the store and the data function's
+    #: arguments; asked on every request, in the thread pool.
+    cache_key: Callable[[Store, Mapping[str, Any]], tuple[Hashable, ...]] | None = None
 
 
 _REQUEST = "responder_request"
@@ -402,9 +406,15 @@ def _cached_endpoint(data: Callable[..., M], spec: PageSpec[M], html: bool) -> C
             name, key = f"page:{spec.name}", (request.url.path, query, _may_see(user), header, _setup_key(env))
         else:
             name, key = f"json:{spec.name}", (tuple(sorted(request.path_params.items())), query, _may_see(user))
-        page = cache.peek(store, name, *key)
-        if page is MISS:
-            page = await run_in_threadpool(lambda: cache.get(store, name, *key, compute=build))
+        extra = spec.cache_key
+        page: Any
+        if extra is not None:
+            # Its key needs the store (and the clock), so there is no answer at hand to peek at.
+            page = await run_in_threadpool(lambda: cache.get(store, name, *key, *extra(store, kwargs), compute=build))
+        else:
+            page = cache.peek(store, name, *key)
+            if page is MISS:
+                page = await run_in_threadpool(lambda: cache.get(store, name, *key, compute=build))
         return cast(RenderedPage, page).response(request, served_stale())
 
     endpoint.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]

@@ -11,7 +11,7 @@ Reading needs ``view_aggregate``; declaring ``declare_escalation`` and marking a
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -27,12 +27,24 @@ from uec.errors import UecError
 from uec.escalation import declared, tracked
 from uec.escalation.cli import parse_instant
 from uec.escalation.framework import Framework, load_framework
-from uec.escalation.levels import Score, Status, history, status
+from uec.escalation.levels import (
+    Assessment,
+    Score,
+    Status,
+    Trend,
+    history,
+    quarter_hours_since_midnight,
+    status,
+    trend_since_midnight,
+)
 from uec.standards.periods import LONDON
-from uec.web.deps import StoreDep
+from uec.store import Store
+from uec.web.cache import AnswerCache
+from uec.web.deps import CacheDep, StoreDep
 from uec.web.limits import BoundError, check_code, check_date
 from uec.web.responder import PageSpec, add_page, render
-from uec.web.routes.escalation_projection import Panel, SystemAhead, panel, system_ahead
+from uec.web.routes.escalation_projection import Panel, SystemAhead, panel, projection_stamp, system_ahead
+from uec.web.sparkline import sparkline, trend_text
 
 __all__ = ["org_data", "router", "system_data"]
 
@@ -57,6 +69,9 @@ class ParameterRow(BaseModel):
     points: float | None
     thresholds: str
     note: str | None
+    # The value at every quarter hour since local midnight (SystemNow.trend_times), and it in words.
+    trend: list[float | None] = []
+    trend_text: str | None = None
 
 
 class LevelRow(BaseModel):
@@ -116,6 +131,8 @@ class SystemNow(BaseModel):
     can_declare_system: bool
     # What the last projection says of the next 24 hours (routes/escalation_projection.py).
     ahead: SystemAhead | None = None
+    # The quarter hours (UK time) of each parameter's trend since midnight.
+    trend_times: list[str] = []
 
 
 class DeclarationRow(BaseModel):
@@ -166,10 +183,18 @@ def _thresholds(fw: Framework, pid: str) -> str:
     return ", ".join(f"OPEL {lv} {op} {_fmt(p.thresholds[lv], p.unit)}" for lv in (2, 3, 4))
 
 
-def _row(fw: Framework, sc: Score, decl: declared.Declaration | None = None) -> LevelRow:
+def _row(fw: Framework, sc: Score, decl: declared.Declaration | None = None, trend: Trend | None = None) -> LevelRow:
+    times = [t.astimezone(LONDON).strftime("%H:%M") for t in trend.instants] if trend else []
+
+    def spark(a: Assessment) -> dict[str, Any]:
+        values = trend.of(sc.code, a.parameter_id) if trend else ()
+        if not values:
+            return {}
+        return {"trend": list(values), "trend_text": trend_text(times, values, lambda v: _fmt(v, a.unit))}
+
     params = [ParameterRow(parameter=a.parameter_id, title=a.title, value=a.value, value_text=_fmt(a.value, a.unit),
                            source=a.source, level=a.level, points=a.points, thresholds=_thresholds(fw, a.parameter_id),
-                           note=a.note) for a in sc.parameters]
+                           note=a.note, **spark(a)) for a in sc.parameters]
     return LevelRow(
         kind=sc.kind, code=sc.code, name=sc.name, provider_type=sc.provider_type, score=sc.score,
         calculated_level=sc.level, why=sc.why(), parameters=params,
@@ -194,9 +219,15 @@ def _action_row(a: tracked.TrackedAction, user: User | None, now: dt.datetime) -
                      can_manage=allowed(user, "manage_actions", a.owner_org))
 
 
+def _minute() -> dt.datetime:
+    """Now, to the minute: the escalation pages are "the system at HH:MM", and kept in the page cache
+    for that minute (:func:`_page_key`)."""
+    return dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
+
+
 def _instant(at: str | None) -> dt.datetime:
     if not at:
-        return dt.datetime.now(dt.UTC)
+        return _minute()
     try:
         instant = parse_instant(at)
     except UecError:
@@ -213,27 +244,39 @@ AtQuery = Annotated[str | None, Query(max_length=40, description="An instant (Eu
                                                                    "offset); default now.")]
 
 
-def system_data(store: StoreDep, at: AtQuery = None, user: User = _view) -> SystemNow:
-    """Every organisation, pillar and the ICS: calculated and declared levels, parameters, actions, freshness."""
+def _trend(store: Store, cache: AnswerCache, at: dt.datetime, fw: Framework) -> Trend:
+    """Each organisation's parameters at every quarter hour since midnight up to ``at``: kept per data
+    version and last quarter hour (a past quarter hour's values change only with the data)."""
+    last = quarter_hours_since_midnight(at)[-1]
+    return cache.get(store, "escalation_trend", last.isoformat(), fw.id, fw.version,
+                     compute=lambda: trend_since_midnight(store, last, framework=fw))
+
+
+def system_data(store: StoreDep, cache: CacheDep, at: AtQuery = None, user: User = _view) -> SystemNow:
+    """Every organisation, pillar and the ICS: calculated and declared levels, parameters with their trend
+    since midnight, actions, freshness."""
     fw = load_framework()
     s = status(store, _instant(at), framework=fw)
+    trend = _trend(store, cache, s.at, fw)
     current = declared.current_declarations(store)
-    now = dt.datetime.now(dt.UTC)
+    now = _minute()
     acts = [a for a in tracked.list_actions(store, state="open")]
     acts.sort(key=lambda a: (not a.overdue(now), a.due_at))
     return SystemNow(
         at=s.at.astimezone(LONDON).strftime("%Y-%m-%d %H:%M"), framework=f"{s.framework_id} {s.framework_version}",
         ics=_row(fw, s.ics, current.get(s.ics.code)), pillars=[_pillar(fw, p, current) for p in s.pillars],
-        organisations=[_row(fw, o, current.get(o.code)) for o in s.organisations],
+        organisations=[_row(fw, o, current.get(o.code), trend) for o in s.organisations],
         actions=[_action_row(a, user, now) for a in acts], overdue=sum(a.overdue(now) for a in acts),
         freshness=[FreshnessRow(source=f.source, latest=f.latest, rows=f.rows, last_load=f.last_load,
                                 last_load_rows=f.last_load_rows, last_load_quarantined=f.last_load_quarantined,
                                 expected_minutes=f.expected_minutes, late=f.late, why=f.why)
                    for f in feeds.freshness(store, s.at)],
-        notes=list(s.notes), can_declare_system=allowed(user, "declare_escalation"), ahead=system_ahead(store))
+        notes=list(s.notes), can_declare_system=allowed(user, "declare_escalation"), ahead=system_ahead(store),
+        trend_times=[t.astimezone(LONDON).strftime("%H:%M") for t in trend.instants])
 
 
-def org_data(store: StoreDep, org_code: str, at: AtQuery = None, user: User = _view) -> OrgEscalation:
+def org_data(store: StoreDep, cache: CacheDep, org_code: str, at: AtQuery = None,
+             user: User = _view) -> OrgEscalation:
     """One organisation's (or the ICS's) escalation: calculated and declared level, history, actions."""
     check_code("org_code", org_code)
     fw = load_framework()
@@ -259,7 +302,7 @@ def org_data(store: StoreDep, org_code: str, at: AtQuery = None, user: User = _v
             return st.ics
         return next((o for o in st.organisations if o.code == org_code), None)
 
-    now = dt.datetime.now(dt.UTC)
+    now = _minute()
     acts = tracked.list_actions(store, object_code=org_code)
     scope_org = None if org_code == s.ics.code else org_code
     may = allowed(user, "declare_escalation", scope_org)
@@ -269,7 +312,7 @@ def org_data(store: StoreDep, org_code: str, at: AtQuery = None, user: User = _v
     return OrgEscalation(
         at=s.at.astimezone(LONDON).strftime("%Y-%m-%d %H:%M"), code=org_code,
         name=declared.org_name(store, org_code) or calc.name, provider_type=pt,
-        ics_code=s.ics.code, calculated=_row(fw, calc, decls[0] if decls else None),
+        ics_code=s.ics.code, calculated=_row(fw, calc, decls[0] if decls else None, _trend(store, cache, s.at, fw)),
         sites=[_row(fw, x) for x in sites],
         declarations=[DeclarationRow(level=d.level, previous_level=d.previous_level,
                                      calculated_level=d.calculated_level, reason=d.reason, declared_by=d.declared_by,
@@ -297,14 +340,25 @@ def _org_csv(m: OrgEscalation) -> list[dict[str, Any]]:
 
 def _ctx(extra: Mapping[str, Any] | None = None) -> Any:
     def context(model: BaseModel, args: Mapping[str, Any]) -> dict[str, Any]:
-        return {"m": model, "tag": TAG, "at_param": args.get("at"), "nav": "escalation", **(extra or {})}
+        return {"m": model, "tag": TAG, "at_param": args.get("at"), "nav": "escalation", "spark": sparkline,
+                **(extra or {})}
     return context
+
+
+def _page_key(store: Store, args: Mapping[str, Any]) -> tuple[Hashable, ...]:
+    """What an escalation page depends on besides the data version, its URL and the asking user's roles
+    and organisation (:mod:`uec.web.responder` keys on those): the minute (the page is the system at
+    that minute, and an action becomes overdue as the clock passes its due time), the declarations and
+    tracked actions (:func:`uec.escalation.declared.loop_version`), and the projection and try-it jobs
+    it shows (kept in the jobs store). So a declaration or a marked action shows at once."""
+    return (_minute().isoformat(), declared.loop_version(store), projection_stamp(store, args.get("org_code")))
 
 
 add_page(router, system_data, PageSpec(
     name="escalation", path="/escalation", model=SystemNow, template="escalation.html", context=_ctx(),
     csv_columns=["kind", "code", "name", "score", "calculated_level", "declared_level", "declared_by", "why"],
     csv_rows=_system_csv, filename=lambda a: "escalation.csv", api_paths=["/api/escalation"],
+    cache_page=True, cache_key=_page_key,
     json_doc="The system now: every organisation, pillar and the ICS with calculated and declared OPEL levels.",
     csv_doc="One row per organisation, pillar and the ICS: score, calculated and declared level, why.",
 ))
@@ -369,6 +423,7 @@ add_page(router, org_data, PageSpec(
     name="org_escalation", path="/escalation/{org_code}", model=OrgEscalation, template="escalation_org.html",
     context=_ctx(), csv_columns=["day", "score", "level"], csv_rows=_org_csv,
     filename=lambda a: f"escalation-{a['org_code']}.csv", api_paths=["/api/escalation/{org_code}"],
+    cache_page=True, cache_key=_page_key,
     json_doc="One organisation's escalation: calculated and declared level, daily history, actions.",
     csv_doc="The organisation's daily calculated score and level for the last 14 days.",
 ))

@@ -40,7 +40,8 @@ from uec.web.deps import StoreDep
 from uec.web.limits import PROJECTION_HOURS, PROJECTION_REPS, REPS_RANGE, check_code
 from uec.web.responder import PageSpec, add_page, render
 
-__all__ = ["OrgProjection", "SystemAhead", "TryCard", "TryResult", "panel", "router", "system_ahead"]
+__all__ = ["OrgProjection", "SystemAhead", "TryCard", "TryResult", "panel", "projection_stamp", "router",
+           "system_ahead"]
 
 log = logging.getLogger("uec.web.escalation")
 router = APIRouter()
@@ -83,6 +84,8 @@ class OrgProjection(BaseModel):
     seed: int | None = None
     current_data: bool = False
     current_level: int | None = None
+    # Which demand drove the model: the stored forecast (and by how much) or the simulation's own rates.
+    demand: str | None = None
     rise_probability: float | None = None
     rise_level: int | None = None
     rows: list[ProjectionRow] = []
@@ -207,6 +210,7 @@ def _projection(store: Store, code: str, name: str, user: User | None) -> OrgPro
         m.as_of = str(r.get("as_of", ""))[:16].replace("T", " ")
         m.hours, m.reps, m.seed = r.get("hours"), r.get("reps"), r.get("seed")
         m.current_data = r.get("data_version") == data_version_key(store)
+        m.demand = (r.get("demand") or {}).get("note")
         m.current_level, m.rise_probability, m.rise_level = (
             rise.get("current_level"), rise.get("probability"), rise.get("level"))
         m.rows = _rows(r, code)
@@ -281,6 +285,7 @@ class SystemAhead(BaseModel):
     made_at: str | None = None
     as_of: str | None = None
     current_data: bool = False
+    demand: str | None = None
     rows: list[Ahead] = []
 
 
@@ -304,7 +309,22 @@ def system_ahead(store: Store, hours: int = 24) -> SystemAhead:
             for x in r.get("rows", []) if x["kind"] in ("ics", "org") and x["at"] == within[-1]]
     return SystemAhead(made_at=str(r.get("made_at", ""))[:16].replace("T", " "),
                        as_of=str(r.get("as_of", ""))[:16].replace("T", " "),
-                       current_data=r.get("data_version") == data_version_key(store), rows=rows)
+                       current_data=r.get("data_version") == data_version_key(store),
+                       demand=(r.get("demand") or {}).get("note"), rows=rows)
+
+
+def projection_stamp(store: Store, org_code: str | None = None) -> tuple[Any, ...]:
+    """What the escalation pages show of the jobs (kept in the jobs store, which the data version does
+    not cover) depends on: the newest projection and the newest done one, and with ``org_code`` its
+    recent try-it runs, each with its state and progress. A cached page keys on it."""
+    def brief(jobs: list[Job]) -> tuple[Any, ...]:
+        return tuple((j.id, j.state, j.progress, j.message) for j in jobs)
+
+    stamp: tuple[Any, ...] = (brief(list_jobs(store, kind=PROJECTION_KIND, state="done", limit=1)),)
+    if org_code is not None:
+        tries = [j for j in list_jobs(store, kind=TRY_KIND, limit=20) if j.params.get("org") == org_code][:3]
+        stamp += (brief(list_jobs(store, kind=PROJECTION_KIND, limit=1)), brief(tries))
+    return stamp
 
 
 # --- try an action --------------------------------------------------------------------------------

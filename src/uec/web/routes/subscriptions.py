@@ -73,7 +73,7 @@ def api_subscriptions(store: StoreDep, user: User = _person) -> Subscriptions:
 def subscriptions_page(request: Request, store: StoreDep, user: User = _person) -> Response:
     """The subscriptions page with its subscribe and unsubscribe forms."""
     orgs = [(r["org_code"], r["name"]) for r in org_rows(store)]
-    resp = render(request, "subscriptions.html", m=_data(store, user), orgs=orgs, nav="escalation")
+    resp = render(request, "subscriptions.html", m=_data(store, user), orgs=orgs, nav="subscriptions")
     resp.headers["Cache-Control"] = "private, no-store"
     return resp
 
