@@ -695,6 +695,8 @@ def _run_returns(store: Store, standards: Sequence[Standard], q: Query,
 
 def _returns_cells(r: ReturnsRecipe, returns: dict[tuple[str, dt.date, str, str], dict[str, float]],
                    q: Query) -> dict[_Key, _Cell]:
+    if r.by_code:
+        return _returns_cells_by_code(r, returns, q)
     sums: dict[_Key, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
     for (org, day, length, source), values in returns.items():
         if r.source is not None and source != r.source:
@@ -725,6 +727,57 @@ def _returns_cells(r: ReturnsRecipe, returns: dict[tuple[str, dt.date, str, str]
         else:
             den = b if r.denominator else None
             cells[key] = _Cell(r.scale * a, den, None, den)
+    return cells
+
+
+def _returns_cells_by_code(r: ReturnsRecipe, returns: dict[tuple[str, dt.date, str, str], dict[str, float]],
+                           q: Query) -> dict[_Key, _Cell]:
+    """Cells of a ``mean`` or joined recipe: each organisation's codes summed over its returns in the
+    cell (of any of the recipe's collections) and, for ``mean``, divided by the number of return
+    periods that carried them; then added up over organisations.
+
+    A ``complete`` recipe leaves out an organisation that lacks one of its codes in the cell, so an
+    ICS total never sets one trust's patients against another's beds. A ``mean`` with no denominator
+    is the sum over every organisation's returns over the distinct return periods: for England, the
+    average of the daily totals, as the published figures are.
+    """
+    Acc = dict[str, tuple[list[float], set[tuple[dt.date, str]]]]
+    # cell -> organisation -> code -> ([sum], {(first day, length)})
+    acc: dict[_Key, dict[str, Acc]] = defaultdict(lambda: defaultdict(dict))
+    for (org, day, length, source), values in returns.items():
+        if r.sources and source not in r.sources:
+            continue
+        period = return_period(day, length, q.period, q.start)
+        if period is None:
+            continue
+        key: _Key = (None if q.level == "ics" else org, period, None)
+        for code in r.codes:
+            if code in values:
+                total, periods = acc[key][org].setdefault(code, ([0.0], set()))
+                total[0] += values[code]
+                periods.add((day, length))
+
+    def side(codes: tuple[tuple[str, int], ...], got: Acc) -> float:
+        out = 0.0
+        for code, sign in codes:
+            if code in got:
+                total, periods = got[code]
+                out += sign * (total[0] / len(periods) if r.combine == "mean" else total[0])
+        return out
+
+    cells: dict[_Key, _Cell] = {}
+    for key, by_org in acc.items():
+        orgs = [got for got in by_org.values() if not r.complete or all(c in got for c in r.codes)]
+        if not orgs:
+            continue
+        if r.combine == "mean" and not r.denominator:
+            # An average per return period: the sum over them, over how many there were.
+            n = sum(sign * got[c][0][0] for got in orgs for c, sign in r.numerator if c in got)
+            days = len(set().union(*(got[c][1] for got in orgs for c, _ in r.numerator if c in got)))
+            cells[key] = _Cell(r.scale * n, float(days), None, float(days))
+            continue
+        den = sum(side(r.denominator, got) for got in orgs) if r.denominator else None
+        cells[key] = _Cell(r.scale * sum(side(r.numerator, got) for got in orgs), den, None, den)
     return cells
 
 
@@ -778,7 +831,7 @@ def _no_data_cause(store: Store, s: Standard, plan: _Plan, q: Query) -> str:
     tables = sorted({r.table for r in s.events} if plan.source != "returns" else set())
     with_events = [t for t in tables if store.query(f"SELECT EXISTS (SELECT 1 FROM {t}) AS x")[0]["x"]]
     codes = [c for r in s.returns for c in r.codes] if plan.returns_usable(s) else []
-    sources = sorted({r.source or "any" for r in s.returns}) if codes else []
+    sources = sorted({c for r in s.returns for c in (r.sources or ("any",))}) if codes else []
     have = store.query(
         "SELECT period_length, min(period_start) AS lo, max(period_start) AS hi, count(DISTINCT org_code) AS orgs "
         f"FROM returns WHERE metric_code IN ({_in(codes)}) GROUP BY period_length") if codes else []
