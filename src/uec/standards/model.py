@@ -299,6 +299,19 @@ class Standard:
         return tuple(dict.fromkeys(c for r in self.returns for c in r.sources))
 
     @property
+    def computable_from(self) -> dict[str, tuple[str, ...]]:
+        """Each grain that can compute it, with what it reads: ``events`` the contract tables,
+        ``returns`` the national collections (the catalogue page's grain-by-standard view).
+
+        >>> catalogue().get("beds-no-criteria-to-reside").computable_from
+        {'events': ('spells',), 'returns': ('discharge_sitrep', 'uec_sitrep')}
+        >>> catalogue().get("flow-delays").computable_from
+        {'returns': ('discharge_delays',)}
+        """
+        out = {"events": self.event_tables, "returns": self.collections}
+        return {g: v for g, v in out.items() if v}
+
+    @property
     def event_tables(self) -> tuple[str, ...]:
         """The contract tables its events recipes read, in order.
 
