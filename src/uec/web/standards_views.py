@@ -72,11 +72,15 @@ class Icon(BaseModel):
 
 
 class StandardSummary(BaseModel):
+    """A standard in the matrix, with the grains that can compute it: ``computable_from`` maps
+    ``events`` to the contract tables and ``returns`` to the national collections its recipes read."""
+
     id: str
     title: str
     area: str
     unit: str
     direction: str
+    computable_from: dict[str, list[str]] = {}
 
 
 class Cell(BaseModel):
@@ -343,7 +347,8 @@ def standards_matrix(store: Store, period: str = "month", start: dt.date | None 
         area=area,
         start=None if q is None else q.start.isoformat(),
         end=None if q is None else q.end.isoformat(),
-        standards=[StandardSummary(id=s.id, title=s.title, area=s.area, unit=s.unit, direction=s.direction)
+        standards=[StandardSummary(id=s.id, title=s.title, area=s.area, unit=s.unit, direction=s.direction,
+                                   computable_from={g: list(v) for g, v in s.computable_from.items()})
                    for s in chosen],
         rows=rows,
     )
