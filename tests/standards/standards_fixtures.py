@@ -234,7 +234,8 @@ def returns_rows() -> list[dict[str, Any]]:
             rows += [r("R1", code, v, source, dt.date(2024, 4, 1 + i), "day") for i, v in enumerate(values)]
     pathways = {"discharge_pathway_0": 10, "discharge_pathway_1": 6, "discharge_pathway_2": 2, "discharge_pathway_3": 2}
     rows += [r("R1", k, v, "discharge_sitrep", dt.date(2024, 4, 1), "day") for k, v in pathways.items()]
-    delays = {"delay_cap_awaiting_restart_existing_social_care": 10, "delay_hub_awaiting_confirmation_funding_eligibility": 2,
+    delays = {"delay_cap_awaiting_restart_existing_social_care": 10,
+              "delay_hub_awaiting_confirmation_funding_eligibility": 2,
               "delay_hosp_awaiting_patient_transport_services": 3, "delay_iface_other_home_based_social_care": 4,
               "delay_wellb_ongoing_safeguarding_concern": 1}
     rows += [r("R1", k, v, "discharge_delays") for k, v in delays.items()]

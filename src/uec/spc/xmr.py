@@ -169,8 +169,11 @@ class XmRResult:
         """One sentence per gap: what is missing, between which points, and how the chart treats it.
 
         >>> chart = xmr([5, 6, 5, 7, 6, 5], XmROptions(gaps=[Gap(3, 24)], period_name="month"))
-        >>> print(*chart.gap_notes)
-        24 months missing between point 3 and point 4: the line breaks there, no run or trend continues across the gap, and the limits are computed from the 6 points on both sides without the moving range across it.
+        >>> import textwrap
+        >>> print(textwrap.fill(*chart.gap_notes, width=100))
+        24 months missing between point 3 and point 4: the line breaks there, no run or trend continues
+        across the gap, and the limits are computed from the 6 points on both sides without the moving range
+        across it.
         """
         out = []
         for g in self.gaps:

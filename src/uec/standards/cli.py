@@ -26,8 +26,8 @@ from uec.errors import UecError
 from uec.standards.engine import Result, compute, compute_many
 from uec.standards.export import format_value, write_csv
 from uec.standards.model import catalogue
-from uec.standards.reference import computable_from_text
 from uec.standards.periods import GRAINS, parse_period_arg
+from uec.standards.reference import computable_from_text
 from uec.standards.sdc import disclose
 from uec.store import open_store
 

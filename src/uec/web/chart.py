@@ -52,9 +52,9 @@ def period_gaps(starts: Sequence[dt.date | dt.datetime], grain: str) -> list[Gap
         return out
     for i, (a, b) in enumerate(itertools.pairwise(starts), start=1):
         if isinstance(a, dt.datetime) or isinstance(b, dt.datetime):
-            missing = round((b - a).total_seconds() / 3600) - 1  # type: ignore[operator]
+            missing = round((b - a).total_seconds() / 3600) - 1
         else:
-            missing = sum(1 for _ in iter_periods(period_end(a, grain), b, grain))  # type: ignore[arg-type]
+            missing = len(list(iter_periods(period_end(a, grain), b, grain)))  # type: ignore[arg-type]
         if missing > 0:
             out.append(Gap(i, missing))
     return out
@@ -110,7 +110,7 @@ class Axes:
         return _TOP + self.height * (self.hi - v) / (self.hi - self.lo)
 
 
-def svg_head(
+def svg_head(  # noqa: PLR0913 - keyword-only drawing options
     axes: Axes,
     *,
     css_class: str,
@@ -196,7 +196,8 @@ def xmr_svg(
         a, b = x(i - 1), x(i)
         what = f"{g.missing} missing" if g.missing else "missing"
         mid, top = (a + b) / 2, axes.y(axes.hi)
-        out.append(f'<g class="spc-gap"><title>{html.escape(notes[i])}</title><rect x="{_fmt(a + 6)}" y="{_fmt(top)}" width="{_fmt(max(b - a - 12, 1))}" '
+        out.append(f'<g class="spc-gap"><title>{html.escape(notes[i])}</title>'
+                   f'<rect x="{_fmt(a + 6)}" y="{_fmt(top)}" width="{_fmt(max(b - a - 12, 1))}" '
                    f'height="{axes.height}" fill="#f0f4f5"/>'
                    f'<text x="{_fmt(mid)}" y="{_fmt(top + 14)}" text-anchor="middle" font-size="11" '
                    f'fill="{_INK}">{html.escape(what)}</text></g>')
