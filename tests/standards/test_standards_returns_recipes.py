@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from standards_fixtures import put_rows
 
 from uec.ingest import ingest
 from uec.standards import catalogue, compute
@@ -226,3 +227,24 @@ def test_ambsys_category_means(store: Store) -> None:
     (c2,) = compute(store, "amb-c2-mean", **dec).rows
     assert round((c1.value or 0) * 60) == 455
     assert round((c2.value or 0) * 60) == 1_688
+
+
+def test_sitrep_core_and_escalation_beds_stand_in_for_their_total(store: Store) -> None:
+    # No public file has the core/escalation split: two hand-made sitrep days of one trust. Day 1
+    # gives the total open (100); day 2 only core 90 and escalation 15. Occupied 95 and 100.
+    def r(day: int, code: str, value: float) -> dict[str, Any]:
+        return {"org_code": "R1", "period_start": dt.date(2024, 4, day), "period_length": "day",
+                "metric_code": code, "value": value, "source": "uec_sitrep"}
+
+    put_rows(store, "returns", [
+        r(1, "sitrep_ga_beds_available", 100), r(1, "sitrep_ga_beds_occupied", 95),
+        r(2, "sitrep_ga_core_beds_available", 90), r(2, "sitrep_ga_escalation_beds_available", 15),
+        r(2, "sitrep_ga_beds_occupied", 100), r(3, "sitrep_ga_beds_occupied", 99),
+    ])
+    days = {x.period_start.day: x.value for x in compute(
+        store, "beds-ga-occupancy", org="R1", period="day", start=dt.date(2024, 4, 1), end=dt.date(2024, 4, 4)).rows}
+    # Day 3 has occupied beds but no beds open: no value, never an occupancy of infinity or 0.
+    assert days == pytest.approx({1: 0.95, 2: 100 / 105})
+    (escalation,) = compute(store, "beds-escalation-open", org="R1", period="month", start=dt.date(2024, 4, 1),
+                            end=dt.date(2024, 5, 1)).rows
+    assert (escalation.numerator, escalation.denominator) == (15, 1)
