@@ -821,18 +821,27 @@ def _group_order(g: str | None) -> tuple[int, float, str]:
         return (0, math.inf, g)
 
 
-def _no_data_cause(store: Store, s: Standard, plan: _Plan, q: Query) -> str:
+def _no_data_cause(store: Store, s: Standard, plan: _Plan, q: Query, seen: dict[str, bool] | None = None) -> str:
     """Which of the causes of an empty answer applies, and what to do (issue 14: honest gaps).
 
     Source not loaded (neither its events table nor its returns hold anything); wrong period length
     (its returns are of lengths that do not make the period asked for); no rows in the range asked;
     organisation not in its data; otherwise no rows of that grain (the level or site asked for).
     """
+    # ``seen`` remembers, across the standards of one computation, which tables hold any row: the
+    # whole catalogue asks the same few questions (issue 14 grew it to 60 standards).
+    seen = {} if seen is None else seen
+
+    def any_rows(t: str) -> bool:
+        if t not in seen:
+            seen[t] = bool(store.query(f"SELECT EXISTS (SELECT 1 FROM {t}) AS x")[0]["x"])
+        return seen[t]
+
     tables = sorted({r.table for r in s.events} if plan.source != "returns" else set())
-    with_events = [t for t in tables if store.query(f"SELECT EXISTS (SELECT 1 FROM {t}) AS x")[0]["x"]]
+    with_events = [t for t in tables if any_rows(t)]
     codes = [c for r in s.returns for c in r.codes] if plan.returns_usable(s) else []
     sources = sorted({c for r in s.returns for c in (r.sources or ("any",))}) if codes else []
-    have = store.query(
+    have = [] if not codes or not any_rows("returns") else store.query(
         "SELECT period_length, min(period_start) AS lo, max(period_start) AS hi, count(DISTINCT org_code) AS orgs "
         f"FROM returns WHERE metric_code IN ({_in(codes)}) GROUP BY period_length") if codes else []
     if not with_events and not have:
@@ -880,6 +889,7 @@ def _run(store: Store, plan: _Plan, q: Query) -> list[Result]:
     with_returns = [s for s in plan.standards if plan.returns_usable(s)]
     returns_cells = _run_returns(store, with_returns, q, _returns_scope(store, q)) if with_returns else {}
     results: list[Result] = []
+    seen: dict[str, bool] = {}
     for s in plan.standards:
         notes = list(plan.notes.get(s.id, []))
         rows: list[Row] = []
@@ -903,6 +913,7 @@ def _run(store: Store, plan: _Plan, q: Query) -> list[Result]:
         elif plan.source != "events" and s.returns and s.id not in plan.impossible:
             notes.append(f"{s.id}: returns have no breakdowns or hours, so only event data is used")
         if not rows and s.id not in plan.impossible:
-            notes.append(f"no {s.id} data in the store for this scope and range: {_no_data_cause(store, s, plan, q)}")
+            cause = _no_data_cause(store, s, plan, q, seen)
+            notes.append(f"no {s.id} data in the store for this scope and range: {cause}")
         results.append(Result(s, q, tuple(sorted(rows, key=_row_order)), tuple(notes)))
     return results
