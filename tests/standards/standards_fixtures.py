@@ -216,4 +216,27 @@ def returns_rows() -> list[dict[str, Any]]:
     rows += [r("RAMB", f"ambsys_{k}", v, "ambsys") for k, v in amb.items()]
     rows += [r("Eng", "kh03_ga_occupied", 90, "kh03", dt.date(2024, 1, 1), "quarter"),
              r("Eng", "kh03_ga_available", 100, "kh03", dt.date(2024, 1, 1), "quarter")]
+    rows += [r("R1", "ae_dta_over_12hours", 3, "ae_monthly"), r("R1", "ae_dta_over_4hours", 30, "ae_monthly"),
+             r("R1", "ae_emergency_admissions_all", 100, "ae_monthly"),
+             r("W1", "ae_attendances_all", 50, "ae_wales"), r("W1", "ae_within_12h_all", 45, "ae_wales")]
+    # Two sitrep days of one trust (1 and 2 April): (first day, second day).
+    sitrep = {"sitrep_ambulance_arrivals": (100, 100), "sitrep_handover_30_60": (10, 20),
+              "sitrep_handover_over_60": (5, 5), "sitrep_adult_ga_beds_occupied": (90, 110),
+              "sitrep_adult_ga_beds_available": (100, 120), "sitrep_paed_ga_beds_occupied": (8, 8),
+              "sitrep_paed_ga_beds_available": (10, 10), "sitrep_adult_cc_beds_occupied": (9, 9),
+              "sitrep_adult_cc_beds_available": (10, 10), "sitrep_ga_escalation_beds_available": (4, 6),
+              "sitrep_los_7plus": (40, 60), "sitrep_los_14plus": (20, 30), "sitrep_los_21plus": (10, 10),
+              "sitrep_ae_diverts": (1, 2)}
+    discharge = {"discharge_not_meeting_ctr": (20, 30), "discharge_by_1700": (4, 6),
+                 "discharge_1701_2359": (6, 4), "discharge_total": (10, 10)}
+    for source, codes in (("uec_sitrep", sitrep), ("discharge_sitrep", discharge)):
+        for code, values in codes.items():
+            rows += [r("R1", code, v, source, dt.date(2024, 4, 1 + i), "day") for i, v in enumerate(values)]
+    pathways = {"discharge_pathway_0": 10, "discharge_pathway_1": 6, "discharge_pathway_2": 2, "discharge_pathway_3": 2}
+    rows += [r("R1", k, v, "discharge_sitrep", dt.date(2024, 4, 1), "day") for k, v in pathways.items()]
+    delays = {"delay_cap_awaiting_restart_existing_social_care": 10,
+              "delay_hub_awaiting_confirmation_funding_eligibility": 2,
+              "delay_hosp_awaiting_patient_transport_services": 3, "delay_iface_other_home_based_social_care": 4,
+              "delay_wellb_ongoing_safeguarding_concern": 1}
+    rows += [r("R1", k, v, "discharge_delays") for k, v in delays.items()]
     return rows

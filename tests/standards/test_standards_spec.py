@@ -23,6 +23,10 @@ EVENTS: dict[str, tuple[float | None, float | None, float]] = {
     "ed-4hr-type1": (3, 5, 3 / 5),
     # of those five only a3 is over 12 h
     "ed-12hr-arrival": (1, 5, 1 / 5),
+    # all A&E types with a departure (a1-a7): only a3 (13 h 20) is over 12 h
+    "ed-12hr-arrival-all": (1, 7, 1 / 7),
+    # DTA to departure: a1 2 h, a3 12 h 50, a4 2 h 20 -> one over 4 h
+    "ed-4hr-dta": (1, 3, 1 / 3),
     # DTA to departure: a1 2 h, a3 12 h 50, a4 2 h 20
     "ed-12hr-dta": (1, None, 1),
     # assessed: a1 10, a2 20, a3 15, a4 16, a7 5, a8 30 minutes -> 3 of 6 within 15
@@ -57,6 +61,9 @@ EVENTS: dict[str, tuple[float | None, float | None, float]] = {
     "amb-handover-30": (2, 5, 0.4),
     "amb-handover-45": (3, 5, 0.6),
     "amb-handover-60": (4, 5, 0.8),
+    # handovers over 30 minutes: 35, 50, 70; over 60: 70; over the 30 days of April
+    "amb-handover-delays-30": (3, 30, 0.1),
+    "amb-handover-delays-60": (1, 30, 1 / 30),
     # beyond 15: 0 + 5 + 20 + 35 + 55 = 115 minutes; beyond 60: 10 minutes
     "amb-hours-lost-15": (115 / 60, None, 115 / 60),
     "amb-hours-lost-60": (10 / 60, None, 10 / 60),
@@ -66,6 +73,8 @@ EVENTS: dict[str, tuple[float | None, float | None, float]] = {
     "amb-conveyance-ed": (5, 10, 0.5),
     # G&A + escalation occupied 90+10+95+18+170+0 over open 100+10+100+20+200+0
     "beds-ga-occupancy": (383, 430, 383 / 430),
+    # critical care: S1 5 occupied of 10 open
+    "beds-critical-care-occupancy": (5, 10, 0.5),
     # escalation beds open 10 + 20 + 0 over 2 snapshot times
     "beds-escalation-open": (30, 2, 15),
     # adult spell-censuses: sp1 5, sp2 3, sp3 30, sp5 6, sp7 8 = 52; 30 censuses in April
@@ -78,6 +87,8 @@ EVENTS: dict[str, tuple[float | None, float | None, float]] = {
     "beds-los21-pct": (30, 52, 30 / 52),
     # no criteria to reside: sp1 at 2 censuses, sp3 at 10
     "beds-no-criteria-to-reside": (12, 52, 12 / 52),
+    # the same 12 spell-censuses over the 30 censuses of April
+    "beds-no-criteria-to-reside-count": (12, 30, 0.4),
     # discharges with a pathway: sp1 P0, sp2 P1, sp4 P2, sp5 P0, sp7 P3
     "flow-discharge-p0": (2, 5, 0.4),
     "flow-discharge-p1": (1, 5, 0.2),
@@ -105,6 +116,49 @@ RETURNS: dict[str, float] = {
     "amb-see-and-treat": 0.3,
     "amb-conveyance-ed": 0.5,
     "beds-ga-occupancy": 0.9,
+    # monthly A&E: 3 twelve-hour trolley waits; 30 of 100 emergency admissions over 4 hours from DTA
+    "ed-12hr-dta": 3,
+    "ed-4hr-dta": 0.3,
+    # Wales: 45 of 50 within 12 hours
+    "ed-12hr-arrival-all": 0.1,
+    # sitrep, 1 and 2 April: 1 + 2 diverts
+    "ed-diverts": 3,
+    # arrivals 200; 30-60 min 10 + 20, over 60 5 + 5
+    "amb-handover-30": (200 - 30 - 10) / 200,
+    "amb-handover-60": (200 - 10) / 200,
+    # per sitrep day: (10 + 20 + 5 + 5) / 2 and (5 + 5) / 2
+    "amb-handover-delays-30": 20,
+    "amb-handover-delays-60": 5,
+    # adult G&A 200 / 220, paediatric 16 / 20, adult critical care 18 / 20
+    "beds-adult-ga-occupancy": 200 / 220,
+    "beds-paed-ga-occupancy": 0.8,
+    "beds-critical-care-occupancy": 0.9,
+    # escalation beds 4 and 6: 5 a day; long stays a day over adult occupied a day (100)
+    "beds-escalation-open": 5,
+    "beds-los7-count": 50,
+    "beds-los7-pct": 0.5,
+    "beds-los14-count": 25,
+    "beds-los14-pct": 0.25,
+    "beds-los21-count": 10,
+    "beds-los21-pct": 0.1,
+    # not meeting the criteria to reside 20 and 30: 25 a day, of 100 adult beds occupied a day
+    "beds-no-criteria-to-reside-count": 25,
+    "beds-no-criteria-to-reside": 0.25,
+    # of them 10 + 10 discharged, 4 + 6 by 17:00
+    "flow-ctr-discharged": 20 / 50,
+    "flow-discharged-by-1700": 0.5,
+    # pathways 10, 6, 2, 2
+    "flow-discharge-p0": 0.5,
+    "flow-discharge-p1": 0.3,
+    "flow-discharge-p2": 0.1,
+    "flow-discharge-p3": 0.1,
+    # delays (patients a day): capacity 10, hub 2, hospital 3, interface 4, wellbeing 1
+    "flow-delays": 20,
+    "flow-delays-capacity": 0.5,
+    "flow-delays-hub": 0.1,
+    "flow-delays-hospital": 0.15,
+    "flow-delays-interface": 0.2,
+    "flow-delays-wellbeing": 0.05,
 }
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 from uec.spc.icons import AssuranceIcon, VariationIcon, assurance_icon, icon_svg, variation_icon
 from uec.spc.model import (
     Direction,
+    Gap,
     Limits,
     Period,
     Rule,
@@ -42,6 +43,7 @@ from uec.spc.xmr import XmRResult, compute_limits, xmr
 __all__ = [
     "AssuranceIcon",
     "Direction",
+    "Gap",
     "Limits",
     "Period",
     "Rule",

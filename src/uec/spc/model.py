@@ -16,6 +16,7 @@ from uec.errors import UecError
 
 __all__ = [
     "Direction",
+    "Gap",
     "Limits",
     "Period",
     "Rule",
@@ -193,6 +194,33 @@ class Series:
 
 
 @dataclass(frozen=True)
+class Gap:
+    """Missing periods in the series, just before point ``index`` (0-based): the series is not
+    consecutive there. ``missing`` is how many periods are missing, if known.
+
+    A chart over a gap keeps its limits (the process is assumed unchanged unless you rebase), but
+    no moving range spans the gap and no run, trend or two-in-three window continues across it:
+    the points on either side are not neighbours in time (``docs/spc.md``).
+
+    >>> Gap(12, 24).missing
+    24
+    >>> Gap(0)
+    Traceback (most recent call last):
+    ...
+    uec.spc.model.SpcError: a gap must come before a point after the first (index 1 or more), not 0
+    """
+
+    index: int
+    missing: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.index < 1:
+            raise SpcError(f"a gap must come before a point after the first (index 1 or more), not {self.index}")
+        if self.missing is not None and self.missing < 1:
+            raise SpcError(f"a gap of {self.missing} missing periods is not a gap; give 1 or more")
+
+
+@dataclass(frozen=True)
 class XmROptions:
     """How to draw the chart.
 
@@ -203,6 +231,8 @@ class XmROptions:
     * ``target``: the value to meet, for the assurance icon.
     * ``screen_outliers``: drop moving ranges at or above 3.267 × the mean moving range before
       recomputing it; ``None`` takes the rule set's default.
+    * ``gaps``: where the series skips periods (:class:`Gap`, or a bare index); ``period_name``
+      names one period in the chart's warnings ("24 months missing ...").
 
     >>> XmROptions(rebase_at=[12, 24]).rebase_at
     (12, 24)
@@ -217,9 +247,15 @@ class XmROptions:
     rebase_at: Sequence[int] = field(default=())
     target: float | None = None
     screen_outliers: bool | None = None
+    gaps: Sequence[Gap | int] = field(default=())
+    period_name: str = "period"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "direction", Direction(self.direction))
+        gaps = tuple(g if isinstance(g, Gap) else Gap(int(g)) for g in self.gaps)
+        if [g.index for g in gaps] != sorted({g.index for g in gaps}):
+            raise SpcError(f"gaps at {[g.index for g in gaps]} must be at strictly increasing points")
+        object.__setattr__(self, "gaps", gaps)
         if self.baseline is not None and self.baseline < 2:
             raise SpcError(f"baseline {self.baseline} is too short: limits need at least 2 points")
         rebase = tuple(int(i) for i in self.rebase_at)

@@ -3,12 +3,14 @@
 Per period (the whole series, or each stretch between rebase points):
 
 * mean = mean of the baseline points (all the period's points unless ``baseline`` is set);
-* moving ranges = ``|x[i] - x[i-1]|`` between consecutive baseline points of the period;
+* moving ranges = ``|x[i] - x[i-1]|`` between consecutive baseline points of the period (never
+  across a gap: missing periods mean the two points are not neighbours);
 * optionally screen outliers: drop moving ranges at or above 3.267 × their mean, once, and re-average;
 * process limits = mean ± 2.66 × mean moving range; 2-sigma lines = mean ± (2/3)(2.66) × mean
   moving range.
 
-Then the four rules run within each period against its lines, as NHSRplotthedots does.
+Then the four rules run within each period against its lines, as NHSRplotthedots does, and
+within each stretch between gaps: a run, trend or two-in-three window does not continue across one.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 from uec.spc.icons import AssuranceIcon, VariationIcon, assurance_icon, variation_icon
 from uec.spc.model import (
     Direction,
+    Gap,
     Limits,
     Period,
     Series,
@@ -55,8 +58,12 @@ class _Screened:
     excluded: int
 
 
-def _mean_moving_range(values: Sequence[float], screen: bool, screen_multiplier: float) -> _Screened:
-    ranges = [abs(b - a) for a, b in itertools.pairwise(values)]
+def _mean_moving_range(values: Sequence[float], screen: bool, screen_multiplier: float,
+                       breaks: Sequence[int] = ()) -> _Screened:
+    """``breaks`` are positions in ``values`` that follow a gap: no moving range ends there."""
+    ranges = [abs(values[i] - values[i - 1]) for i in range(1, len(values)) if i not in breaks]
+    if not ranges:
+        raise SpcError("no two consecutive points to take a moving range from: every point is cut off by a gap")
     amr = math.fsum(ranges) / len(ranges)
     if screen and amr > 0:
         # NHSRplotthedots keeps mr < 3.267 * amr (strictly), screening once. With amr == 0 it would
@@ -123,6 +130,8 @@ class XmRResult:
     target: float | None
     variation_icon: VariationIcon
     assurance_icon: AssuranceIcon | None
+    gaps: tuple[Gap, ...] = ()
+    period_name: str = "period"
 
     def __len__(self) -> int:
         return len(self.points)
@@ -143,12 +152,42 @@ class XmRResult:
         >>> print(*xmr([4, 5, 6]).warnings)
         Period 1 has limits from only 3 points; at least 12 are recommended, so treat them as trial limits.
         """
-        return tuple(
+        short = tuple(
             f"Period {p.index + 1} has limits from only {p.baseline_points} points; at least "
             f"{self.ruleset.recommended_minimum_points} are recommended, so treat them as trial limits."
             for p in self.periods
             if p.short
         )
+        return self.gap_notes + short
+
+    def _name(self, i: int) -> str:
+        p = self.points[i]
+        return p.label or (p.date.isoformat() if p.date else f"point {i + 1}")
+
+    @property
+    def gap_notes(self) -> tuple[str, ...]:
+        """One sentence per gap: what is missing, between which points, and how the chart treats it.
+
+        >>> chart = xmr([5, 6, 5, 7, 6, 5], XmROptions(gaps=[Gap(3, 24)], period_name="month"))
+        >>> import textwrap
+        >>> print(textwrap.fill(*chart.gap_notes, width=100))
+        24 months missing between point 3 and point 4: the line breaks there, no run or trend continues
+        across the gap, and the limits are computed from the 6 points on both sides without the moving range
+        across it.
+        """
+        out = []
+        for g in self.gaps:
+            period = next(p for p in self.periods if p.start < g.index < p.stop or p.start == g.index)
+            what = (f"{g.missing} {self.period_name}{'' if g.missing == 1 else 's'} missing" if g.missing
+                    else f"{self.period_name.capitalize()}s missing")
+            if period.start == g.index:
+                limits = f"period {period.index + 1} starts after it with its own limits"
+            else:
+                limits = (f"the limits are computed from the {period.baseline_points} points on both sides "
+                          "without the moving range across it")
+            out.append(f"{what} between {self._name(g.index - 1)} and {self._name(g.index)}: the line breaks "
+                       f"there, no run or trend continues across the gap, and {limits}.")
+        return tuple(out)
 
 
 def _classify(side: Side | None, direction: Direction) -> SpecialCause:
@@ -195,6 +234,11 @@ def xmr(
     for i in opts.rebase_at:
         if not 0 < i < n:
             raise SpcError(f"rebase index {i} is outside the series: use 1 to {n - 1}")
+    gaps = tuple(g for g in opts.gaps if isinstance(g, Gap))
+    for g in gaps:
+        if g.index >= n:
+            raise SpcError(f"gap before point {g.index} is outside the series: use 1 to {n - 1}")
+    gap_at = {g.index for g in gaps}
     bounds = [0, *opts.rebase_at, n]
 
     periods: list[Period] = []
@@ -208,7 +252,12 @@ def xmr(
         vals = s.values[start:stop]
         base_stop = start + min(opts.baseline or len(vals), len(vals))
         base = vals[: base_stop - start]
-        screened = _mean_moving_range(base, screen, rs.outlier_screen_multiplier)
+        breaks = [i - start for i in gap_at if start < i < stop]
+        try:
+            screened = _mean_moving_range(base, screen, rs.outlier_screen_multiplier, breaks)
+        except SpcError:
+            raise SpcError(f"period {k + 1} (points {start} to {stop - 1}) has no two consecutive baseline "
+                           "points: every one is cut off by a gap, so it has no moving range") from None
         lim = _limits(base, screened, rs.limit_multiplier)
         periods.append(
             Period(
@@ -222,20 +271,25 @@ def xmr(
                 short=len(base) < rs.recommended_minimum_points,
             )
         )
-        by_rule = (
-            outside_limits_signals(vals, lim.lower, lim.upper),
-            trend_signals(vals, rs.trend_run_length),
-            two_in_three_signals(
-                vals,
-                mean=lim.mean,
-                lower=lim.lower,
-                upper=lim.upper,
-                near_lower=lim.near_lower,
-                near_upper=lim.near_upper,
-                count_beyond_limits=rs.two_in_three_counts_beyond_limits,
-            ),
-            shift_signals(vals, lim.mean, rs.shift_run_length),
-        )
+        # Runs, trends and two-in-three windows stop at a gap: rules run on each stretch between gaps.
+        by_rule: tuple[list[Side | None], ...] = ([], [], [], [])
+        for a, b in itertools.pairwise([0, *sorted(breaks), len(vals)]):
+            part = vals[a:b]
+            for acc, signals in zip(by_rule, (
+                outside_limits_signals(part, lim.lower, lim.upper),
+                trend_signals(part, rs.trend_run_length),
+                two_in_three_signals(
+                    part,
+                    mean=lim.mean,
+                    lower=lim.lower,
+                    upper=lim.upper,
+                    near_lower=lim.near_lower,
+                    near_upper=lim.near_upper,
+                    count_beyond_limits=rs.two_in_three_counts_beyond_limits,
+                ),
+                shift_signals(part, lim.mean, rs.shift_run_length),
+            ), strict=True):
+                acc.extend(signals)
         for j, value in enumerate(vals):
             outside, trend, two, shift = (signals[j] for signals in by_rule)
             side = next((x for x in (outside, trend, two, shift) if x is not None), None)
@@ -247,7 +301,7 @@ def xmr(
                     date=s.dates[i] if s.dates is not None else None,
                     label=s.labels[i] if s.labels is not None else None,
                     period=k,
-                    moving_range=abs(value - vals[j - 1]) if j > 0 else None,
+                    moving_range=abs(value - vals[j - 1]) if j > 0 and i not in gap_at else None,
                     mean=lim.mean,
                     lower_limit=lim.lower,
                     upper_limit=lim.upper,
@@ -278,4 +332,6 @@ def xmr(
             target=opts.target,
             direction=opts.direction,
         ),
+        gaps=gaps,
+        period_name=opts.period_name,
     )

@@ -27,6 +27,7 @@ from uec.standards.engine import Result, compute, compute_many
 from uec.standards.export import format_value, write_csv
 from uec.standards.model import catalogue
 from uec.standards.periods import GRAINS, parse_period_arg
+from uec.standards.reference import computable_from_text
 from uec.standards.sdc import disclose
 from uec.store import open_store
 
@@ -61,9 +62,10 @@ def _list(as_json: bool) -> None:
     listing = []
     for s in cat.standards:
         targets = "; ".join(f"{t.comparison} {format_value(t.value, s.unit)} {t.kind}" for t in s.targets)
-        t.add_row(s.id, s.title, s.unit, s.direction, ", ".join(s.grains), targets or "none")
+        t.add_row(s.id, s.title, s.unit, s.direction, computable_from_text(s), targets or "none")
         listing.append({"id": s.id, "title": s.title, "area": s.area, "unit": s.unit, "direction": s.direction,
-                        "grains": list(s.grains), "targets": [
+                        "grains": list(s.grains),
+                        "computable_from": {g: list(v) for g, v in s.computable_from.items()}, "targets": [
                             {"value": x.value, "comparison": x.comparison, "kind": x.kind, "label": x.label,
                              "from": x.effective_from, "to": x.effective_to, "source": x.source.citation(),
                              "verified": x.verified} for x in s.targets]})

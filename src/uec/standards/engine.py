@@ -695,6 +695,8 @@ def _run_returns(store: Store, standards: Sequence[Standard], q: Query,
 
 def _returns_cells(r: ReturnsRecipe, returns: dict[tuple[str, dt.date, str, str], dict[str, float]],
                    q: Query) -> dict[_Key, _Cell]:
+    if r.by_code:
+        return _returns_cells_by_code(r, returns, q)
     sums: dict[_Key, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
     for (org, day, length, source), values in returns.items():
         if r.source is not None and source != r.source:
@@ -725,6 +727,57 @@ def _returns_cells(r: ReturnsRecipe, returns: dict[tuple[str, dt.date, str, str]
         else:
             den = b if r.denominator else None
             cells[key] = _Cell(r.scale * a, den, None, den)
+    return cells
+
+
+def _returns_cells_by_code(r: ReturnsRecipe, returns: dict[tuple[str, dt.date, str, str], dict[str, float]],
+                           q: Query) -> dict[_Key, _Cell]:
+    """Cells of a ``mean`` or joined recipe: each organisation's codes summed over its returns in the
+    cell (of any of the recipe's collections) and, for ``mean``, divided by the number of return
+    periods that carried them; then added up over organisations.
+
+    A ``complete`` recipe leaves out an organisation that lacks one of its codes in the cell, so an
+    ICS total never sets one trust's patients against another's beds. A ``mean`` with no denominator
+    is the sum over every organisation's returns over the distinct return periods: for England, the
+    average of the daily totals, as the published figures are.
+    """
+    Acc = dict[str, tuple[list[float], set[tuple[dt.date, str]]]]
+    # cell -> organisation -> code -> ([sum], {(first day, length)})
+    acc: dict[_Key, dict[str, Acc]] = defaultdict(lambda: defaultdict(dict))
+    for (org, day, length, source), values in returns.items():
+        if r.sources and source not in r.sources:
+            continue
+        period = return_period(day, length, q.period, q.start)
+        if period is None:
+            continue
+        key: _Key = (None if q.level == "ics" else org, period, None)
+        for code in r.codes:
+            if code in values:
+                total, periods = acc[key][org].setdefault(code, ([0.0], set()))
+                total[0] += values[code]
+                periods.add((day, length))
+
+    def side(codes: tuple[tuple[str, int], ...], got: Acc) -> float:
+        out = 0.0
+        for code, sign in codes:
+            if code in got:
+                total, periods = got[code]
+                out += sign * (total[0] / len(periods) if r.combine == "mean" else total[0])
+        return out
+
+    cells: dict[_Key, _Cell] = {}
+    for key, by_org in acc.items():
+        orgs = [got for got in by_org.values() if not r.complete or all(c in got for c in r.codes)]
+        if not orgs:
+            continue
+        if r.combine == "mean" and not r.denominator:
+            # An average per return period: the sum over them, over how many there were.
+            n = sum(sign * got[c][0][0] for got in orgs for c, sign in r.numerator if c in got)
+            days = len(set().union(*(got[c][1] for got in orgs for c, _ in r.numerator if c in got)))
+            cells[key] = _Cell(r.scale * n, float(days), None, float(days))
+            continue
+        den = sum(side(r.denominator, got) for got in orgs) if r.denominator else None
+        cells[key] = _Cell(r.scale * sum(side(r.numerator, got) for got in orgs), den, None, den)
     return cells
 
 
@@ -768,18 +821,27 @@ def _group_order(g: str | None) -> tuple[int, float, str]:
         return (0, math.inf, g)
 
 
-def _no_data_cause(store: Store, s: Standard, plan: _Plan, q: Query) -> str:
+def _no_data_cause(store: Store, s: Standard, plan: _Plan, q: Query, seen: dict[str, bool] | None = None) -> str:
     """Which of the causes of an empty answer applies, and what to do (issue 14: honest gaps).
 
     Source not loaded (neither its events table nor its returns hold anything); wrong period length
     (its returns are of lengths that do not make the period asked for); no rows in the range asked;
     organisation not in its data; otherwise no rows of that grain (the level or site asked for).
     """
+    # ``seen`` remembers, across the standards of one computation, which tables hold any row: the
+    # whole catalogue asks the same few questions (issue 14 grew it to 60 standards).
+    seen = {} if seen is None else seen
+
+    def any_rows(t: str) -> bool:
+        if t not in seen:
+            seen[t] = bool(store.query(f"SELECT EXISTS (SELECT 1 FROM {t}) AS x")[0]["x"])
+        return seen[t]
+
     tables = sorted({r.table for r in s.events} if plan.source != "returns" else set())
-    with_events = [t for t in tables if store.query(f"SELECT EXISTS (SELECT 1 FROM {t}) AS x")[0]["x"]]
+    with_events = [t for t in tables if any_rows(t)]
     codes = [c for r in s.returns for c in r.codes] if plan.returns_usable(s) else []
-    sources = sorted({r.source or "any" for r in s.returns}) if codes else []
-    have = store.query(
+    sources = sorted({c for r in s.returns for c in (r.sources or ("any",))}) if codes else []
+    have = [] if not codes or not any_rows("returns") else store.query(
         "SELECT period_length, min(period_start) AS lo, max(period_start) AS hi, count(DISTINCT org_code) AS orgs "
         f"FROM returns WHERE metric_code IN ({_in(codes)}) GROUP BY period_length") if codes else []
     if not with_events and not have:
@@ -827,6 +889,7 @@ def _run(store: Store, plan: _Plan, q: Query) -> list[Result]:
     with_returns = [s for s in plan.standards if plan.returns_usable(s)]
     returns_cells = _run_returns(store, with_returns, q, _returns_scope(store, q)) if with_returns else {}
     results: list[Result] = []
+    seen: dict[str, bool] = {}
     for s in plan.standards:
         notes = list(plan.notes.get(s.id, []))
         rows: list[Row] = []
@@ -850,6 +913,7 @@ def _run(store: Store, plan: _Plan, q: Query) -> list[Result]:
         elif plan.source != "events" and s.returns and s.id not in plan.impossible:
             notes.append(f"{s.id}: returns have no breakdowns or hours, so only event data is used")
         if not rows and s.id not in plan.impossible:
-            notes.append(f"no {s.id} data in the store for this scope and range: {_no_data_cause(store, s, plan, q)}")
+            cause = _no_data_cause(store, s, plan, q, seen)
+            notes.append(f"no {s.id} data in the store for this scope and range: {cause}")
         results.append(Result(s, q, tuple(sorted(rows, key=_row_order)), tuple(notes)))
     return results

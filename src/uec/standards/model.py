@@ -36,6 +36,7 @@ __all__ = [
     "Area",
     "Catalogue",
     "CatalogueError",
+    "Combine",
     "Comparison",
     "DayKind",
     "Direction",
@@ -64,6 +65,8 @@ Comparison = Literal[">=", "<=", ">", "<"]
 TargetKind = Literal["operational", "contract", "ambition", "constitutional", "benchmark"]
 DayKind = Literal["all", "weekday", "weekend"]
 PartAgg = Literal["sum", "count_distinct", "days", "population"]
+#: How one organisation's returns of a code combine over the return periods inside a reporting period.
+Combine = Literal["sum", "mean"]
 
 #: Columns a result can be broken down by, where the recipe's table has them.
 BREAKDOWNS: tuple[str, ...] = ("imd_decile", "ethnic_group", "age_band", "sex", "arrival_mode", "acuity")
@@ -212,6 +215,20 @@ class ReturnsRecipe:
     A ratio or total sums signed metric codes (``-code`` subtracts) into numerator and denominator;
     a percentile takes the published ``value`` code, weighted by ``weight`` when rows are combined.
     ``scale`` multiplies the numerator (or value), e.g. ``1/60`` for seconds to minutes.
+
+    ``combine`` says how a code's returns add up over time. ``sum`` (the default) is for counts of
+    things that happened in the return period (attendances, handovers). ``mean`` is for levels at a
+    census (patients not meeting the criteria to reside, beds) and per-day averages: each code is
+    added up over organisations and averaged over the return periods that carry it, so a month of
+    daily returns gives the average day. A ``mean`` recipe with no denominator codes is a ratio of
+    the numerator's sum to the number of return periods (days of a daily return).
+    ``join`` names other collections whose returns for the same organisation and period are read
+    with ``source``'s (criteria to reside from the discharge sitrep over occupied beds from the UEC
+    sitrep); a joined recipe is always read code by code, as ``mean`` is.
+
+    >>> r = catalogue().get("beds-no-criteria-to-reside").returns[0]
+    >>> r.combine, r.sources
+    ('mean', ('discharge_sitrep', 'uec_sitrep'))
     """
 
     source: str | None
@@ -223,6 +240,19 @@ class ReturnsRecipe:
     #: Only a return that has every code of the recipe counts (a total return whose count over 4
     #: hours is missing says nothing about performance; it must not count as no breaches).
     complete: bool = False
+    combine: Combine = "sum"
+    join: tuple[str, ...] = ()
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """Every collection the recipe reads (``source`` first); empty when it reads any."""
+        return tuple(c for c in (self.source, *self.join) if c)
+
+    @property
+    def by_code(self) -> bool:
+        """Whether codes are combined one by one over a cell's returns (``mean`` or ``join``), not
+        return by return."""
+        return self.combine == "mean" or bool(self.join)
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -258,6 +288,37 @@ class Standard:
     def grains(self) -> tuple[str, ...]:
         """The grains it can be computed from: ``events`` and/or ``returns``."""
         return tuple(g for g, r in (("events", self.events), ("returns", self.returns)) if r)
+
+    @property
+    def collections(self) -> tuple[str, ...]:
+        """The national collections (``source`` of ``returns``) its returns recipes read, in order.
+
+        >>> catalogue().get("ed-4hr").collections
+        ('ae_monthly', 'ae_scotland', 'ae_wales')
+        """
+        return tuple(dict.fromkeys(c for r in self.returns for c in r.sources))
+
+    @property
+    def computable_from(self) -> dict[str, tuple[str, ...]]:
+        """Each grain that can compute it, with what it reads: ``events`` the contract tables,
+        ``returns`` the national collections (the catalogue page's grain-by-standard view).
+
+        >>> catalogue().get("beds-no-criteria-to-reside").computable_from
+        {'events': ('spells',), 'returns': ('discharge_sitrep', 'uec_sitrep')}
+        >>> catalogue().get("flow-delays").computable_from
+        {'returns': ('discharge_delays',)}
+        """
+        out = {"events": self.event_tables, "returns": self.collections}
+        return {g: v for g, v in out.items() if v}
+
+    @property
+    def event_tables(self) -> tuple[str, ...]:
+        """The contract tables its events recipes read, in order.
+
+        >>> catalogue().get("beds-ga-occupancy").event_tables
+        ('bed_states',)
+        """
+        return tuple(dict.fromkeys(r.table for r in self.events))
 
     @property
     def breakdowns(self) -> tuple[str, ...]:
@@ -461,7 +522,11 @@ def _signed_codes(raw: Any, where: str) -> tuple[tuple[str, int], ...]:
 
 
 def _returns(raw: Any, where: str) -> ReturnsRecipe:
-    _check_keys(raw, where, (), ("source", "numerator", "denominator", "value", "weight", "scale", "complete"))
+    _check_keys(raw, where, (), ("source", "numerator", "denominator", "value", "weight", "scale", "complete",
+                                 "combine", "join"))
+    join = raw.get("join") or []
+    if not isinstance(join, list):
+        raise CatalogueError(f"{where}.join: expected a list of collections")
     recipe = ReturnsRecipe(
         source=None if raw.get("source") is None else _code(raw["source"], f"{where}.source"),
         numerator=_signed_codes(raw.get("numerator"), f"{where}.numerator"),
@@ -470,7 +535,13 @@ def _returns(raw: Any, where: str) -> ReturnsRecipe:
         weight=None if raw.get("weight") is None else _code(raw["weight"], f"{where}.weight"),
         scale=_scale(raw.get("scale", 1), where),
         complete=bool(raw.get("complete", False)),
+        combine=_literal(raw.get("combine", "sum"), Combine, f"{where}.combine"),
+        join=tuple(_code(c, f"{where}.join") for c in join),
     )
+    if recipe.join and recipe.source is None:
+        raise CatalogueError(f"{where}: a recipe that joins collections names its own source first")
+    if recipe.by_code and recipe.value:
+        raise CatalogueError(f"{where}: a centile (value code) cannot be averaged or joined")
     if bool(recipe.value) == bool(recipe.numerator):
         raise CatalogueError(f"{where}: give either numerator (and denominator) codes or a value code")
     return recipe

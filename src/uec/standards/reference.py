@@ -14,7 +14,7 @@ from pathlib import Path
 
 from uec.standards.model import EventsRecipe, Part, ReturnsRecipe, Standard, Target, catalogue
 
-__all__ = ["REGENERATE", "reference_markdown", "write_reference"]
+__all__ = ["REGENERATE", "computable_from_text", "reference_markdown", "write_reference"]
 
 #: The command that rewrites docs/reference/standards.md from the catalogue.
 REGENERATE = ".venv/bin/uec docs standards --output docs/reference/standards.md"
@@ -86,9 +86,26 @@ def _signed(codes: tuple[tuple[str, int], ...]) -> str:
     return out
 
 
+def computable_from_text(s: Standard) -> str:
+    """The grains that compute a standard and what each reads, in one line.
+
+    >>> from uec.standards import catalogue
+    >>> computable_from_text(catalogue().get("ed-4hr-type1"))
+    'events (attendances); returns (ae_monthly, ae_scotland)'
+    """
+    return "; ".join(f"{g} ({', '.join(v)})" for g, v in s.computable_from.items())
+
+
 def _returns(r: ReturnsRecipe) -> str:
     src = f" (source `{r.source}`)" if r.source else ""
+    if r.join:
+        src = f" (sources {', '.join(f'`{c}`' for c in r.sources)}, joined by organisation and period)"
     scale = f", times {r.scale:.6g}" if r.scale != 1 else ""
+    if r.combine == "mean":
+        scale += (", each code averaged over the return periods" if r.denominator
+                  else ", averaged over the return periods")
+    if r.complete:
+        scale += ", only where every code is present"
     if r.value:
         weight = f" weighted by `{r.weight}`" if r.weight else ""
         return f"- From returns{src}: published `{r.value}`{weight}{scale}."
@@ -107,7 +124,7 @@ def _standard(s: Standard) -> list[str]:
         f"- Unit: {_UNITS[s.unit]}; better when {s.direction}; statistic {s.statistic}{pct}{extra}; "
         f"disclosure control: {s.disclosure}."
     )
-    lines.append(f"- Grains: {', '.join(s.grains)}.")
+    lines.append(f"- Computed from: {computable_from_text(s)}.")
     if s.defined_by:
         lines.append(f"- Defined by: {'; '.join(src.citation() for src in s.defined_by)}.")
     for r in s.events:
@@ -148,12 +165,12 @@ def reference_markdown() -> str:
         "percentages. A target marked *verified: no* has a sourced value but an unconfirmed date or "
         "scope; a standard with no national threshold has no target.",
         "",
-        "| id | title | unit | better | grains | targets |",
+        "| id | title | unit | better | computed from | targets |",
         "|---|---|---|---|---|---|",
     ]
     for s in cat.standards:
         targets = "; ".join(f"{_fmt_target_value(t, s.unit)} ({t.kind})" for t in s.targets) or "none"
-        lines.append(f"| `{s.id}` | {s.title} | {s.unit} | {s.direction} | {', '.join(s.grains)} | {targets} |")
+        lines.append(f"| `{s.id}` | {s.title} | {s.unit} | {s.direction} | {computable_from_text(s)} | {targets} |")
     lines.append("")
     for area, title in _AREAS:
         lines += [f"## {title}", ""]

@@ -25,7 +25,7 @@ from uec.spc import AssuranceIcon, Direction, Series, SpcError, VariationIcon, X
 from uec.standards import Result, Row, Standard, catalogue, compute, compute_many, disclose, format_value
 from uec.store import Store, reading
 from uec.web import data
-from uec.web.chart import xmr_svg
+from uec.web.chart import period_gaps, xmr_svg
 
 __all__ = [
     "AREAS",
@@ -59,6 +59,9 @@ BREAKDOWN_LABELS: dict[str, str] = {
 
 _DIRECTION = {"higher": Direction.HIGHER_IS_BETTER, "lower": Direction.LOWER_IS_BETTER}
 
+#: A period of each grain in words, for the chart's notes on missing periods.
+_PERIOD_NAMES = {"fy": "financial year", "range": "range"}
+
 
 # --- models -------------------------------------------------------------------------------------
 
@@ -72,11 +75,15 @@ class Icon(BaseModel):
 
 
 class StandardSummary(BaseModel):
+    """A standard in the matrix, with the grains that can compute it: ``computable_from`` maps
+    ``events`` to the contract tables and ``returns`` to the national collections its recipes read."""
+
     id: str
     title: str
     area: str
     unit: str
     direction: str
+    computable_from: dict[str, list[str]] = {}
 
 
 class Cell(BaseModel):
@@ -149,6 +156,15 @@ class SeriesPoint(BaseModel):
     target: float | None = None
 
 
+class GapInfo(BaseModel):
+    """Missing periods in the chart's series: the line breaks between ``after`` and ``before``."""
+
+    after: str
+    before: str
+    missing: int | None
+    note: str
+
+
 class BreakdownRow(BaseModel):
     group: str
     value: float | None
@@ -192,6 +208,8 @@ class StandardDetail(BaseModel):
     chart_summary: str
     breakdowns: list[Breakdown]
     messages: list[str]
+    #: Where the series skips periods; the chart breaks there and says so (``messages`` too).
+    gaps: list[GapInfo] = []
 
 
 # --- building the models ------------------------------------------------------------------------
@@ -238,12 +256,17 @@ def _chart(standard: Standard, rows: Sequence[Row], rebase: Sequence[dt.date] = 
     if len(rows) < 2:
         return None
     target = standard.target_for(_day(rows[-1].period_start))
+    grain = rows[0].period
     try:
         return xmr(
-            Series([float(r.value) for r in rows if r.value is not None]),
+            Series([float(r.value) for r in rows if r.value is not None],
+                   labels=[_period_label(r.period_start, grain) for r in rows]),
             XmROptions(direction=_DIRECTION.get(standard.direction, Direction.NEITHER),
                        target=None if target is None else target.value,
-                       rebase_at=_rebase_points(rows, rebase), baseline=baseline),
+                       rebase_at=_rebase_points(rows, rebase), baseline=baseline,
+                       # Missing periods break runs and moving ranges (issue 14): never bridged.
+                       gaps=period_gaps([r.period_start for r in rows], grain),
+                       period_name=_PERIOD_NAMES.get(grain, grain)),
         )
     except SpcError:
         return None
@@ -343,7 +366,8 @@ def standards_matrix(store: Store, period: str = "month", start: dt.date | None 
         area=area,
         start=None if q is None else q.start.isoformat(),
         end=None if q is None else q.end.isoformat(),
-        standards=[StandardSummary(id=s.id, title=s.title, area=s.area, unit=s.unit, direction=s.direction)
+        standards=[StandardSummary(id=s.id, title=s.title, area=s.area, unit=s.unit, direction=s.direction,
+                                   computable_from={g: list(v) for g, v in s.computable_from.items()})
                    for s in chosen],
         rows=rows,
     )
@@ -417,6 +441,7 @@ def standard_detail(
             + ("" if chart.target is None else f"; target {format_value(chart.target, s.unit)}")
             + f". {chart.variation_icon.label}."
             + ("" if chart.assurance_icon is None else f" {chart.assurance_icon.label}.")
+            + "".join(f" {note}" for note in chart.gap_notes)
         )
         svg = xmr_svg(chart, title=f"{s.title}: statistical process control chart", desc=summary,
                       labels=[p.label for p in points], format_value=lambda v: format_value(v, s.unit))
@@ -465,6 +490,9 @@ def standard_detail(
         rebase=[d.isoformat() for d in rebase], baseline=baseline,
         points=points, variation=variation, assurance=assurance, chart_svg=svg, chart_summary=summary,
         breakdowns=breakdowns, messages=messages,
+        gaps=[] if chart is None else [
+            GapInfo(after=points[g.index - 1].label, before=points[g.index].label, missing=g.missing, note=note)
+            for g, note in zip(chart.gaps, chart.gap_notes, strict=True)],
     )
 
 
