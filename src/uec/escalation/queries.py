@@ -605,6 +605,11 @@ PAST_TABLES: dict[str, str] = {
     "attendances": "departure_time",
     "bed_states": "snapshot_time",
     "ucr_referrals": "first_visit_time",
+    # The last capacity census stands for the next 48 hours (the parameters' look-back), and the
+    # 111 periods over by the start count towards "since midnight".
+    "capacity_states": "snapshot_time",
+    "calls_111_handling": "period_end",
+    "specialty_referrals": "request_time",
 }
 
 
