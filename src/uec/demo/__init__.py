@@ -162,14 +162,14 @@ def generate_demo(
     report = progress or _quiet
     start = end - dt.timedelta(days=days - 1)
     if generator == "model":
-        tables = demo_tables(seed, start, days, report)
+        tables = demo_tables(seed, start, days, lambda stage, f: report(stage, f * 0.9))
     else:
         g = generate(seed, end, days, report)
         report("tables", 0.55)
         tables = {**reference_tables(g), **event_tables(g)}
     # ED area snapshots, specialty referrals, 111 call handling and capacity snapshots, from the
     # events just made (either generator), so they agree with them.
-    report("snapshots", 0.6)
+    report("snapshots", 0.92)
     tables.update(derived_tables(tables, seed, _local_midnight(start), _local_midnight(end + dt.timedelta(days=1))))
     return DemoData(seed=seed, start=start, end=end, days=days,
                     population=population_total(), tables={k: tables[k] for k in TABLE_ORDER})

@@ -148,8 +148,8 @@ def _area(att: pa.Table) -> npt.NDArray[np.object_]:
 def ed_area_states(attendances: pa.Table, services: pa.Table, start: dt.datetime, end: dt.datetime) -> pa.Table:
     """Hourly snapshots of each type 1 department's areas: spaces (its cubicles split by
     :data:`AREA_SHARE`) and the patients in each area (attendances from initial assessment, or
-    arrival where there is none, to departure; a patient still there after 48 hours is a missing
-    departure, as in the OPEL parameters)."""
+    arrival where there is none, to departure; a patient is counted for at most 48 hours after
+    arriving, as in the OPEL parameters, where a longer stay is a missing departure)."""
     ed = attendances.filter(pc.is_in(attendances["service_type"], pa.array(["ed_type1", "ed_type2"])))
     cubicles = {str(r["site_code"]): int(r["capacity"] or 0) for r in services.to_pylist()
                 if r["service_type"] in ("ed_type1", "ed_type2")}
@@ -160,7 +160,7 @@ def ed_area_states(attendances: pa.Table, services: pa.Table, start: dt.datetime
     ia = _us(ed["initial_assessment_time"])
     begin = np.where(np.isfinite(ia) & (ia >= arrival), ia, arrival)
     leave = _us(ed["departure_time"])
-    leave = np.where(np.isfinite(leave), leave, arrival + 48 * 3600 * _US)
+    leave = np.fmin(leave, arrival + 48 * 3600 * _US)
     cols: dict[str, list[object]] = {"site_code": [], "snapshot_time": [], "area": [], "spaces": [], "patients": []}
     times: list[I64] = []
     for site in sorted(cubicles):
