@@ -70,17 +70,24 @@ ABANDON_AFTER_30S = 0.35
 
 #: Capacity snapshots: the mean occupancy each service runs at and how patients reach it.
 #: verified: false - virtual wards ran at about 75-80% occupancy nationally in 2023-24 (NHS England
-#: virtual ward statistics); adult acute mental health beds run at 95% or more; community beds
-#: near 90%. Stays are set so that the mean admissions fill the capacity to that level; the day-to-day
-#: variation comes from the admissions in the events.
-TARGET_OCCUPANCY = {"community_beds": 0.88, "virtual_ward": 0.76, "mh_adult_acute_beds": 0.97,
-                    "mh_older_adult_beds": 0.93}
+#: virtual ward statistics); adult acute mental health beds run at 95% or more in England, but the
+#: demo's need is a Poisson stock (sd about 7% of the beds) capped at the beds, so 92% already
+#: fills them on some days, the rest going out of area; community beds near 90%. Admissions are
+#: scaled so that they fill the capacity to that level on average; the day-to-day variation comes
+#: from the admissions in the events and the stays.
+TARGET_OCCUPANCY = {"community_beds": 0.88, "virtual_ward": 0.76, "mh_adult_acute_beds": 0.92,
+                    "mh_older_adult_beds": 0.90}
 #: Mental health beds of the demo mental health trust. verified: false - England has about 18,000
 #: mental health beds for 57 million people (0.31 per 1,000), of which adult acute are a little over
 #: half and older adult about a fifth; scaled to the ICS's 1.2 million people.
 MH_BEDS = {"mh_adult_acute_beds": 200, "mh_older_adult_beds": 75}
 #: Virtual ward places per 100,000 people. verified: false - about 12,700 places for England in 2024.
 VIRTUAL_WARD_PER_100K = 22.0
+#: Mean stay in days. verified: false - NHS Benchmarking reports intermediate care beds at about 4
+#: weeks, virtual wards at about a week, adult acute mental health at 5 weeks and older adult mental
+#: health at about 2 months (rounded; the reports were not read for this project).
+MEAN_STAY_DAYS = {"community_beds": 26.0, "virtual_ward": 7.0, "mh_adult_acute_beds": 35.0,
+                  "mh_older_adult_beds": 60.0}
 #: Spread (sigma of the log) of every stay. verified: false - stays are right-skewed; 0.8 gives a
 #: mean about 1.4 times the median.
 STAY_SIGMA = 0.8
@@ -305,17 +312,29 @@ def _census(start: dt.datetime, end: dt.datetime) -> I64:
     return np.array(out, dtype=np.int64)
 
 
-def _service_stock(admit: F64, capacity: int, target: float, span_days: float, at: I64, rng: np.random.Generator,
+def _service_stock(admit: F64, service: str, capacity: int, span_days: float, at: I64, rng: np.random.Generator,
                    t0: float) -> I64:
-    """Patients in a service at each census: each admission stays a lognormal time whose mean fills
-    ``capacity`` to ``target`` at the mean admission rate; the service starts in equilibrium (a
-    Poisson number already in, with the rest of their stays) so the first census is not empty."""
-    rate = admit.size / max(span_days, 1.0)  # admissions a day
-    mean_days = target * capacity / rate if rate > 0 else 1.0
+    """Patients in a service at each census. Stays are lognormal with the service's
+    :data:`MEAN_STAY_DAYS`; the admissions the events give are thinned, or topped up by admissions
+    from elsewhere (GPs, community teams) spread evenly, so that the mean fills ``capacity`` to its
+    :data:`TARGET_OCCUPANCY`; the service starts in equilibrium (a Poisson number already in, with
+    the rest of their stays) so the first census is not empty."""
+    mean_days = MEAN_STAY_DAYS[service]
+    rate = TARGET_OCCUPANCY[service] * capacity / mean_days  # admissions a day
+    have = admit.size / max(span_days, 1.0)
+    if have > rate:
+        admit = admit[rng.random(admit.size) < rate / have]
+    else:
+        extra = int(rng.poisson((rate - have) * span_days))
+        admit = np.concatenate([admit, t0 + rng.random(extra) * span_days * 86400 * _US])
     median = mean_days / np.exp(STAY_SIGMA**2 / 2)
     stay = median * np.exp(STAY_SIGMA * rng.standard_normal(admit.size)) * 86400 * _US
     n0 = int(rng.poisson(rate * mean_days)) if rate > 0 else 0
-    left0 = median * np.exp(STAY_SIGMA * rng.standard_normal(n0)) * rng.random(n0) * 86400 * _US
+    # Those already in at the start are caught mid-stay: their stays are length-biased (a lognormal's
+    # length-biased form is lognormal with its log-mean raised by sigma squared) and a uniform part
+    # of each is still to come. Without the bias the service empties for the first months.
+    biased = median * np.exp(STAY_SIGMA**2 + STAY_SIGMA * rng.standard_normal(n0))
+    left0 = biased * rng.random(n0) * 86400 * _US
     starts = np.concatenate([admit, np.full(n0, t0)])
     ends = np.concatenate([admit + stay, t0 + left0])
     return _stock(starts, ends, at)
@@ -328,7 +347,7 @@ def capacity_states(tables: Mapping[str, pa.Table], start: dt.datetime, end: dt.
     pathway 0 or 1; step-up: a fifth of urgent community response referrals), and of the mental health
     trust's adult acute and older adult beds (a fifth of mental health ED attendances, by age); a mental
     health patient beyond the beds is placed out of area. verified: false - the shares are assumptions;
-    the stays follow from :data:`TARGET_OCCUPANCY`."""
+    the rates follow from :data:`TARGET_OCCUPANCY` and :data:`MEAN_STAY_DAYS`."""
     at = _census(start, end)
     t0 = start.timestamp() * _US
     span = (end - start).total_seconds() / 86400
@@ -354,13 +373,13 @@ def capacity_states(tables: Mapping[str, pa.Table], start: dt.datetime, end: dt.
     rows: list[tuple[str, str, int, I64, I64 | None]] = []
     if community_beds:
         # A bed cannot hold two patients: beyond the beds, patients wait elsewhere (in an acute bed).
-        occ = _service_stock(p2, community_beds, TARGET_OCCUPANCY["community_beds"], span, at, rng, t0)
+        occ = _service_stock(p2, "community_beds", community_beds, span, at, rng, t0)
         rows.append((R.COMMUNITY, "community_beds", community_beds, np.minimum(occ, community_beds), None))
-    occ = _service_stock(np.concatenate([step_down, step_up]), vw, TARGET_OCCUPANCY["virtual_ward"], span, at, rng, t0)
+    occ = _service_stock(np.concatenate([step_down, step_up]), "virtual_ward", vw, span, at, rng, t0)
     rows.append((R.COMMUNITY, "virtual_ward", vw, occ, None))
     for service, ages in (("mh_adult_acute_beds", ["18-64"]), ("mh_older_adult_beds", ["65-74", "75-84", "85+"])):
         beds = MH_BEDS[service]
-        need = _service_stock(mh_leave[to_mh & np.isin(age, ages)], beds, TARGET_OCCUPANCY[service], span, at, rng, t0)
+        need = _service_stock(mh_leave[to_mh & np.isin(age, ages)], service, beds, span, at, rng, t0)
         rows.append((R.MENTAL_HEALTH, service, beds, np.minimum(need, beds), np.maximum(need - beds, 0)))
     cols: dict[str, list[object]] = {k: [] for k in ("org_code", "service", "capacity", "occupied", "out_of_area")}
     for org, service, cap, occ_, out in rows:
