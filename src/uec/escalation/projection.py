@@ -246,10 +246,12 @@ def replicate(params: Any, state: Any, hours: int, seed: int, i: int, past: Mapp
     seq = np.random.SeedSequence(seed, spawn_key=(i,))
     result = simulate(built.model, seed=seq)
     tables = contract_tables(built, result, seq)
-    # Referrals and 111 call handling follow from the run's own events, as in the demo.
+    # 111 call handling follows from the run's own calls, as in the demo. Referrals are not drawn:
+    # the referred share then comes from the run's decisions to admit (the parameter's fallback),
+    # which the run simulates, rather than from draws that differ between paired runs.
     first = built.origin + dt.timedelta(minutes=built.window_start)
     tables.update(derived_tables(tables, seed + i, first, first + dt.timedelta(hours=hours),
-                                 names=("specialty_referrals", "calls_111_handling")))
+                                 names=("calls_111_handling",)))
     return _score_replication(past, tables, instants, fw)
 
 

@@ -609,7 +609,6 @@ PAST_TABLES: dict[str, str] = {
     # 111 periods over by the start count towards "since midnight".
     "capacity_states": "snapshot_time",
     "calls_111_handling": "period_end",
-    "specialty_referrals": "request_time",
 }
 
 

@@ -396,8 +396,9 @@ def derived_tables(tables: Mapping[str, pa.Table], seed: int, start: dt.datetime
                    names: tuple[str, ...] = DERIVED_TABLES) -> dict[str, pa.Table]:
     """The tables ``names`` (default all of :data:`DERIVED_TABLES`) for events in ``[start, end)``.
 
-    A projection asks only for referrals and call handling: ED areas and capacity need the patients
-    already there when a run starts, which a run from now does not write.
+    A projection asks only for call handling: ED areas and capacity need the patients already
+    there when a run starts, which a run from now does not write, and drawn referrals would differ
+    between the paired runs of a "try it" comparison.
 
     >>> import datetime as dt
     >>> from uec.demo import generate_demo
