@@ -77,6 +77,10 @@ Reader = Store | StoreWriter
 #: attendance with no departure that arrived more than 48 hours before is a missing departure, not a
 #: patient still in the department, and a census older than 48 hours no longer describes the beds.
 LOOKBACK = dt.timedelta(hours=48)
+#: How far back an ED area snapshot still describes the department: the boards they come from
+#: refresh every few minutes and feeds send them at least hourly, so an older one is a feed that
+#: stopped, not the department now (this project's choice, not a national rule).
+ED_AREA_LOOKBACK = dt.timedelta(hours=4)
 
 ED_TYPES_IN_DEPARTMENT = "('ed_type1', 'ed_type2')"
 
@@ -134,11 +138,13 @@ def _instants_sql(instants: Sequence[Instant]) -> tuple[str, dict[str, Any]]:
         parts.append(
             f"SELECT {k} AS i, CAST(:at{k} AS TIMESTAMP WITH TIME ZONE) AS at, "
             f"CAST(:mid{k} AS TIMESTAMP WITH TIME ZONE) AS midnight, "
-            f"CAST(:lo{k} AS TIMESTAMP WITH TIME ZONE) AS lookback"
+            f"CAST(:lo{k} AS TIMESTAMP WITH TIME ZONE) AS lookback, "
+            f"CAST(:ed{k} AS TIMESTAMP WITH TIME ZONE) AS area_lookback"
         )
         params[f"at{k}"] = inst.at
         params[f"mid{k}"] = inst.midnight
         params[f"lo{k}"] = inst.at - LOOKBACK
+        params[f"ed{k}"] = inst.at - ED_AREA_LOOKBACK
     # Bounds over all the instants, so each table is cut to the range before the join (neither
     # engine can use the per-instant conditions to skip rows; both can use these).
     params["lo_all"] = min(min(i.midnight, i.at - LOOKBACK) for i in instants)
@@ -275,9 +281,8 @@ def _queries() -> dict[str, str]:
                           WHERE ss.org_code = x.org_code AND sv.service_type = 'ucr'
                             AND ({_OPEN_AT.format(t="x.referral_time")}))
             GROUP BY 1, 2""",
-        # ED area snapshots: the latest of each site at or before the instant, within 4 hours: the
-        # boards they come from refresh every few minutes and feeds send them at least hourly, so an
-        # older one is a feed that stopped, not the department now (this project's choice).
+        # ED area snapshots: the latest of each site at or before the instant, within
+        # ED_AREA_LOOKBACK (the instants' area_lookback, a column so that the range join is fast).
         "ed_areas": """
             SELECT x.i, {unit} AS unit,
                    sum(CASE WHEN x.area IN ('resus', 'majors') THEN x.patients ELSE 0 END) AS majors_resus_patients,
@@ -285,7 +290,7 @@ def _queries() -> dict[str, str]:
             FROM (SELECT a.*, l.i FROM ed_area_states a
                   JOIN (SELECT i.i, a2.site_code, max(a2.snapshot_time) AS latest
                         FROM ed_area_states a2 JOIN instants i
-                          ON a2.snapshot_time <= i.at AND a2.snapshot_time > i.at - INTERVAL '4 hours'
+                          ON a2.snapshot_time <= i.at AND a2.snapshot_time > i.area_lookback
                         WHERE a2.snapshot_time >= :lo_all AND a2.snapshot_time < :hi_all
                         GROUP BY i.i, a2.site_code) l
                     ON a.site_code = l.site_code AND a.snapshot_time = l.latest) x
@@ -296,12 +301,13 @@ def _queries() -> dict[str, str]:
         # answered (any referral in the range): elsewhere the decision to admit stands in for it.
         "referred": f"""
             SELECT x.i, {{unit}} AS unit, count(*) AS present,
-                   sum(CASE WHEN EXISTS (SELECT 1 FROM specialty_referrals r
-                                         WHERE r.attendance_id = x.attendance_id AND r.request_time <= x.at)
-                       THEN 1 ELSE 0 END) AS referred
+                   sum(CASE WHEN r.first_request <= x.at THEN 1 ELSE 0 END) AS referred
             FROM (SELECT e.*, i.i, i.at FROM attendances e
                   JOIN instants i ON e.arrival_time <= i.at AND e.arrival_time > i.lookback
                   WHERE e.arrival_time >= :lo_all AND e.arrival_time < :hi_all) x
+            LEFT JOIN (SELECT attendance_id, min(request_time) AS first_request FROM specialty_referrals
+                       WHERE request_time >= :lo_all AND request_time < :hi_all GROUP BY attendance_id) r
+              ON r.attendance_id = x.attendance_id
             LEFT JOIN sites st ON st.site_code = x.site_code
             WHERE x.service_type IN {ED_TYPES_IN_DEPARTMENT} AND (x.departure_time IS NULL OR x.departure_time > x.at)
               AND x.site_code IN (SELECT DISTINCT site_code FROM specialty_referrals
