@@ -166,7 +166,7 @@ def test_reference_data_describes_the_ics(demo_autumn: Built) -> None:
     s = demo_autumn.store
     types = {r["org_type"]: r["n"] for r in s.query("SELECT org_type, count(*) AS n FROM organisations GROUP BY 1")}
     assert types == {"ics": 1, "acute_trust": 3, "ambulance_trust": 1, "nhs111_provider": 1,
-                     "community_provider": 1, "local_authority": 1}
+                     "community_provider": 1, "mental_health_provider": 1, "local_authority": 1}
     pop = _one(demo_autumn, "SELECT sum(population_served) FROM sites")
     assert 1_150_000 <= pop <= 1_250_000
     services = {r["service_type"]: r["n"]

@@ -32,7 +32,7 @@ def test_national_framework_is_dated_cited_and_marks_unverified_numbers() -> Non
     assert not any(p.verified for p in fw.parameters()) and all(p.reasoning for p in fw.parameters())
     assert not any(b.verified for b in fw.levels)
     missing = [p.id for p in fw.parameters() if p.events.missing]
-    assert "nhs111-abandoned" in missing and "acute-majors-resus-occupancy" in missing
+    assert missing == ["mh-ed-waits-12hr", "nhs111-clinical-callback-queue"]
 
 
 LOCAL = """\

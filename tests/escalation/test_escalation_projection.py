@@ -109,7 +109,7 @@ def test_the_command_line(demo: Store) -> None:
     for args, message in [
         (("project",), "error: give an organisation's code or --system (the ICS as a whole), not both or neither"),
         (("project", "--system", "--hours", "96"), "error: hours must be from 1 to 72, got 96"),
-        (("project", "NOPE"), "error: unknown organisation 'NOPE' (known: NZ1, RXA, RXB, RXC, RZC; "),
+        (("project", "NOPE"), "error: unknown organisation 'NOPE' (known: NZ1, RXA, RXB, RXC, RZC, RZM; "),
         (("try", "NOPE", "--change", "extra_crews=2"), "error: unknown organisation 'NOPE'"),
         (("try", "RXA", "--card", "acute-2-huddle"), "error: action card 'acute-2-huddle' names no scenario change"),
         (("try", "RXA", "--change", "extra_beds"), "error: --change 'extra_beds': write name=value"),

@@ -50,7 +50,7 @@ def test_events_path_site_h1(spec_store: Store) -> None:
       escalation 5 / 105 = 4.8% -> OPEL 3, 2 points
     - in bed at 14:00, adults: s1 (NCTR), s2 (NCTR since 13:00, leaves 15:00), s3; s4 left, s5 a child,
       s6 not yet admitted -> 2/3 = 66.7% -> OPEL 4, 3 points
-    - majors and resus: not available (no ED area snapshots, no return)
+    - majors and resus: no data (no ED area snapshots, no return)
     Score: 1+3+1+3+3+1+2+3 = 17 of 8 x 3 = 24 -> 70.8 -> OPEL 3.
     """
     h1 = by_code(status(spec_store, AT))[("site", "H1")]
@@ -65,7 +65,7 @@ def test_events_path_site_h1(spec_store: Store) -> None:
     assert v["acute-no-criteria-to-reside"] == (pytest.approx(2 / 3), "events", 4, 3)
     assert v["acute-majors-resus-occupancy"] == (None, None, None, None)
     majors = next(a for a in h1.parameters if a.parameter_id == "acute-majors-resus-occupancy")
-    assert majors.note is not None and majors.note.startswith("not available: ED area snapshots")
+    assert majors.note is not None and majors.note.startswith("no data: no events for this measure")
     assert (h1.score, h1.level) == (70.8, 3)
     crossed = next(a for a in h1.parameters if a.parameter_id == "acute-escalation-beds").crossed
     assert crossed == ((2, 0.01), (3, 0.03))

@@ -103,6 +103,8 @@ class Field:
     max: float | None = None
     unit: str | None = None
     not_before: str | None = None
+    #: Another number field of the same row that this one may not exceed (answered calls <= offered).
+    not_above: str | None = None
     #: The name of the field's pattern (see :class:`Pattern`) and the table whose key must hold its values.
     pattern: str | None = None
     references: str | None = None
@@ -246,7 +248,7 @@ def kind_name(table_name: str) -> str:
 
 def _field(raw: dict[str, Any], table_name: str) -> Field:
     known = {"name", "type", "meaning", "national", "required", "values", "min", "max", "unit", "not_before",
-             "pattern", "references"}
+             "not_above", "pattern", "references"}
     unknown = set(raw) - known
     if unknown:
         raise ContractError(f"{table_name}.{raw.get('name')}: unknown keys {sorted(unknown)}")
@@ -264,6 +266,7 @@ def _field(raw: dict[str, Any], table_name: str) -> Field:
         max=raw.get("max"),
         unit=raw.get("unit"),
         not_before=raw.get("not_before"),
+        not_above=raw.get("not_above"),
         pattern=raw.get("pattern"),
         references=raw.get("references"),
     )
@@ -295,6 +298,8 @@ def contract() -> Contract:
         for f in fields:
             if f.not_before and f.not_before not in names:
                 raise ContractError(f"{name}.{f.name}: not_before names unknown field {f.not_before!r}")
+            if f.not_above and f.not_above not in names:
+                raise ContractError(f"{name}.{f.name}: not_above names unknown field {f.not_above!r}")
             if f.pattern is not None and f.pattern not in pattern_names:
                 raise ContractError(f"{name}.{f.name}: unknown pattern {f.pattern!r}")
             # Free text of unbounded length is how a 1 MB code got in: every text value is limited.
@@ -437,6 +442,8 @@ def reference_markdown() -> str:
                 rules.append(f"{f.min if f.min is not None else ''}..{f.max if f.max is not None else ''}")
             if f.not_before:
                 rules.append(f"not before `{f.not_before}`")
+            if f.not_above:
+                rules.append(f"at most `{f.not_above}`")
             if f.pattern:
                 rules.append(f"pattern `{f.pattern}`")
             if f.references:

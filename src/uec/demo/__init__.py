@@ -35,6 +35,7 @@ from uec.ics.reference import population_total
 from uec.store import Store
 from uec.store.queries import next_free_load_id
 from uec.system import demo_tables
+from uec.system.snapshots import DERIVED_TABLES, derived_tables
 
 __all__ = [
     "DEFAULT_SEED",
@@ -56,7 +57,7 @@ GENERATORS = ("fast", "model")
 _LONDON = ZoneInfo("Europe/London")
 # The order tables are written in: reference data first, as a reader would expect.
 TABLE_ORDER = ("organisations", "sites", "services", "calls_111", "ambulance_incidents", "attendances",
-               "spells", "bed_states", "ucr_referrals")
+               "spells", "bed_states", "ucr_referrals", *DERIVED_TABLES)
 
 calibration = _params.calibration
 
@@ -161,14 +162,21 @@ def generate_demo(
     report = progress or _quiet
     start = end - dt.timedelta(days=days - 1)
     if generator == "model":
-        tables = demo_tables(seed, start, days, report)
-        return DemoData(seed=seed, start=start, end=end, days=days, population=population_total(),
-                        tables={k: tables[k] for k in TABLE_ORDER})
-    g = generate(seed, end, days, report)
-    report("tables", 0.55)
-    tables = {**reference_tables(g), **event_tables(g)}
+        tables = demo_tables(seed, start, days, lambda stage, f: report(stage, f * 0.9))
+    else:
+        g = generate(seed, end, days, report)
+        report("tables", 0.55)
+        tables = {**reference_tables(g), **event_tables(g)}
+    # ED area snapshots, specialty referrals, 111 call handling and capacity snapshots, from the
+    # events just made (either generator), so they agree with them.
+    report("snapshots", 0.92)
+    tables.update(derived_tables(tables, seed, _local_midnight(start), _local_midnight(end + dt.timedelta(days=1))))
     return DemoData(seed=seed, start=start, end=end, days=days,
                     population=population_total(), tables={k: tables[k] for k in TABLE_ORDER})
+
+
+def _local_midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(0), tzinfo=_LONDON)
 
 
 def check_calibration(data: DemoData) -> tuple[CalibrationCheck, ...]:

@@ -78,6 +78,9 @@ class EventsRecipe(_Model):
 
     measure: str | None = None
     missing: str | None = None
+    #: A second measure used where ``measure`` has nothing for the unit (a site that sends no
+    #: specialty referrals is judged by its decisions to admit instead).
+    fallback: str | None = None
 
     @model_validator(mode="after")
     def _one(self) -> EventsRecipe:
@@ -87,8 +90,11 @@ class EventsRecipe(_Model):
         if self.measure is not None:
             from uec.escalation.queries import MEASURES
 
-            if self.measure not in MEASURES:
-                raise ValueError(f"unknown events measure {self.measure!r}; known: {', '.join(sorted(MEASURES))}")
+            for m in (self.measure, self.fallback):
+                if m is not None and m not in MEASURES:
+                    raise ValueError(f"unknown events measure {m!r}; known: {', '.join(sorted(MEASURES))}")
+        elif self.fallback is not None:
+            raise ValueError("events 'fallback' needs a 'measure'")
         return self
 
 

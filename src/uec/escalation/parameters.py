@@ -123,7 +123,8 @@ def compute_values(
     days = [inst.at.astimezone(LONDON).date() for inst in instants]
     params_by_type: dict[str, list[Parameter]] = {name: list(pt.parameters) for name, pt in fw.provider_types.items()}
     wanted_types = {u.provider_type for u in scope}
-    measures = {p.events.measure for t in wanted_types for p in params_by_type[t] if p.events.measure}
+    measures = {m for t in wanted_types for p in params_by_type[t] for m in (p.events.measure, p.events.fallback)
+                if m}
 
     event_values = _event_values(store, instants, measures, site_org)
 
@@ -134,8 +135,10 @@ def compute_values(
         for u in scope:
             values: dict[str, ParameterValue] = {}
             for p in params_by_type[u.provider_type]:
-                values[p.id] = _value(p, u, days[i], event_values.get(p.events.measure or "", {}).get(
-                    (i, u.kind, u.code)), returned)
+                cell = event_values.get(p.events.measure or "", {}).get((i, u.kind, u.code))
+                if p.events.fallback and not _usable(cell):
+                    cell = event_values.get(p.events.fallback, {}).get((i, u.kind, u.code))
+                values[p.id] = _value(p, u, days[i], cell, returned)
             out[(i, (u.kind, u.code))] = values
     return out
 
@@ -222,12 +225,16 @@ def _returns(
     return out
 
 
+def _usable(cell: _Triple | None) -> bool:
+    return cell is not None and cell[0] is not None and (cell[2] or 0) > 0
+
+
 def _value(
     p: Parameter, u: Unit, day: dt.date,
     cell: tuple[float | None, float | None, float | None] | None,
     returned: dict[tuple[str, str, dt.date], float],
 ) -> ParameterValue:
-    if cell is not None and cell[0] is not None and (cell[2] or 0) > 0:
+    if cell is not None and _usable(cell):
         return ParameterValue(p, cell[0], "events", cell[1], cell[2])
     for d in (day, day - dt.timedelta(days=1)):
         v = returned.get((u.code, p.returns.metric, d))

@@ -244,11 +244,18 @@ def replicate(params: Any, state: Any, hours: int, seed: int, i: int, past: Mapp
     from uec.simulate import simulate
     from uec.system.events import contract_tables
     from uec.system.model import build_model
+    from uec.system.snapshots import derived_tables
 
     built = build_model(params, hours / 24.0, state)
     seq = np.random.SeedSequence(seed, spawn_key=(i,))
     result = simulate(built.model, seed=seq)
     tables = contract_tables(built, result, seq)
+    # 111 call handling follows from the run's own calls, as in the demo. Referrals are not drawn:
+    # the referred share then comes from the run's decisions to admit (the parameter's fallback),
+    # which the run simulates, rather than from draws that differ between paired runs.
+    first = built.origin + dt.timedelta(minutes=built.window_start)
+    tables.update(derived_tables(tables, seed + i, first, first + dt.timedelta(hours=hours),
+                                 names=("calls_111_handling",)))
     return _score_replication(past, tables, instants, fw)
 
 

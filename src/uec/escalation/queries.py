@@ -79,6 +79,10 @@ Reader = Store | StoreWriter
 #: attendance with no departure that arrived more than 48 hours before is a missing departure, not a
 #: patient still in the department, and a census older than 48 hours no longer describes the beds.
 LOOKBACK = dt.timedelta(hours=48)
+#: How far back an ED area snapshot still describes the department: the boards they come from
+#: refresh every few minutes and feeds send them at least hourly, so an older one is a feed that
+#: stopped, not the department now (this project's choice, not a national rule).
+ED_AREA_LOOKBACK = dt.timedelta(hours=4)
 
 ED_TYPES_IN_DEPARTMENT = "('ed_type1', 'ed_type2')"
 
@@ -116,6 +120,16 @@ MEASURES: dict[str, Measure] = {
     "community_bed_occupancy": Measure("beds", "site", "community_occupied", "community_open"),
     "no_criteria_to_reside": Measure("nctr", "site", "no_criteria", "in_bed"),
     "ucr_2hr": Measure("ucr", "org", "within_2h", "seen"),
+    # From the contract's ED area snapshots, specialty referrals, 111 call handling and capacity
+    # snapshots (issue 13 item 2).
+    "majors_resus_occupancy": Measure("ed_areas", "site", "majors_resus_patients", "majors_resus_spaces"),
+    "in_department_referred_to_specialty": Measure("referred", "site", "referred", "present"),
+    "nhs111_abandoned": Measure("calls_111", "org", "abandoned", "offered"),
+    "nhs111_answered_60s": Measure("calls_111", "org", "within_60s", "answered"),
+    "community_capacity_occupancy": Measure("capacity", "org", "community_occupied", "community_capacity"),
+    "virtual_ward_occupancy": Measure("capacity", "org", "vw_occupied", "vw_capacity"),
+    "mh_adult_bed_occupancy": Measure("capacity", "org", "mh_adult_occupied", "mh_adult_capacity"),
+    "mh_out_of_area": Measure("capacity", "org", "out_of_area", "mh_reported"),
 }
 
 
@@ -126,11 +140,13 @@ def _instants_sql(instants: Sequence[Instant]) -> tuple[str, dict[str, Any]]:
         parts.append(
             f"SELECT {k} AS i, CAST(:at{k} AS TIMESTAMP WITH TIME ZONE) AS at, "
             f"CAST(:mid{k} AS TIMESTAMP WITH TIME ZONE) AS midnight, "
-            f"CAST(:lo{k} AS TIMESTAMP WITH TIME ZONE) AS lookback"
+            f"CAST(:lo{k} AS TIMESTAMP WITH TIME ZONE) AS lookback, "
+            f"CAST(:ed{k} AS TIMESTAMP WITH TIME ZONE) AS area_lookback"
         )
         params[f"at{k}"] = inst.at
         params[f"mid{k}"] = inst.midnight
         params[f"lo{k}"] = inst.at - LOOKBACK
+        params[f"ed{k}"] = inst.at - ED_AREA_LOOKBACK
     # Bounds over all the instants, so each table is cut to the range before the join (neither
     # engine can use the per-instant conditions to skip rows; both can use these).
     params["lo_all"] = min(min(i.midnight, i.at - LOOKBACK) for i in instants)
@@ -267,10 +283,72 @@ def _queries() -> dict[str, str]:
                           WHERE ss.org_code = x.org_code AND sv.service_type = 'ucr'
                             AND ({_OPEN_AT.format(t="x.referral_time")}))
             GROUP BY 1, 2""",
+        # ED area snapshots: the latest of each site at or before the instant, within
+        # ED_AREA_LOOKBACK (the instants' area_lookback, a column so that the range join is fast).
+        "ed_areas": """
+            SELECT x.i, {unit} AS unit,
+                   sum(CASE WHEN x.area IN ('resus', 'majors') THEN x.patients ELSE 0 END) AS majors_resus_patients,
+                   sum(CASE WHEN x.area IN ('resus', 'majors') THEN x.spaces ELSE 0 END) AS majors_resus_spaces
+            FROM (SELECT a.*, l.i FROM ed_area_states a
+                  JOIN (SELECT i.i, a2.site_code, max(a2.snapshot_time) AS latest
+                        FROM ed_area_states a2 JOIN instants i
+                          ON a2.snapshot_time <= i.at AND a2.snapshot_time > i.area_lookback
+                        WHERE a2.snapshot_time >= :lo_all AND a2.snapshot_time < :hi_all
+                        GROUP BY i.i, a2.site_code) l
+                    ON a.site_code = l.site_code AND a.snapshot_time = l.latest) x
+            LEFT JOIN sites st ON st.site_code = x.site_code
+            GROUP BY 1, 2""",
+        # Patients in a type 1 or 2 ED at the instant and, of them, those already referred to a
+        # specialty (a referral requested by then). Only sites that send specialty referrals are
+        # answered (any referral in the range): elsewhere the decision to admit stands in for it.
+        "referred": f"""
+            SELECT x.i, {{unit}} AS unit, count(*) AS present,
+                   sum(CASE WHEN r.first_request <= x.at THEN 1 ELSE 0 END) AS referred
+            FROM (SELECT e.*, i.i, i.at FROM attendances e
+                  JOIN instants i ON e.arrival_time <= i.at AND e.arrival_time > i.lookback
+                  WHERE e.arrival_time >= :lo_all AND e.arrival_time < :hi_all) x
+            LEFT JOIN (SELECT attendance_id, min(request_time) AS first_request FROM specialty_referrals
+                       WHERE request_time >= :lo_all AND request_time < :hi_all GROUP BY attendance_id) r
+              ON r.attendance_id = x.attendance_id
+            LEFT JOIN sites st ON st.site_code = x.site_code
+            WHERE x.service_type IN {ED_TYPES_IN_DEPARTMENT} AND (x.departure_time IS NULL OR x.departure_time > x.at)
+              AND x.site_code IN (SELECT DISTINCT site_code FROM specialty_referrals
+                                  WHERE request_time >= :lo_all AND request_time < :hi_all)
+            GROUP BY 1, 2""",
+        # NHS 111 call handling in the periods that lie wholly in [midnight, instant].
+        "calls_111": """
+            SELECT x.i, x.org_code AS unit, sum(x.calls_offered) AS offered, sum(x.calls_answered) AS answered,
+                   sum(x.calls_abandoned) AS abandoned, sum(x.answered_within_60s) AS within_60s
+            FROM (SELECT c.*, i.i FROM calls_111_handling c
+                  JOIN instants i ON c.period_start >= i.midnight AND c.period_end <= i.at
+                  WHERE c.period_start >= :lo_all AND c.period_start < :hi_all) x
+            GROUP BY 1, 2""",
+        # Capacity snapshots: the latest of each organisation and service at or before the instant
+        # (within 48 hours). Out-of-area placements count where a mental health service reports them.
+        "capacity": """
+            SELECT x.i, x.org_code AS unit,
+                   sum(CASE WHEN x.service = 'community_beds' THEN x.occupied ELSE 0 END) AS community_occupied,
+                   sum(CASE WHEN x.service = 'community_beds' THEN x.capacity ELSE 0 END) AS community_capacity,
+                   sum(CASE WHEN x.service = 'virtual_ward' THEN x.occupied ELSE 0 END) AS vw_occupied,
+                   sum(CASE WHEN x.service = 'virtual_ward' THEN x.capacity ELSE 0 END) AS vw_capacity,
+                   sum(CASE WHEN x.service = 'mh_adult_acute_beds' THEN x.occupied ELSE 0 END) AS mh_adult_occupied,
+                   sum(CASE WHEN x.service = 'mh_adult_acute_beds' THEN x.capacity ELSE 0 END) AS mh_adult_capacity,
+                   sum(CASE WHEN x.service LIKE 'mh_%' THEN coalesce(x.out_of_area, 0) ELSE 0 END) AS out_of_area,
+                   max(CASE WHEN x.service LIKE 'mh_%' AND x.out_of_area IS NOT NULL THEN 1 ELSE 0 END) AS mh_reported
+            FROM (SELECT c.*, l.i FROM capacity_states c
+                  JOIN (SELECT i.i, c2.org_code, c2.service, max(c2.snapshot_time) AS latest
+                        FROM capacity_states c2 JOIN instants i
+                          ON c2.snapshot_time <= i.at AND c2.snapshot_time > i.lookback
+                        WHERE c2.snapshot_time >= :lo_all AND c2.snapshot_time < :hi_all
+                        GROUP BY i.i, c2.org_code, c2.service) l
+                    ON c.org_code = l.org_code AND c.service = l.service AND c.snapshot_time = l.latest) x
+            GROUP BY 1, 2""",
     }
 
 
 _SITE_COLUMN = {"handover": "x.destination_site"}
+#: Queries whose rows belong to an organisation, not a site.
+_ORG_QUERIES = ("ucr", "calls_111", "capacity")
 
 
 def event_rows(
@@ -288,7 +366,7 @@ def event_rows(
     if not instants:
         return []
     body = _queries()[query]
-    if query == "ucr":
+    if query in _ORG_QUERIES:
         column = "x.org_code"
     elif unit == "site":
         column = _SITE_COLUMN.get(query, "x.site_code")
@@ -570,6 +648,10 @@ PAST_TABLES: dict[str, str] = {
     "attendances": "departure_time",
     "bed_states": "snapshot_time",
     "ucr_referrals": "first_visit_time",
+    # The last capacity census stands for the next 48 hours (the parameters' look-back), and the
+    # 111 periods over by the start count towards "since midnight".
+    "capacity_states": "snapshot_time",
+    "calls_111_handling": "period_end",
 }
 
 

@@ -81,9 +81,12 @@ def freshness(store: Store, at: dt.datetime) -> list[Freshness]:
             latest = _instant(rec["latest"])
             expected = int(src["expected_minutes"])
             since = None if latest is None else (at - latest).total_seconds() / 60
-            late = since is None or since > expected
+            # An optional source (one an ICS may not send at all, such as ED area snapshots) is
+            # only late once it has sent something.
+            optional = bool(src.get("optional", False))
+            late = (since is None and not optional) or (since is not None and since > expected)
             if since is None:
-                why = "no record yet"
+                why = "not sent (optional)" if optional else "no record yet"
             elif late:
                 why = f"late: the latest record is {since / 60:.1f} h old; expected within {expected / 60:g} h"
             else:

@@ -11,6 +11,7 @@ ICB = "QZZ"
 AMBULANCE = "RZA"
 NHS111 = "NZ1"
 COMMUNITY = "RZC"
+MENTAL_HEALTH = "RZM"
 LOCAL_AUTHORITY = "LZZ"
 
 
@@ -76,6 +77,8 @@ def organisations() -> list[Row]:
          "org_type": "nhs111_provider", "ics_code": ICB},
         {"org_code": COMMUNITY, "name": "Demoshire Community Health Services NHS Trust",
          "org_type": "community_provider", "ics_code": ICB},
+        {"org_code": MENTAL_HEALTH, "name": "Demoshire Mental Health NHS Foundation Trust",
+         "org_type": "mental_health_provider", "ics_code": ICB},
         {"org_code": LOCAL_AUTHORITY, "name": "Demoshire County Council",
          "org_type": "local_authority", "ics_code": ICB},
     ]

@@ -269,6 +269,11 @@ def typed_select_sql(
                 f"CASE WHEN {typed_of[f.name]} < {typed_of[f.not_before]} THEN "
                 f"{_q(f.name + ' is before ' + f.not_before)} END"
             )
+        if f.not_above and f.name in source_types and f.not_above in source_types:
+            checks.append(
+                f"CASE WHEN {typed_of[f.name]} > {typed_of[f.not_above]} THEN "
+                f"{_q(f.name + ' is above ' + f.not_above)} END"
+            )
     if "_pre_reason" in source_types:
         checks.insert(0, """nullif("_pre_reason", '')""")
     reason = f"NULLIF(concat_ws('; ', {', '.join(checks)}), '')" if checks else "NULL"
