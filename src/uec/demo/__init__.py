@@ -283,6 +283,12 @@ def mixed_in_warning(store: Store, table: str, load_id: int) -> str | None:
     does not have into a demo store (real data mixed with synthetic); ``None`` otherwise.
 
     Not an error: someone may mean to try their own extract beside the demo.
+
+    >>> import tempfile, os
+    >>> from uec.store import open_store
+    >>> with tempfile.TemporaryDirectory() as d:  # not a demo store: nothing to warn about
+    ...     print(mixed_in_warning(open_store(os.path.join(d, "uec.duckdb")), "attendances", 1))
+    None
     """
     if not is_demo_store(store):
         return None

@@ -34,6 +34,12 @@ def codes_not_in_demo(store: Store, table: str, column: str, load_id: int, limit
     lacks, and up to ``limit`` of them (sorted).
 
     ``table`` and ``column`` must be a contract table and one of :data:`CODE_COLUMNS`.
+
+    >>> import tempfile, os
+    >>> from uec.store import open_store
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     codes_not_in_demo(open_store(os.path.join(d, "uec.duckdb")), "returns", "org_code", 1)
+    (0, [])
     """
     ref_table, ref_column = CODE_COLUMNS[column]
     missing = (f"SELECT DISTINCT t.{column} AS code FROM {table} t WHERE t.load_id = :load_id "
