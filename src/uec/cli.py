@@ -125,6 +125,12 @@ def ingest(
                       f"`uec unload {result.load_id}`)")
         for note in result.unchecked:
             out.print(f"note: {note}")
+    if result.load_id is not None and result.already_loaded is None and result.rows_loaded:
+        from uec.demo import mixed_in_warning  # issue 15: real data loaded into the demo ICS
+
+        warning = mixed_in_warning(s, result.table, result.load_id)
+        if warning:
+            err.print(warning, markup=False, highlight=False)
     if as_json:
         _emit_json(result.as_dict())
 

@@ -15,6 +15,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 MONTH_DAYS = 30.4375
+#: The months the winter sitrep counts handover delays in (December to February).
+WINTER = (12, 1, 2)
+_NULL = np.iinfo(np.int64).min
+_TWELVE_H = 12 * 3600 * 1_000_000
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 
@@ -24,6 +28,16 @@ def _us(col: pa.ChunkedArray | pa.Array) -> I64:
     ints = pc.cast(col, pa.int64())
     out: I64 = pc.fill_null(ints, np.iinfo(np.int64).min).to_numpy(zero_copy_only=False)
     return out
+
+
+def _month(us: I64) -> I64:
+    """Calendar month (1-12, UTC) of microseconds since the epoch.
+
+    >>> _month(np.array([0, 45 * 86_400_000_000], dtype=np.int64)).tolist()
+    [1, 2]
+    """
+    months: I64 = us.astype("datetime64[us]").astype("datetime64[M]").astype(np.int64) % 12 + 1
+    return months
 
 
 def _str(col: pa.ChunkedArray | pa.Array) -> npt.NDArray[Any]:
@@ -53,6 +67,13 @@ def measure(tables: Mapping[str, pa.Table], days: int, population: int) -> dict[
     out["four_hour_all_types"] = float(within[t1 | utc].mean()) if (t1 | utc).any() else nan
     stay = (dep - arr)[t1 & adm] / 3.6e9
     out["mimic_ed_median_stay_admitted_h"] = float(np.median(stay)) if stay.size else nan
+    # Twelve-hour waits: from the decision to admit to leaving the ED (the published "trolley
+    # wait"), per day; and type 1 stays of over 12 hours from arrival, as a share.
+    dta = _us(att["decision_to_admit_time"])
+    has_dta = (dta != _NULL) & (dep != _NULL)
+    out["twelve_hour_dta_waits_per_day"] = float(((dep - dta)[has_dta] > _TWELVE_H).sum()) / days
+    ended = t1 & (dep != _NULL)
+    out["twelve_hour_from_arrival_type1_share"] = float(((dep - arr)[ended] > _TWELVE_H).mean()) if ended.any() else nan
 
     inc = tables["ambulance_incidents"]
     n_inc = inc.num_rows
@@ -69,8 +90,16 @@ def measure(tables: Mapping[str, pa.Table], days: int, population: int) -> dict[
         out[f"ambulance_c{i}_share"] = float(c.sum() / f2f.sum()) if f2f.any() else nan
         r = resp[c & has]
         out[f"ambulance_c{i}_mean_s"] = float(r.mean()) if r.size else nan
-        if i <= 2:
-            out[f"ambulance_c{i}_p90_s"] = float(np.quantile(r, 0.9)) if r.size else nan
+        out[f"ambulance_c{i}_p90_s"] = float(np.quantile(r, 0.9)) if r.size else nan
+
+    # Handovers (hospital arrival to handover) in winter, the months the sitrep counts delays.
+    hosp = _us(inc["hospital_arrival_time"])
+    hand = _us(inc["handover_time"])
+    handed = (hosp != _NULL) & (hand != _NULL) & np.isin(_month(hosp), WINTER)
+    mins = (hand - hosp)[handed] / 6e7
+    out["handover_winter_mean_min"] = float(mins.mean()) if mins.size else nan
+    out["handover_winter_over_30_share"] = float((mins > 30).mean()) if mins.size else nan
+    out["handover_winter_over_60_share"] = float((mins > 60).mean()) if mins.size else nan
 
     services = tables["services"]
     core = [int(c) for c, sid in zip(services["capacity"].to_pylist(), services["service_id"].to_pylist(),
@@ -80,6 +109,14 @@ def measure(tables: Mapping[str, pa.Table], days: int, population: int) -> dict[
     opened = float(pc.sum(beds["beds_open"]).as_py() or 0)
     occupied = float(pc.sum(beds["beds_occupied"]).as_py() or 0)
     out["g_and_a_occupancy"] = occupied / opened if opened else nan
+    # KH03's seasonal swing: January to March against July to September (quarters 4 and 2).
+    month = _month(_us(beds["snapshot_time"]))
+    occ = pc.fill_null(beds["beds_occupied"], 0).to_numpy(zero_copy_only=False).astype(float)
+    opn = pc.fill_null(beds["beds_open"], 0).to_numpy(zero_copy_only=False).astype(float)
+    q4, q2 = np.isin(month, (1, 2, 3)), np.isin(month, (7, 8, 9))
+    out["g_and_a_occupancy_q4_minus_q2"] = (
+        float(occ[q4].sum() / opn[q4].sum() - occ[q2].sum() / opn[q2].sum())
+        if opn[q4].sum() and opn[q2].sum() else nan)
 
     # Patients not meeting the criteria to reside at each 08:00 census: criteria ended at or before
     # the census and still in hospital (a spell with no discharge is still in).

@@ -47,7 +47,7 @@ if TYPE_CHECKING:  # the type checker sees the real names; at run time they load
 # Public name -> the module that defines it.
 _WHERE = {
     "AGE_GROUPS": "params", "CATEGORIES": "params", "SiteParams": "params", "SystemParams": "params",
-    "UtcParams": "params", "demo_params": "params",
+    "UtcParams": "params", "demo_params": "params", "demo_params_from": "params",
     "estimate_params": "estimate",
     "DAY": "model", "BuiltModel": "model", "build_model": "model",
     "CHANGE_FIELDS": "scenario", "apply_changes": "scenario", "baseline_params": "scenario",
@@ -86,6 +86,7 @@ __all__ = [
     "contract_tables",
     "current_state",
     "demo_params",
+    "demo_params_from",
     "demo_tables",
     "estimate_params",
     "get_run",

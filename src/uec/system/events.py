@@ -52,7 +52,7 @@ from uec.ics import reference as R
 from uec.ics.population import PersonSampler, Population, make_population
 from uec.simulate.results import SimulationResult
 from uec.system.model import DAY, BuiltModel
-from uec.system.params import AGE_GROUPS, SystemParams
+from uec.system.params import AGE_GROUPS, DEMO_ZONE, SystemParams
 
 __all__ = ["DEMO_ZONE", "EVENT_TABLES", "contract_tables", "demo_tables", "reference_tables"]
 
@@ -130,6 +130,35 @@ class _Clock:
         bad = ~np.isfinite(m)
         us = self.origin_us + np.round(np.where(bad, 0.0, m) * 60_000_000).astype(np.int64)
         return pa.array(us, type=pa.timestamp("us", tz="UTC"), mask=bad)
+
+
+def _months(clock: _Clock, minutes: FloatArray) -> IntArray:
+    """Calendar month (1-12, UTC) of model minutes; NaN is January (its value is never used).
+
+    >>> _months(_Clock(dt.datetime(2025, 1, 31, tzinfo=dt.UTC)), np.array([0.0, 1440.0, np.nan])).tolist()
+    [1, 2, 1]
+    """
+    m = np.nan_to_num(np.asarray(minutes, dtype=np.float64), nan=0.0)
+    us = clock.origin_us + np.round(m * 60_000_000).astype(np.int64)
+    out: IntArray = us.astype("datetime64[us]").astype("datetime64[M]").astype(np.int64) % 12 + 1
+    return out
+
+
+def _normal_scores(values: FloatArray, group: IntArray) -> FloatArray:
+    """Each value's rank within its group as a standard normal quantile (``(rank + 0.5) / n``).
+
+    >>> _normal_scores(np.array([3.0, 1.0, 2.0, 5.0]), np.array([0, 0, 0, 1])).round(2).tolist()
+    [0.97, -0.97, 0.0, 0.0]
+    """
+    from scipy.special import ndtri
+
+    out = np.zeros(values.shape, dtype=np.float64)
+    for g in np.unique(group):
+        idx = np.flatnonzero(group == g)
+        ranks = np.empty(idx.size, dtype=np.float64)
+        ranks[np.argsort(values[idx], kind="stable")] = np.arange(idx.size, dtype=np.float64)
+        out[idx] = ndtri((ranks + 0.5) / idx.size)
+    return out
 
 
 def _strings(values: npt.NDArray[np.object_], missing: BoolArray) -> pa.Array:
@@ -422,6 +451,7 @@ def _ambulance_incidents(run: _Run) -> tuple[pa.Table, _Conveyed]:
     k_by_class = np.array([int(c[1]) - 1 if c[:1] == "C" and c[1:2] in ("1", "2", "3", "4") else 0
                            for c in cat_by_class], dtype=np.int64)
     k = k_by_class[res.patient_class]
+    clock = run.clock
     travel_mean = np.asarray(p.travel)[k]
     # Shape 1.2 (coefficient of variation 0.91): AmbSYS 2019 category 2 has a 90th centile 2.06 x
     # its mean, wider than waits for a crew give with less spread in travel (shape 4: 1.75 x).
@@ -433,10 +463,24 @@ def _ambulance_incidents(run: _Run) -> tuple[pa.Table, _Conveyed]:
                         "see_and_treat").astype(object)
     category = cat_by_class[res.patient_class[ii]]
     category[hear_row[ii] >= 0] = "C5"
-    # The job ends with the minimum handover and clearing; in the rare job too short for them (a
-    # short draw), both shrink so that on scene <= at hospital <= handover <= clear still holds.
-    tail = p.handover_minimum + p.clear
-    shrink = np.minimum(1.0, 0.3 * np.nan_to_num(service, nan=0.0) / tail)
+    # The job ends with the handover itself and clearing. The handover (hospital arrival to
+    # handing over, with a space free) is lognormal with mean ``handover_minimum`` in the month's
+    # proportion ``handover_month``: the crew's job in the model has that mean in it, and here it
+    # is split (issue 15: a fixed 10 minutes gave a median of exactly 10 and no tail). Waiting for
+    # a space (``depart - end``) comes on top. In a job too short for its draw, handover and
+    # clearing shrink so that on scene <= at hospital <= handover <= clear still holds.
+    served = np.nan_to_num(service, nan=0.0)
+    month = _months(clock, end)
+    h_mean = p.handover_minimum * np.asarray(p.handover_month)[month - 1]
+    sigma = p.handover_sigma
+    # A job's handover is as far up its lognormal as the job's length is up the lengths of its
+    # category's jobs: long turnarounds make long jobs, and the job the model held the crew for
+    # has room for the handover's tail (an independent draw would often not fit, and the shares
+    # over 30 and 60 minutes would be cut).
+    z = _normal_scores(served, k * 3 + np.select([conv, other], [1, 2], 0))
+    h = np.exp(np.log(h_mean) - sigma**2 / 2 + sigma * z)
+    tail = h + p.clear
+    shrink = np.minimum(1.0, 0.9 * np.maximum(served - travel, 0.0) / tail)
     clear_part = p.clear * shrink
     hosp = np.where(conv | other, end - tail * shrink, np.nan)
     handover = np.where(conv, depart - clear_part, np.where(other, end - clear_part, np.nan))
@@ -451,7 +495,6 @@ def _ambulance_incidents(run: _Run) -> tuple[pa.Table, _Conveyed]:
                             0.8 * np.nan_to_num(v.col("service", rrv_row), nan=0.0))
     allocated = np.where(car, car_start, start)
     on_scene = np.where(car, car_start + car_travel, start + travel)
-    clock = run.clock
     table = _table("ambulance_incidents", {
         "incident_id": _ids("I", run.rep, ii),
         "org_code": [R.AMBULANCE] * ii.size,
@@ -684,8 +727,15 @@ def _bed_states(run: _Run, ward: IntArray, bed_out: FloatArray) -> pa.Table:
         st = np.sort(np.nan_to_num(run.res.start[ward[mine]], nan=np.inf))
         dp_ = np.sort(np.nan_to_num(bed_out[mine], nan=np.inf))
         occ = np.searchsorted(st, times, side="right") - np.searchsorted(dp_, times, side="right")
-        esc_open = np.array([_escalation_open(p, s.escalation_beds, run.built.origin, t) for t in times])
+        available = np.array([_escalation_open(p, s.escalation_beds, run.built.origin, t) for t in times])
         core_occ = np.minimum(occ, s.core_beds)
+        # Escalation beds the model may use are opened as they are needed, with a few spare (as
+        # in the fast generator), not all at once on the first day of the escalation months:
+        # counting empty escalation beds as open lowered winter occupancy below summer's, the
+        # opposite of KH03 (issue 15, ``g_and_a_occupancy_q4_minus_q2``).
+        in_esc = occ - core_occ
+        spare = max(round(0.1 * s.escalation_beds), 1)
+        esc_open = np.where(in_esc > 0, np.minimum(in_esc + spare, available), 0)
         for bed_type, open_, occ_ in (("g_and_a", np.full(times.size, s.core_beds), core_occ),
                                       ("g_and_a_escalation", esc_open, np.minimum(occ - core_occ, esc_open))):
             snaps_t.append(times)
@@ -787,8 +837,6 @@ def reference_tables(p: SystemParams) -> dict[str, pa.Table]:
     return out
 
 
-#: The demo ICS's clock: its window, opening hours and census follow Europe/London.
-DEMO_ZONE = "Europe/London"
 
 
 def demo_tables(seed: int, start: dt.date, days: int,
@@ -803,14 +851,12 @@ def demo_tables(seed: int, start: dt.date, days: int,
     >>> t["bed_states"].num_rows, str(t["bed_states"]["snapshot_time"][-1])  # 08:00 BST on the 30th
     (12, '2025-03-30 07:00:00+00:00')
     """
-    import dataclasses
-
     from uec.simulate import simulate
     from uec.system.model import build_model
-    from uec.system.params import demo_params
+    from uec.system.params import demo_params_from
 
     report = progress or (lambda stage, fraction: None)
-    params = dataclasses.replace(demo_params(), start=start, local_time=DEMO_ZONE)
+    params = demo_params_from(start)
     report("building the model", 0.0)
     built = build_model(params, days=days)
     report("simulating", 0.05)
