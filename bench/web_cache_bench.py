@@ -32,8 +32,8 @@ from uec.web import create_app
 URLS = (
     "/overview.json",
     "/",
-    "/sites/RXA01",  # a demo acute site: the site now, its standards and SPC charts
-    "/sites/NZ101",  # the demo's NHS 111 provider: its calls
+    "/sites/DEMO-A01",  # a demo acute site: the site now, its standards and SPC charts
+    "/sites/DEMO-IUC01",  # the demo's NHS 111 provider: its calls
     "/standards.json",
     "/standards",
     "/standards/ed-4hr.json",

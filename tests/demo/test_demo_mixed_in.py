@@ -15,7 +15,7 @@ from uec.store import open_store
 DATA = Path(__file__).resolve().parents[1] / "data" / "ingest"
 DEMO_ROWS = (
     "attendance_id,site_code,service_type,arrival_time,departure_time,acuity,arrival_mode\n"
-    "X1,RXA01,ed_type1,2025-01-15T10:00:00Z,2025-01-15T13:00:00Z,3,walk_in\n"
+    "X1,DEMO-A01,ed_type1,2025-01-15T10:00:00Z,2025-01-15T13:00:00Z,3,walk_in\n"
 )
 
 

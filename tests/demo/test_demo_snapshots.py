@@ -39,7 +39,7 @@ def test_ed_area_patients_are_the_attendances_in_the_department(data: DemoData) 
     snap = _us(areas["snapshot_time"])
     for k in (30, 100, 200):  # a few snapshots, summed over a site's areas
         at = np.unique(snap)[k]
-        for code in ("RXA01", "RXC01"):
+        for code in ("DEMO-A01", "DEMO-C01"):
             rows = areas.filter(pc.and_(pc.equal(areas["site_code"], code),
                                         pc.equal(pc.cast(areas["snapshot_time"], pa.int64()), int(at))))
             present = int(((site == code) & (begin <= at) & (leave > at)).sum())
@@ -75,12 +75,12 @@ def test_111_answered_calls_are_the_calls_answered_in_each_period(data: DemoData
 def test_capacity_snapshots_are_a_daily_census_within_their_beds(data: DemoData) -> None:
     c = data.tables["capacity_states"].to_pylist()
     services = {(r["org_code"], r["service"]) for r in c}
-    assert services == {("RZC", "community_beds"), ("RZC", "virtual_ward"), ("RZM", "mh_adult_acute_beds"),
-                        ("RZM", "mh_older_adult_beds")}
+    assert services == {("DEMO-CHS", "community_beds"), ("DEMO-CHS", "virtual_ward"), ("DEMO-MH", "mh_adult_acute_beds"),
+                        ("DEMO-MH", "mh_older_adult_beds")}
     assert len(c) == 4 * 10
     for r in c:
         assert 0 < r["occupied"] <= r["capacity"], r
-        assert (r["out_of_area"] is None) == (r["org_code"] == "RZC")
+        assert (r["out_of_area"] is None) == (r["org_code"] == "DEMO-CHS")
 
 
 def test_every_parameter_that_needs_them_has_a_value_on_the_demo(tmp_path: Path) -> None:
@@ -88,10 +88,10 @@ def test_every_parameter_that_needs_them_has_a_value_on_the_demo(tmp_path: Path)
     build_demo(store, days=5, end=END)
     at = dt.datetime(2026, 1, 20, 12, tzinfo=dt.UTC)
     got = {(sc.code, a.parameter_id): a for sc in status(store, at).all() for a in sc.parameters}
-    for code, pid in (("RXA01", "acute-majors-resus-occupancy"), ("RXA", "acute-referred-in-department"),
-                      ("RXA", "acute-time-to-treatment"), ("NZ1", "nhs111-abandoned"),
-                      ("NZ1", "nhs111-answered-60s"), ("RZC", "chs-community-bed-occupancy"),
-                      ("RZC", "chs-virtual-ward-occupancy"), ("RZM", "mh-adult-bed-occupancy"),
-                      ("RZM", "mh-out-of-area-placements")):
+    for code, pid in (("DEMO-A01", "acute-majors-resus-occupancy"), ("DEMO-A", "acute-referred-in-department"),
+                      ("DEMO-A", "acute-time-to-treatment"), ("DEMO-IUC", "nhs111-abandoned"),
+                      ("DEMO-IUC", "nhs111-answered-60s"), ("DEMO-CHS", "chs-community-bed-occupancy"),
+                      ("DEMO-CHS", "chs-virtual-ward-occupancy"), ("DEMO-MH", "mh-adult-bed-occupancy"),
+                      ("DEMO-MH", "mh-out-of-area-placements")):
         a = got[(code, pid)]
         assert a.value is not None and a.source == "events", (code, pid, a.note)

@@ -164,7 +164,7 @@ def test_first_screen_on_a_phone(base_url: str, browser: Browser, tmp_path: Path
         shot = _shots(tmp_path) / "first-screen-390.png"
         page.screenshot(path=str(shot), full_page=True, clip={"x": 0, "y": 0, "width": 390, "height": 1500})
         assert shot.stat().st_size > 10_000
-        for path in ("/sites/RXA01", "/sites/NZ101"):
+        for path in ("/sites/DEMO-A01", "/sites/DEMO-IUC01"):
             page.goto(base_url + path)
             assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), path
             assert serious_violations(page) == [], path
@@ -177,8 +177,8 @@ def test_site_pages_show_their_standards_and_the_111_measures(base_url: str, bro
     context = new_context(browser, base_url, width=1366, height=900)
     try:
         page = context.new_page()
-        page.goto(base_url + "/sites/RXA01")
-        api = _api(page, base_url + "/api/sites/RXA01")
+        page.goto(base_url + "/sites/DEMO-A01")
+        api = _api(page, base_url + "/api/sites/DEMO-A01")
         assert page.locator("h2#standards").count() == 1
         cell = page.locator('#standards-table tr[data-standard="ed-4hr"] [data-measure="value"] [data-value]')
         assert cell.inner_text() == next(k["display"] for k in api["standards"] if k["id"] == "ed-4hr")
@@ -191,8 +191,8 @@ def test_site_pages_show_their_standards_and_the_111_measures(base_url: str, bro
         page.screenshot(path=str(tmp_path / "site.png"), full_page=True)
 
         # The NHS 111 provider's site shows 111 measures, not emergency department tables of zeros.
-        page.goto(base_url + "/sites/NZ101")
-        api = _api(page, base_url + "/api/sites/NZ101")
+        page.goto(base_url + "/sites/DEMO-IUC01")
+        api = _api(page, base_url + "/api/sites/DEMO-IUC01")
         main = page.locator("main").inner_text()
         assert "NHS 111 calls" in main
         assert "Attendances in the last 7 days" not in main and "Ambulance arrivals" not in main

@@ -21,18 +21,18 @@ from uec.store import Store, open_store
 CASES: dict[str, tuple[str, int, dict[int, str]]] = {
     "ed-area-states": (
         "site_code,snapshot_time,area,spaces,patients\n"
-        "RXA01,2026-12-01 10:00,majors,20,24\n"
-        "RXA01,2026-12-01 10:00,resus,4,3\n"
-        "RXA01,2026-12-01 10:00,corridor,4,3\n"
-        "RXA01,2026-12-01 11:00,majors,-1,3\n"
+        "DEMO-A01,2026-12-01 10:00,majors,20,24\n"
+        "DEMO-A01,2026-12-01 10:00,resus,4,3\n"
+        "DEMO-A01,2026-12-01 10:00,corridor,4,3\n"
+        "DEMO-A01,2026-12-01 11:00,majors,-1,3\n"
         "ZZZ99,2026-12-01 11:00,majors,20,3\n",
         2, {3: "area: 'corridor' is not one of resus, majors, minors, paediatrics, other",
             4: "spaces: -1 is below the minimum 0", 5: "site_code: 'ZZZ99' is not in sites"}),
     "specialty-referrals": (
         "referral_id,attendance_id,site_code,request_time,assessment_time,specialty_group\n"
-        "R1,A1,RXA01,2026-12-01 10:00,2026-12-01 11:30,medicine\n"
-        "R2,A2,RXA01,2026-12-01 10:00,2026-12-01 09:00,surgery\n"
-        "R3,,RXA01,2026-12-01 10:00,,medicine\n",
+        "R1,A1,DEMO-A01,2026-12-01 10:00,2026-12-01 11:30,medicine\n"
+        "R2,A2,DEMO-A01,2026-12-01 10:00,2026-12-01 09:00,surgery\n"
+        "R3,,DEMO-A01,2026-12-01 10:00,,medicine\n",
         1, {2: "assessment_time is before request_time", 3: "attendance_id is missing"}),
     "calls-111-handling": (
         "org_code,period_start,period_end,calls_offered,calls_answered,calls_abandoned,answered_within_60s\n"
@@ -45,7 +45,7 @@ CASES: dict[str, tuple[str, int, dict[int, str]]] = {
     "capacity-states": (
         "org_code,snapshot_time,service,capacity,occupied,out_of_area\n"
         "MH1,2026-12-01 08:00,mh_adult_acute_beds,100,97,4\n"
-        "RXA,2026-12-01 08:00,virtual_ward,40,30,\n"
+        "DEMO-A,2026-12-01 08:00,virtual_ward,40,30,\n"
         "MH1,2026-12-01 08:00,mh_beds,100,97,4\n"
         "MH1,2026-12-01 09:00,mh_adult_acute_beds,100,,4\n",
         2, {3: "service: 'mh_beds' is not one of", 4: "occupied is missing"}),
@@ -60,11 +60,11 @@ def _put(store: Store, name: str, rows: list[dict[str, Any]]) -> None:
 
 def _reference(store: Store) -> None:
     _put(store, "organisations", [
-        {"org_code": "RXA", "name": "Trust A", "org_type": "acute_trust"},
+        {"org_code": "DEMO-A", "name": "Trust A", "org_type": "acute_trust"},
         {"org_code": "N11", "name": "NHS 111", "org_type": "nhs111_provider"},
         {"org_code": "MH1", "name": "Mental health", "org_type": "mental_health_provider"},
     ])
-    _put(store, "sites", [{"site_code": "RXA01", "org_code": "RXA", "name": "Hospital A",
+    _put(store, "sites", [{"site_code": "DEMO-A01", "org_code": "DEMO-A", "name": "Hospital A",
                            "site_type": "acute_hospital"}])
 
 
@@ -92,9 +92,9 @@ def test_uec_ingest_loads_good_rows_and_quarantines_bad_ones(kind: str, store_ur
 def test_feeds_take_each_new_kind_from_its_own_organisation(store: Store) -> None:
     _reference(store)
     ok = {
-        "ed-area-states": ("RXA", b"site_code,snapshot_time,area,spaces,patients\nRXA01,2026-12-01 10:00,resus,4,3\n"),
-        "specialty-referrals": ("RXA", b"referral_id,attendance_id,site_code,request_time\n"
-                                       b"R1,A1,RXA01,2026-12-01 10:00\n"),
+        "ed-area-states": ("DEMO-A", b"site_code,snapshot_time,area,spaces,patients\nRXA01,2026-12-01 10:00,resus,4,3\n"),
+        "specialty-referrals": ("DEMO-A", b"referral_id,attendance_id,site_code,request_time\n"
+                                       b"R1,A1,DEMO-A01,2026-12-01 10:00\n"),
         "calls-111-handling": ("N11", b"org_code,period_start,period_end,calls_offered,calls_answered,"
                                       b"calls_abandoned,answered_within_60s\n"
                                       b"N11,2026-12-01 10:00,2026-12-01 10:15,30,28,1,25\n"),
@@ -106,6 +106,6 @@ def test_feeds_take_each_new_kind_from_its_own_organisation(store: Store) -> Non
         assert (r.rows_in, r.rows_loaded) == (1, 1), kind
         # The same rows sent by another organisation are refused whole.
         with pytest.raises(FeedRefused) as refused:
-            receive(store, kind, body, content_type="text/csv", org_code="N11" if org != "N11" else "RXA",
+            receive(store, kind, body, content_type="text/csv", org_code="N11" if org != "N11" else "DEMO-A",
                     actor_label="token:u")
         assert refused.value.status == 403, kind

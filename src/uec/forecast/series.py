@@ -22,9 +22,9 @@ so the census at the end of the last day in the store carries the next day's dat
 Event counts are zero-filled: a day or hour with no events in an event table that covers it is a
 genuine zero. The bed census (``beds``) is not: a missing census is missing data, left as a gap.
 
->>> parse_series_id("arrivals/RXA01/ed_type1")
-SeriesKey(kind='arrivals', site='RXA01', detail='ed_type1')
->>> series_freq("ambulance/C2"), series_freq("arrivals/RXA01/utc")
+>>> parse_series_id("arrivals/DEMO-A01/ed_type1")
+SeriesKey(kind='arrivals', site='DEMO-A01', detail='ed_type1')
+>>> series_freq("ambulance/C2"), series_freq("arrivals/DEMO-A01/utc")
 ('daily', 'hourly')
 """
 
@@ -96,8 +96,8 @@ class SeriesInfo:
 def parse_series_id(series_id: str) -> SeriesKey:
     """Split a series id into its parts; ``UecError`` naming the valid forms otherwise.
 
-    >>> parse_series_id("discharges/RXA01/p2")
-    SeriesKey(kind='discharges', site='RXA01', detail='2')
+    >>> parse_series_id("discharges/DEMO-A01/p2")
+    SeriesKey(kind='discharges', site='DEMO-A01', detail='2')
     >>> parse_series_id("ambulance/C9")
     Traceback (most recent call last):
     ...
@@ -126,7 +126,7 @@ def parse_series_id(series_id: str) -> SeriesKey:
 def series_freq(series_id: str) -> Freq:
     """The frequency of a series id.
 
-    >>> series_freq("occupancy/RXA01")
+    >>> series_freq("occupancy/DEMO-A01")
     'daily'
     """
     return KINDS[parse_series_id(series_id).kind][0]
