@@ -194,7 +194,7 @@ def backtest_command(
         data, f, note = _backtest_data(input_csv, series, store, freq, fill_gaps, naive_tz)
         chosen = make_model(model, f)
         if note:
-            Console(stderr=True).print(note)
+            Console(stderr=True, highlight=False).print(note)
         with forecast_executor(workers, dask) as executor, _progress_bar(as_json or quiet) as bar:
             task = bar.add_task("backtest", total=None)
 
