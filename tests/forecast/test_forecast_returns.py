@@ -156,3 +156,20 @@ def test_series_command_lists_returns(returns_store: Store, store_url: str) -> N
     assert r.exit_code == 0, r.output
     listed = json.loads(r.output.strip().splitlines()[-1])["series"]
     assert {x["series_id"] for x in listed} >= {AE, HANDOVER} and {x["org"] for x in listed} == {"RRK"}
+
+
+def test_monthly_frames_steps_and_backtests_count_calendar_months() -> None:
+    from uec.forecast.backtest import backtest
+    from uec.forecast.frame import validate_long
+
+    with pytest.raises(ValueError, match="not the first day of a month"):
+        validate_long(pd.DataFrame({"ds": ["2024-01-15"], "y": [1.0]}), "monthly")
+    with pytest.raises(ValueError, match="1 missing monthly step"):
+        validate_long(pd.DataFrame({"ds": ["2024-01-01", "2024-03-01"], "y": [1.0, 2.0]}), "monthly")
+    ds = pd.date_range("2020-01-01", periods=48, freq="MS")
+    df = pd.DataFrame({"ds": ds, "y": 100.0 + 10 * ds.month})
+    res = backtest(df, "monthly", horizon=3, every=1, test_from="2023-01-01", test_to="2023-06-01", model="snaive:raw")
+    assert res.origins.strftime("%Y-%m").tolist() == ["2023-01", "2023-02", "2023-03", "2023-04", "2023-05", "2023-06"]
+    # February, then months of 31 and 30 days: steps count months, not days.
+    assert res.scorecard["step"].tolist() == ["1", "2", "3", "all"]
+    assert res.scorecard.set_index("step").loc["all", "mae"] == 0.0  # a pure yearly pattern, period 12
