@@ -67,7 +67,8 @@ def test_forecast_help_imports_no_forecasting_library(tmp_path: Path) -> None:
 def test_forecast_cli_help_names_every_model() -> None:
     # The CLI writes the model names out (importing them would import the models); they must not drift.
     from uec.forecast.backtest import METRICS
-    from uec.forecast.cli import DEFAULT_MODEL, METRICS as CLI_METRICS, MODEL_CHOICES
+    from uec.forecast.cli import DEFAULT_MODEL, MODEL_CHOICES
+    from uec.forecast.cli import METRICS as CLI_METRICS
     from uec.forecast.models import MODEL_NAMES
     from uec.forecast.occupancy import DEFAULT_MODEL as OCCUPANCY_DEFAULT
 

@@ -281,7 +281,8 @@ StoreOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="End with one JSON object on the last line.")]
-ModelOpt = Annotated[str, typer.Option(help=f"One of {', '.join(MODEL_CHOICES)} (monthly series: snaive, empirical, ets, auto).")]
+_MODEL_HELP = f"One of {', '.join(MODEL_CHOICES)} (monthly series: snaive, empirical, ets, auto)."
+ModelOpt = Annotated[str, typer.Option(help=_MODEL_HELP)]
 HorizonOpt = Annotated[
     int | None, typer.Option(help="Steps to forecast (default: 28 days, 168 hours or 12 months).")]
 BacktestOpt = Annotated[

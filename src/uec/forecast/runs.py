@@ -532,7 +532,8 @@ def run_values(store: Store, run_id: str, unique_ids: Sequence[str] | None = Non
     df = pd.DataFrame(rows, columns=["unique_id", "ds", "mean", *_VALUE_COLUMNS])
     df.columns = cols
     ds = pd.to_datetime(df["ds"], utc=True)
-    df["ds"] = ds.dt.tz_localize(None).astype("datetime64[ns]") if freq != "hourly" else ds.astype("datetime64[ns, UTC]")
+    hourly = freq == "hourly"
+    df["ds"] = ds.astype("datetime64[ns, UTC]") if hourly else ds.dt.tz_localize(None).astype("datetime64[ns]")
     for c in ["mean", *QUANTILE_COLUMNS]:
         df[c] = df[c].astype(float)
     return df

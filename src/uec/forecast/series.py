@@ -61,10 +61,10 @@ from uec.store import Store
 
 __all__ = [
     "KINDS",
+    "RETURNS_PERIODS",
     "SeriesInfo",
     "SeriesKey",
     "available_series",
-    "RETURNS_PERIODS",
     "census",
     "latest_stretch",
     "parse_series_id",
