@@ -188,7 +188,7 @@ def backtest_command(
         missing = [name for name, v in (("--horizon", horizon), ("--every", every), ("--test-from", test_from),
                                         ("--test-to", test_to)) if not v]
         if missing:
-            raise ValueError(f"missing option(s) {', '.join(missing)}")
+            raise ValueError(f"Missing option(s) {', '.join(missing)}")
         if horizon < 1 or every < 1:
             raise ValueError("--horizon and --every must be at least 1")
         data, f, note = _backtest_data(input_csv, series, store, freq, fill_gaps, naive_tz)
