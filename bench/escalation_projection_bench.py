@@ -57,7 +57,7 @@ def main() -> None:
     projection = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    try_action(store, "RXA", {"extra_escalation_beds": 20}, hours=min(a.hours, 24), step_hours=a.step,
+    try_action(store, "DEMO-A", {"extra_escalation_beds": 20}, hours=min(a.hours, 24), step_hours=a.step,
                reps=a.reps, seed=42)
     tried = time.perf_counter() - t0
 

@@ -36,7 +36,7 @@ def make_attendances(n: int, seed: int = 1) -> pa.Table:
     assess = rng.integers(0, 30, n)
     return pa.table({
         "attendance_id": pa.array([f"A{i:08d}" for i in range(n)]),
-        "site_code": pa.array(rng.choice(["RXA01", "RXB01", "RXC01", "RXD01", "RXD02"], n)),
+        "site_code": pa.array(rng.choice(["DEMO-A01", "DEMO-B01", "DEMO-C01", "RXD01", "RXD02"], n)),
         "service_type": pa.array(rng.choice(["ed_type1", "utc", "sdec"], n, p=[0.6, 0.3, 0.1])),
         "arrival_time": pa.array(arrival, pa.timestamp("us", tz="UTC")),
         "arrival_mode": pa.array(rng.choice(["ambulance", "walk_in", "other"], n, p=[0.25, 0.7, 0.05])),

@@ -9,8 +9,8 @@ A plain number is never changed: ``-5`` or ``+1.5e3`` is a number to a spreadshe
 and a negative difference or change must stay a number people can sum. Only text that is not a
 plain number is neutralised, so ``-5`` stays and ``-5+cmd|' /C calc'!A0`` does not.
 
->>> neutralise("=HYPERLINK(\\"http://x\\")"), neutralise("-5"), neutralise("@SUM(A1)"), neutralise("RXA01")
-('\\'=HYPERLINK("http://x")', '-5', "'@SUM(A1)", 'RXA01')
+>>> neutralise("=HYPERLINK(\\"http://x\\")"), neutralise("-5"), neutralise("@SUM(A1)"), neutralise("DEMO-A01")
+('\\'=HYPERLINK("http://x")', '-5', "'@SUM(A1)", 'DEMO-A01')
 """
 
 from __future__ import annotations

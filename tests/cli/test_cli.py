@@ -16,9 +16,9 @@ from uec.store import open_store
 UEC = [sys.executable, "-m", "uec"]
 GOOD = (
     "attendance_id,site_code,service_type,arrival_time,departure_time,acuity,arrival_mode\n"
-    "A1,RXA01,ed_type1,2024-06-01T10:00:00Z,2024-06-01T13:00:00Z,3,walk_in\n"
-    "A2,RXA01,utc,2024-06-01T11:00:00+01:00,,5,other\n"
-    "A3,RXA01,utc,2024-06-01T11:00:00+01:00,,6,other\n"
+    "A1,DEMO-A01,ed_type1,2024-06-01T10:00:00Z,2024-06-01T13:00:00Z,3,walk_in\n"
+    "A2,DEMO-A01,utc,2024-06-01T11:00:00+01:00,,5,other\n"
+    "A3,DEMO-A01,utc,2024-06-01T11:00:00+01:00,,6,other\n"
 )
 
 

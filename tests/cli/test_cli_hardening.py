@@ -76,7 +76,7 @@ CALLS: list[tuple[list[str], str]] = [
 def test_every_error_is_one_line_and_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                             capsys: pytest.CaptureFixture[str], args: list[str], message: str) -> None:
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "merged.csv").write_text(HEADER + 'A1,"RXA01,utc,2024-06-01T10:00:00Z,,,\nA2\nA3",utc,x,,,\n')
+    (tmp_path / "merged.csv").write_text(HEADER + 'A1,"DEMO-A01,utc,2024-06-01T10:00:00Z,,,\nA2\nA3",utc,x,,,\n')
     storeless = args[0] in ("ping", "docs", "nosuchcommand") or args[:2] == ["forecast", "backtest"]
     store = [] if storeless else ["--store", str(tmp_path / "s.duckdb")]
     with pytest.raises(SystemExit) as exit_:
@@ -98,8 +98,8 @@ def test_a_group_alone_prints_its_help_and_one_error_line(args: list[str]) -> No
 
 def test_a_hes_file_with_only_its_required_columns_and_int64_parquet_load(tmp_path: Path) -> None:
     hes = tmp_path / "hes.csv"
-    hes.write_text("AEKEY,PROCODE3,AEDEPTTYPE,ARRIVALDATE,ARRIVALTIME\nK1,RXA,01,2024-06-12,1016\n")
-    pq.write_table(pa.table({"attendance_id": ["A1"], "site_code": ["RXA01"], "service_type": ["utc"],
+    hes.write_text("AEKEY,PROCODE3,AEDEPTTYPE,ARRIVALDATE,ARRIVALTIME\nK1,DEMO-A,01,2024-06-12,1016\n")
+    pq.write_table(pa.table({"attendance_id": ["A1"], "site_code": ["DEMO-A01"], "service_type": ["utc"],
                              "arrival_time": pa.array([1717236000], pa.int64())}), tmp_path / "i.parquet")
     db = str(tmp_path / "s.duckdb")
     for kind, f, counts in (("hes-ae", hes, (1, 1, 0)), ("attendances", tmp_path / "i.parquet", (1, 0, 1))):
@@ -142,7 +142,7 @@ def test_store_passwords_never_appear(postgres_url: str, tmp_path: Path) -> None
     assert PASSWORD in url
     outputs = []
     f = tmp_path / "a.csv"
-    f.write_text(HEADER + "A1,RXA01,ed_type1,2024-06-01T10:00:00Z,,3,walk_in\n")
+    f.write_text(HEADER + "A1,DEMO-A01,ed_type1,2024-06-01T10:00:00Z,,3,walk_in\n")
     for args in (["demo", "--days", "1", "--generator", "fast", "--end", "2024-06-01"], ["status"],
                  ["status", "--json"], ["demo", "--days", "1"], ["ingest", "attendances", str(f), "--json"]):
         r = subprocess.run([*UEC, *args, "--store", url], capture_output=True, text=True, timeout=300)
@@ -195,9 +195,9 @@ def test_export_csv_has_no_formula_cells_but_numbers_stay_numbers(tmp_path: Path
     db = str(tmp_path / "s.duckdb")
     sites = tmp_path / "sites.csv"
     sites.write_text("site_code,org_code,name,site_type,population_served\n"
-                     'RXA01,RXA,"=HYPERLINK(""http://x"",""y"")",acute_hospital,100\n'
-                     "RXB01,RXB,@SUM(A1),acute_hospital,\n"
-                     "RXC01,RXC,-5,acute_hospital,7\n")
+                     'DEMO-A01,DEMO-A,"=HYPERLINK(""http://x"",""y"")",acute_hospital,100\n'
+                     "DEMO-B01,DEMO-B,@SUM(A1),acute_hospital,\n"
+                     "DEMO-C01,DEMO-C,-5,acute_hospital,7\n")
     subprocess.run([*UEC, "ingest", "sites", str(sites), "--store", db], check=True, capture_output=True, timeout=120)
     out = tmp_path / "out.csv"
     r = subprocess.run([*UEC, "export", "sites", "--output", str(out), "--store", db], capture_output=True,

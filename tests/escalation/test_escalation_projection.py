@@ -32,11 +32,11 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Store:
 
 @pytest.fixture(scope="module")
 def cut_beds(demo: Store) -> TryIt:
-    return try_action(demo, "RXA", {"extra_beds": -200}, hours=12, step_hours=4, reps=3, seed=1)
+    return try_action(demo, "DEMO-A", {"extra_beds": -200}, hours=12, step_hours=4, reps=3, seed=1)
 
 
 def test_cutting_beds_raises_the_projected_level(cut_beds: TryIt) -> None:
-    """Done-when: 200 fewer core beds at every acute site from now raises RXA's projected level."""
+    """Done-when: 200 fewer core beds at every acute site from now raises DEMO-A's projected level."""
     rows = cut_beds.rows()
     assert [r["at"][11:16] for r in rows] == ["03:59", "07:59", "11:59"]  # every 4 hours from 23:59 GMT
     # The score rises at every instant after the first, and by the end the paired interval is above 0.
@@ -71,7 +71,7 @@ def test_a_projection_gives_each_level_a_probability(demo: Store, cut_beds: TryI
     assert rows[0]["kind"] == "ics" and {"p_opel1", "p_opel4", "p_no_score", "score_low"} <= set(rows[0])
     # Without a change, the baseline is the same run whichever way it was asked for (same seeds).
     again = project(demo, hours=12, step_hours=4, reps=3, seed=1, as_of=p.as_of)
-    assert again.unit("RXA").scores == p.unit("RXA").scores
+    assert again.unit("DEMO-A").scores == p.unit("DEMO-A").scores
 
 
 def test_bed_changes_are_made_to_the_census(demo: Store) -> None:
@@ -79,8 +79,8 @@ def test_bed_changes_are_made_to_the_census(demo: Store) -> None:
     changed = state_with_changes(state, {"extra_beds": -200, "extra_escalation_beds": 10})
     before = {(b.site_code, b.bed_type): b.beds_open for s in state.sites for b in s.beds}
     after = {(b.site_code, b.bed_type): b.beds_open for s in changed.sites for b in s.beds}
-    assert after[("RXA01", "g_and_a")] == before[("RXA01", "g_and_a")] - 200
-    assert after[("RXA01", "g_and_a_escalation")] == before.get(("RXA01", "g_and_a_escalation"), 0) + 10
+    assert after[("DEMO-A01", "g_and_a")] == before[("DEMO-A01", "g_and_a")] - 200
+    assert after[("DEMO-A01", "g_and_a_escalation")] == before.get(("DEMO-A01", "g_and_a_escalation"), 0) + 10
 
 
 def test_bounds_and_unknown_organisations(demo: Store) -> None:
@@ -90,7 +90,7 @@ def test_bounds_and_unknown_organisations(demo: Store) -> None:
     with pytest.raises(UecError, match="reps must be from 1 to 50"):
         project(demo, reps=500)
     with pytest.raises(UecError, match="unknown change"):
-        try_action(demo, "RXA", {"more_beds": 3})
+        try_action(demo, "DEMO-A", {"more_beds": 3})
     with pytest.raises(UecError, match="no projection for 'NOPE'"):
         try_action(demo, "NOPE", {"extra_crews": 2}, hours=4, reps=1)
 
@@ -101,19 +101,19 @@ def uec(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_the_command_line(demo: Store) -> None:
-    r = uec("project", "RXA", "--hours", "4", "--reps", "1", "--store", demo.url, "--json")
+    r = uec("project", "DEMO-A", "--hours", "4", "--reps", "1", "--store", demo.url, "--json")
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout.strip().splitlines()[-1])
-    assert [(row["code"], row["kind"]) for row in out["rows"]] == [("RXA", "org")]
-    assert out["hours"] == 4 and out["reps"] == 1 and set(out["rise"]) >= {"RXA", "QZZ"}
+    assert [(row["code"], row["kind"]) for row in out["rows"]] == [("DEMO-A", "org")]
+    assert out["hours"] == 4 and out["reps"] == 1 and set(out["rise"]) >= {"DEMO-A", "DEMO-ICB"}
     for args, message in [
         (("project",), "error: give an organisation's code or --system (the ICS as a whole), not both or neither"),
         (("project", "--system", "--hours", "96"), "error: hours must be from 1 to 72, got 96"),
-        (("project", "NOPE"), "error: unknown organisation 'NOPE' (known: NZ1, RXA, RXB, RXC, RZC; "),
+        (("project", "NOPE"), "error: unknown organisation 'NOPE' (known: DEMO-IUC, DEMO-A, DEMO-B, DEMO-C, DEMO-CHS; "),
         (("try", "NOPE", "--change", "extra_crews=2"), "error: unknown organisation 'NOPE'"),
-        (("try", "RXA", "--card", "acute-2-huddle"), "error: action card 'acute-2-huddle' names no scenario change"),
-        (("try", "RXA", "--change", "extra_beds"), "error: --change 'extra_beds': write name=value"),
-        (("try", "RXA"), "error: give --card or at least one --change"),
+        (("try", "DEMO-A", "--card", "acute-2-huddle"), "error: action card 'acute-2-huddle' names no scenario change"),
+        (("try", "DEMO-A", "--change", "extra_beds"), "error: --change 'extra_beds': write name=value"),
+        (("try", "DEMO-A"), "error: give --card or at least one --change"),
     ]:
         r = uec(*args, "--store", demo.url)
         assert r.returncode == 2 and r.stderr.strip().splitlines()[-1].startswith(message), (args, r.stderr)

@@ -48,8 +48,8 @@ def site(demo_path: Path, tmp_path: Path,
     copy.write_bytes(demo_path.read_bytes())
     store = open_store(str(copy))
     tokens = {}
-    for name, role, org in (("sam", "site_manager", "RXA"), ("tess", "site_manager", "RXB"),
-                            ("cory", "coordinator", "QZZ"), ("vic", "viewer", "QZZ")):
+    for name, role, org in (("sam", "site_manager", "DEMO-A"), ("tess", "site_manager", "DEMO-B"),
+                            ("cory", "coordinator", "DEMO-ICB"), ("vic", "viewer", "DEMO-ICB")):
         tokens[name] = create_token(store, f"{name}-token", role=role, org_code=org)[1]
     yield store, TestClient(create_app(store.url)), tokens
     get_settings.cache_clear()
@@ -70,29 +70,29 @@ def wait_done(client: TestClient, url: str, headers: dict[str, str], seconds: fl
 
 def test_try_an_action_from_the_organisation_page(site: tuple[Store, TestClient, dict[str, str]]) -> None:
     _, client, tokens = site
-    page = client.get("/escalation/RXA", headers=as_(tokens, "sam")).text
-    assert 'id="try-acute-3-capacity"' in page and 'action="/escalation/RXA/try"' in page
+    page = client.get("/escalation/DEMO-A", headers=as_(tokens, "sam")).text
+    assert 'id="try-acute-3-capacity"' in page and 'action="/escalation/DEMO-A/try"' in page
     assert "Project the next 72 hours" in page
     # A viewer sees the cards but no forms; another trust's site manager is refused.
-    viewer = client.get("/escalation/RXA", headers=as_(tokens, "vic")).text
-    assert 'id="try-acute-3-capacity"' in viewer and 'action="/escalation/RXA/try"' not in viewer
+    viewer = client.get("/escalation/DEMO-A", headers=as_(tokens, "vic")).text
+    assert 'id="try-acute-3-capacity"' in viewer and 'action="/escalation/DEMO-A/try"' not in viewer
     for who in ("vic", "tess"):
-        r = client.post("/escalation/RXA/try", data={"card": "acute-3-capacity", "hours": "4"},
+        r = client.post("/escalation/DEMO-A/try", data={"card": "acute-3-capacity", "hours": "4"},
                         headers=as_(tokens, who), follow_redirects=False)
         assert r.status_code == 403
-    r = client.post("/escalation/RXA/try", data={"card": "no-such-card"}, headers=as_(tokens, "sam"),
+    r = client.post("/escalation/DEMO-A/try", data={"card": "no-such-card"}, headers=as_(tokens, "sam"),
                     follow_redirects=False)
     assert r.status_code == 400 and "no action card" in r.text
-    r = client.post("/escalation/RXA/try", data={"card": "acute-3-capacity", "hours": "4"},
+    r = client.post("/escalation/DEMO-A/try", data={"card": "acute-3-capacity", "hours": "4"},
                     headers=as_(tokens, "sam"), follow_redirects=False)
     assert r.status_code == 303
     url = r.headers["location"]
-    assert url.startswith("/escalation/RXA/try/")
+    assert url.startswith("/escalation/DEMO-A/try/")
     j = wait_done(client, url + ".json", as_(tokens, "sam"))
     assert j["state"] == "done", j
     assert j["changes"] == {"extra_escalation_beds": 20, "sdec_closes": "22:00"} and len(j["rows"]) == 1
     esc = next(p for p in j["parameters"] if p["parameter"] == "acute-escalation-beds")
-    # 20 escalation beds opened at each of RXA's sites: their share of open beds rises from 0.
+    # 20 escalation beds opened at each of DEMO-A's sites: their share of open beds rises from 0.
     assert esc["with_action"] > esc["without_action"]
     html = client.get(url, headers=as_(tokens, "vic")).text
     assert 'id="try-table"' in html and "Open beds that are escalation beds" in html
@@ -100,38 +100,38 @@ def test_try_an_action_from_the_organisation_page(site: tuple[Store, TestClient,
     assert len(rows) == 1 and "score_difference" in rows[0]
     assert client.get("/api" + url, headers=as_(tokens, "vic")).json()["job_id"] == j["job_id"]
     # The same action on the same data is not run again: the finished run is shown.
-    again = client.post("/escalation/RXA/try", data={"card": "acute-3-capacity", "hours": "4"},
+    again = client.post("/escalation/DEMO-A/try", data={"card": "acute-3-capacity", "hours": "4"},
                         headers=as_(tokens, "sam"), follow_redirects=False)
     assert again.headers["location"] == url
     # And the organisation page lists it.
-    assert url in client.get("/escalation/RXA", headers=as_(tokens, "vic")).text
+    assert url in client.get("/escalation/DEMO-A", headers=as_(tokens, "vic")).text
 
 
 def test_project_the_level_and_show_when_it_was_made(site: tuple[Store, TestClient, dict[str, str]]) -> None:
     _, client, tokens = site
-    j = client.get("/escalation/QZZ/projection.json", headers=as_(tokens, "vic")).json()
+    j = client.get("/escalation/DEMO-ICB/projection.json", headers=as_(tokens, "vic")).json()
     assert j["state"] == "none" and j["rows"] == [] and j["can_run"] is False
     assert "No projection has been made yet" in client.get("/escalation", headers=as_(tokens, "vic")).text
-    assert client.post("/escalation/QZZ/projection", data={"hours": "4"}, headers=as_(tokens, "sam"),
+    assert client.post("/escalation/DEMO-ICB/projection", data={"hours": "4"}, headers=as_(tokens, "sam"),
                        follow_redirects=False).status_code == 403
-    r = client.post("/escalation/QZZ/projection", data={"hours": "4"}, headers=as_(tokens, "cory"),
+    r = client.post("/escalation/DEMO-ICB/projection", data={"hours": "4"}, headers=as_(tokens, "cory"),
                     follow_redirects=False)
-    assert r.status_code == 303 and r.headers["location"] == "/escalation/QZZ/projection"
-    j = wait_done(client, "/escalation/QZZ/projection.json", as_(tokens, "cory"))
+    assert r.status_code == 303 and r.headers["location"] == "/escalation/DEMO-ICB/projection"
+    j = wait_done(client, "/escalation/DEMO-ICB/projection.json", as_(tokens, "cory"))
     assert j["state"] == "done" and j["current_data"] is True and j["hours"] == 4
     kinds = {r["kind"] for r in j["rows"]}
     assert kinds == {"ics", "pillar", "org"}
     ics = next(r for r in j["rows"] if r["kind"] == "ics")
     assert ics["p_opel1"] + ics["p_opel2"] + ics["p_opel3"] + ics["p_opel4"] + ics["p_no_score"] == 1.0
     # An organisation's projection comes from the same job.
-    rxa = client.get("/api/escalation/RXA/projection", headers=as_(tokens, "vic")).json()
-    assert [r["code"] for r in rxa["rows"]] == ["RXA"] and rxa["made_at"] == j["made_at"]
-    html = client.get("/escalation/RXA/projection", headers=as_(tokens, "vic")).text
+    rxa = client.get("/api/escalation/DEMO-A/projection", headers=as_(tokens, "vic")).json()
+    assert [r["code"] for r in rxa["rows"]] == ["DEMO-A"] and rxa["made_at"] == j["made_at"]
+    html = client.get("/escalation/DEMO-A/projection", headers=as_(tokens, "vic")).text
     assert 'id="projection-table"' in html and "Projected from" in html
     assert client.get("/escalation/NOPE/projection", headers=as_(tokens, "vic")).status_code == 404
     # The system page shows what the projection says of the next 24 hours (here, its 4).
     ahead = client.get("/escalation.json", headers=as_(tokens, "vic")).json()["ahead"]
-    assert {r["code"] for r in ahead["rows"]} >= {"QZZ", "RXA"} and ahead["made_at"] == j["made_at"]
+    assert {r["code"] for r in ahead["rows"]} >= {"DEMO-ICB", "DEMO-A"} and ahead["made_at"] == j["made_at"]
     assert 'id="ahead-table"' in client.get("/escalation", headers=as_(tokens, "vic")).text
 
 
@@ -139,14 +139,14 @@ def test_projected_escalation_is_notified_once(tmp_path: Path, monkeypatch: pyte
     monkeypatch.setenv("UEC_NOTIFY_COOLDOWN_MINUTES", "30")
     get_settings.cache_clear()
     store = open_store(str(tmp_path / "uec.duckdb"))
-    p = project_levels_example()  # RXA at OPEL 1 now, OPEL 2 in one of two replications
+    p = project_levels_example()  # DEMO-A at OPEL 1 now, OPEL 2 in one of two replications
     with webhook_receiver() as (url, received):
-        notify.subscribe(store, "sam", "RXA", "webhook", url)
+        notify.subscribe(store, "sam", "DEMO-A", "webhook", url)
         assert notify_projected(store, p, threshold=0.75) == []
-        assert notify_projected(store, p) == [("RXA", 1, 2, 0.5)]
-        assert notify_projected(store, p) == [("RXA", 1, 2, 0.5)]  # the same projection again
+        assert notify_projected(store, p) == [("DEMO-A", 1, 2, 0.5)]
+        assert notify_projected(store, p) == [("DEMO-A", 1, 2, 0.5)]  # the same projection again
     rows = notify.notifications(store)
     assert [(n.event, n.state) for n in rows] == [("projected_escalation", "sent")]
     assert len(received) == 1 and received[0]["event"] == "projected_escalation"
-    assert received[0]["subject"] == "RXA projected to reach OPEL 2 within 8 hours (now OPEL 1)"
+    assert received[0]["subject"] == "DEMO-A projected to reach OPEL 2 within 8 hours (now OPEL 1)"
     get_settings.cache_clear()

@@ -1,4 +1,4 @@
-"""Helpers of the feed tests: a small ICS (trusts RXA and RXB with one hospital each) and bed-state CSV."""
+"""Helpers of the feed tests: a small ICS (trusts DEMO-A and DEMO-B with one hospital each) and bed-state CSV."""
 
 from __future__ import annotations
 
@@ -20,13 +20,13 @@ def put_rows(store: Store, name: str, rows: list[dict[str, Any]]) -> None:
 
 def small_ics(store: Store) -> Store:
     put_rows(store, "organisations", [
-        {"org_code": "RXA", "name": "Trust A", "org_type": "acute_trust"},
-        {"org_code": "RXB", "name": "Trust B", "org_type": "acute_trust"},
-        {"org_code": "QZZ", "name": "The ICB", "org_type": "ics"},
+        {"org_code": "DEMO-A", "name": "Trust A", "org_type": "acute_trust"},
+        {"org_code": "DEMO-B", "name": "Trust B", "org_type": "acute_trust"},
+        {"org_code": "DEMO-ICB", "name": "The ICB", "org_type": "ics"},
     ])
     put_rows(store, "sites", [
-        {"site_code": "RXA01", "org_code": "RXA", "name": "Hospital A", "site_type": "acute_hospital"},
-        {"site_code": "RXB01", "org_code": "RXB", "name": "Hospital B", "site_type": "acute_hospital"},
+        {"site_code": "DEMO-A01", "org_code": "DEMO-A", "name": "Hospital A", "site_type": "acute_hospital"},
+        {"site_code": "DEMO-B01", "org_code": "DEMO-B", "name": "Hospital B", "site_type": "acute_hospital"},
     ])
     return store
 

@@ -25,8 +25,8 @@ def ics(store: Store) -> Store:
 
 
 def test_a_batch_loads_like_ingest_with_its_quarantine(ics: Store) -> None:
-    body = beds_csv(("RXA01", "2026-12-02 08:00", 100, 90), ("RXA01", "2026-12-02 08:15", 100, -1))
-    r = receive(ics, "bed-states", body, content_type="text/csv", org_code="RXA", actor_label="token:a")
+    body = beds_csv(("DEMO-A01", "2026-12-02 08:00", 100, 90), ("DEMO-A01", "2026-12-02 08:15", 100, -1))
+    r = receive(ics, "bed-states", body, content_type="text/csv", org_code="DEMO-A", actor_label="token:a")
     assert (r.rows_in, r.rows_loaded, r.rows_quarantined) == (2, 1, 1)
     assert ics.query("SELECT count(*) AS n FROM bed_states")[0]["n"] == 1
     assert ics.query("SELECT count(*) AS n FROM quarantine")[0]["n"] == 1
@@ -36,33 +36,33 @@ def test_a_batch_loads_like_ingest_with_its_quarantine(ics: Store) -> None:
 
 
 def test_another_organisations_row_refuses_the_whole_batch(ics: Store) -> None:
-    body = beds_csv(("RXA01", "2026-12-02 08:00", 100, 90), ("RXB01", "2026-12-02 08:00", 90, 80),
+    body = beds_csv(("DEMO-A01", "2026-12-02 08:00", 100, 90), ("DEMO-B01", "2026-12-02 08:00", 90, 80),
                     ("ZZZ99", "2026-12-02 08:00", 90, 80))
     with pytest.raises(FeedRefused) as err:
-        receive(ics, "bed-states", body, content_type="text/csv", org_code="RXA", actor_label="token:a")
+        receive(ics, "bed-states", body, content_type="text/csv", org_code="DEMO-A", actor_label="token:a")
     assert err.value.status == 403
-    assert "row 2: site_code RXB01 is a site of RXB, not of RXA" in str(err.value)
+    assert "row 2: site_code DEMO-B01 is a site of DEMO-B, not of DEMO-A" in str(err.value)
     assert "row 3: site_code ZZZ99 is an unknown site" in str(err.value)
     assert ics.query("SELECT count(*) AS n FROM bed_states")[0]["n"] == 0  # nothing loaded
     refused = [e for e in entries(ics) if e.action == "feed.refused"]
-    assert refused and json.loads(refused[-1].after or "")["org_code"] == "RXA"
+    assert refused and json.loads(refused[-1].after or "")["org_code"] == "DEMO-A"
 
 
 def test_json_batch_and_its_refusals(ics: Store) -> None:
-    rows = [{"org_code": "RXA", "period_start": "2026-12-01", "period_length": "day", "metric_code": "opel_x",
+    rows = [{"org_code": "DEMO-A", "period_start": "2026-12-01", "period_length": "day", "metric_code": "opel_x",
              "value": 3, "source": "opel"},
-            {"org_code": "RXA01", "period_start": "2026-12-01", "period_length": "day", "metric_code": "opel_x",
+            {"org_code": "DEMO-A01", "period_start": "2026-12-01", "period_length": "day", "metric_code": "opel_x",
              "value": 4, "source": "opel"}]
     r = receive(ics, "returns", json.dumps({"rows": rows}).encode(), content_type="application/json",
-                org_code="RXA", actor_label="t")
+                org_code="DEMO-A", actor_label="t")
     assert (r.rows_in, r.rows_loaded) == (2, 2)  # an organisation's site may be sent for too
     for body, ctype, status in ((b"{not json", "application/json", 400), (b"[1, 2]", "application/json", 400),
                                 (b"x", "application/xml", 415), (b"x" * (MAX_BYTES + 1), "text/csv", 413)):
         with pytest.raises(FeedRefused) as err:
-            receive(ics, "returns", body, content_type=ctype, org_code="RXA", actor_label="t")
+            receive(ics, "returns", body, content_type=ctype, org_code="DEMO-A", actor_label="t")
         assert err.value.status == status
     with pytest.raises(FeedRefused, match="unknown feed kind 'sites'"):
-        receive(ics, "sites", b"site_code\n", content_type="text/csv", org_code="RXA", actor_label="t")
+        receive(ics, "sites", b"site_code\n", content_type="text/csv", org_code="DEMO-A", actor_label="t")
 
 
 @pytest.fixture
@@ -72,14 +72,14 @@ def web(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Store
     get_settings.cache_clear()
     store = small_ics(open_store(str(tmp_path / "uec.duckdb")))
     tokens = {name: create_token(store, f"{name}-feed", role=role, org_code=org)[1]
-              for name, role, org in (("a", "feed", "RXA"), ("b", "feed", "RXB"), ("viewer", "viewer", "QZZ"))}
+              for name, role, org in (("a", "feed", "DEMO-A"), ("b", "feed", "DEMO-B"), ("viewer", "viewer", "DEMO-ICB"))}
     yield store, TestClient(create_app(store.url)), tokens
     get_settings.cache_clear()
 
 
 def test_feed_endpoint(web: tuple[Store, TestClient, dict[str, str]]) -> None:
     store, client, tokens = web
-    body = beds_csv(("RXA01", "2026-12-02 08:00", 100, 90), ("RXA01", "2026-12-02 08:15", 100, -1))
+    body = beds_csv(("DEMO-A01", "2026-12-02 08:00", 100, 90), ("DEMO-A01", "2026-12-02 08:15", 100, -1))
     csv_type = {"Content-Type": "text/csv"}
     assert client.post("/api/feeds/bed-states", content=body, headers=csv_type).status_code == 401
     r = client.post("/api/feeds/bed-states", content=body,
@@ -89,14 +89,14 @@ def test_feed_endpoint(web: tuple[Store, TestClient, dict[str, str]]) -> None:
                     headers={**csv_type, "Authorization": f"Bearer {tokens['a']}"})
     assert r.status_code == 200, r.text
     j = r.json()
-    assert (j["org_code"], j["rows_in"], j["rows_loaded"], j["rows_quarantined"]) == ("RXA", 2, 1, 1)
+    assert (j["org_code"], j["rows_in"], j["rows_loaded"], j["rows_quarantined"]) == ("DEMO-A", 2, 1, 1)
     assert j["quarantined"][0]["row"] == 2 and "beds_occupied" in j["quarantined"][0]["reason"]
     # Trust B's token may not send trust A's rows: refused whole, with the reason.
-    r = client.post("/api/feeds/bed-states", content=beds_csv(("RXA01", "2026-12-02 09:00", 100, 95)),
+    r = client.post("/api/feeds/bed-states", content=beds_csv(("DEMO-A01", "2026-12-02 09:00", 100, 95)),
                     headers={**csv_type, "Authorization": f"Bearer {tokens['b']}"})
-    assert r.status_code == 403 and "site_code RXA01 is a site of RXA, not of RXB" in r.json()["detail"]
+    assert r.status_code == 403 and "site_code DEMO-A01 is a site of DEMO-A, not of DEMO-B" in r.json()["detail"]
     # JSON, and the same bytes again are not loaded twice.
-    rows = [{"site_code": "RXB01", "snapshot_time": "2026-12-02 09:00", "bed_type": "g_and_a", "beds_open": 90,
+    rows = [{"site_code": "DEMO-B01", "snapshot_time": "2026-12-02 09:00", "bed_type": "g_and_a", "beds_open": 90,
              "beds_occupied": 80}]
     first, again = (client.post("/api/feeds/bed-states", json=rows, headers={"Authorization": f"Bearer {tokens['b']}"})
                     for _ in range(2))
@@ -112,8 +112,8 @@ def test_freshness_flags_a_source_later_than_its_interval(ics: Store) -> None:
 
     from uec.feeds import freshness
 
-    receive(ics, "bed-states", beds_csv(("RXA01", "2026-12-02 08:00", 100, 90)), content_type="text/csv",
-            org_code="RXA", actor_label="t")
+    receive(ics, "bed-states", beds_csv(("DEMO-A01", "2026-12-02 08:00", 100, 90)), content_type="text/csv",
+            org_code="DEMO-A", actor_label="t")
     eight = dt.datetime(2026, 12, 2, 8, 0, tzinfo=dt.UTC)
     at = {f.table: f for f in freshness(ics, eight + dt.timedelta(hours=3))}
     beds = at["bed_states"]

@@ -26,9 +26,9 @@ def ics(store: Store) -> Store:
 def test_scan_loads_moves_and_explains(ics: Store, tmp_path: Path) -> None:
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    (inbox / "bed-states_0800.csv").write_bytes(beds_csv(("RXA01", "2026-12-02 08:00", 100, 90),
-                                                         ("RXA01", "2026-12-02 08:15", 100, -1)))
-    (inbox / "bed-states_0815.csv.part").write_bytes(beds_csv(("RXA01", "2026-12-02 08:30", 100, 91)))
+    (inbox / "bed-states_0800.csv").write_bytes(beds_csv(("DEMO-A01", "2026-12-02 08:00", 100, 90),
+                                                         ("DEMO-A01", "2026-12-02 08:15", 100, -1)))
+    (inbox / "bed-states_0815.csv.part").write_bytes(beds_csv(("DEMO-A01", "2026-12-02 08:30", 100, 91)))
     (inbox / "mystery.csv").write_text("a,b\n1,2\n")
     (inbox / "attendances.csv").write_text("not,the,columns\n1,2,3\n")
     out = {o.name: o for o in scan(ics, inbox, settle=0, actor_label="cli:test")}
@@ -53,10 +53,10 @@ def test_a_file_still_growing_is_not_read_until_it_settles(ics: Store, tmp_path:
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     f = inbox / "bed-states.csv"
-    f.write_bytes(beds_csv(("RXA01", "2026-12-02 08:00", 100, 90))[:30])  # half a file, just written
+    f.write_bytes(beds_csv(("DEMO-A01", "2026-12-02 08:00", 100, 90))[:30])  # half a file, just written
     seen: dict[Path, tuple[int, int, float]] = {}
     assert scan(ics, inbox, settle=0.5, seen=seen) == []
-    f.write_bytes(beds_csv(("RXA01", "2026-12-02 08:00", 100, 90)))  # the rest arrives
+    f.write_bytes(beds_csv(("DEMO-A01", "2026-12-02 08:00", 100, 90)))  # the rest arrives
     assert scan(ics, inbox, settle=0.5, seen=seen) == []  # changed since the last look: wait again
     time.sleep(0.6)
     assert [o.outcome for o in scan(ics, inbox, settle=0.5, seen=seen)] == ["loaded"]
@@ -65,15 +65,15 @@ def test_a_file_still_growing_is_not_read_until_it_settles(ics: Store, tmp_path:
 def test_org_restriction_rejects_another_trusts_file(ics: Store, tmp_path: Path) -> None:
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    (inbox / "bed-states.csv").write_bytes(beds_csv(("RXB01", "2026-12-02 08:00", 90, 80)))
+    (inbox / "bed-states.csv").write_bytes(beds_csv(("DEMO-B01", "2026-12-02 08:00", 90, 80)))
     # The same rows as Parquet are checked too.
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
     pq.write_table(pacsv.read_csv(inbox / "bed-states.csv"), inbox / "bed-states_2.parquet")
-    out = scan(ics, inbox, org_code="RXA", settle=0)
+    out = scan(ics, inbox, org_code="DEMO-A", settle=0)
     assert [o.outcome for o in out] == ["rejected", "rejected"]
-    assert all("a site of RXB, not of RXA" in o.detail for o in out)
+    assert all("a site of DEMO-B, not of DEMO-A" in o.detail for o in out)
     assert ics.query("SELECT count(*) AS n FROM bed_states")[0]["n"] == 0
 
 
@@ -81,7 +81,7 @@ def test_uec_watch_command(tmp_path: Path) -> None:
     small_ics(open_store(str(tmp_path / "uec.duckdb")))
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    (inbox / "bed-states.csv").write_bytes(beds_csv(("RXA01", "2026-12-02 08:00", 100, 90)))
+    (inbox / "bed-states.csv").write_bytes(beds_csv(("DEMO-A01", "2026-12-02 08:00", 100, 90)))
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2] / "src")}
     run = subprocess.run([sys.executable, "-m", "uec", "watch", str(inbox), "--once", "--settle", "0",
                           "--store", str(tmp_path / "uec.duckdb")], capture_output=True, text=True,
@@ -105,7 +105,7 @@ def test_a_busy_store_leaves_the_file_for_the_next_look(ics: Store, tmp_path: Pa
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    (inbox / "bed-states.csv").write_bytes(beds_csv(("RXA01", "2026-12-02 08:00", 100, 90)))
+    (inbox / "bed-states.csv").write_bytes(beds_csv(("DEMO-A01", "2026-12-02 08:00", 100, 90)))
     real = watch_module.load_file
 
     def busy(*args: object, **kwargs: object) -> None:

@@ -37,21 +37,21 @@ def test_a_site_manager_tries_an_action_and_projects_the_level(
 ) -> None:
     store = open_store(str(tmp_path / "uec.duckdb"))
     build_demo(store, seed=7, days=10, end=dt.date(2025, 1, 20))
-    add_user(store, "sam", display_name="Sam RXA", org_code="RXA", roles=["site_manager"], password=PASSWORD)
+    add_user(store, "sam", display_name="Sam DEMO-A", org_code="DEMO-A", roles=["site_manager"], password=PASSWORD)
     use_test_settings(monkeypatch, tmp_path)
     monkeypatch.setattr(escalation_projection, "WEB_REPS", 1)
     with serve(store.url) as base:
         page, errors = local_page(browser, base)
 
-        sign_in(page, base, "sam", "/escalation/RXA")
-        assert page.locator("h1").inner_text().endswith("(RXA)")
+        sign_in(page, base, "sam", "/escalation/DEMO-A")
+        assert page.locator("h1").inner_text().endswith("(DEMO-A)")
         card = page.locator("#try-acute-3-capacity")
         assert "extra escalation beds 20" in card.inner_text()
         assert serious(page) == []
 
         # One click: the run is queued, then shown.
         card.get_by_role("button", name="Try it").click()
-        page.wait_for_url(f"{base}/escalation/RXA/try/*")
+        page.wait_for_url(f"{base}/escalation/DEMO-A/try/*")
         deadline = time.monotonic() + 300
         while page.locator("#try-table").count() == 0:
             assert time.monotonic() < deadline, page.locator("main").inner_text()
@@ -62,10 +62,10 @@ def test_a_site_manager_tries_an_action_and_projects_the_level(
         assert serious(page) == []
 
         # Project the level from the organisation page; the projection page shows it when done.
-        page.goto(f"{base}/escalation/RXA")
+        page.goto(f"{base}/escalation/DEMO-A")
         page.get_by_role("button", name="Project the next 72 hours").click()
         page.wait_for_load_state()
-        assert page.url == f"{base}/escalation/RXA/projection"
+        assert page.url == f"{base}/escalation/DEMO-A/projection"
         assert serious(page) == []
         assert errors == []
         page.context.close()

@@ -24,7 +24,7 @@ def test_two_loads_at_once_both_succeed(store_url: str, tmp_path: Path) -> None:
     for name in ("a", "b"):
         f = tmp_path / f"{name}.csv"
         f.write_text(HEADER + "".join(
-            f"{name.upper()}{i},RXA01,ed_type1,2024-06-01T10:00:00Z,,3,walk_in\n" for i in range(200)))
+            f"{name.upper()}{i},DEMO-A01,ed_type1,2024-06-01T10:00:00Z,,3,walk_in\n" for i in range(200)))
         files.append(f)
     env = {**os.environ, "UEC_TEST_PAUSE_BEFORE_COMMIT": "2"}
     procs = [
@@ -47,10 +47,10 @@ def test_a_store_made_before_the_sequence_continues_its_ids(tmp_path: Path) -> N
     url = str(tmp_path / "old.duckdb")
     store = open_store(url)
     f = tmp_path / "a.csv"
-    f.write_text(HEADER + "A1,RXA01,ed_type1,2024-06-01T10:00:00Z,,3,walk_in\n")
+    f.write_text(HEADER + "A1,DEMO-A01,ed_type1,2024-06-01T10:00:00Z,,3,walk_in\n")
     ingest(store, "attendances", f)
     with store.write() as w:  # as an older version left it: ids up to 3 and no sequence
         w.execute("UPDATE loads SET load_id = 3")
         w.execute("DROP SEQUENCE load_ids")
-    f.write_text(HEADER + "A2,RXA01,ed_type1,2024-06-01T10:00:00Z,,3,walk_in\n")
+    f.write_text(HEADER + "A2,DEMO-A01,ed_type1,2024-06-01T10:00:00Z,,3,walk_in\n")
     assert ingest(store, "attendances", f).load_id == 4

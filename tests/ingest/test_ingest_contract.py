@@ -29,12 +29,12 @@ def quarantine(store: Store) -> dict[int, str]:
 
 def test_good_and_bad_rows_are_all_accounted_for(store: Store, tmp_path: Path) -> None:
     f = write(tmp_path, "a.csv", HEADER + (
-        "A1,RXA01,ed_type1,2024-06-01T10:00:00Z,2024-06-01T13:00:00Z,3,walk_in\n"
-        "A2,RXA01,ed_type9,2024-06-01T10:00:00Z,2024-06-01T13:00:00Z,3,walk_in\n"
+        "A1,DEMO-A01,ed_type1,2024-06-01T10:00:00Z,2024-06-01T13:00:00Z,3,walk_in\n"
+        "A2,DEMO-A01,ed_type9,2024-06-01T10:00:00Z,2024-06-01T13:00:00Z,3,walk_in\n"
         "A3,,ed_type1,2024-06-01T10:00:00Z,2024-06-01T09:00:00Z,0,walk_in\n"
-        "A4,RXA01,utc,not a time,,2,ambulance\n"
-        "A1,RXB01,utc,2024-06-02T10:00:00Z,,2,ambulance\n"
-        "A5,RXA01,sdec,2024-06-01T10:00:00Z,,two,other\n"
+        "A4,DEMO-A01,utc,not a time,,2,ambulance\n"
+        "A1,DEMO-B01,utc,2024-06-02T10:00:00Z,,2,ambulance\n"
+        "A5,DEMO-A01,sdec,2024-06-01T10:00:00Z,,two,other\n"
     ))
     r = ingest(store, "attendances", f)
     assert (r.rows_in, r.rows_loaded, r.rows_quarantined) == (6, 1, 5)
@@ -56,7 +56,7 @@ def test_good_and_bad_rows_are_all_accounted_for(store: Store, tmp_path: Path) -
 
 
 def test_reingesting_the_same_file_adds_nothing(store: Store, tmp_path: Path) -> None:
-    f = write(tmp_path, "a.csv", HEADER + "A1,RXA01,ed_type1,2024-06-01T10:00:00Z,,3,walk_in\nX,,,,,,\n")
+    f = write(tmp_path, "a.csv", HEADER + "A1,DEMO-A01,ed_type1,2024-06-01T10:00:00Z,,3,walk_in\nX,,,,,,\n")
     first = ingest(store, "attendances", f)
     again = ingest(store, "attendances", f)
     assert first.load_id == 1 and first.rows_loaded == 1 and first.rows_quarantined == 1
@@ -67,11 +67,11 @@ def test_reingesting_the_same_file_adds_nothing(store: Store, tmp_path: Path) ->
 
 
 def test_a_key_already_in_the_store_is_quarantined_not_doubled(store: Store, tmp_path: Path) -> None:
-    first = HEADER + "A1,RXA01,ed_type1,2024-06-01T10:00:00Z,,3,walk_in\n"
+    first = HEADER + "A1,DEMO-A01,ed_type1,2024-06-01T10:00:00Z,,3,walk_in\n"
     ingest(store, "attendances", write(tmp_path, "a.csv", first))
     r = ingest(store, "attendances", write(tmp_path, "b.csv", HEADER + (
-        "A1,RXA01,ed_type1,2024-06-01T10:00:00Z,,3,walk_in\n"
-        "A2,RXA01,ed_type1,2024-06-01T11:00:00Z,,3,walk_in\n")))
+        "A1,DEMO-A01,ed_type1,2024-06-01T10:00:00Z,,3,walk_in\n"
+        "A2,DEMO-A01,ed_type1,2024-06-01T11:00:00Z,,3,walk_in\n")))
     assert (r.rows_in, r.rows_loaded, r.rows_quarantined) == (2, 1, 1)
     assert store.counts()["attendances"] == 2
     assert store.query("SELECT reason FROM quarantine")[0]["reason"] == "already in the store (same attendance_id)"
@@ -80,14 +80,14 @@ def test_a_key_already_in_the_store_is_quarantined_not_doubled(store: Store, tmp
 def test_clock_changes(store: Store, tmp_path: Path) -> None:
     # 2024: clocks go forward 31 March 01:00 GMT, back 27 October 02:00 BST.
     f = write(tmp_path, "dst.csv", HEADER + (
-        "D1,RXA01,ed_type1,2024-03-31 00:30,,3,walk_in\n"            # GMT, before the change
-        "D2,RXA01,ed_type1,2024-03-31 01:30,,3,walk_in\n"            # never happens
-        "D3,RXA01,ed_type1,2024-03-31 02:30,,3,walk_in\n"            # BST
-        "D4,RXA01,ed_type1,2024-10-27 01:30,,3,walk_in\n"            # happens twice
-        "D5,RXA01,ed_type1,2024-10-27T01:30:00+01:00,,3,walk_in\n"   # the first 01:30
-        "D6,RXA01,ed_type1,2024-10-27T01:30:00+00:00,,3,walk_in\n"   # the second 01:30
-        "D7,RXA01,ed_type1,2024-10-27 02:30,,3,walk_in\n"            # GMT again
-        "D8,RXA01,ed_type1,2024-07-01T12:00:00Z,,3,walk_in\n"
+        "D1,DEMO-A01,ed_type1,2024-03-31 00:30,,3,walk_in\n"            # GMT, before the change
+        "D2,DEMO-A01,ed_type1,2024-03-31 01:30,,3,walk_in\n"            # never happens
+        "D3,DEMO-A01,ed_type1,2024-03-31 02:30,,3,walk_in\n"            # BST
+        "D4,DEMO-A01,ed_type1,2024-10-27 01:30,,3,walk_in\n"            # happens twice
+        "D5,DEMO-A01,ed_type1,2024-10-27T01:30:00+01:00,,3,walk_in\n"   # the first 01:30
+        "D6,DEMO-A01,ed_type1,2024-10-27T01:30:00+00:00,,3,walk_in\n"   # the second 01:30
+        "D7,DEMO-A01,ed_type1,2024-10-27 02:30,,3,walk_in\n"            # GMT again
+        "D8,DEMO-A01,ed_type1,2024-07-01T12:00:00Z,,3,walk_in\n"
     ))
     r = ingest(store, "attendances", f)
     assert (r.rows_loaded, r.rows_quarantined) == (6, 2)
@@ -108,7 +108,7 @@ def test_clock_changes(store: Store, tmp_path: Path) -> None:
 
 def test_parquet_with_typed_columns(store: Store, tmp_path: Path) -> None:
     t = pa.table({
-        "org_code": ["RXA", "RXA", None],
+        "org_code": ["DEMO-A", "DEMO-A", None],
         "period_start": pa.array([datetime(2024, 4, 1).date(), datetime(2024, 5, 1).date(), None], pa.date32()),
         "period_length": ["month", "month", "month"],
         "metric_code": ["m", "m", "m"],
@@ -123,12 +123,12 @@ def test_parquet_with_typed_columns(store: Store, tmp_path: Path) -> None:
 
 
 def test_ragged_lines_are_quarantined_with_their_text(store: Store, tmp_path: Path) -> None:
-    f = write(tmp_path, "a.csv", HEADER + "A1,RXA01,ed_type1,2024-06-01T10:00:00Z,,3,walk_in\nA2,RXA01,extra,,,,,,\n")
+    f = write(tmp_path, "a.csv", HEADER + "A1,DEMO-A01,ed_type1,2024-06-01T10:00:00Z,,3,walk_in\nA2,DEMO-A01,extra,,,,,,\n")
     r = ingest(store, "attendances", f)
     assert (r.rows_in, r.rows_loaded, r.rows_quarantined) == (2, 1, 1)
     row = store.query("SELECT reason, raw FROM quarantine")[0]
     assert row["reason"] == "line has 9 fields; the header has 7"
-    assert row["raw"] == "A2,RXA01,extra,,,,,,"
+    assert row["raw"] == "A2,DEMO-A01,extra,,,,,,"
 
 
 @pytest.mark.parametrize(

@@ -37,9 +37,9 @@ def test_monthly_ae_return_quarantines_a_source_row_whole(store: Store, tmp_path
     f = tmp_path / "ae.csv"
     f.write_text(
         "period,org_code,type,attendances,breaches,admissions\n"
-        "2019-03-01,RXA,1,100,10,20\n"
-        "2019-03-01,RXB,1,100,200,20\n"
-        "2019-03-15,RXC,9,100,10,many\n"
+        "2019-03-01,DEMO-A,1,100,10,20\n"
+        "2019-03-01,DEMO-B,1,100,200,20\n"
+        "2019-03-15,DEMO-C,9,100,10,many\n"
     )
     r = ingest(store, "ae-attendances", f)
     assert (r.rows_in, r.rows_loaded, r.rows_quarantined) == (3, 1, 2)
@@ -68,11 +68,11 @@ def test_hes_ae_layout_maps_hhmm_times_and_durations(store: Store, tmp_path: Pat
         # BST: 10:16 local is 09:16 UTC; departure 150 minutes later.
         {"AEKEY": "K1", "AEDEPTTYPE": "01", "ARRIVALDATE": "2024-06-12", "ARRIVALTIME": "1016", "DEPDUR": "150",
          "INITDUR": "5", "AEARRIVALMODE": "1", "AEATTENDDISP": "01", "ARRIVALAGE": "81.0", "SEX": "2",
-         "ETHNOS": "M", "PROCODE3": "RXA"},
+         "ETHNOS": "M", "PROCODE3": "DEMO-A"},
         # Across the autumn clock change: 00:30 GMT+1 then 180 minutes is 02:30 GMT (not 03:30).
         {"AEKEY": "K2", "AEDEPTTYPE": "03", "ARRIVALDATE": "2024-10-27", "ARRIVALTIME": "30", "DEPDUR": "180",
-         "AEARRIVALMODE": "2", "AEATTENDDISP": "03", "ARRIVALAGE": "7002", "SEX": "1", "PROCODE3": "RXB"},
-        {"AEKEY": "K3", "AEDEPTTYPE": "01", "ARRIVALDATE": "2024-06-12", "ARRIVALTIME": "2561", "PROCODE3": "RXA"},
+         "AEARRIVALMODE": "2", "AEATTENDDISP": "03", "ARRIVALAGE": "7002", "SEX": "1", "PROCODE3": "DEMO-B"},
+        {"AEKEY": "K3", "AEDEPTTYPE": "01", "ARRIVALDATE": "2024-06-12", "ARRIVALTIME": "2561", "PROCODE3": "DEMO-A"},
     ):
         rows.append(",".join(values.get(h, "") for h in header))
     f = tmp_path / "hes.csv"
@@ -88,7 +88,7 @@ def test_hes_ae_layout_maps_hhmm_times_and_durations(store: Store, tmp_path: Pat
         "ed_type1", "ambulance", "admitted", "75-84", "female", "black")
     assert k2["arrival_time"].astimezone(UTC) == datetime(2024, 10, 26, 23, 30, tzinfo=UTC)
     assert k2["departure_time"].astimezone(UTC) == datetime(2024, 10, 27, 2, 30, tzinfo=UTC)
-    assert (k2["service_type"], k2["age_band"], k2["site_code"]) == ("ed_type3", "0-4", "RXB")
+    assert (k2["service_type"], k2["age_band"], k2["site_code"]) == ("ed_type3", "0-4", "DEMO-B")
     reason = store.query("SELECT reason FROM quarantine")[0]["reason"]
     assert "arrival_time: '2024-06-12 2561' is not a date and time" in reason
 

@@ -20,10 +20,10 @@ from uec.ingest.formats import count_records
 from uec.store import Store
 
 HEADER = "attendance_id,site_code,service_type,arrival_time,departure_time,acuity,arrival_mode\n"
-GOOD = "A1,RXA01,ed_type1,2024-06-01T10:00:00Z,2024-06-01T13:00:00Z,3,walk_in\n"
+GOOD = "A1,DEMO-A01,ed_type1,2024-06-01T10:00:00Z,2024-06-01T13:00:00Z,3,walk_in\n"
 SITES = (
     "site_code,org_code,name,site_type\n"
-    "RXA01,RXA,Royal Example,acute_hospital\n"
+    "DEMO-A01,DEMO-A,Royal Example,acute_hospital\n"
 )
 DATA = Path(__file__).parents[1] / "data" / "ingest"
 
@@ -47,9 +47,9 @@ def balanced(store: Store) -> bool:
 def test_unbalanced_quote_refuses_the_file_instead_of_merging_records(store: Store, tmp_path: Path) -> None:
     # The parser would read lines 3-5 as one record whose site_code holds two newlines.
     f = write(tmp_path, "a.csv", HEADER + GOOD
-              + 'A2,"RXA01,ed_type1,2024-06-01T10:00:00Z,,3,walk_in\n'
-              + "A3,RXA01,ed_type1,2024-06-01T10:00:00Z,,3,walk_in\n"
-              + 'A4,RXA01",ed_type1,2024-06-01T10:00:00Z,,3,walk_in\n')
+              + 'A2,"DEMO-A01,ed_type1,2024-06-01T10:00:00Z,,3,walk_in\n'
+              + "A3,DEMO-A01,ed_type1,2024-06-01T10:00:00Z,,3,walk_in\n"
+              + 'A4,DEMO-A01",ed_type1,2024-06-01T10:00:00Z,,3,walk_in\n')
     with pytest.raises(UecError, match=r"has 4 data lines but the CSV reader found 2 records \(a quote opened and "
                                        r"not closed on line 3, 5\)"):
         ingest(store, "attendances", f)
@@ -64,9 +64,9 @@ def test_rows_in_counts_physical_lines() -> None:
 
 def test_an_integer_with_a_fraction_is_quarantined_not_rounded(store: Store, tmp_path: Path) -> None:
     f = write(tmp_path, "a.csv", HEADER + GOOD
-              + "A2,RXA01,ed_type1,2024-06-01T10:00:00Z,,2.5,walk_in\n"
-              + "A3,RXA01,ed_type1,2024-06-01T10:00:00Z,,4.0,walk_in\n"
-              + "A4,RXA01,ed_type1,2024-06-01T10:00:00Z,,99999999999999999999,walk_in\n")
+              + "A2,DEMO-A01,ed_type1,2024-06-01T10:00:00Z,,2.5,walk_in\n"
+              + "A3,DEMO-A01,ed_type1,2024-06-01T10:00:00Z,,4.0,walk_in\n"
+              + "A4,DEMO-A01,ed_type1,2024-06-01T10:00:00Z,,99999999999999999999,walk_in\n")
     r = ingest(store, "attendances", f)
     assert (r.rows_in, r.rows_loaded, r.rows_quarantined) == (4, 2, 2)
     got = reasons(store)
@@ -77,7 +77,7 @@ def test_an_integer_with_a_fraction_is_quarantined_not_rounded(store: Store, tmp
 
 
 def test_a_float_parquet_column_is_not_rounded_either(store: Store, tmp_path: Path) -> None:
-    t = pa.table({"attendance_id": ["A1", "A2"], "site_code": ["RXA01"] * 2, "service_type": ["utc"] * 2,
+    t = pa.table({"attendance_id": ["A1", "A2"], "site_code": ["DEMO-A01"] * 2, "service_type": ["utc"] * 2,
                   "arrival_time": ["2024-06-01T10:00:00Z"] * 2, "acuity": pa.array([3.0, 2.5], pa.float64())})
     pq.write_table(t, tmp_path / "a.parquet")
     r = ingest(store, "attendances", tmp_path / "a.parquet")
@@ -88,11 +88,11 @@ def test_a_float_parquet_column_is_not_rounded_either(store: Store, tmp_path: Pa
 @pytest.mark.parametrize(
     ("site", "why"),
     [
-        ("RXA01/X", "site_code: 'RXA01/X' is not a valid code: 1-16 letters, digits, _ or -"),
+        ("DEMO-A01/X", "site_code: 'DEMO-A01/X' is not a valid code: 1-16 letters, digits, _ or -"),
         ("X" * 1_000_000, "(it has 1000000 characters)"),
-        ("RXA\x0001", "site_code: 'RXA?01' is not a valid code"),
-        ("-RXA", "is not a valid code"),
-        ("RXA 01", "is not a valid code"),
+        ("DEMO-A\x0001", "site_code: 'DEMO-A?01' is not a valid code"),
+        ("-DEMO-A", "is not a valid code"),
+        ("DEMO-A 01", "is not a valid code"),
     ],
 )
 def test_codes_are_limited_in_length_and_characters(store: Store, tmp_path: Path, site: str, why: str) -> None:
@@ -104,7 +104,7 @@ def test_codes_are_limited_in_length_and_characters(store: Store, tmp_path: Path
 
 
 def test_text_with_control_characters_is_quarantined(store: Store, tmp_path: Path) -> None:
-    f = write(tmp_path, "s.csv", SITES + "RXB01,RXB,Bad\x01Name,acute_hospital\n")
+    f = write(tmp_path, "s.csv", SITES + "DEMO-B01,DEMO-B,Bad\x01Name,acute_hospital\n")
     r = ingest(store, "sites", f)
     assert (r.rows_loaded, r.rows_quarantined) == (1, 1)
     assert "name: 'Bad?Name' is not a valid text" in reasons(store)[2]
@@ -116,7 +116,7 @@ def test_a_site_not_in_sites_is_quarantined_once_sites_are_loaded(store: Store, 
     assert first.unchecked == ("site_code was not checked against sites: the store has no sites yet",)
     ingest(store, "sites", write(tmp_path, "s.csv", SITES))
     f = write(tmp_path, "b.csv", HEADER
-              + "B1,RXA01,ed_type1,2024-06-01T10:00:00Z,,3,walk_in\n"
+              + "B1,DEMO-A01,ed_type1,2024-06-01T10:00:00Z,,3,walk_in\n"
               + "B2,RZZ99,ed_type1,2024-06-01T10:00:00Z,,3,walk_in\n")
     r = ingest(store, "attendances", f)
     assert (r.rows_loaded, r.rows_quarantined, r.unchecked) == (1, 1, ())
@@ -135,7 +135,7 @@ def test_a_site_not_in_sites_is_quarantined_once_sites_are_loaded(store: Store, 
     ],
 )
 def test_implausible_instants_are_quarantined(store: Store, tmp_path: Path, instant: str, why: str) -> None:
-    f = write(tmp_path, "a.csv", HEADER + GOOD + f"A2,RXA01,ed_type1,{instant},,3,walk_in\n")
+    f = write(tmp_path, "a.csv", HEADER + GOOD + f"A2,DEMO-A01,ed_type1,{instant},,3,walk_in\n")
     r = ingest(store, "attendances", f)
     assert (r.rows_loaded, r.rows_quarantined) == (1, 1)
     assert why in reasons(store)[2]
@@ -144,16 +144,16 @@ def test_implausible_instants_are_quarantined(store: Store, tmp_path: Path, inst
 def test_offsets_up_to_14_hours_and_next_year_are_accepted(store: Store, tmp_path: Path) -> None:
     year = datetime.now(UTC).year + 1
     f = write(tmp_path, "a.csv", HEADER
-              + "A1,RXA01,ed_type1,2024-06-01T10:00:00+14:00,,3,walk_in\n"
-              + "A2,RXA01,ed_type1,2024-06-01T10:00:00-12:00,,3,walk_in\n"
-              + f"A3,RXA01,ed_type1,{year}-12-31T10:00:00Z,,3,walk_in\n"
-              + "A4,RXA01,ed_type1,1990-01-01T00:00:00Z,,3,walk_in\n")
+              + "A1,DEMO-A01,ed_type1,2024-06-01T10:00:00+14:00,,3,walk_in\n"
+              + "A2,DEMO-A01,ed_type1,2024-06-01T10:00:00-12:00,,3,walk_in\n"
+              + f"A3,DEMO-A01,ed_type1,{year}-12-31T10:00:00Z,,3,walk_in\n"
+              + "A4,DEMO-A01,ed_type1,1990-01-01T00:00:00Z,,3,walk_in\n")
     r = ingest(store, "attendances", f)
     assert (r.rows_loaded, r.rows_quarantined) == (4, 0), store.query("SELECT reason FROM quarantine")
 
 
 def test_a_typed_parquet_instant_out_of_range_is_quarantined(store: Store, tmp_path: Path) -> None:
-    t = pa.table({"attendance_id": ["A1", "A2"], "site_code": ["RXA01"] * 2, "service_type": ["utc"] * 2,
+    t = pa.table({"attendance_id": ["A1", "A2"], "site_code": ["DEMO-A01"] * 2, "service_type": ["utc"] * 2,
                   "arrival_time": pa.array([datetime(2024, 6, 1, tzinfo=UTC), datetime(1900, 1, 1, tzinfo=UTC)],
                                            pa.timestamp("us", tz="UTC"))})
     pq.write_table(t, tmp_path / "a.parquet")
@@ -163,7 +163,7 @@ def test_a_typed_parquet_instant_out_of_range_is_quarantined(store: Store, tmp_p
 
 
 def test_parquet_with_int64_instants_is_quarantined_row_by_row(store: Store, tmp_path: Path) -> None:
-    t = pa.table({"attendance_id": ["A1"], "site_code": ["RXA01"], "service_type": ["utc"],
+    t = pa.table({"attendance_id": ["A1"], "site_code": ["DEMO-A01"], "service_type": ["utc"],
                   "arrival_time": pa.array([1717236000], pa.int64())})
     pq.write_table(t, tmp_path / "a.parquet")
     r = ingest(store, "attendances", tmp_path / "a.parquet")
@@ -172,7 +172,7 @@ def test_parquet_with_int64_instants_is_quarantined_row_by_row(store: Store, tmp
 
 
 def test_a_hes_file_with_only_its_required_columns_loads(store: Store, tmp_path: Path) -> None:
-    f = write(tmp_path, "hes.csv", "AEKEY,PROCODE3,AEDEPTTYPE,ARRIVALDATE,ARRIVALTIME\nK1,RXA,01,2024-06-12,1016\n")
+    f = write(tmp_path, "hes.csv", "AEKEY,PROCODE3,AEDEPTTYPE,ARRIVALDATE,ARRIVALTIME\nK1,DEMO-A,01,2024-06-12,1016\n")
     r = ingest(store, "hes-ae", f)
     assert (r.rows_in, r.rows_loaded, r.rows_quarantined) == (1, 1, 0)
 
@@ -182,7 +182,7 @@ def test_quarantine_keeps_no_hes_field_outside_the_contract(store: Store, tmp_pa
     personal = {"NHSNO": "9434765919", "HOMEADD": "LS1 4AP", "DOB": "1950-07-01"}
     header += [c for c in personal if c not in header]
     bad = {"AEKEY": "K9", "AEDEPTTYPE": "77", "ARRIVALDATE": "2024-06-12", "ARRIVALTIME": "1016",
-           "PROCODE3": "RXA", "PSEUDO_HESID": "TESTabc", **personal}
+           "PROCODE3": "DEMO-A", "PSEUDO_HESID": "TESTabc", **personal}
     lines = [",".join(header), ",".join(bad.get(h, "") for h in header), "K10,too,few"]
     f = write(tmp_path, "hes.csv", "\n".join(lines) + "\n")
     r = ingest(store, "hes-ae", f)

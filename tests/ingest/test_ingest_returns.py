@@ -224,9 +224,9 @@ def test_sitrep_handover_delays_reproduce_the_published_england_figures(store: S
 def test_a_returns_file_of_a_known_collection_must_use_its_codes(store: Store, tmp_path: Path) -> None:
     f = tmp_path / "returns.csv"
     f.write_text("org_code,period_start,period_length,metric_code,value,source\n"
-                 "RXA,2024-04-01,quarter,kh03_ga_available,100,kh03\n"
-                 "RXA,2024-04-01,quarter,kh03_beds_wobbly,100,kh03\n"
-                 "RXA,2024-04-01,day,any_local_code,3,opel\n")
+                 "DEMO-A,2024-04-01,quarter,kh03_ga_available,100,kh03\n"
+                 "DEMO-A,2024-04-01,quarter,kh03_beds_wobbly,100,kh03\n"
+                 "DEMO-A,2024-04-01,day,any_local_code,3,opel\n")
     r = ingest(store, "returns", f)
     assert (r.rows_in, r.rows_loaded, r.rows_quarantined) == (3, 2, 1)
     reason = store.query("SELECT reason FROM quarantine")[0]["reason"]

@@ -33,7 +33,7 @@ def _loaded_at(store: Store, load_id: int | None) -> dt.datetime:
 
 
 def _four_hour(store: Store, as_of: dt.datetime | None = None) -> float | None:
-    res = compute(store, "ed-4hr-type1", org="RXA", period="month", start=MARCH, end=dt.date(2019, 4, 1),
+    res = compute(store, "ed-4hr-type1", org="DEMO-A", period="month", start=MARCH, end=dt.date(2019, 4, 1),
                   as_of=as_of)
     return res.rows[0].value if res.rows else None
 
@@ -48,9 +48,9 @@ def snapshot(store: Store) -> dict[str, tuple[int, str]]:
 
 
 def test_a_revised_return_replaces_its_value_and_as_of_shows_the_old(store: Store, tmp_path: Path) -> None:
-    first = ingest(store, "ae-attendances", _file(tmp_path, "feb.csv", "2019-03-01,RXA,1,100,10,20\n"))
+    first = ingest(store, "ae-attendances", _file(tmp_path, "feb.csv", "2019-03-01,DEMO-A,1,100,10,20\n"))
     assert _four_hour(store) == pytest.approx(0.9)
-    revised = ingest(store, "ae-attendances", _file(tmp_path, "rev.csv", "2019-03-01,RXA,1,100,30,20\n"))
+    revised = ingest(store, "ae-attendances", _file(tmp_path, "rev.csv", "2019-03-01,DEMO-A,1,100,30,20\n"))
     assert (revised.rows_loaded, revised.rows_quarantined, revised.rows_revised) == (1, 0, 3)
     assert store.counts()["returns"] == 3  # one value per key, the latest
     assert _four_hour(store) == pytest.approx(0.7)
@@ -59,10 +59,10 @@ def test_a_revised_return_replaces_its_value_and_as_of_shows_the_old(store: Stor
     assert _four_hour(store, as_of=_loaded_at(store, revised.load_id)) == pytest.approx(0.7)
     before_any = _loaded_at(store, first.load_id) - dt.timedelta(microseconds=1)
     assert _four_hour(store, as_of=before_any) is None
-    note = compute(store, "ed-4hr-type1", org="RXA", period="month", start=MARCH, end=dt.date(2019, 4, 1),
+    note = compute(store, "ed-4hr-type1", org="DEMO-A", period="month", start=MARCH, end=dt.date(2019, 4, 1),
                    as_of=before_any).notes[-1]
     assert "source not loaded by then: none of its returns had been loaded at " in note
-    history = return_history(store, "RXA", MARCH, "ae_breaches_type1", "ae_monthly")
+    history = return_history(store, "DEMO-A", MARCH, "ae_breaches_type1", "ae_monthly")
     assert [(h["value"], h["load_id"], h["superseded_by"]) for h in history] == [
         (10, first.load_id, revised.load_id), (30, revised.load_id, None)]
     assert history[0]["file_name"].endswith("feb.csv") and history[0]["loaded_at"] is not None
@@ -71,11 +71,11 @@ def test_a_revised_return_replaces_its_value_and_as_of_shows_the_old(store: Stor
 def test_unload_restores_the_store_exactly(store: Store, tmp_path: Path) -> None:
     empty = snapshot(store)
     a = ingest(store, "ae-attendances",
-               _file(tmp_path, "a.csv", "2019-03-01,RXA,1,100,10,20\n2019-03-01,RXB,1,50,5,9\n"))
+               _file(tmp_path, "a.csv", "2019-03-01,DEMO-A,1,100,10,20\n2019-03-01,DEMO-B,1,50,5,9\n"))
     after_a = snapshot(store)
     # A revision of one key, a new key and a rejected row.
     b = ingest(store, "ae-attendances", _file(
-        tmp_path, "b.csv", "2019-03-01,RXA,1,100,30,20\n2019-03-01,RXC,1,70,7,7\n2019-03-01,RXD,9,1,1,1\n"))
+        tmp_path, "b.csv", "2019-03-01,DEMO-A,1,100,30,20\n2019-03-01,DEMO-C,1,70,7,7\n2019-03-01,RXD,9,1,1,1\n"))
     assert (b.rows_revised, b.rows_quarantined) == (3, 1)
     assert snapshot(store) != after_a
     done = unload(store, b.load_id or 0)
@@ -90,13 +90,13 @@ def test_unload_restores_the_store_exactly(store: Store, tmp_path: Path) -> None
 
 
 def test_unloading_a_middle_revision_keeps_the_later_one(store: Store, tmp_path: Path) -> None:
-    a = ingest(store, "ae-attendances", _file(tmp_path, "a.csv", "2019-03-01,RXA,1,100,10,20\n"))
-    b = ingest(store, "ae-attendances", _file(tmp_path, "b.csv", "2019-03-01,RXA,1,100,20,20\n"))
-    c = ingest(store, "ae-attendances", _file(tmp_path, "c.csv", "2019-03-01,RXA,1,100,40,20\n"))
+    a = ingest(store, "ae-attendances", _file(tmp_path, "a.csv", "2019-03-01,DEMO-A,1,100,10,20\n"))
+    b = ingest(store, "ae-attendances", _file(tmp_path, "b.csv", "2019-03-01,DEMO-A,1,100,20,20\n"))
+    c = ingest(store, "ae-attendances", _file(tmp_path, "c.csv", "2019-03-01,DEMO-A,1,100,40,20\n"))
     unload(store, b.load_id or 0)
     assert _four_hour(store) == pytest.approx(0.6)
     assert _four_hour(store, as_of=_loaded_at(store, a.load_id)) == pytest.approx(0.9)
-    history = return_history(store, "RXA", MARCH, "ae_breaches_type1", "ae_monthly")
+    history = return_history(store, "DEMO-A", MARCH, "ae_breaches_type1", "ae_monthly")
     assert [(h["value"], h["superseded_by"]) for h in history] == [(10, c.load_id), (40, None)]
     unload(store, c.load_id or 0)
     assert _four_hour(store) == pytest.approx(0.9)
@@ -106,8 +106,8 @@ def test_unloading_a_middle_revision_keeps_the_later_one(store: Store, tmp_path:
 def test_unload_of_an_event_load_and_of_an_unknown_load(store: Store, tmp_path: Path) -> None:
     empty = snapshot(store)
     f = tmp_path / "att.csv"
-    f.write_text("attendance_id,site_code,service_type,arrival_time\nA1,RXA01,ed_type1,2024-03-01T10:00:00Z\n"
-                 "A2,RXA01,ed_type9,2024-03-01T10:00:00Z\n")
+    f.write_text("attendance_id,site_code,service_type,arrival_time\nA1,DEMO-A01,ed_type1,2024-03-01T10:00:00Z\n"
+                 "A2,DEMO-A01,ed_type9,2024-03-01T10:00:00Z\n")
     r = ingest(store, "attendances", f)
     assert (r.rows_loaded, r.rows_quarantined) == (1, 1)
     assert unload(store, r.load_id or 0).rows_removed == 1
@@ -121,7 +121,7 @@ def test_cli_unload_is_audited_in_the_same_transaction(store_url: str, tmp_path:
     from uec.store import open_store
 
     store = open_store(store_url)
-    r = ingest(store, "ae-attendances", _file(tmp_path, "a.csv", "2019-03-01,RXA,1,100,10,20\n"))
+    r = ingest(store, "ae-attendances", _file(tmp_path, "a.csv", "2019-03-01,DEMO-A,1,100,10,20\n"))
     runner = CliRunner()
     res = runner.invoke(app, ["unload", str(r.load_id), "--store", store_url, "--json"])
     assert res.exit_code == 0, res.output

@@ -23,13 +23,13 @@ def test_schema_has_every_contract_table(store: Store) -> None:
 def test_named_parameters_and_percent_signs(store: Store) -> None:
     with store.write() as w:
         w.append("returns", pa.table({
-            "org_code": ["RXA", "RXB"], "period_start": pa.array([datetime(2024, 4, 1).date()] * 2, pa.date32()),
+            "org_code": ["DEMO-A", "DEMO-B"], "period_start": pa.array([datetime(2024, 4, 1).date()] * 2, pa.date32()),
             "period_length": ["month", "month"], "metric_code": ["pct_4h", "x"], "value": [0.5, 2.0],
             "source": ["s", "s"],
         }))
     rows = store.query("SELECT org_code FROM returns WHERE metric_code LIKE 'pct%' AND value < :v", {"v": 1})
-    assert rows == [{"org_code": "RXA"}]
-    assert store.query("SELECT count(*) AS n FROM returns WHERE org_code = :o", {"o": "RXB"}) == [{"n": 1}]
+    assert rows == [{"org_code": "DEMO-A"}]
+    assert store.query("SELECT count(*) AS n FROM returns WHERE org_code = :o", {"o": "DEMO-B"}) == [{"n": 1}]
     # '::' casts are not parameters.
     assert store.query("SELECT CAST(:v AS VARCHAR) AS a, 1::INTEGER AS b", {"v": 5}) == [{"a": "5", "b": 1}]
 

@@ -70,7 +70,7 @@ def test_a_scenario_run_finishing_during_continuous_page_reads_is_saved(store_ur
     store = open_store(store_url)
     app = create_app(store_url)
     # The pages need a signed-in reader: every request acts as a viewer.
-    viewer = User(username="viewer", display_name="Viewer", org_code="QZZ", roles=frozenset({"viewer"}))
+    viewer = User(username="viewer", display_name="Viewer", org_code="DEMO-ICB", roles=frozenset({"viewer"}))
     app.dependency_overrides[get_current_user] = lambda: viewer
     client = TestClient(app)
     done = threading.Event()

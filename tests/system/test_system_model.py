@@ -42,8 +42,8 @@ def test_model_builds_and_runs_with_blocking_upstream() -> None:
     assert built.model.horizon == 14 * DAY
     res = simulate(built.model, seed=3)
     names = set(res.node_names)
-    for n in ("call111", "dispatch/RXA01", "handover/RXA01", "triage/RXB01", "majors/RXC01", "dta/RXA01",
-              "ward/RXA01", "disch/RXA01", "p1", "p2", "p3", "sdec/RXA01", "utc/RZC01", "ucr"):
+    for n in ("call111", "dispatch/DEMO-A01", "handover/DEMO-A01", "triage/DEMO-B01", "majors/DEMO-C01", "dta/DEMO-A01",
+              "ward/DEMO-A01", "disch/DEMO-A01", "p1", "p2", "p3", "sdec/DEMO-A01", "utc/DEMO-CHS01", "ucr"):
         assert n in names
     # Every kind of patient arrives: 111 callers, 999 incidents, walk-ins, electives.
     classes = {res.class_names[c].split("-")[0] for c in np.unique(res.patient_class)}
@@ -205,4 +205,4 @@ def test_category_1_is_reached_by_a_car_then_conveyed_by_a_crew() -> None:
     assert np.isin(patients, conveyed).mean() > 0.9
     # Without cars, no car nodes and category 1 goes straight to a crew.
     names = {n.name for n in build_model(short(warmup=2, rrv={"00:00": 0}), days=2).model.nodes}
-    assert not any(n.startswith("rrv") for n in names) and "dispatch/RXA01" in names
+    assert not any(n.startswith("rrv") for n in names) and "dispatch/DEMO-A01" in names

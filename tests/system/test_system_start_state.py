@@ -35,7 +35,7 @@ AS_OF = dt.datetime(2025, 1, 15, 21, 30, tzinfo=dt.UTC)
 def hand_made_state(dta: int = 10, inpatients: int = 700, crews: int = 3) -> StartState:
     h = dt.timedelta(hours=1)
     sites = []
-    for code in ("RXA01", "RXB01", "RXC01"):
+    for code in ("DEMO-A01", "DEMO-B01", "DEMO-C01"):
         ed = tuple(EdPatient(f"A{code}{i}", code, "ed_type1", AS_OF - 5 * h, AS_OF - 2 * h, 2, "walk_in", "75-84")
                    for i in range(dta))
         ip = tuple(Inpatient(f"W{code}{i}", code, AS_OF - (2 + i % 9) * 24 * h, "85+", "medicine",
@@ -57,11 +57,11 @@ def test_a_start_state_seeds_patients_at_time_zero() -> None:
     n_in = 3 * 700
     assert len(built.initial_admissions) == n_in
     # Inpatients are patients 0 .. n - 1, in a bed from time 0.
-    ward = np.isin(res.node, [res.node_id(f"ward/{c}") for c in ("RXA01", "RXB01", "RXC01")])
+    ward = np.isin(res.node, [res.node_id(f"ward/{c}") for c in ("DEMO-A01", "DEMO-B01", "DEMO-C01")])
     first = ward & (res.patient < n_in)
     assert first.sum() == n_in and np.all(res.start[first] == 0.0)
     # Crews waiting at the door hold a crew until an ED space is free, then hand over.
-    door = np.isin(res.node, [res.node_id(f"atdoor/{c}") for c in ("RXA01", "RXB01", "RXC01")])
+    door = np.isin(res.node, [res.node_id(f"atdoor/{c}") for c in ("DEMO-A01", "DEMO-B01", "DEMO-C01")])
     assert door.sum() == 9
     # Events: the seeded spells keep their real admission times, before the window.
     tables = contract_tables(built, res, 4)

@@ -15,9 +15,9 @@ with them made; :func:`try_action` runs with and without the same replications (
 common random numbers) and gives the paired difference.
 
 >>> p = project_levels_example()
->>> p.at_level("RXA", 1)
+>>> p.at_level("DEMO-A", 1)
 {1: 0.5, 2: 0.5, 3: 0.0, 4: 0.0, None: 0.0}
->>> p.rise_probability("RXA")
+>>> p.rise_probability("DEMO-A")
 (0.5, 2)
 """
 
@@ -325,7 +325,7 @@ def project(  # noqa: PLR0913 - keyword-only run settings, each named at the cal
 def project_levels_example() -> Projection:
     """A hand-made projection of one trust over two replications (for the examples)."""
     at = dt.datetime(2025, 1, 20, 12, tzinfo=dt.UTC)
-    u = UnitSamples("org", "RXA", "Trust A", [[20.0, 10.0], [30.0, 20.0]], [[1, 1], [2, 1]])
+    u = UnitSamples("org", "DEMO-A", "Trust A", [[20.0, 10.0], [30.0, 20.0]], [[1, 1], [2, 1]])
     return Projection(as_of=at, made_at=at, instants=(at + dt.timedelta(hours=4), at + dt.timedelta(hours=8)),
                       hours=8, step_hours=4, reps=2, seed=1, changes={}, framework_id="opel-2024-26",
-                      units={("org", "RXA"): u}, current={("org", "RXA"): 1})
+                      units={("org", "DEMO-A"): u}, current={("org", "DEMO-A"): 1})

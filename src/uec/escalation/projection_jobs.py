@@ -20,7 +20,7 @@ notifications' cool-down applies as to every other event.
 
 >>> check_projection({})
 {'hours': 72, 'step_hours': 4, 'reps': 10, 'seed': 42}
->>> check_try({"org": "RXA", "changes": {"extra_escalation_beds": 20}})["hours"]
+>>> check_try({"org": "DEMO-A", "changes": {"extra_escalation_beds": 20}})["hours"]
 24
 """
 
@@ -100,7 +100,7 @@ def check_projection(params: Mapping[str, Any]) -> dict[str, Any]:
 def check_try(params: Mapping[str, Any]) -> dict[str, Any]:
     """The clean params of an ``escalation_try`` job, or ``UecError``.
 
-    >>> check_try({"org": "RXA", "changes": {"extra_beds": 0.5}})
+    >>> check_try({"org": "DEMO-A", "changes": {"extra_beds": 0.5}})
     Traceback (most recent call last):
     ...
     uec.system.scenario.ScenarioValueError: scenario 'action': extra_beds must be a whole number, got 0.5

@@ -10,10 +10,10 @@ may carry a secret).
 >>> from uec.store import open_store
 >>> from uec.access.user import User
 >>> store = open_store(os.path.join(tempfile.mkdtemp(), "uec.duckdb"))
->>> sam = User("sam", "Sam", "RXA", frozenset({"site_manager"}))
->>> sub = add(store, sam, object_code="RXA", channel="email", address="sam@example.nhs.uk")
+>>> sam = User("sam", "Sam", "DEMO-A", frozenset({"site_manager"}))
+>>> sub = add(store, sam, object_code="DEMO-A", channel="email", address="sam@example.nhs.uk")
 >>> [s.object_code for s in mine(store, sam)]
-['RXA']
+['DEMO-A']
 >>> remove(store, sam, sub.id).id == sub.id, mine(store, sam)
 (True, [])
 """

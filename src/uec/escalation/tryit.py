@@ -158,10 +158,10 @@ def try_it_example() -> TryIt:
     inst = (at + dt.timedelta(hours=4),)
 
     def proj(scores: list[float], levels: list[int | None], changes: dict[str, Any]) -> Projection:
-        u = UnitSamples("org", "RXA", "Trust A", [list[float | None](scores)], [levels])
+        u = UnitSamples("org", "DEMO-A", "Trust A", [list[float | None](scores)], [levels])
         return Projection(as_of=at, made_at=at, instants=inst, hours=4, step_hours=4, reps=2, seed=1,
-                          changes=changes, framework_id="opel-2024-26", units={("org", "RXA"): u},
-                          current={("org", "RXA"): 1})
+                          changes=changes, framework_id="opel-2024-26", units={("org", "DEMO-A"): u},
+                          current={("org", "DEMO-A"): 1})
 
-    return TryIt("RXA", {"extra_escalation_beds": 20}, None, proj([20.0, 30.0], [1, 2], {}),
+    return TryIt("DEMO-A", {"extra_escalation_beds": 20}, None, proj([20.0, 30.0], [1, 2], {}),
                  proj([5.0, 15.0], [1, 1], {"extra_escalation_beds": 20}))

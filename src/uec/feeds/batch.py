@@ -12,14 +12,14 @@ write another's figures.
 >>> from uec.store import open_store
 >>> store = open_store(os.path.join(tempfile.mkdtemp(), "uec.duckdb"))
 >>> body = b"org_code,period_start,period_length,metric_code,value,source\\nRXA,2024-04-01,day,opel_x,3,opel\\n"
->>> r = receive(store, "returns", body, content_type="text/csv", org_code="RXA", actor_label="token:t")
+>>> r = receive(store, "returns", body, content_type="text/csv", org_code="DEMO-A", actor_label="token:t")
 >>> (r.rows_in, r.rows_loaded, r.rows_quarantined)
 (1, 1, 0)
->>> receive(store, "returns", body.replace(b"RXA,", b"RXB,"), content_type="text/csv", org_code="RXA",
+>>> receive(store, "returns", body.replace(b"DEMO-A,", b"DEMO-B,"), content_type="text/csv", org_code="DEMO-A",
 ...         actor_label="token:t")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-uec.feeds.batch.FeedRefused: row 1: org_code RXB is not RXA or one of its sites; this sender sends only for RXA
+uec.feeds.batch.FeedRefused: row 1: org_code DEMO-B is not DEMO-A or one of its sites; this sender sends only for DEMO-A
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ Portable SQL (DuckDB and PostgreSQL). Table and column names come from the contr
 >>> import tempfile, os
 >>> from uec.store import open_store
 >>> store = open_store(os.path.join(tempfile.mkdtemp(), "uec.duckdb"))
->>> site_orgs(store, ["RXA01"])
+>>> site_orgs(store, ["DEMO-A01"])
 {}
 """
 

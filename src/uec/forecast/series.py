@@ -33,9 +33,9 @@ handover delays) alike keep the gap. Models need an unbroken series, so a series
 fitted on its latest unbroken stretch (:func:`latest_stretch`); the run records that stretch as
 the series' history (its first day and number of points).
 
->>> parse_series_id("arrivals/RXA01/ed_type1")
-SeriesKey(kind='arrivals', site='RXA01', detail='ed_type1')
->>> series_freq("ambulance/C2"), series_freq("arrivals/RXA01/utc")
+>>> parse_series_id("arrivals/DEMO-A01/ed_type1")
+SeriesKey(kind='arrivals', site='DEMO-A01', detail='ed_type1')
+>>> series_freq("ambulance/C2"), series_freq("arrivals/DEMO-A01/utc")
 ('daily', 'hourly')
 >>> series_freq("returns/month/ae_monthly/RRK/ae_attendances_all")
 'monthly'
@@ -118,8 +118,8 @@ class SeriesInfo:
 def parse_series_id(series_id: str) -> SeriesKey:
     """Split a series id into its parts; ``UecError`` naming the valid forms otherwise.
 
-    >>> parse_series_id("discharges/RXA01/p2")
-    SeriesKey(kind='discharges', site='RXA01', detail='2')
+    >>> parse_series_id("discharges/DEMO-A01/p2")
+    SeriesKey(kind='discharges', site='DEMO-A01', detail='2')
     >>> parse_series_id("ambulance/C9")
     Traceback (most recent call last):
     ...
@@ -154,7 +154,7 @@ def parse_series_id(series_id: str) -> SeriesKey:
 def series_freq(series_id: str) -> Freq:
     """The frequency of a series id.
 
-    >>> series_freq("occupancy/RXA01")
+    >>> series_freq("occupancy/DEMO-A01")
     'daily'
     """
     key = parse_series_id(series_id)

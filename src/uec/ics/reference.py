@@ -7,25 +7,25 @@ patients, never the map.
 
 from __future__ import annotations
 
-ICB = "QZZ"
-AMBULANCE = "RZA"
-NHS111 = "NZ1"
-COMMUNITY = "RZC"
-LOCAL_AUTHORITY = "LZZ"
+ICB = "DEMO-ICB"
+AMBULANCE = "DEMO-AMB"
+NHS111 = "DEMO-IUC"
+COMMUNITY = "DEMO-CHS"
+LOCAL_AUTHORITY = "DEMO-LA"
 
 
 # trust, trust name, site, site name, catchment population, ED cubicles, SDEC chairs, acute frailty unit
 ACUTE: tuple[tuple[str, str, str, str, int, int, int, bool], ...] = (
-    ("RXA", "Aldermoor Hospitals NHS Foundation Trust", "RXA01", "Aldermoor General Hospital", 430_000, 44, 20, False),
-    ("RXB", "Brookfield University Hospitals NHS Trust", "RXB01", "Brookfield Royal Infirmary", 400_000, 41, 18, True),
-    ("RXC", "Castlegate and District NHS Foundation Trust", "RXC01", "Castlegate District Hospital",
+    ("DEMO-A", "Aldermoor Hospitals NHS Foundation Trust", "DEMO-A01", "Aldermoor General Hospital", 430_000, 44, 20, False),
+    ("DEMO-B", "Brookfield University Hospitals NHS Trust", "DEMO-B01", "Brookfield Royal Infirmary", 400_000, 41, 18, True),
+    ("DEMO-C", "Castlegate and District NHS Foundation Trust", "DEMO-C01", "Castlegate District Hospital",
      370_000, 38, 16, False),
 )
 
 # The two urgent treatment centres, each in the catchment of an acute site (index into ACUTE).
 UTCS: tuple[tuple[str, str, int, int], ...] = (
-    ("RZC01", "Northgate Urgent Treatment Centre", 0, 12),
-    ("RZC02", "Southbank Urgent Treatment Centre", 2, 10),
+    ("DEMO-CHS01", "Northgate Urgent Treatment Centre", 0, 12),
+    ("DEMO-CHS02", "Southbank Urgent Treatment Centre", 2, 10),
 )
 UTC_HOURS = ("08:00", "22:00")
 SDEC_HOURS = ("08:00", "20:00")
@@ -93,15 +93,15 @@ def sites() -> list[Row]:
         rows.append({"site_code": site, "org_code": COMMUNITY, "name": name, "site_type": "utc_site",
                      "population_served": None})
     rows += [
-        {"site_code": "RZC03", "org_code": COMMUNITY, "name": "Demoshire Care Coordination Hub",
+        {"site_code": "DEMO-CHS03", "org_code": COMMUNITY, "name": "Demoshire Care Coordination Hub",
          "site_type": "community_hub", "population_served": None},
-        {"site_code": "RZC04", "org_code": COMMUNITY, "name": "Millbrook Community Hospital",
+        {"site_code": "DEMO-CHS04", "org_code": COMMUNITY, "name": "Millbrook Community Hospital",
          "site_type": "community_hospital", "population_served": None},
-        {"site_code": "RZA01", "org_code": AMBULANCE, "name": "Demoshire Ambulance Headquarters",
+        {"site_code": "DEMO-AMB01", "org_code": AMBULANCE, "name": "Demoshire Ambulance Headquarters",
          "site_type": "ambulance_base", "population_served": None},
-        {"site_code": "NZ101", "org_code": NHS111, "name": "Demoshire NHS 111 Contact Centre",
+        {"site_code": "DEMO-IUC01", "org_code": NHS111, "name": "Demoshire NHS 111 Contact Centre",
          "site_type": "call_centre", "population_served": None},
-        {"site_code": "LZZ01", "org_code": LOCAL_AUTHORITY, "name": "Demoshire County Hall",
+        {"site_code": "DEMO-LA01", "org_code": LOCAL_AUTHORITY, "name": "Demoshire County Hall",
          "site_type": "community_hub", "population_served": None},
     ]
     return rows
@@ -126,10 +126,10 @@ def services(core: list[int], escalation: list[int]) -> list[Row]:
             add(f"{site}-AFU", site, "acute_frailty", f"{short} Acute Frailty Unit", FRAILTY_HOURS, 12, "chairs")
     for site, name, _, cubicles in UTCS:
         add(f"{site}-UTC", site, "utc", name, UTC_HOURS, cubicles, "cubicles")
-    add("RZC03-UCR", "RZC03", "ucr", "Demoshire 2-hour Urgent Community Response", UCR_HOURS, 6, "teams")
-    add("RZC03-P1", "RZC03", "home_care", "Discharge to assess: home care packages (pathway 1)", None, 320, "packages")
-    add("RZC04-P2", "RZC04", "community_beds", "Discharge to assess: community beds (pathway 2)", None, 120, "beds")
-    add("RZC03-P3", "RZC03", "care_home", "Discharge to assess: care home beds (pathway 3)", None, 90, "beds")
-    add("RZA01-AMB", "RZA01", "ambulance", "Demoshire 999 emergency ambulance", None, 38, "crews")
-    add("NZ101-111", "NZ101", "nhs111", "Demoshire NHS 111", None, 45, "call_handlers")
+    add("DEMO-CHS03-UCR", "DEMO-CHS03", "ucr", "Demoshire 2-hour Urgent Community Response", UCR_HOURS, 6, "teams")
+    add("DEMO-CHS03-P1", "DEMO-CHS03", "home_care", "Discharge to assess: home care packages (pathway 1)", None, 320, "packages")
+    add("DEMO-CHS04-P2", "DEMO-CHS04", "community_beds", "Discharge to assess: community beds (pathway 2)", None, 120, "beds")
+    add("DEMO-CHS03-P3", "DEMO-CHS03", "care_home", "Discharge to assess: care home beds (pathway 3)", None, 90, "beds")
+    add("DEMO-AMB01-AMB", "DEMO-AMB01", "ambulance", "Demoshire 999 emergency ambulance", None, 38, "crews")
+    add("DEMO-IUC01-111", "DEMO-IUC01", "nhs111", "Demoshire NHS 111", None, 45, "call_handlers")
     return rows

@@ -10,8 +10,8 @@ transaction appends the good rows and quarantines the rest with their reasons. R
 >>> d = pathlib.Path(tempfile.mkdtemp())
 >>> _ = (d / "returns.csv").write_text(
 ...     "org_code,period_start,period_length,metric_code,value,source\\n"
-...     "RXA,2024-04-01,month,ae_attendances_type1,9000,ae_monthly\\n"
-...     "RXA,2024-04-01,fortnight,ae_attendances_type1,9000,ae_monthly\\n")
+...     "DEMO-A,2024-04-01,month,ae_attendances_type1,9000,ae_monthly\\n"
+...     "DEMO-A,2024-04-01,fortnight,ae_attendances_type1,9000,ae_monthly\\n")
 >>> result = ingest(open_store(str(d / "uec.duckdb")), "returns", d / "returns.csv")
 >>> (result.rows_in, result.rows_loaded, result.rows_quarantined)
 (2, 1, 1)
@@ -414,7 +414,7 @@ def unload(store: Store, load_id: int, *, on_write: OnUnload | None = None) -> U
     >>> d = pathlib.Path(tempfile.mkdtemp())
     >>> store = open_store(str(d / "uec.duckdb"))
     >>> _ = (d / "r.csv").write_text("org_code,period_start,period_length,metric_code,value,source\\n"
-    ...                              "RXA,2024-04-01,month,m1,1,local\\n")
+    ...                              "DEMO-A,2024-04-01,month,m1,1,local\\n")
     >>> loaded = ingest(store, "returns", d / "r.csv")
     >>> unload(store, loaded.load_id or 0).rows_removed, store.counts()["returns"]
     (1, 0)
@@ -460,7 +460,7 @@ def return_history(
     >>> import tempfile, pathlib, datetime
     >>> from uec.store import open_store
     >>> store = open_store(str(pathlib.Path(tempfile.mkdtemp()) / "uec.duckdb"))
-    >>> return_history(store, "RXA", datetime.date(2024, 4, 1), "m1", "local")
+    >>> return_history(store, "DEMO-A", datetime.date(2024, 4, 1), "m1", "local")
     []
     """
     params = {"org": org_code, "start": period_start, "metric": metric_code, "source": source}

@@ -200,7 +200,7 @@ def typed_select_sql(
     >>> from uec.contract import table
     >>> con = duckdb.connect()
     >>> _ = con.execute("SET TimeZone='UTC'")
-    >>> rows = pa.table({"_row": [1, 2], "org_code": ["RXA", None], "period_start": ["2024-04-01", "x"],
+    >>> rows = pa.table({"_row": [1, 2], "org_code": ["DEMO-A", None], "period_start": ["2024-04-01", "x"],
     ...                  "period_length": ["month", "month"], "metric_code": ["m", "m"],
     ...                  "value": ["1.5", "1"], "source": ["s", "s"]})
     >>> sql = typed_select_sql(table("returns"), "rows", {c: "VARCHAR" for c in rows.column_names})

@@ -39,7 +39,7 @@ the class sets the priority for a crew (category) and the times and routes that 
 >>> built = build_model(demo_params(), days=7)
 >>> built.model.horizon / 1440.0
 63.0
->>> "handover/RXA01" in {n.name for n in built.model.nodes}
+>>> "handover/DEMO-A01" in {n.name for n in built.model.nodes}
 True
 """
 
@@ -314,7 +314,7 @@ def build_model(params: SystemParams, days: float, start_state: StartState | Non
     >>> from uec.system.params import demo_params
     >>> m = build_model(demo_params(), days=14).model
     >>> len(m.classes) > 30, m.compile().node_names[:2]
-    (True, ('call111', 'dispatch/RXA01'))
+    (True, ('call111', 'dispatch/DEMO-A01'))
     """
     p = params
     if start_state is not None:

@@ -11,7 +11,7 @@ set so the baseline reproduces the demo's calibration targets roughly (see
 
 >>> p = demo_params()
 >>> [s.code for s in p.sites]
-['RXA01', 'RXB01', 'RXC01']
+['DEMO-A01', 'DEMO-B01', 'DEMO-C01']
 >>> round(p.incidents_per_day)
 509
 >>> p.sites[0].core_beds
