@@ -64,3 +64,21 @@ def test_backtest_shows_progress_and_time_left_unless_quiet(series: Path, tmp_pa
     assert code == 0 and "left" not in err, err
     code, err = on_a_terminal([*args, "--json"], tmp_path)
     assert code == 0 and "left" not in err, err
+
+
+def test_backtest_of_a_returns_series_shows_progress_and_time_left(tmp_path: Path) -> None:
+    # Issue 14 item 7: a backtest on a published return (here the daily sitrep's handover delays,
+    # the real file) shows its progress and the time left like any other.
+    from uec.ingest import ingest
+    from uec.store import open_store
+
+    path = tmp_path / "returns.duckdb"
+    ingest(open_store(str(path)), "uec-sitrep",
+           Path(__file__).resolve().parents[1] / "data" / "returns" / "handover_delays_england_and_6_trusts.csv.gz")
+    args = ["forecast", "backtest", "--series", "returns/day/uec_sitrep/RRK/sitrep_handover_over_60",
+            "--store", str(path), "--horizon", "7", "--every", "7", "--test-from", "2023-01-02",
+            "--test-to", "2023-03-06", "--model", "snaive"]
+    code, err = on_a_terminal(args, tmp_path)
+    assert code == 0, err
+    assert "backtest" in err and "left" in err
+    assert "gaps left as gaps (not zero)" in err  # the summers between winters are not zeros

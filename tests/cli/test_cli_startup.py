@@ -55,6 +55,26 @@ def test_light_commands_import_no_forecasting_library(args: list[str], tmp_path:
     assert not names & HEAVY, f"`uec {' '.join(args)}` imports {sorted(names & HEAVY)}"
 
 
+def test_forecast_help_imports_no_forecasting_library(tmp_path: Path) -> None:
+    # `uec forecast --help` and each of its commands' help list the commands and options without
+    # importing a model (issue 15): uec.forecast and its CLI import what a command needs when it runs.
+    for args in (["forecast", "--help"], ["forecast", "run", "--help"], ["forecast", "backtest", "--help"]):
+        names = imported(*args, cwd=tmp_path)
+        assert "typer" in names
+        assert not names & HEAVY, f"`uec {' '.join(args)}` imports {sorted(names & HEAVY)}"
+
+
+def test_forecast_cli_help_names_every_model() -> None:
+    # The CLI writes the model names out (importing them would import the models); they must not drift.
+    from uec.forecast.backtest import METRICS
+    from uec.forecast.cli import DEFAULT_MODEL, MODEL_CHOICES
+    from uec.forecast.cli import METRICS as CLI_METRICS
+    from uec.forecast.models import MODEL_NAMES
+    from uec.forecast.occupancy import DEFAULT_MODEL as OCCUPANCY_DEFAULT
+
+    assert MODEL_CHOICES == MODEL_NAMES and DEFAULT_MODEL == OCCUPANCY_DEFAULT and CLI_METRICS == METRICS
+
+
 def test_jobs_list_on_a_store_imports_no_forecasting_library(tmp_path: Path) -> None:
     names = imported("jobs", "list", "--store", str(tmp_path / "s.duckdb"), cwd=tmp_path)
     assert "duckdb" in names  # it did open the store

@@ -175,3 +175,39 @@ def test_occupancy_on_an_empty_store(tmp_path: Path) -> None:
         assert client.get("/occupancy.json").status_code == 404
         assert client.get("/forecasts").status_code == 200
         assert client.get("/forecasts.json").json() == {"series": [], "runs": []}
+
+
+# --- series from published returns (issue 14 item 7) ---------------------------------------------
+
+RETURNS = Path(__file__).resolve().parents[1] / "data" / "returns"
+AE_SERIES = "returns/month/ae_monthly/RRK/ae_attendances_all"
+
+
+@pytest.fixture(scope="module")
+def returns_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """A store of the real monthly A&E return (every trust), with RRK's attendances forecast."""
+    from uec.ingest import ingest
+
+    path = str(tmp_path_factory.mktemp("fcret") / "uec.duckdb")
+    store = open_store(path)
+    ingest(store, "ae-monthly", RETURNS / "england_trust_accidents_emergency.csv.gz")
+    forecast_store_series(store, [AE_SERIES], model="snaive", backtest_origins=1)
+    with TestClient(signed_in(create_app(path))) as client:
+        yield client
+
+
+def test_forecast_pages_show_a_monthly_return(returns_client: TestClient) -> None:
+    r = returns_client.get("/forecasts")
+    assert r.status_code == 200 and f'href="/forecasts/{AE_SERIES}"' in r.text
+    assert 'id="forecasts-returns"' in r.text and "Attendances at all A&amp;E types at RRK, monthly" in r.text
+    j = returns_client.get(f"/forecasts/{AE_SERIES}.json").json()
+    assert j == returns_client.get(f"/api/forecasts/{AE_SERIES}").json()
+    assert j["item"]["freq"] == "monthly" and j["item"]["first_step"] == "2025-08-01"
+    assert [p["label"] for p in j["forecast"][:2]] == ["August 2025", "September 2025"] and len(j["forecast"]) == 12
+    assert len(j["history"]) == 36 and j["history"][-1]["ds"] == "2025-07-01"
+    page = returns_client.get(f"/forecasts/{AE_SERIES}")
+    assert page.status_code == 200 and "12 months from 2025-08-01" in page.text and ">Month<" in page.text
+    # A delays-by-reason id is longer than one code may be; each of its parts is a code.
+    long_id = "returns/month/discharge_delays/RRK/delay_iface_housing_provision_arrangement_homelessness_underway"
+    missing = returns_client.get(f"/forecasts/{long_id}.json")
+    assert missing.status_code == 404 and "no data" in missing.json()["detail"]

@@ -83,8 +83,10 @@ class BacktestResult:
 
 
 def _steps(forecasts: pd.DataFrame, freq: Freq) -> pd.Series:
-    delta = pd.to_datetime(forecasts["ds"]) - pd.to_datetime(forecasts["origin"])
-    return (delta // step_of(freq)).astype("int64") + 1
+    ds, origin = pd.to_datetime(forecasts["ds"]), pd.to_datetime(forecasts["origin"])
+    if freq == "monthly":  # calendar months differ in length: count them, not their days
+        return ((ds.dt.year - origin.dt.year) * 12 + ds.dt.month - origin.dt.month).astype("int64") + 1
+    return ((ds - origin) // step_of(freq)).astype("int64") + 1
 
 
 #: Called after each finished task with (tasks done, tasks in all, estimated seconds left or None).
@@ -99,7 +101,7 @@ def _blocks(cuts: pd.DatetimeIndex, refit_every: int | None, step: pd.Timedelta)
     blocks: list[list[int]] = []
     start: pd.Timestamp | None = None
     for i, o in enumerate(cuts):
-        if start is None or o - start >= step * refit_every:
+        if start is None or o >= start + step * refit_every:
             blocks.append([])
             start = o
         blocks[-1].append(i)
@@ -197,7 +199,7 @@ def backtest(  # noqa: PLR0913 - the protocol's six values, then keyword-only op
     step = step_of(freq)
     bounds = data.groupby("unique_id")["ds"].agg(["min", "max"])
     for uid, (first, last) in bounds.iterrows():
-        if cuts[0] - first < step * (season_length(freq) + 1):
+        if cuts[0] < first + step * (season_length(freq) + 1):
             raise ValueError(
                 f"series {uid!r} starts {first}, too close to the first origin {cuts[0]} for a training set"
             )

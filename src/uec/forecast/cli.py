@@ -15,32 +15,38 @@ from __future__ import annotations
 import json
 import math
 import sys
-from concurrent.futures import Executor
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from uec.access.audit import cli_actor
 from uec.errors import UecError
-from uec.forecast.backtest import METRICS, BacktestResult, backtest
-from uec.forecast.frame import check_freq, read_series_csv, season_length
-from uec.forecast.models import MODEL_NAMES, make_model
-from uec.forecast.occupancy import DEFAULT_MODEL, OccupancyProjection
-from uec.forecast.parallel import forecast_executor
-from uec.forecast.runs import (
-    RunSummary,
-    forecast_frame,
-    forecast_store_series,
-    occupancy_projection,
-    save_run,
-    save_runs,
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
+    from uec.forecast.backtest import BacktestResult
+    from uec.forecast.occupancy import OccupancyProjection
+    from uec.forecast.runs import RunSummary
+    from uec.store import Store
+
+# The forecasting modules import pandas, SciPy, statsmodels and LightGBM, which take seconds: each
+# command imports what it needs when it runs, so `uec forecast --help` stays instant (issue 15).
+
+#: The model names (:data:`uec.forecast.models.MODEL_NAMES`, checked equal by a test), written out
+#: so the help text needs no model imported.
+MODEL_CHOICES: tuple[str, ...] = (
+    "snaive", "empirical", "glm", "poisson", "ets", "arima", "mstl", "lgbm", "ensemble", "auto",
 )
-from uec.forecast.series import available_series
-from uec.store import Store, open_store
+#: The default model (:data:`uec.forecast.occupancy.DEFAULT_MODEL`, checked equal by a test).
+DEFAULT_MODEL = "auto"
+#: :data:`uec.forecast.backtest.METRICS`, likewise.
+METRICS: tuple[str, ...] = (
+    "mase", "rmsse", "smape", "rmse", "mae", "pinball", "crps", "coverage_80", "coverage_95", "quantile_bias",
+    "signed_quantile_bias",
+)
 
 __all__ = ["app"]
 
@@ -101,6 +107,8 @@ def _table(result: BacktestResult) -> Table:
     table.add_column("n", justify="right")
     for m in METRICS:
         table.add_column(_LABELS[m], justify="right")
+    from uec.forecast.frame import season_length
+
     shown = _shown_steps(result.horizon, season_length(result.freq)) | {"all"}
     for rec in sc.to_dict(orient="records"):
         if rec["step"] not in shown:
@@ -146,13 +154,20 @@ def _summary(result: BacktestResult, output: Path | None) -> dict[str, Any]:
 
 @app.command("backtest")
 def backtest_command(
-    input_csv: Annotated[Path, typer.Argument(metavar="INPUT.csv", help="CSV with ds, y and optional unique_id.")],
-    freq: Annotated[str, typer.Option(help="daily or hourly.")],
-    horizon: Annotated[int, typer.Option(help="Steps forecast from each origin.")],
-    every: Annotated[int, typer.Option(help="Steps between origins (hourly: on the Europe/London clock).")],
-    test_from: Annotated[str, typer.Option(help="First origin, YYYY-MM-DD (hourly: local midnight).")],
-    test_to: Annotated[str, typer.Option(help="Last possible origin, YYYY-MM-DD, inclusive.")],
-    model: Annotated[str, typer.Option(help=f"One of {', '.join(MODEL_NAMES)}.")] = "snaive",
+    input_csv: Annotated[
+        Path | None, typer.Argument(metavar="[INPUT.csv]", help="CSV with ds, y and optional unique_id (or --series).")
+    ] = None,
+    freq: Annotated[str | None, typer.Option(help="daily, hourly or monthly (with INPUT.csv).")] = None,
+    horizon: Annotated[int, typer.Option(help="Steps forecast from each origin.")] = 0,
+    every: Annotated[int, typer.Option(help="Steps between origins (hourly: on the Europe/London clock).")] = 0,
+    test_from: Annotated[str, typer.Option(help="First origin, YYYY-MM-DD (hourly: local midnight).")] = "",
+    test_to: Annotated[str, typer.Option(help="Last possible origin, YYYY-MM-DD, inclusive.")] = "",
+    model: Annotated[str, typer.Option(help=f"One of {', '.join(MODEL_CHOICES)} (monthly series: snaive, empirical, "
+                                            "ets, auto).")] = "snaive",
+    series: Annotated[
+        list[str] | None, typer.Option("--series", help="Backtest this store series instead of a file; repeatable.")
+    ] = None,
+    store: StoreOpt = None,
     output: Annotated[Path | None, typer.Option(help="Write the forecasts (with actuals) to this CSV.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="End with one JSON object on the last line.")] = False,
     fill_gaps: Annotated[bool, typer.Option("--fill-gaps", help="Treat missing steps as zero demand.")] = False,
@@ -164,13 +179,22 @@ def backtest_command(
     dask: DaskOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Rolling-origin backtest of a model on INPUT.csv, scored by horizon step and overall."""
+    """Rolling-origin backtest of a model on INPUT.csv or store series, scored by horizon step and overall."""
+    from uec.forecast.backtest import backtest
+    from uec.forecast.models import make_model
+    from uec.forecast.parallel import forecast_executor
+
     try:
-        f = check_freq(freq)
-        chosen = make_model(model, f)
+        missing = [name for name, v in (("--horizon", horizon), ("--every", every), ("--test-from", test_from),
+                                        ("--test-to", test_to)) if not v]
+        if missing:
+            raise ValueError(f"Missing option(s) {', '.join(missing)}")
         if horizon < 1 or every < 1:
             raise ValueError("--horizon and --every must be at least 1")
-        data = read_series_csv(input_csv, f, gaps="zero" if fill_gaps else "error", naive_tz=naive_tz)
+        data, f, note = _backtest_data(input_csv, series, store, freq, fill_gaps, naive_tz)
+        chosen = make_model(model, f)
+        if note:
+            Console(stderr=True, highlight=False).print(note)
         with forecast_executor(workers, dask) as executor, _progress_bar(as_json or quiet) as bar:
             task = bar.add_task("backtest", total=None)
 
@@ -181,12 +205,47 @@ def backtest_command(
                               executor=executor, progress=tick)
         if output is not None:
             result.forecasts.to_csv(output, index=False)
-    except (ValueError, OSError, pd.errors.ParserError) as exc:
+    except (ValueError, OSError, UecError) as exc:
         raise _fail(str(exc)) from None
     out = Console(width=None if sys.stdout.isatty() else 160)
     out.print(_table(result))
     if as_json:
         typer.echo(json.dumps(_summary(result, output), separators=(",", ":")))
+
+
+def _backtest_data(input_csv: Path | None, series: list[str] | None, store: str | None, freq: str | None,
+                   fill_gaps: bool, naive_tz: str) -> tuple[Any, Any, str]:
+    """The frame to backtest, its frequency and a note on any history left out (gaps in store series)."""
+    from uec.forecast.frame import check_freq, read_series_csv
+
+    if (input_csv is None) == (not series):
+        raise UecError("give either INPUT.csv or --series ID (from the store), not both or neither")
+    if input_csv is not None:
+        if freq is None:
+            raise UecError("INPUT.csv needs --freq daily, hourly or monthly")
+        f = check_freq(freq)
+        return read_series_csv(input_csv, f, gaps="zero" if fill_gaps else "error", naive_tz=naive_tz), f, ""
+    from uec.forecast.series import latest_stretch, series_frame, series_freq
+    from uec.store import open_store
+
+    ids = list(dict.fromkeys(series or []))
+    freqs = {series_freq(i) for i in ids}
+    if len(freqs) > 1:
+        raise UecError(f"the series mix {' and '.join(sorted(freqs))} frequencies: backtest them separately")
+    f = check_freq(freqs.pop())
+    if freq is not None and check_freq(freq) != f:
+        raise UecError(f"--freq {freq} does not match the series, which are {f}")
+    full = series_frame(open_store(store), ids)
+    absent = sorted(set(ids) - set(full["unique_id"]))
+    if absent:
+        raise UecError(f"the store has no data for {', '.join(absent)}: see `uec forecast series`")
+    data = latest_stretch(full, f)
+    note = ""
+    if len(data) < len(full):
+        first = data.groupby("unique_id")["ds"].min()
+        note = "gaps left as gaps (not zero): backtesting from " + ", ".join(
+            f"{uid} from {ts:%Y-%m-%d}" for uid, ts in first.items())
+    return data, f, note
 
 
 DaskOpt = Annotated[
@@ -222,10 +281,13 @@ StoreOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="End with one JSON object on the last line.")]
-ModelOpt = Annotated[str, typer.Option(help=f"One of {', '.join(MODEL_NAMES)}.")]
-HorizonOpt = Annotated[int | None, typer.Option(help="Steps to forecast (default: 28 days, or 168 hours).")]
+_MODEL_HELP = f"One of {', '.join(MODEL_CHOICES)} (monthly series: snaive, empirical, ets, auto)."
+ModelOpt = Annotated[str, typer.Option(help=_MODEL_HELP)]
+HorizonOpt = Annotated[
+    int | None, typer.Option(help="Steps to forecast (default: 28 days, 168 hours or 12 months).")]
 BacktestOpt = Annotated[
-    int | None, typer.Option(help="Weekly backtest origins scored per series (default: 4 daily, 1 hourly; 0 skips).")
+    int | None, typer.Option(help="Backtest origins scored per series, a season apart (default: 4 daily, 1 hourly, "
+                                  "2 monthly; 0 skips).")
 ]
 
 
@@ -277,7 +339,7 @@ def run_command(
     input_csv: Annotated[
         Path | None, typer.Option("--input", help="Forecast this CSV (ds, y[, unique_id]) instead of store series.")
     ] = None,
-    freq: Annotated[str | None, typer.Option(help="daily or hourly (with --input).")] = None,
+    freq: Annotated[str | None, typer.Option(help="daily, hourly or monthly (with --input).")] = None,
     fill_gaps: Annotated[bool, typer.Option("--fill-gaps", help="With --input: treat missing steps as zero.")] = False,
     backtest_origins: BacktestOpt = None,
     store: StoreOpt = None,
@@ -287,6 +349,8 @@ def run_command(
     quiet: QuietOpt = False,
 ) -> None:
     """Fit a model to series and save their forecasts to the store as a run."""
+    from uec.forecast.parallel import forecast_executor
+
     try:
         with forecast_executor(workers, dask) as executor, _progress_bar(as_json or quiet) as bar:
             task = bar.add_task("forecasting", total=None if all_series else len(series or []) or None)
@@ -305,11 +369,17 @@ def _run(series: list[str] | None, all_series: bool, model: str, horizon: int | 
          freq: str | None, fill_gaps: bool, backtest_origins: int | None, store: str | None,
          executor: Executor | None, progress: Any = None) -> list[RunSummary]:
     """The runs of ``uec forecast run``, fitted (and saved) with ``executor``."""
+    from uec.access.audit import cli_actor
+    from uec.forecast.frame import check_freq, read_series_csv
+    from uec.forecast.models import make_model
+    from uec.forecast.runs import forecast_frame, forecast_store_series, save_run
+    from uec.store import open_store
+
     if input_csv is not None:
         if series or all_series:
             raise UecError("give either --input or --series/--all, not both")
         if freq is None:
-            raise UecError("--input needs --freq daily or --freq hourly")
+            raise UecError("--input needs --freq daily, hourly or monthly")
         f = check_freq(freq)
         make_model(model, f)
         frame = read_series_csv(input_csv, f, gaps="zero" if fill_gaps else "error")
@@ -333,6 +403,9 @@ def _run(series: list[str] | None, all_series: bool, model: str, horizon: int | 
 
 def _save_or_fail(store: Store, runs: list[RunSummary], action: str = "forecast.run") -> None:
     """Save the runs, unless not one series could be forecast: then say why, series by series."""
+    from uec.access.audit import cli_actor
+    from uec.forecast.runs import save_runs
+
     if sum(len(r.values) for r in runs) == 0:
         raise UecError("no series could be forecast: "
                        + "; ".join(f"{x.unique_id}: {x.error}" for r in runs for x in r.series))
@@ -355,6 +428,11 @@ def refresh_command(
     Exits with status 2 and one error line when the store cannot be read or written or no series
     can be forecast; series that cannot be forecast on their own are listed in the summary.
     """
+    from uec.forecast.parallel import forecast_executor
+    from uec.forecast.runs import forecast_store_series
+    from uec.forecast.series import available_series
+    from uec.store import open_store
+
     try:
         s = open_store(store)
         ids = [x.series_id for x in available_series(s)]
@@ -372,6 +450,37 @@ def refresh_command(
     except (ValueError, OSError, UecError) as exc:
         raise _fail(str(exc)) from None
     _finish(runs, as_json, verbose=False)
+
+
+@app.command("series")
+def series_command(
+    kind: Annotated[
+        str | None, typer.Option(help="Only series of this kind: arrivals, ambulance, admissions, occupancy, beds, "
+                                      "nctr, discharges or returns.")
+    ] = None,
+    org: Annotated[str | None, typer.Option(help="Only series of this site or organisation code.")] = None,
+    store: StoreOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List the series the store can forecast (ids for --series), with their frequency."""
+    from uec.forecast.series import available_series
+    from uec.store import open_store
+
+    try:
+        found = [x for x in available_series(open_store(store))
+                 if (kind is None or x.kind == kind) and (org is None or x.site_code == org)]
+    except (ValueError, UecError) as exc:
+        raise _fail(str(exc)) from None
+    table = Table(title=f"{len(found)} series")
+    for col in ("series", "freq", "what"):
+        table.add_column(col)
+    for x in found:
+        table.add_row(x.series_id, x.freq, x.title)
+    _console().print(table)
+    if as_json:
+        typer.echo(json.dumps({"series": [{"series_id": x.series_id, "kind": x.kind, "freq": x.freq,
+                                           "org": x.site_code, "title": x.title} for x in found]},
+                              separators=(",", ":")))
 
 
 def _band(b: Any) -> str:
@@ -419,6 +528,9 @@ def occupancy_command(
     as_json: JsonOpt = False,
 ) -> None:
     """Project beds occupied at the next midnights per site, and the next day's capacity."""
+    from uec.forecast.runs import occupancy_projection
+    from uec.store import open_store
+
     try:
         s = open_store(store)
         projection = occupancy_projection(s, sites=site or None, days=days, as_of=as_of, model=model, fresh=fresh)

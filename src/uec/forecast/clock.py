@@ -42,9 +42,11 @@ def parse_moment(value: str | dt.date | pd.Timestamp, freq: Freq, *, tz: str = L
         raise ValueError(f"cannot read {value!r} as a date (use YYYY-MM-DD)")
     if ts.tzinfo is not None:
         ts = ts.tz_convert(tz).tz_localize(None)
-    if freq == "daily":
+    if freq in ("daily", "monthly"):
         if ts != ts.normalize():
-            raise ValueError(f"daily origins are dates, not times: {value!r}")
+            raise ValueError(f"{freq} origins are dates, not times: {value!r}")
+        if freq == "monthly" and ts.day != 1:
+            raise ValueError(f"monthly origins are the first day of a month: {value!r}")
         return ts
     if ts != ts.floor("h"):
         raise ValueError(f"hourly origins fall on the hour: {value!r}")
@@ -69,6 +71,8 @@ def origins(
 
     >>> origins("daily", "2017-07-01", "2017-07-15", 7).strftime("%Y-%m-%d").tolist()
     ['2017-07-01', '2017-07-08', '2017-07-15']
+    >>> origins("monthly", "2024-01-01", "2024-07-01", 3).strftime("%Y-%m").tolist()
+    ['2024-01', '2024-04', '2024-07']
     >>> [t.isoformat() for t in origins("hourly", "2024-10-27", "2024-10-28", 12)]
     ['2024-10-26T23:00:00+00:00', '2024-10-27T12:00:00+00:00', '2024-10-28T00:00:00+00:00']
     """
@@ -81,6 +85,8 @@ def origins(
         raise ValueError(f"test_to {end.date()} is before test_from {start.date()}")
     if freq == "daily":
         return pd.date_range(start, end, freq=pd.Timedelta(days=every))
+    if freq == "monthly":
+        return pd.date_range(start, end, freq=pd.offsets.MonthBegin(every))
     walls = pd.date_range(start, end, freq=pd.Timedelta(hours=every))
     local = walls.tz_localize(tz, ambiguous=np.ones(len(walls), dtype=bool), nonexistent="shift_forward")
     return local.tz_convert("UTC").unique()
@@ -98,12 +104,15 @@ def local_time(ds: pd.DatetimeIndex, *, tz: str = LOCAL_TZ) -> pd.DatetimeIndex:
 
 
 def seasonal_position(ds: pd.DatetimeIndex, freq: Freq) -> NDArray[np.int64]:
-    """Day of week (0 = Monday) for daily data; local hour of week (0 = Monday 00:00) for hourly.
+    """Day of week (0 = Monday) for daily data; local hour of week (0 = Monday 00:00) for hourly;
+    month of year (0 = January) for monthly.
 
     >>> seasonal_position(pd.DatetimeIndex(["2024-07-01 11:00"], tz="UTC"), "hourly").tolist()
     [12]
     """
     local = local_time(ds)
+    if freq == "monthly":
+        return np.asarray(local.month, dtype=np.int64) - 1
     dow = np.asarray(local.day_of_week, dtype=np.int64)
     if freq == "daily":
         return dow

@@ -1,6 +1,7 @@
 """The long-format series contract: one row per (``unique_id``, ``ds``) with a numeric ``y``.
 
-Daily series carry ``ds`` as tz-naive midnight timestamps (calendar dates). Hourly series carry
+Daily series carry ``ds`` as tz-naive midnight timestamps (calendar dates); monthly series (the
+published monthly returns) as the tz-naive first day of each month. Hourly series carry
 ``ds`` as tz-aware UTC instants, because the store keeps UTC and because an hour of local clock
 time is ambiguous on the autumn changeover day; local time only matters for calendars and origins.
 
@@ -36,7 +37,7 @@ __all__ = [
     "validate_long",
 ]
 
-Freq = Literal["daily", "hourly"]
+Freq = Literal["daily", "hourly", "monthly"]
 Gaps = Literal["error", "zero"]
 
 #: Origins and calendars (day of week, bank holidays) follow people's clocks in England and Wales.
@@ -44,8 +45,14 @@ LOCAL_TZ = "Europe/London"
 #: The ``unique_id`` given to a file that has a single unnamed series.
 DEFAULT_ID = "series"
 
-_SEASON: dict[str, int] = {"daily": 7, "hourly": 168}
-_STEP: dict[str, pd.Timedelta] = {"daily": pd.Timedelta(days=1), "hourly": pd.Timedelta(hours=1)}
+# Monthly series repeat by month of year (period 12); their step is a calendar month, not a fixed
+# time span, so it is a month-start offset (which adds, multiplies and drives date_range alike).
+_SEASON: dict[str, int] = {"daily": 7, "hourly": 168, "monthly": 12}
+_STEP: dict[str, pd.Timedelta] = {
+    "daily": pd.Timedelta(days=1),
+    "hourly": pd.Timedelta(hours=1),
+    "monthly": pd.offsets.MonthBegin(1),  # type: ignore[dict-item]  # a calendar step, used like a Timedelta
+}
 
 
 def check_freq(freq: str) -> Freq:
@@ -55,15 +62,15 @@ def check_freq(freq: str) -> Freq:
     'hourly'
     """
     if freq not in get_args(Freq):
-        raise ValueError(f"unknown freq {freq!r}: use daily or hourly")
+        raise ValueError(f"unknown freq {freq!r}: use daily, hourly or monthly")
     return freq  # type: ignore[return-value]
 
 
 def season_length(freq: Freq) -> int:
-    """The weekly season in steps: 7 for daily, 168 for hourly.
+    """The season in steps: a week for daily (7) and hourly (168) series, a year for monthly (12).
 
-    >>> season_length("daily"), season_length("hourly")
-    (7, 168)
+    >>> season_length("daily"), season_length("hourly"), season_length("monthly")
+    (7, 168, 12)
     """
     return _SEASON[check_freq(freq)]
 
@@ -73,6 +80,8 @@ def step_of(freq: Freq) -> pd.Timedelta:
 
     >>> step_of("hourly")
     Timedelta('0 days 01:00:00')
+    >>> pd.Timestamp("2024-01-01") + step_of("monthly") * 2
+    Timestamp('2024-03-01 00:00:00')
     """
     return _STEP[check_freq(freq)]
 
@@ -94,13 +103,18 @@ def _parse_ds(raw: pd.Series, freq: Freq, naive_tz: str) -> pd.Series:
     if ds.isna().any():
         first = int(np.flatnonzero(ds.isna().to_numpy())[0])
         raise ValueError(f"ds row {first + 1}: missing date")
-    if freq == "daily":
+    if freq in ("daily", "monthly"):
         if isinstance(ds.dtype, pd.DatetimeTZDtype):
-            raise ValueError("daily ds must be calendar dates without a time zone offset")
+            raise ValueError(f"{freq} ds must be calendar dates without a time zone offset")
         not_midnight = ds != ds.dt.normalize()
         if not_midnight.any():
             first = int(np.flatnonzero(not_midnight.to_numpy())[0])
-            raise ValueError(f"ds row {first + 1}: daily ds has a time of day ({ds.iloc[first]})")
+            raise ValueError(f"ds row {first + 1}: {freq} ds has a time of day ({ds.iloc[first]})")
+        if freq == "monthly":
+            off_month = ds.dt.day != 1
+            if off_month.any():
+                first = int(np.flatnonzero(off_month.to_numpy())[0])
+                raise ValueError(f"ds row {first + 1}: monthly ds is not the first day of a month ({ds.iloc[first]})")
         return ds.astype("datetime64[ns]")
     if not isinstance(ds.dtype, pd.DatetimeTZDtype):
         try:

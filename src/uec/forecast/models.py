@@ -909,6 +909,8 @@ def make_model(name: str, freq: Freq) -> Model:
     ...
     ValueError: unknown model 'prophet': choose from snaive, empirical, glm, poisson, ets, arima, ..., auto
     """
+    if freq == "monthly":  # the models that suit a yearly season of months (uec.forecast.monthly)
+        return __import__("uec.forecast.monthly", fromlist=["monthly_model"]).monthly_model(name)  # type: ignore[no-any-return]
     if name == AutoModel.name:
         return AutoModel(freq)
     raw = name.endswith(RAW_SUFFIX)

@@ -37,6 +37,8 @@ __all__ = [
     "last_spell_events",
     "local_day",
     "nctr_sites",
+    "returns_series_keys",
+    "returns_values",
     "run_freq",
     "run_rows",
     "run_tables_exist",
@@ -95,7 +97,28 @@ def bed_census_sites(store: Store) -> list[dict[str, Any]]:
     return store.query(f"SELECT DISTINCT site_code FROM bed_states WHERE bed_type IN {_G_AND_A}")
 
 
+def returns_series_keys(store: Store, period_lengths: Sequence[str]) -> list[dict[str, Any]]:
+    """``{period_length, source, org_code, metric_code}`` of every returns series of these period lengths."""
+    lengths = ", ".join(f"'{p}'" for p in period_lengths if p.isalpha())
+    return store.query(
+        "SELECT DISTINCT period_length, source, org_code, metric_code FROM returns "
+        f"WHERE period_length IN ({lengths})"
+    )
+
+
 # --- series values -------------------------------------------------------------------------------
+
+
+def returns_values(store: Store, period_length: str, source: str, orgs: Sequence[str]) -> pa.Table:
+    """``org_code, metric_code, period_start, value`` of one collection's returns of one period length
+    for the given organisations (the current values: revised ones are in ``returns_history``)."""
+    marks = ", ".join(f":o{i}" for i in range(len(orgs)))
+    params: dict[str, Any] = {"p": period_length, "s": source, **{f"o{i}": o for i, o in enumerate(orgs)}}
+    return store.query_arrow(
+        "SELECT org_code, metric_code, period_start, value FROM returns "
+        f"WHERE period_length = :p AND source = :s AND org_code IN ({marks}) ORDER BY period_start",
+        params,
+    )
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ from uec.forecast.models import make_model
 from uec.forecast.occupancy import DEFAULT_MODEL, OccupancyProjection, default_as_of, project_occupancy
 from uec.forecast.quantiles import QUANTILE_COLUMNS
 from uec.forecast.schema import RUN_DDL, VALUE_COLUMNS, value_column
-from uec.forecast.series import available_series, series_frame, series_freq
+from uec.forecast.series import available_series, latest_stretch, series_frame, series_freq
 from uec.store import Store
 
 __all__ = [
@@ -67,9 +67,10 @@ __all__ = [
 ]
 
 #: Steps forecast when no horizon is given: four weeks of days, one week of hours.
-DEFAULT_HORIZON: dict[str, int] = {"daily": 28, "hourly": 168}
-#: Weekly backtest origins per series saved with a run (hourly fits are far slower).
-DEFAULT_BACKTEST_ORIGINS: dict[str, int] = {"daily": 4, "hourly": 1}
+DEFAULT_HORIZON: dict[str, int] = {"daily": 28, "hourly": 168, "monthly": 12}
+#: Backtest origins per series saved with a run, one season apart (a week; a year for monthly series,
+#: whose few dozen points leave room for two); hourly fits are far slower.
+DEFAULT_BACKTEST_ORIGINS: dict[str, int] = {"daily": 4, "hourly": 1, "monthly": 2}
 #: Hourly series are fitted on at most this many days of history, to bound the fit time.
 HOURLY_HISTORY_DAYS = 365
 
@@ -210,7 +211,7 @@ def _quick_backtest(
     needed = step * (2 * season + 1)
     if freq == "hourly":
         first = first.tz_convert("Europe/London").tz_localize(None)
-    if earliest - first < needed:
+    if earliest < first + needed:
         return 0, {}
     res = backtest(one, freq, horizon, season, earliest.date().isoformat(), latest.date().isoformat(), model)
     overall = res.scorecard[res.scorecard["step"] == "all"].iloc[0]
@@ -417,11 +418,12 @@ def forecast_store_series(
         except ValueError as exc:
             raise UecError(str(exc)) from None
     runs: list[RunSummary] = []
-    for freq in ("daily", "hourly"):
+    for freq in ("daily", "hourly", "monthly"):
         chosen = by_freq.get(freq)
         if not chosen:
             continue
-        frame = series_frame(store, chosen)
+        # Gaps (a return not submitted, a census not taken) stay gaps: fit the latest unbroken stretch.
+        frame = latest_stretch(series_frame(store, chosen), freq)
         if freq == "hourly" and len(frame):
             cut = frame["ds"].max() - pd.Timedelta(days=HOURLY_HISTORY_DAYS)
             frame = frame[frame["ds"] > cut]
@@ -514,7 +516,7 @@ def _read_ds(value: Any, freq: str) -> pd.Timestamp | None:
         return None
     t = pd.Timestamp(value)
     t = t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
-    return t.tz_localize(None) if freq == "daily" else t
+    return t.tz_localize(None) if freq != "hourly" else t
 
 
 def run_values(store: Store, run_id: str, unique_ids: Sequence[str] | None = None) -> pd.DataFrame:
@@ -530,7 +532,8 @@ def run_values(store: Store, run_id: str, unique_ids: Sequence[str] | None = Non
     df = pd.DataFrame(rows, columns=["unique_id", "ds", "mean", *_VALUE_COLUMNS])
     df.columns = cols
     ds = pd.to_datetime(df["ds"], utc=True)
-    df["ds"] = ds.dt.tz_localize(None).astype("datetime64[ns]") if freq == "daily" else ds.astype("datetime64[ns, UTC]")
+    hourly = freq == "hourly"
+    df["ds"] = ds.astype("datetime64[ns, UTC]") if hourly else ds.dt.tz_localize(None).astype("datetime64[ns]")
     for c in ["mean", *QUANTILE_COLUMNS]:
         df[c] = df[c].astype(float)
     return df

@@ -13,6 +13,10 @@ id                                freq    what
 ``nctr/{site}``                   daily   inpatients at local midnight who no longer meet the criteria
                                           to reside
 ``discharges/{site}/p{pathway}``  daily   spells discharged, by discharge-to-assess pathway 0–3
+``returns/{period}/{source}/``    daily,  one metric of a published return for one organisation:
+``{org}/{metric}``                monthly ``period`` is ``day`` (daily series) or ``month`` (monthly
+                                          series, ``ds`` the first of the month); ``source`` the
+                                          collection (``ae_monthly``, ``uec_sitrep`` …)
 ================================  ======  =============================================================
 
 Days are Europe/London days. A daily ``ds`` of day *d* counts events in that local day; for the
@@ -22,10 +26,20 @@ so the census at the end of the last day in the store carries the next day's dat
 Event counts are zero-filled: a day or hour with no events in an event table that covers it is a
 genuine zero. The bed census (``beds``) is not: a missing census is missing data, left as a gap.
 
+Returns are never zero-filled, counts included: a return's row is a submission, so a period with
+no row means nothing was submitted (or the value was left empty), not that nothing happened. A
+snapshot (beds occupied, patients not meeting the criteria to reside) and a count (attendances,
+handover delays) alike keep the gap. Models need an unbroken series, so a series with gaps is
+fitted on its latest unbroken stretch (:func:`latest_stretch`); the run records that stretch as
+the series' history (its first day and number of points).
+
 >>> parse_series_id("arrivals/DEMO-A01/ed_type1")
 SeriesKey(kind='arrivals', site='DEMO-A01', detail='ed_type1')
 >>> series_freq("ambulance/C2"), series_freq("arrivals/DEMO-A01/utc")
 ('daily', 'hourly')
+>>> series_freq("returns/month/ae_monthly/RRK/ae_attendances_all")
+'monthly'
+
 """
 
 from __future__ import annotations
@@ -39,18 +53,20 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from uec.contract import LOCAL_TIME_ZONE
+from uec.contract import LOCAL_TIME_ZONE, collection
 from uec.errors import UecError
 from uec.forecast import queries
-from uec.forecast.frame import Freq
+from uec.forecast.frame import Freq, find_gaps
 from uec.store import Store
 
 __all__ = [
     "KINDS",
+    "RETURNS_PERIODS",
     "SeriesInfo",
     "SeriesKey",
     "available_series",
     "census",
+    "latest_stretch",
     "parse_series_id",
     "series_frame",
     "series_freq",
@@ -68,8 +84,14 @@ KINDS: dict[str, tuple[Freq, str]] = {
     "beds": ("daily", "G&A beds occupied at the bed census"),
     "nctr": ("daily", "Inpatients with no criteria to reside at midnight"),
     "discharges": ("daily", "Discharges per day"),
+    # A return's frequency is its period's (RETURNS_PERIODS); monthly is the common case.
+    "returns": ("monthly", "Published return"),
 }
-_PARTS = {"arrivals": 3, "ambulance": 2, "admissions": 3, "occupancy": 2, "beds": 2, "nctr": 2, "discharges": 3}
+_PARTS = {"arrivals": 3, "ambulance": 2, "admissions": 3, "occupancy": 2, "beds": 2, "nctr": 2, "discharges": 3,
+          "returns": 5}
+#: The period lengths of returns that make forecastable series, and the frequency of each (weekly,
+#: quarterly and yearly returns are too few points a year to forecast).
+RETURNS_PERIODS: dict[str, Freq] = {"day": "daily", "month": "monthly"}
 _ARRIVAL_SERVICES = queries.ARRIVAL_SERVICES
 
 
@@ -108,8 +130,14 @@ def parse_series_id(series_id: str) -> SeriesKey:
     if kind not in _PARTS or len(parts) != _PARTS[kind] or not all(parts):
         raise UecError(
             f"unknown series {series_id!r}: ids look like arrivals/SITE/SERVICE, ambulance/CATEGORY, "
-            "admissions/SITE/METHOD, occupancy/SITE, beds/SITE, nctr/SITE or discharges/SITE/pN"
+            "admissions/SITE/METHOD, occupancy/SITE, beds/SITE, nctr/SITE, discharges/SITE/pN or "
+            "returns/PERIOD/SOURCE/ORG/METRIC"
         )
+    if kind == "returns":
+        if parts[1] not in RETURNS_PERIODS:
+            raise UecError(f"unknown series {series_id!r}: a returns series' period is "
+                           f"{' or '.join(RETURNS_PERIODS)} (weekly, quarterly and yearly returns are not forecast)")
+        return SeriesKey(kind, parts[3], f"{parts[1]}/{parts[2]}/{parts[4]}")
     if kind == "ambulance":
         if parts[1] not in ("C1", "C2", "C3", "C4", "C5"):
             raise UecError(f"unknown series {series_id!r}: ambulance series are ambulance/C1 to ambulance/C5")
@@ -129,10 +157,27 @@ def series_freq(series_id: str) -> Freq:
     >>> series_freq("occupancy/DEMO-A01")
     'daily'
     """
-    return KINDS[parse_series_id(series_id).kind][0]
+    key = parse_series_id(series_id)
+    if key.kind == "returns":
+        return RETURNS_PERIODS[str(key.detail).split("/")[0]]
+    return KINDS[key.kind][0]
+
+
+def _returns_title(key: SeriesKey) -> str:
+    """The metric's meaning from the contract's collections (its code when the contract has none)."""
+    period, source, metric = str(key.detail).split("/")
+    try:
+        c = collection(source)
+        meaning = next((m.meaning for m in c.metrics if m.code == metric), metric)
+        where = c.title
+    except KeyError:
+        meaning, where = metric, source
+    return f"{meaning} at {key.site}, {RETURNS_PERIODS[period]} ({where})"
 
 
 def _title(key: SeriesKey) -> str:
+    if key.kind == "returns":
+        return _returns_title(key)
     base = KINDS[key.kind][1]
     where = f" at {key.site}" if key.site else ""
     if key.kind == "arrivals":
@@ -148,7 +193,7 @@ def _title(key: SeriesKey) -> str:
 
 def _info(series_id: str) -> SeriesInfo:
     key = parse_series_id(series_id)
-    return SeriesInfo(series_id, key.kind, KINDS[key.kind][0], key.site, _title(key))
+    return SeriesInfo(series_id, key.kind, series_freq(series_id), key.site, _title(key))
 
 
 def available_series(store: Store) -> list[SeriesInfo]:
@@ -177,6 +222,8 @@ def available_series(store: Store) -> list[SeriesInfo]:
         ids.append(f"discharges/{r['site_code']}/p{int(r['discharge_pathway'])}")
     for r in queries.bed_census_sites(store):
         ids.append(f"beds/{r['site_code']}")
+    for r in queries.returns_series_keys(store, list(RETURNS_PERIODS)):
+        ids.append(f"returns/{r['period_length']}/{r['source']}/{r['org_code']}/{r['metric_code']}")
     return [_info(i) for i in sorted(set(ids))]
 
 
@@ -383,6 +430,53 @@ def _event_series(
     return _filled_daily(ids, counts, lo, hi)
 
 
+def _returns_series(
+    store: Store, ids: dict[str, SeriesKey], start: dt.date | None, end: dt.date | None
+) -> list[pd.DataFrame]:
+    """Each returns series as its periods with a value, gaps left as gaps (never zero)."""
+    groups: dict[tuple[str, str], dict[str, SeriesKey]] = {}
+    for sid, k in ids.items():
+        period, source, _ = str(k.detail).split("/")
+        groups.setdefault((period, source), {})[sid] = k
+    out = []
+    for (period, source), chosen in groups.items():
+        orgs = sorted({str(k.site) for k in chosen.values()})
+        df = queries.returns_values(store, period, source, orgs).to_pandas()
+        df["period_start"] = pd.to_datetime(df["period_start"]).astype("datetime64[ns]")
+        if start is not None:
+            df = df[df["period_start"] >= pd.Timestamp(start)]
+        if end is not None:
+            df = df[df["period_start"] <= pd.Timestamp(end)]
+        for sid, k in chosen.items():
+            metric = str(k.detail).split("/")[2]
+            one = df[(df["org_code"] == k.site) & (df["metric_code"] == metric)]
+            ds = one["period_start"]
+            if period == "month":  # a monthly return's period is its month, whatever day it names
+                ds = ds.dt.to_period("M").dt.to_timestamp()
+            out.append(pd.DataFrame({"unique_id": sid, "ds": ds.to_numpy(), "y": one["value"].to_numpy(dtype=float)}))
+    return out
+
+
+def latest_stretch(frame: pd.DataFrame, freq: Freq) -> pd.DataFrame:
+    """Each series of a long frame from the step after its last gap: the unbroken stretch a model
+    can be fitted on without inventing the missing values (see the module's note on returns).
+
+    >>> df = pd.DataFrame({"unique_id": "a", "ds": pd.to_datetime(["2024-01-01", "2024-03-01", "2024-04-01"]),
+    ...                    "y": [1.0, 2.0, 3.0]})
+    >>> latest_stretch(df, "monthly")["ds"].dt.strftime("%Y-%m").tolist()
+    ['2024-03', '2024-04']
+    """
+    if frame.empty:
+        return frame
+    holes = find_gaps(frame, freq)
+    if holes.empty:
+        return frame
+    last_hole = holes.groupby("unique_id")["ds"].max()
+    after = frame["unique_id"].map(last_hole)
+    keep = after.isna() | (frame["ds"] > after)
+    return frame[keep.to_numpy()].reset_index(drop=True)
+
+
 def series_frame(
     store: Store,
     series_ids: Sequence[str],
@@ -403,15 +497,18 @@ def series_frame(
     if not series_ids:
         raise UecError("no series chosen")
     keys = {sid: parse_series_id(sid) for sid in dict.fromkeys(series_ids)}
-    freqs = {KINDS[k.kind][0] for k in keys.values()}
+    freqs = {series_freq(sid) for sid in keys}
     if len(freqs) > 1:
-        raise UecError("the series mix daily and hourly frequencies: build them separately")
+        raise UecError(f"the series mix {' and '.join(sorted(freqs))} frequencies: build them separately")
     lo = _as_date(start) if start is not None else None
     hi = _as_date(end) if end is not None else None
     if lo is not None and hi is not None and hi < lo:
         raise UecError(f"end {hi} is before start {lo}")
     by_kind: dict[str, dict[str, str]] = {}
+    returns = {sid: k for sid, k in keys.items() if k.kind == "returns"}
     for sid, k in keys.items():
+        if k.kind == "returns":
+            continue
         sql_key = {
             "arrivals": f"{k.site}/{k.detail}",
             "ambulance": str(k.detail),
@@ -419,7 +516,7 @@ def series_frame(
             "discharges": f"{k.site}/{k.detail}",
         }.get(k.kind, str(k.site))
         by_kind.setdefault(k.kind, {})[sql_key] = sid
-    parts: list[pd.DataFrame] = []
+    parts: list[pd.DataFrame] = _returns_series(store, returns, lo, hi) if returns else []
     for kind, ids in by_kind.items():
         if kind == "arrivals":
             parts += _hourly_arrivals(store, ids, lo, hi)
@@ -435,7 +532,7 @@ def series_frame(
             {"unique_id": pd.Series(dtype=str), "ds": pd.Series(dtype="datetime64[ns]"), "y": pd.Series(dtype=float)}
         )
     out = pd.concat(parts, ignore_index=True)
-    if next(iter(freqs)) == "daily":
+    if next(iter(freqs)) != "hourly":
         out["ds"] = pd.DatetimeIndex(out["ds"]).astype("datetime64[ns]")
     else:
         out["ds"] = pd.DatetimeIndex(out["ds"]).tz_convert("UTC").astype("datetime64[ns, UTC]")

@@ -30,7 +30,7 @@ from uec.errors import UecError
 from uec.forecast.occupancy import OccupancyProjection
 from uec.forecast.quantiles import QUANTILE_COLUMNS
 from uec.forecast.runs import latest_series_runs, list_runs, occupancy_projection, run_values
-from uec.forecast.series import KINDS, available_series, parse_series_id, series_frame
+from uec.forecast.series import available_series, parse_series_id, series_frame, series_freq
 from uec.store import Store
 from uec.web.chart import Axes, svg_head
 
@@ -48,8 +48,8 @@ __all__ = [
 #: The model the occupancy page fits admissions with when no saved run covers the days: a page
 #: must not wait for the slower default model (``uec forecast refresh`` saves that one).
 PAGE_MODEL = "glm"
-#: History shown before the forecast: eight weeks of days, one week of hours.
-HISTORY_STEPS: dict[str, int] = {"daily": 56, "hourly": 168}
+#: History shown before the forecast: eight weeks of days, one week of hours, three years of months.
+HISTORY_STEPS: dict[str, int] = {"daily": 56, "hourly": 168, "monthly": 36}
 
 
 # --- models -------------------------------------------------------------------------------------
@@ -199,6 +199,8 @@ def _label(ts: pd.Timestamp, freq: str) -> str:
     if freq == "hourly":
         local = ts.tz_convert("Europe/London")
         return f"{local.strftime('%a')} {local.day} {local.strftime('%b %H:%M')}"
+    if freq == "monthly":
+        return ts.strftime("%B %Y")
     return f"{ts.strftime('%a')} {ts.day} {ts.strftime('%b %Y')}"
 
 
@@ -206,11 +208,13 @@ def _axis_label(ts: pd.Timestamp, freq: str) -> str:
     if freq == "hourly":
         local = ts.tz_convert("Europe/London")
         return f"{local.day} {local.strftime('%b %H:%M')}"
+    if freq == "monthly":
+        return ts.strftime("%b %Y")
     return f"{ts.day} {ts.strftime('%b')}"
 
 
 def _iso(ts: pd.Timestamp, freq: str) -> str:
-    return ts.strftime("%Y-%m-%d") if freq == "daily" else ts.isoformat()
+    return ts.isoformat() if freq == "hourly" else ts.strftime("%Y-%m-%d")
 
 
 def _item(series_id: str, title: str, kind: str, freq: str, site: str | None, sr: Any, first: Any) -> ForecastItem:
@@ -262,7 +266,7 @@ def _series_or_404(store: Store, series_id: str) -> tuple[str, str, str, str | N
         s = known[series_id]
         return s.title, s.kind, s.freq, s.site_code
     if series_id in latest_series_runs(store):
-        return series_id, key.kind, KINDS[key.kind][0], key.site
+        return series_id, key.kind, series_freq(series_id), key.site
     raise HTTPException(404, f"The store has no data for series {series_id}.")
 
 

@@ -37,7 +37,9 @@ def list_data(store: StoreDep, cache: CacheDep) -> ForecastList:
 
 def detail_data(store: StoreDep, cache: CacheDep, series_id: str) -> ForecastDetail:
     """One series' recent history and latest saved forecast, as its page shows them."""
-    check_code("series_id", series_id)
+    # Each part of the id is a code (a returns id names a collection, an organisation and a metric).
+    for part in series_id.split("/"):
+        check_code("series_id", part)
     return cache.get(store, "forecast_detail", series_id, runs_fingerprint(store),
                      compute=lambda: forecast_detail(store, series_id))
 
