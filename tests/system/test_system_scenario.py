@@ -195,3 +195,20 @@ def test_intervals_of_simulated_standards_stay_inside_what_their_unit_allows() -
     assert plain.high > 1 >= kept.high and kept.low >= 0
     # An interval already inside its range is the plain one.
     assert interval([80.0, 82.0, 81.0], bounds_of("minutes")) == interval([80.0, 82.0, 81.0])
+
+
+def test_cli_simulate_start_runs_the_demo_on_the_stores_own_days() -> None:
+    # --start simulates the demo ICS's days from that date on its local clock (the days a demo store
+    # holds), so a summer start and a winter start give different baselines from the same seed.
+    def baseline(start: str) -> dict[str, float]:
+        result = runner.invoke(app, ["simulate", "--start", start, "--reps", "1", "--days", "2", "--seed", "5",
+                                     "--processes", "1", "--json", "--no-save"])
+        assert result.exit_code == 0, result.output
+        obj = json.loads(result.output.strip().splitlines()[-1])
+        return {r["standard"]: r["baseline"]["mean"] for r in obj["standards"]}
+
+    assert baseline("2025-01-06") != baseline("2025-07-07")
+    for args, message in ((["--start", "soon"], "--start 'soon' is not a date"),
+                          (["--start", "2025-01-06", "--estimate"], "--start is for the demo ICS's own days")):
+        result = runner.invoke(app, ["simulate", "--reps", "1", "--no-save", *args])
+        assert isinstance(result.exception, UecError) and message in str(result.exception), result.output

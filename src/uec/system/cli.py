@@ -154,6 +154,27 @@ def _save(store: str | None, c: Comparison) -> str | None:
     return runs.save_run(open_store(store), c, actor=cli_actor())
 
 
+def _base_params(store: str | None, start: str | None, estimate: bool, from_now: bool) -> Any:
+    """The baseline's root: the demo ICS on ``start``'s days, estimated from the store, or the demo's own."""
+    if start is not None:
+        if from_now or estimate:
+            raise UecError("--start is for the demo ICS's own days; it cannot go with --from-now or --estimate")
+        import datetime as dt
+
+        from uec.system.params import demo_params_from
+
+        try:
+            return demo_params_from(dt.date.fromisoformat(start))
+        except ValueError:
+            raise UecError(f"--start {start!r} is not a date (YYYY-MM-DD)") from None
+    if estimate:
+        from uec.store import open_store
+        from uec.system.estimate import estimate_params
+
+        return estimate_params(open_store(store))
+    return None
+
+
 def simulate_command(
     scenario: Annotated[str, typer.Argument(
         help="Scenario YAML file, or the name of a shipped example (default: baseline, which with "
@@ -177,6 +198,9 @@ def simulate_command(
         "--estimate", help="Estimate demand and flow from the store's events instead of the demo ICS.")] = False,
     quiet: Annotated[bool, typer.Option(
         "--quiet", help="No progress bar (also off with --json or when stderr is not a terminal).")] = False,
+    start: Annotated[str | None, typer.Option(
+        "--start", help="Simulate the days from this date (YYYY-MM-DD) on the local clock, as a demo store "
+                        "holds them, so the baseline can be set beside the store's observed standards.")] = None,
 ) -> None:
     """Run a scenario against its baseline; print each standard with 95% intervals and the difference."""
     from uec.system.scenario import load_scenario, run_scenario
@@ -205,12 +229,9 @@ def simulate_command(
         span = f"{h:g} hours from {start_state.as_of.isoformat()}"
         if not as_json:
             err.print(start_state.summary_text())
-    base = None
-    if estimate:
-        from uec.store import open_store
-        from uec.system.estimate import estimate_params
-
-        base = estimate_params(open_store(store))
+    base = _base_params(store, start, estimate, from_now)
+    if start is not None:
+        span = f"{days} days from {start}"
     executor, close = _executor(dask, processes)
     try:
         with _bar(not (as_json or quiet) and sys.stderr.isatty(), f"simulating {s.name}") as report:
