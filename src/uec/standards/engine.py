@@ -28,6 +28,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal, get_args
 
 from uec.errors import UecError
+from uec.standards.areas import Coverage, Hierarchy
 from uec.standards.model import BREAKDOWNS, EventsRecipe, Part, ReturnsRecipe, Standard, Target, catalogue
 from uec.standards.periods import (
     GRAINS,
@@ -153,6 +154,9 @@ class Result:
     rows: tuple[Row, ...]
     notes: tuple[str, ...] = ()
     disclosed: bool = False
+    #: For an area total over returns (the ICS level, or an organisation that is an ICB, region or
+    #: England): each period's members included and missing (see :mod:`uec.standards.areas`).
+    coverage: tuple[Coverage, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         s = self.standard
@@ -160,6 +164,7 @@ class Result:
             "standard": s.id, "title": s.title, "unit": s.unit, "direction": s.direction,
             "query": self.query.as_dict(), "sdc": self.disclosed,
             "rows": [r.as_dict() for r in self.rows], "notes": list(self.notes),
+            "coverage": [c.as_dict() for c in self.coverage],
         }
 
 
@@ -283,7 +288,8 @@ _KNOWN_IN = {
     "site": (("sites", "site_code"), ("returns", "org_code"), ("attendances", "site_code"),
              ("spells", "site_code"), ("bed_states", "site_code"), ("ambulance_incidents", "destination_site")),
     "org": (("organisations", "org_code"), ("sites", "org_code"), ("returns", "org_code"),
-            ("ambulance_incidents", "org_code"), ("calls_111", "org_code"), ("ucr_referrals", "org_code")),
+            ("ambulance_incidents", "org_code"), ("calls_111", "org_code"), ("ucr_referrals", "org_code"),
+            ("org_hierarchy", "org_code"), ("org_hierarchy", "parent_code"), ("org_hierarchy", "region_code")),
 }
 
 
@@ -669,20 +675,7 @@ def _run_returns(store: Store, standards: Sequence[Standard], q: Query,
     lengths = nesting_lengths(q.period)
     if not recipes or not lengths:
         return {}
-    codes = sorted({c for r in recipes for c in r.codes})
-    relation, as_of = _returns_relation(store, q.as_of)
-    sql = (
-        f"SELECT org_code, period_start, period_length, metric_code, source, value FROM {relation} "
-        f"WHERE metric_code IN ({_in(codes)}) AND period_start >= :start_d AND period_start < :end_d "
-        f"AND period_length IN ({_in(lengths)}) AND ({scope[0]})"
-    )
-    # (org, first day, length, source) -> metric code -> value
-    returns: dict[tuple[str, dt.date, str, str], dict[str, float]] = defaultdict(dict)
-    for row in store.query(sql, {"start_d": q.start, "end_d": q.end, **scope[1], **as_of}):
-        day = row["period_start"] if isinstance(row["period_start"], dt.date) else dt.date.fromisoformat(
-            str(row["period_start"]))
-        values = returns[(row["org_code"], day, row["period_length"], row["source"])]
-        values[row["metric_code"]] = values.get(row["metric_code"], 0.0) + float(row["value"])
+    returns = _read_returns(store, recipes, q, scope)
     out: dict[str, dict[_Key, _Cell]] = {}
     for s in standards:
         # Recipes in order: a unit and period the first cannot serve (a Scottish site, a trust's
@@ -691,6 +684,29 @@ def _run_returns(store: Store, standards: Sequence[Standard], q: Query,
             for key, cell in _returns_cells(r, returns, q).items():
                 out.setdefault(s.id, {}).setdefault(key, cell)
     return out
+
+
+_ReturnsByUnit = dict[tuple[str, dt.date, str, str], dict[str, float]]
+
+
+def _read_returns(store: Store, recipes: Sequence[ReturnsRecipe], q: Query,
+                  scope: tuple[str, dict[str, Any]]) -> _ReturnsByUnit:
+    """The returns the recipes need: (org, first day, length, source) -> metric code -> value."""
+    lengths = nesting_lengths(q.period)
+    codes = sorted({c for r in recipes for c in r.codes})
+    relation, as_of = _returns_relation(store, q.as_of)
+    sql = (
+        f"SELECT org_code, period_start, period_length, metric_code, source, value FROM {relation} "
+        f"WHERE metric_code IN ({_in(codes)}) AND period_start >= :start_d AND period_start < :end_d "
+        f"AND period_length IN ({_in(lengths)}) AND ({scope[0]})"
+    )
+    returns: _ReturnsByUnit = defaultdict(dict)
+    for row in store.query(sql, {"start_d": q.start, "end_d": q.end, **scope[1], **as_of}):
+        day = row["period_start"] if isinstance(row["period_start"], dt.date) else dt.date.fromisoformat(
+            str(row["period_start"]))
+        values = returns[(row["org_code"], day, row["period_length"], row["source"])]
+        values[row["metric_code"]] = values.get(row["metric_code"], 0.0) + float(row["value"])
+    return returns
 
 
 def _returns_cells(r: ReturnsRecipe, returns: dict[tuple[str, dt.date, str, str], dict[str, float]],
@@ -726,6 +742,117 @@ def _returns_cells(r: ReturnsRecipe, returns: dict[tuple[str, dt.date, str, str]
             den = b if r.denominator else None
             cells[key] = _Cell(r.scale * a, den, None, den)
     return cells
+
+
+# --- area totals over returns --------------------------------------------------------------------
+
+_HIERARCHY_SQL = ("SELECT org_code, name, role, parent_code, region_code, open_date, close_date FROM org_hierarchy "
+                  "ORDER BY org_code")
+# The length a return's part periods have, as a reporting grain (a quarter made of months).
+_LENGTH_GRAIN: dict[str, Grain] = {"day": "day", "month": "month", "quarter": "quarter", "year": "fy"}
+
+
+def _hierarchy(store: Store) -> Hierarchy:
+    rows = store.query(_HIERARCHY_SQL)
+    return Hierarchy.build(
+        (r["org_code"], r["name"], r["role"], r["parent_code"], r["region_code"], r["open_date"], r["close_date"])
+        for r in rows)
+
+
+def _area_of(store: Store, plan: _Plan, q: Query) -> tuple[Hierarchy, str | None] | None:
+    """The hierarchy and the area whose returns total this query asks for, or ``None`` if it asks for
+    no area total (a site, a single organisation, or each organisation on its own row)."""
+    if q.level == "ics":
+        return _hierarchy(store), None
+    if q.level == "org" and q.org is not None:
+        h = _hierarchy(store)
+        if h.is_area(q.org):
+            return h, q.org
+    return None
+
+
+def _area_scope(h: Hierarchy, area: str) -> tuple[str, dict[str, Any]]:
+    codes = sorted(h.below(area) | {area})
+    names = {f"a{i}": c for i, c in enumerate(codes)}
+    return f"org_code IN ({', '.join(':' + n for n in names)})", names
+
+
+def _reporters(store: Store, codes: Sequence[str], scope: tuple[str, dict[str, Any]]) -> dict[str, set[str]]:
+    """Metric code -> the organisations that have sent it in any period (members expected in a total)."""
+    sql = f"SELECT DISTINCT org_code, metric_code FROM returns WHERE metric_code IN ({_in(codes)}) AND ({scope[0]})"
+    out: dict[str, set[str]] = defaultdict(set)
+    for row in store.query(sql, scope[1]):
+        out[row["metric_code"]].add(row["org_code"])
+    return out
+
+
+def _part_periods(p: dt.date, lengths: set[str], q: Query) -> set[dt.date]:
+    """The part periods (months of a quarter) of period ``p``, when the returns are shorter. The whole
+    period counts, so a quarter cut short by the range asked for is said to be incomplete too."""
+    lo, hi = (q.start, q.end) if q.period == "range" else (p, period_end(p, q.period))
+    grains = {_LENGTH_GRAIN.get(length) for length in lengths}
+    if len(grains) != 1 or None in grains:
+        return set()
+    (grain,) = grains
+    assert grain is not None
+    return {d for d in iter_periods(lo, hi, grain) if d >= lo}
+
+
+def _run_area_returns(store: Store, standards: Sequence[Standard], q: Query, scope: tuple[str, dict[str, Any]],
+                      h: Hierarchy, area: str | None) -> tuple[dict[str, dict[_Key, _Cell]], dict[str, list[Coverage]]]:
+    """Cells of an area total over returns, made only of the members the hierarchy says make it
+    (never a parent added to its children), and each period's coverage: who is in and who is missing."""
+    recipes = [r for s in standards for r in s.returns]
+    if not recipes or not nesting_lengths(q.period):
+        return {}, {}
+    if area is not None:
+        scope = _area_scope(h, area)
+    returns = _read_returns(store, recipes, q, scope)
+    reporters = _reporters(store, sorted({c for r in recipes for c in r.codes}), scope)
+    as_total = replace(q, level="ics")
+    cells: dict[str, dict[_Key, _Cell]] = {}
+    coverage: dict[str, list[Coverage]] = {}
+    for s in standards:
+        codes = {c for r in s.returns for c in r.codes}
+        expected = set().union(*(reporters.get(c, set()) for c in codes))
+        parts: dict[dt.date, dict[str, set[dt.date]]] = defaultdict(lambda: defaultdict(set))
+        lengths: dict[dt.date, set[str]] = defaultdict(set)
+        for (org, day, length, _), values in returns.items():
+            p = return_period(day, length, q.period, q.start)
+            if p is not None and codes & values.keys():
+                parts[p][org].add(day)
+                lengths[p].add(length)
+        chosen: set[tuple[str, dt.date]] = set()
+        for p, by_org in sorted(parts.items()):
+            lo, hi = (q.start, q.end) if q.period == "range" else (p, period_end(p, q.period))
+            m = h.members(area, lo, hi, present=set(by_org), expected=expected)
+            expected_parts = _part_periods(p, lengths[p], q)
+            have = set().union(*(by_org[c] for c in m.included)) if m.included else set()
+            partial: dict[str, tuple[dt.date, ...]] = {}
+            incomplete: tuple[dt.date, ...] = ()
+            if len(expected_parts) > 1:
+                incomplete = tuple(sorted(expected_parts - have))
+                partial = {c: tuple(sorted((have & expected_parts) - by_org[c])) for c in m.included
+                           if (have & expected_parts) - by_org[c]}
+            coverage.setdefault(s.id, []).append(
+                Coverage(area, p, m.basis, m.included, m.missing, partial, incomplete))
+            chosen.update((c, p) for c in m.included)
+        mine = {k: v for k, v in returns.items()
+                if (k[0], return_period(k[1], k[2], q.period, q.start)) in chosen}
+        for r in s.returns:
+            for (_, period, grp), cell in _returns_cells(r, mine, as_total).items():
+                cells.setdefault(s.id, {}).setdefault((area, period, grp), cell)
+    return cells, coverage
+
+
+def _coverage_notes(items: Sequence[Coverage], names: dict[str, str]) -> list[str]:
+    """A note for each period whose total is short of a member or part period, or one saying an
+    organisation's own row was used throughout."""
+    if not items:
+        return []
+    if all(c.basis == "own row" and c.complete for c in items):
+        return [f"{items[0].code}: its own return in every period, not the sum of its members"]
+    return [c.describe(names) for c in items if not c.complete or c.basis == "own row"]
 
 
 # --- assembling rows ----------------------------------------------------------------------------
@@ -825,7 +952,12 @@ def _run(store: Store, plan: _Plan, q: Query) -> list[Result]:
     )
     population = _populations(store, q) if needs_population else None
     with_returns = [s for s in plan.standards if plan.returns_usable(s)]
-    returns_cells = _run_returns(store, with_returns, q, _returns_scope(store, q)) if with_returns else {}
+    area = _area_of(store, plan, q) if with_returns else None
+    coverage: dict[str, list[Coverage]] = {}
+    if area is not None:
+        returns_cells, coverage = _run_area_returns(store, with_returns, q, _returns_scope(store, q), *area)
+    else:
+        returns_cells = _run_returns(store, with_returns, q, _returns_scope(store, q)) if with_returns else {}
     results: list[Result] = []
     for s in plan.standards:
         notes = list(plan.notes.get(s.id, []))
@@ -842,14 +974,19 @@ def _run(store: Store, plan: _Plan, q: Query) -> list[Result]:
                 if cell.support == 0 and s.statistic != "total":
                     continue
                 rows.append(_make_row(s, q, key, cell, "events"))
+        used: list[Coverage] = []
         if plan.returns_usable(s):
             for key, cell in returns_cells.get(s.id, {}).items():
                 if plan.source == "auto" and (key[0], key[1]) in covered:
                     continue
                 rows.append(_make_row(s, q, key, cell, "returns"))
+            # Only the periods the returns served: a period covered by events is not a returns total.
+            used = [c for c in coverage.get(s.id, []) if (c.code, c.period_start) not in covered]
+            if used and area is not None:
+                notes.extend(_coverage_notes(used, area[0].names()))
         elif plan.source != "events" and s.returns and s.id not in plan.impossible:
             notes.append(f"{s.id}: returns have no breakdowns or hours, so only event data is used")
         if not rows and s.id not in plan.impossible:
             notes.append(f"no {s.id} data in the store for this scope and range: {_no_data_cause(store, s, plan, q)}")
-        results.append(Result(s, q, tuple(sorted(rows, key=_row_order)), tuple(notes)))
+        results.append(Result(s, q, tuple(sorted(rows, key=_row_order)), tuple(notes), coverage=tuple(used)))
     return results
