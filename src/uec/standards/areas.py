@@ -182,8 +182,10 @@ class Hierarchy:
         n = self._nodes.get(code)
         return n.name if n else code
 
-    def names(self) -> dict[str, str]:
-        return {c: n.name for c, n in self._nodes.items()}
+    def names(self, roles: Iterable[str] | None = None) -> dict[str, str]:
+        """Code -> name of every organisation known (of the given roles)."""
+        keep = None if roles is None else set(roles)
+        return {c: n.name for c, n in self._nodes.items() if keep is None or n.role in keep}
 
     def children(self, code: str) -> list[str]:
         return self._children.get(code, [])
@@ -253,7 +255,7 @@ class Hierarchy:
         self._walk(area, start, end, present, expected, inc, miss, seen=set())
         return Members("members", tuple(sorted(inc)), tuple(sorted(miss)))
 
-    def _walk(self, code: str, start: dt.date, end: dt.date, present: set[str], expected: set[str],  # noqa: PLR0913
+    def _walk(self, code: str, start: dt.date, end: dt.date, present: set[str], expected: set[str],
               inc: set[str], miss: set[str], seen: set[str]) -> None:
         for c in self.children(code):
             if c in seen:

@@ -53,6 +53,7 @@ __all__ = [
     "SourceChoice",
     "compute",
     "compute_many",
+    "organisation_names",
 ]
 
 Level = Literal["site", "org", "ics"]
@@ -843,6 +844,27 @@ def _run_area_returns(store: Store, standards: Sequence[Standard], q: Query, sco
             for (_, period, grp), cell in _returns_cells(r, mine, as_total).items():
                 cells.setdefault(s.id, {}).setdefault((area, period, grp), cell)
     return cells, coverage
+
+
+_ORG_NAMES_SQL = ("SELECT org_code, name, 0 AS o FROM organisations UNION ALL "
+                  "SELECT org_code, name, 1 AS o FROM org_hierarchy WHERE role <> 'site' ORDER BY o, org_code")
+
+
+def organisation_names(store: Store) -> dict[str, str]:
+    """Code -> name of every organisation a scope may name (not sites): the store's organisations,
+    the loaded hierarchy's trusts and areas, and England and the NHS England regions.
+
+    >>> import tempfile, os
+    >>> from uec.store import open_store
+    >>> organisation_names(open_store(os.path.join(tempfile.mkdtemp(), "uec.duckdb")))["Y58"]
+    'South West'
+    """
+    names: dict[str, str] = {}
+    for row in store.query(_ORG_NAMES_SQL):
+        names.setdefault(row["org_code"], row["name"])
+    for code, name in _hierarchy(store).names(roles=("country", "region", "icb", "trust")).items():
+        names.setdefault(code, name)
+    return dict(sorted(names.items()))
 
 
 def _coverage_notes(items: Sequence[Coverage], names: dict[str, str]) -> list[str]:
