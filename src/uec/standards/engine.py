@@ -778,13 +778,25 @@ def _area_scope(h: Hierarchy, area: str) -> tuple[str, dict[str, Any]]:
     return f"org_code IN ({', '.join(':' + n for n in names)})", names
 
 
-def _reporters(store: Store, codes: Sequence[str], scope: tuple[str, dict[str, Any]]) -> dict[str, set[str]]:
-    """Metric code -> the organisations that have sent it in any period (members expected in a total)."""
-    sql = f"SELECT DISTINCT org_code, metric_code FROM returns WHERE metric_code IN ({_in(codes)}) AND ({scope[0]})"
-    out: dict[str, set[str]] = defaultdict(set)
+def _reporters(store: Store, codes: Sequence[str], scope: tuple[str, dict[str, Any]]) -> dict[tuple[str, str], set[str]]:
+    """(organisation, source) -> the metric codes it has sent in any period: who is expected in a total."""
+    sql = (f"SELECT DISTINCT org_code, source, metric_code FROM returns WHERE metric_code IN ({_in(codes)}) "
+           f"AND ({scope[0]})")
+    out: dict[tuple[str, str], set[str]] = defaultdict(set)
     for row in store.query(sql, scope[1]):
-        out[row["metric_code"]].add(row["org_code"])
+        out[(row["org_code"], row["source"])].add(row["metric_code"])
     return out
+
+
+def _serves(r: ReturnsRecipe, source: str, codes: Iterable[str]) -> bool:
+    """Whether a return holding ``codes`` gives recipe ``r`` a value (as :func:`_returns_cells` decides):
+    a member whose return lacks the recipe's counts (a trust that sends no 4-hour count) is not in it."""
+    have = set(codes)
+    if r.source is not None and source != r.source:
+        return False
+    if r.value:
+        return r.value in have
+    return bool(have & set(r.codes)) and not (r.complete and not set(r.codes) <= have)
 
 
 def _part_periods(p: dt.date, lengths: set[str], q: Query) -> set[dt.date]:
@@ -814,13 +826,12 @@ def _run_area_returns(store: Store, standards: Sequence[Standard], q: Query, sco
     cells: dict[str, dict[_Key, _Cell]] = {}
     coverage: dict[str, list[Coverage]] = {}
     for s in standards:
-        codes = {c for r in s.returns for c in r.codes}
-        expected = set().union(*(reporters.get(c, set()) for c in codes))
+        expected = {org for (org, source), sent in reporters.items() if any(_serves(r, source, sent) for r in s.returns)}
         parts: dict[dt.date, dict[str, set[dt.date]]] = defaultdict(lambda: defaultdict(set))
         lengths: dict[dt.date, set[str]] = defaultdict(set)
-        for (org, day, length, _), values in returns.items():
+        for (org, day, length, source), values in returns.items():
             p = return_period(day, length, q.period, q.start)
-            if p is not None and codes & values.keys():
+            if p is not None and any(_serves(r, source, values) for r in s.returns):
                 parts[p][org].add(day)
                 lengths[p].add(length)
         chosen: set[tuple[str, dt.date]] = set()
