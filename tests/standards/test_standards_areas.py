@@ -35,7 +35,8 @@ def _devon_file(tmp_path: Path, *, quarantine_rh8_january: bool) -> tuple[Path, 
     with gzip.open(RETURNS / "england_trust_accidents_emergency.csv.gz", "rt", encoding="utf-8") as f:
         reader = csv.DictReader(f)
         fields = list(reader.fieldnames or [])
-        rows = [r for r in reader if r["nhs_trust22_code"] in (*DEVON, "RK9") and "2021-11-01" <= r["date"] <= "2022-04-01"]
+        rows = [r for r in reader
+                if r["nhs_trust22_code"] in (*DEVON, "RK9") and "2021-11-01" <= r["date"] <= "2022-04-01"]
     if quarantine_rh8_january:
         for r in rows:
             if r["nhs_trust22_code"] == "RH8" and r["date"] == "2022-01-01":
@@ -62,22 +63,22 @@ def test_an_ics_total_with_a_missing_member_names_it(store: Store, tmp_path: Pat
     # January adds up the two trusts that have a row, and says RH8 is missing.
     assert by_month[JAN].code == "QJK"
     assert by_month[JAN].denominator == _attendances(rows, "2022-01-01", ("RA9", "RBZ"))
-    jan = next(c for c in res.coverage if c.period_start == JAN)
+    jan = next(c for c in res.members if c.period_start == JAN)
     assert (jan.basis, jan.included, jan.missing) == ("members", ("RA9", "RBZ"), ("RH8",))
     rh8 = "RH8 (ROYAL DEVON UNIVERSITY HEALTHCARE NHS FOUNDATION TRUST)"
     assert any("2022-01-01" in n and f"missing {rh8}" in n for n in res.notes)
     # December is whole: all four, nothing missing, no note.
-    dec = next(c for c in res.coverage if c.period_start == dt.date(2021, 12, 1))
+    dec = next(c for c in res.members if c.period_start == dt.date(2021, 12, 1))
     assert dec.complete and dec.included == DEVON
     assert by_month[dt.date(2021, 12, 1)].denominator == _attendances(rows, "2021-12-01", DEVON)
     assert not any("2021-12-01" in n for n in res.notes)
     # RBZ closed on 31 March 2022 (merged into RH8): it is not missing from April.
-    apr = next(c for c in res.coverage if c.period_start == dt.date(2022, 4, 1))
+    apr = next(c for c in res.members if c.period_start == dt.date(2022, 4, 1))
     assert apr.complete and "RBZ" not in apr.included + apr.missing
     # The whole store's total says the same, and so does the JSON.
     ics = compute(store, "ed-4hr", period="month", start=JAN, end=dt.date(2022, 2, 1))
-    assert ics.coverage[0].missing == ("RH8",)
-    assert ics.as_dict()["coverage"][0] == {
+    assert ics.members[0].missing == ("RH8",)
+    assert ics.as_dict()["members"][0] == {
         "code": None, "period_start": "2022-01-01", "basis": "members", "included": ["RA9", "RBZ"], "missing": ["RH8"],
         "partial": {}, "incomplete": [], "complete": False}
 
@@ -95,8 +96,8 @@ def test_the_cli_names_the_missing_member(store_url: str, tmp_path: Path) -> Non
     assert "missing RH8" in " ".join(shown.output.split())
     as_json = runner.invoke(app, [*args, "--json"])
     got = json.loads(as_json.output.strip().splitlines()[-1])
-    assert got["coverage"][0]["missing"] == ["RH8"]
-    assert got["coverage"][0]["included"] == ["RA9", "RBZ"]
+    assert got["members"][0]["missing"] == ["RH8"]
+    assert got["members"][0]["included"] == ["RA9", "RBZ"]
 
 
 def test_an_area_uses_its_own_row_where_it_has_one(store: Store) -> None:
@@ -104,7 +105,7 @@ def test_an_area_uses_its_own_row_where_it_has_one(store: Store) -> None:
     month = {"period": "month", "start": dt.date(2019, 12, 1), "end": dt.date(2020, 1, 1)}
     (eng,) = compute(store, "amb-c1-mean", org="Eng", **month).rows  # type: ignore[arg-type]
     eng_res = compute(store, "amb-c1-mean", org="Eng", **month)  # type: ignore[arg-type]
-    assert eng_res.coverage[0].basis == "own row"
+    assert eng_res.members[0].basis == "own row"
     assert eng_res.notes == ("Eng: its own return in every period, not the sum of its members",)
     # With no hierarchy loaded the whole store's total adds up the ambulance trusts only, not England,
     # the regions and the trusts (three times the incidents, as before).
@@ -112,8 +113,8 @@ def test_an_area_uses_its_own_row_where_it_has_one(store: Store) -> None:
     (row,) = ics.rows
     assert row.denominator == eng.denominator == 70232
     assert row.value == pytest.approx(eng.value)
-    assert not {"Eng", "Y58", "Y56"} & set(ics.coverage[0].included)
-    assert {"RYF", "RRU", "RX9"} <= set(ics.coverage[0].included)
+    assert not {"Eng", "Y58", "Y56"} & set(ics.members[0].included)
+    assert {"RYF", "RRU", "RX9"} <= set(ics.members[0].included)
     # A region's total is its own row too.
     (y58,) = compute(store, "amb-c1-mean", org="Y58", **month).rows  # type: ignore[arg-type]
     assert y58.code == "Y58"
@@ -128,7 +129,7 @@ def test_a_region_adds_up_its_icbs_trusts(store: Store, tmp_path: Path) -> None:
     (row,) = res.rows
     assert row.denominator == _attendances(rows, "2022-01-01", DEVON)
     # REF (Cornwall) sends no return in this file and RK9 no 4-hour count: neither is missing.
-    assert res.coverage[0].complete and res.coverage[0].included == DEVON
+    assert res.members[0].complete and res.members[0].included == DEVON
 
 
 def test_a_quarter_from_monthly_returns_says_when_it_is_incomplete(store: Store, tmp_path: Path) -> None:
@@ -139,7 +140,7 @@ def test_a_quarter_from_monthly_returns_says_when_it_is_incomplete(store: Store,
     q1, q2 = res.rows
     months = ("2022-01-01", "2022-02-01", "2022-03-01")
     assert q1.denominator == sum(_attendances(rows, m, DEVON) for m in months)
-    by_quarter = {c.period_start: c for c in res.coverage}
+    by_quarter = {c.period_start: c for c in res.members}
     assert by_quarter[dt.date(2022, 1, 1)].complete
     # The file stops at April: the April-June quarter is made of one month and says so.
     assert q2.denominator == _attendances(rows, "2022-04-01", DEVON)
@@ -154,7 +155,7 @@ def test_a_member_missing_a_month_of_a_quarter_is_named(store: Store, tmp_path: 
     ingest(store, "ods-trusts", ODS / "etr.csv")
     ingest(store, "ae-monthly", _devon_file(tmp_path, quarantine_rh8_january=True)[0])
     res = compute(store, "ed-4hr", org="QJK", period="quarter", start=dt.date(2022, 1, 1), end=dt.date(2022, 4, 1))
-    (cov,) = res.coverage
+    (cov,) = res.members
     assert dict(cov.partial) == {"RH8": (JAN,)}
     assert "RH8 (ROYAL DEVON UNIVERSITY HEALTHCARE NHS FOUNDATION TRUST) lacks 2022-01-01" in res.notes[-1]
 

@@ -16,7 +16,7 @@ otherwise. Disclosure control prepares results for publication.
 ['ed-4hr', 'amb-c2-mean']
 """
 
-from uec.standards.areas import Coverage
+from uec.standards.areas import Membership
 from uec.standards.engine import Level, Query, Result, Row, SourceChoice, compute, compute_many, organisation_names
 from uec.standards.export import CSV_COLUMNS, format_value, write_csv
 from uec.standards.loaders import load_ambsys, load_kh03
@@ -43,10 +43,10 @@ __all__ = [
     "SUPPRESSED",
     "Catalogue",
     "CatalogueError",
-    "Coverage",
     "EventsRecipe",
     "Grain",
     "Level",
+    "Membership",
     "Part",
     "Query",
     "Result",

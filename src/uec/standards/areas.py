@@ -38,7 +38,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-__all__ = ["AGGREGATES", "ENGLAND", "Coverage", "Hierarchy", "Members"]
+__all__ = ["AGGREGATES", "ENGLAND", "Hierarchy", "Members", "Membership"]
 
 #: England's own code in the store: AmbSYS and KH03 (England by name) use ``Eng``.
 ENGLAND = "Eng"
@@ -94,8 +94,8 @@ class Members:
 
 
 @dataclass(frozen=True)
-class Coverage:
-    """What one area total over returns includes for one period (the ``coverage`` of a result).
+class Membership:
+    """What one area total over returns includes for one period (the ``members`` of a result).
 
     ``code`` is the area (``None`` for the whole store, the ICS level). ``basis`` is ``own row``
     (the area's own return) or ``members`` (the sum of its members' returns). ``missing`` are
@@ -118,7 +118,7 @@ class Coverage:
     def describe(self, names: Mapping[str, str] | None = None) -> str:
         """One line for people.
 
-        >>> Coverage("QJK", dt.date(2022, 1, 1), "members", ("RA9", "RH8"), ("RK9",)).describe()
+        >>> Membership("QJK", dt.date(2022, 1, 1), "members", ("RA9", "RH8"), ("RK9",)).describe()
         'QJK, period from 2022-01-01: sum of 2 of 3 members (RA9, RH8); missing RK9'
         """
         def name(c: str) -> str:

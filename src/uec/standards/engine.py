@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal, get_args
 
 from uec.errors import UecError
-from uec.standards.areas import Coverage, Hierarchy
+from uec.standards.areas import Hierarchy, Membership
 from uec.standards.model import BREAKDOWNS, EventsRecipe, Part, ReturnsRecipe, Standard, Target, catalogue
 from uec.standards.periods import (
     GRAINS,
@@ -157,7 +157,7 @@ class Result:
     disclosed: bool = False
     #: For an area total over returns (the ICS level, or an organisation that is an ICB, region or
     #: England): each period's members included and missing (see :mod:`uec.standards.areas`).
-    coverage: tuple[Coverage, ...] = ()
+    members: tuple[Membership, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         s = self.standard
@@ -165,7 +165,7 @@ class Result:
             "standard": s.id, "title": s.title, "unit": s.unit, "direction": s.direction,
             "query": self.query.as_dict(), "sdc": self.disclosed,
             "rows": [r.as_dict() for r in self.rows], "notes": list(self.notes),
-            "coverage": [c.as_dict() for c in self.coverage],
+            "members": [c.as_dict() for c in self.members],
         }
 
 
@@ -778,7 +778,8 @@ def _area_scope(h: Hierarchy, area: str) -> tuple[str, dict[str, Any]]:
     return f"org_code IN ({', '.join(':' + n for n in names)})", names
 
 
-def _reporters(store: Store, codes: Sequence[str], scope: tuple[str, dict[str, Any]]) -> dict[tuple[str, str], set[str]]:
+def _reporters(store: Store, codes: Sequence[str],
+               scope: tuple[str, dict[str, Any]]) -> dict[tuple[str, str], set[str]]:
     """(organisation, source) -> the metric codes it has sent in any period: who is expected in a total."""
     sql = (f"SELECT DISTINCT org_code, source, metric_code FROM returns WHERE metric_code IN ({_in(codes)}) "
            f"AND ({scope[0]})")
@@ -811,10 +812,12 @@ def _part_periods(p: dt.date, lengths: set[str], q: Query) -> set[dt.date]:
     return {d for d in iter_periods(lo, hi, grain) if d >= lo}
 
 
-def _run_area_returns(store: Store, standards: Sequence[Standard], q: Query, scope: tuple[str, dict[str, Any]],
-                      h: Hierarchy, area: str | None) -> tuple[dict[str, dict[_Key, _Cell]], dict[str, list[Coverage]]]:
+def _run_area_returns(
+    store: Store, standards: Sequence[Standard], q: Query, scope: tuple[str, dict[str, Any]], h: Hierarchy,
+    area: str | None,
+) -> tuple[dict[str, dict[_Key, _Cell]], dict[str, list[Membership]]]:
     """Cells of an area total over returns, made only of the members the hierarchy says make it
-    (never a parent added to its children), and each period's coverage: who is in and who is missing."""
+    (never a parent added to its children), and for each period who is in and who is missing."""
     recipes = [r for s in standards for r in s.returns]
     if not recipes or not nesting_lengths(q.period):
         return {}, {}
@@ -824,9 +827,10 @@ def _run_area_returns(store: Store, standards: Sequence[Standard], q: Query, sco
     reporters = _reporters(store, sorted({c for r in recipes for c in r.codes}), scope)
     as_total = replace(q, level="ics")
     cells: dict[str, dict[_Key, _Cell]] = {}
-    coverage: dict[str, list[Coverage]] = {}
+    members: dict[str, list[Membership]] = {}
     for s in standards:
-        expected = {org for (org, source), sent in reporters.items() if any(_serves(r, source, sent) for r in s.returns)}
+        expected = {org for (org, source), sent in reporters.items()
+                    if any(_serves(r, source, sent) for r in s.returns)}
         parts: dict[dt.date, dict[str, set[dt.date]]] = defaultdict(lambda: defaultdict(set))
         lengths: dict[dt.date, set[str]] = defaultdict(set)
         for (org, day, length, source), values in returns.items():
@@ -846,15 +850,15 @@ def _run_area_returns(store: Store, standards: Sequence[Standard], q: Query, sco
                 incomplete = tuple(sorted(expected_parts - have))
                 partial = {c: tuple(sorted((have & expected_parts) - by_org[c])) for c in m.included
                            if (have & expected_parts) - by_org[c]}
-            coverage.setdefault(s.id, []).append(
-                Coverage(area, p, m.basis, m.included, m.missing, partial, incomplete))
+            members.setdefault(s.id, []).append(
+                Membership(area, p, m.basis, m.included, m.missing, partial, incomplete))
             chosen.update((c, p) for c in m.included)
         mine = {k: v for k, v in returns.items()
                 if (k[0], return_period(k[1], k[2], q.period, q.start)) in chosen}
         for r in s.returns:
             for (_, period, grp), cell in _returns_cells(r, mine, as_total).items():
                 cells.setdefault(s.id, {}).setdefault((area, period, grp), cell)
-    return cells, coverage
+    return cells, members
 
 
 _ORG_NAMES_SQL = ("SELECT org_code, name, 0 AS o FROM organisations UNION ALL "
@@ -878,7 +882,7 @@ def organisation_names(store: Store) -> dict[str, str]:
     return dict(sorted(names.items()))
 
 
-def _coverage_notes(items: Sequence[Coverage], names: dict[str, str]) -> list[str]:
+def _membership_notes(items: Sequence[Membership], names: dict[str, str]) -> list[str]:
     """A note for each period whose total is short of a member or part period, or one saying an
     organisation's own row was used throughout."""
     if not items:
@@ -986,9 +990,9 @@ def _run(store: Store, plan: _Plan, q: Query) -> list[Result]:
     population = _populations(store, q) if needs_population else None
     with_returns = [s for s in plan.standards if plan.returns_usable(s)]
     area = _area_of(store, plan, q) if with_returns else None
-    coverage: dict[str, list[Coverage]] = {}
+    members: dict[str, list[Membership]] = {}
     if area is not None:
-        returns_cells, coverage = _run_area_returns(store, with_returns, q, _returns_scope(store, q), *area)
+        returns_cells, members = _run_area_returns(store, with_returns, q, _returns_scope(store, q), *area)
     else:
         returns_cells = _run_returns(store, with_returns, q, _returns_scope(store, q)) if with_returns else {}
     results: list[Result] = []
@@ -1007,19 +1011,19 @@ def _run(store: Store, plan: _Plan, q: Query) -> list[Result]:
                 if cell.support == 0 and s.statistic != "total":
                     continue
                 rows.append(_make_row(s, q, key, cell, "events"))
-        used: list[Coverage] = []
+        used: list[Membership] = []
         if plan.returns_usable(s):
             for key, cell in returns_cells.get(s.id, {}).items():
                 if plan.source == "auto" and (key[0], key[1]) in covered:
                     continue
                 rows.append(_make_row(s, q, key, cell, "returns"))
             # Only the periods the returns served: a period covered by events is not a returns total.
-            used = [c for c in coverage.get(s.id, []) if (c.code, c.period_start) not in covered]
+            used = [c for c in members.get(s.id, []) if (c.code, c.period_start) not in covered]
             if used and area is not None:
-                notes.extend(_coverage_notes(used, area[0].names()))
+                notes.extend(_membership_notes(used, area[0].names()))
         elif plan.source != "events" and s.returns and s.id not in plan.impossible:
             notes.append(f"{s.id}: returns have no breakdowns or hours, so only event data is used")
         if not rows and s.id not in plan.impossible:
             notes.append(f"no {s.id} data in the store for this scope and range: {_no_data_cause(store, s, plan, q)}")
-        results.append(Result(s, q, tuple(sorted(rows, key=_row_order)), tuple(notes), coverage=tuple(used)))
+        results.append(Result(s, q, tuple(sorted(rows, key=_row_order)), tuple(notes), members=tuple(used)))
     return results

@@ -43,7 +43,7 @@ __all__ = [
     "DETAIL_CSV_COLUMNS",
     "GRAINS",
     "MATRIX_CSV_COLUMNS",
-    "CoverageInfo",
+    "MembershipInfo",
     "StandardDetail",
     "StandardsMatrix",
     "detail_csv_rows",
@@ -175,7 +175,7 @@ class Breakdown(BaseModel):
     rows: list[BreakdownRow]
 
 
-class CoverageInfo(BaseModel):
+class MembershipInfo(BaseModel):
     """An area total over returns for one period: how it is made, who is in it and who is missing."""
 
     period_start: str
@@ -219,7 +219,7 @@ class StandardDetail(BaseModel):
     #: The organisation (``?org=``) the page is for, when it is for one rather than a site or the ICS.
     org: str | None = None
     #: For an area total over returns: each period's members included and missing.
-    coverage: list[CoverageInfo] = []
+    members: list[MembershipInfo] = []
 
 
 # --- building the models ------------------------------------------------------------------------
@@ -412,15 +412,15 @@ def standard_detail(
         site_name = organisation_names(store).get(org, org)
     messages: list[str] = []
     rows: list[Row] = []
-    coverage: list[CoverageInfo] = []
+    members: list[MembershipInfo] = []
     q_start = q_end = None
     try:
         result = compute(store, s, period=period, start=start, site=site, org=org)
         rows = _series_rows(result.rows)
         messages.extend(result.notes)
         q_start, q_end = result.query.start.isoformat(), result.query.end.isoformat()
-        coverage = [CoverageInfo(label=_period_label(c.period_start, period), **{
-            k: v for k, v in c.as_dict().items() if k != "code"}) for c in result.coverage]
+        members = [MembershipInfo(label=_period_label(c.period_start, period), **{
+            k: v for k, v in c.as_dict().items() if k != "code"}) for c in result.members]
     except UecError as exc:
         if org is not None and str(exc).startswith("unknown organisation"):
             raise HTTPException(404, f"There is no organisation with code {org} in the store.") from None
@@ -507,7 +507,7 @@ def standard_detail(
         site=site, site_name=site_name, period=period, start=q_start, end=q_end,
         rebase=[d.isoformat() for d in rebase], baseline=baseline,
         points=points, variation=variation, assurance=assurance, chart_svg=svg, chart_summary=summary,
-        breakdowns=breakdowns, messages=messages, org=org, coverage=coverage,
+        breakdowns=breakdowns, messages=messages, org=org, members=members,
     )
 
 
