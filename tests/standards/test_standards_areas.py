@@ -168,3 +168,15 @@ def test_an_unknown_organisation_is_one_line(store: Store) -> None:
         compute(store, "ed-4hr", org="QXX")
     # An ICB named only as its trusts' parent is known.
     assert compute(store, "ed-4hr", org="QJK").rows == ()
+
+
+def test_a_trusts_quarter_says_which_months_it_lacks(store: Store) -> None:
+    # The real file: Torbay (RA9) sent no return for May, June or July 2021.
+    ingest(store, "ae-monthly", RETURNS / "england_trust_accidents_emergency.csv.gz")
+    res = compute(store, "ed-4hr", org="RA9", period="quarter", start=dt.date(2021, 4, 1), end=dt.date(2021, 10, 1))
+    assert [r.period_start for r in res.rows] == [dt.date(2021, 4, 1), dt.date(2021, 7, 1)]
+    assert res.notes == (
+        "RA9, period from 2021-04-01: incomplete: no return for 2021-05-01, 2021-06-01",
+        "RA9, period from 2021-07-01: incomplete: no return for 2021-07-01",
+    )
+    assert res.members[0].basis == "own row"

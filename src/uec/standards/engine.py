@@ -762,13 +762,12 @@ def _hierarchy(store: Store) -> Hierarchy:
 
 def _area_of(store: Store, plan: _Plan, q: Query) -> tuple[Hierarchy, str | None] | None:
     """The hierarchy and the area whose returns total this query asks for, or ``None`` if it asks for
-    no area total (a site, a single organisation, or each organisation on its own row)."""
+    none (a site, or each organisation on its own row). A single organisation that is not an area (a
+    trust) is its own only member: its periods still say which of their months are missing."""
     if q.level == "ics":
         return _hierarchy(store), None
     if q.level == "org" and q.org is not None:
-        h = _hierarchy(store)
-        if h.is_area(q.org):
-            return h, q.org
+        return _hierarchy(store), q.org
     return None
 
 
@@ -882,11 +881,14 @@ def organisation_names(store: Store) -> dict[str, str]:
     return dict(sorted(names.items()))
 
 
-def _membership_notes(items: Sequence[Membership], names: dict[str, str]) -> list[str]:
+def _membership_notes(items: Sequence[Membership], names: dict[str, str], *, total: bool) -> list[str]:
     """A note for each period whose total is short of a member or part period, or one saying an
-    organisation's own row was used throughout."""
+    area's own row was used throughout. A single organisation (``total`` false) gets only the first."""
     if not items:
         return []
+    if not total:
+        return [f"{c.code}, period from {c.period_start.isoformat()}: incomplete: no return for "
+                + ", ".join(d.isoformat() for d in c.incomplete) for c in items if c.incomplete]
     if all(c.basis == "own row" and c.complete for c in items):
         return [f"{items[0].code}: its own return in every period, not the sum of its members"]
     return [c.describe(names) for c in items if not c.complete or c.basis == "own row"]
@@ -1020,7 +1022,8 @@ def _run(store: Store, plan: _Plan, q: Query) -> list[Result]:
             # Only the periods the returns served: a period covered by events is not a returns total.
             used = [c for c in members.get(s.id, []) if (c.code, c.period_start) not in covered]
             if used and area is not None:
-                notes.extend(_membership_notes(used, area[0].names()))
+                h, code = area
+                notes.extend(_membership_notes(used, h.names(), total=code is None or h.is_area(code)))
         elif plan.source != "events" and s.returns and s.id not in plan.impossible:
             notes.append(f"{s.id}: returns have no breakdowns or hours, so only event data is used")
         if not rows and s.id not in plan.impossible:
