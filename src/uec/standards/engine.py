@@ -760,7 +760,7 @@ def _hierarchy(store: Store) -> Hierarchy:
         for r in rows)
 
 
-def _area_of(store: Store, plan: _Plan, q: Query) -> tuple[Hierarchy, str | None] | None:
+def _area_of(store: Store, q: Query) -> tuple[Hierarchy, str | None] | None:
     """The hierarchy and the area whose returns total this query asks for, or ``None`` if it asks for
     none (a site, or each organisation on its own row). A single organisation that is not an area (a
     trust) is its own only member: its periods still say which of their months are missing."""
@@ -991,7 +991,7 @@ def _run(store: Store, plan: _Plan, q: Query) -> list[Result]:
     )
     population = _populations(store, q) if needs_population else None
     with_returns = [s for s in plan.standards if plan.returns_usable(s)]
-    area = _area_of(store, plan, q) if with_returns else None
+    area = _area_of(store, q) if with_returns else None
     members: dict[str, list[Membership]] = {}
     if area is not None:
         returns_cells, members = _run_area_returns(store, with_returns, q, _returns_scope(store, q), *area)
