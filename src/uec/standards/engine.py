@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal, get_args
 
 from uec.errors import UecError
-from uec.standards.areas import Hierarchy, Membership
+from uec.standards.areas import AGGREGATES, Hierarchy, Membership
 from uec.standards.model import BREAKDOWNS, EventsRecipe, Part, ReturnsRecipe, Standard, Target, catalogue
 from uec.standards.periods import (
     GRAINS,
@@ -866,18 +866,26 @@ _ORG_NAMES_SQL = ("SELECT org_code, name, 0 AS o FROM organisations UNION ALL "
 
 def organisation_names(store: Store) -> dict[str, str]:
     """Code -> name of every organisation a scope may name (not sites): the store's organisations,
-    the loaded hierarchy's trusts and areas, and England and the NHS England regions.
+    the loaded hierarchy's trusts and areas, and England and the NHS England regions where the store
+    has their returns or places an organisation under them.
 
     >>> import tempfile, os
     >>> from uec.store import open_store
-    >>> organisation_names(open_store(os.path.join(tempfile.mkdtemp(), "uec.duckdb")))["Y58"]
-    'South West'
+    >>> organisation_names(open_store(os.path.join(tempfile.mkdtemp(), "uec.duckdb")))
+    {}
     """
     names: dict[str, str] = {}
     for row in store.query(_ORG_NAMES_SQL):
         names.setdefault(row["org_code"], row["name"])
-    for code, name in _hierarchy(store).names(roles=("country", "region", "icb", "trust")).items():
-        names.setdefault(code, name)
+    h = _hierarchy(store)
+    # England and the regions are always known by name, but offered only where the store has their
+    # returns or the loaded hierarchy places an organisation under them.
+    placed = {a for c in names for a in h.lineage(c)[1:]}
+    sent = {r["org_code"] for r in store.query(
+        f"SELECT DISTINCT org_code FROM returns WHERE org_code IN ({_in(AGGREGATES)})")}
+    for code, name in h.names(roles=("country", "region", "icb", "trust")).items():
+        if code not in AGGREGATES or code in placed | sent:
+            names.setdefault(code, name)
     return dict(sorted(names.items()))
 
 
