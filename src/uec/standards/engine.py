@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, get_args
 
@@ -788,15 +788,24 @@ def _reporters(store: Store, codes: Sequence[str],
     return out
 
 
-def _serves(r: ReturnsRecipe, source: str, codes: Iterable[str]) -> bool:
-    """Whether a return holding ``codes`` gives recipe ``r`` a value (as :func:`_returns_cells` decides):
-    a member whose return lacks the recipe's counts (a trust that sends no 4-hour count) is not in it."""
-    have = set(codes)
-    if r.source is not None and source != r.source:
+def _server(recipes: Sequence[ReturnsRecipe]) -> Callable[[str, Collection[str]], bool]:
+    """Whether a return of a source holding some metric codes gives any of ``recipes`` a value (as
+    :func:`_returns_cells` decides): a member whose return lacks the recipe's counts (a trust that
+    sends no 4-hour count) is not in its total."""
+    needs = [(r.source, r.value, frozenset(r.codes), r.complete) for r in recipes]
+
+    def serves(source: str, have: Collection[str]) -> bool:
+        for src, value, codes, complete in needs:
+            if src is not None and source != src:
+                continue
+            if value:
+                if value in have:
+                    return True
+            elif codes.issubset(have) if complete else not codes.isdisjoint(have):
+                return True
         return False
-    if r.value:
-        return r.value in have
-    return bool(have & set(r.codes)) and not (r.complete and not set(r.codes) <= have)
+
+    return serves
 
 
 def _part_periods(p: dt.date, lengths: set[str], q: Query) -> set[dt.date]:
@@ -828,13 +837,13 @@ def _run_area_returns(
     cells: dict[str, dict[_Key, _Cell]] = {}
     members: dict[str, list[Membership]] = {}
     for s in standards:
-        expected = {org for (org, source), sent in reporters.items()
-                    if any(_serves(r, source, sent) for r in s.returns)}
+        serves = _server(s.returns)
+        expected = {org for (org, source), sent in reporters.items() if serves(source, sent)}
         parts: dict[dt.date, dict[str, set[dt.date]]] = defaultdict(lambda: defaultdict(set))
         lengths: dict[dt.date, set[str]] = defaultdict(set)
         for (org, day, length, source), values in returns.items():
             p = return_period(day, length, q.period, q.start)
-            if p is not None and any(_serves(r, source, values) for r in s.returns):
+            if p is not None and serves(source, values.keys()):
                 parts[p][org].add(day)
                 lengths[p].add(length)
         chosen: set[tuple[str, dt.date]] = set()
