@@ -257,7 +257,7 @@ def resolve_kind(kind: str) -> tuple[Table, Format | None]:
     >>> resolve_kind("beds")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    uec.errors.UecError: unknown kind 'beds'; choose one of: organisations, sites, ..., discharge-delays
+    uec.errors.UecError: unknown kind 'beds'; choose one of: organisations, sites, ..., ods-trusts, ods-sites
     """
     if kind in FORMATS:
         fmt = FORMATS[kind]
