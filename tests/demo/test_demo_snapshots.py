@@ -75,7 +75,8 @@ def test_111_answered_calls_are_the_calls_answered_in_each_period(data: DemoData
 def test_capacity_snapshots_are_a_daily_census_within_their_beds(data: DemoData) -> None:
     c = data.tables["capacity_states"].to_pylist()
     services = {(r["org_code"], r["service"]) for r in c}
-    assert services == {("DEMO-CHS", "community_beds"), ("DEMO-CHS", "virtual_ward"), ("DEMO-MH", "mh_adult_acute_beds"),
+    assert services == {("DEMO-CHS", "community_beds"), ("DEMO-CHS", "virtual_ward"),
+                        ("DEMO-MH", "mh_adult_acute_beds"),
                         ("DEMO-MH", "mh_older_adult_beds")}
     assert len(c) == 4 * 10
     for r in c:

@@ -109,7 +109,8 @@ def test_the_command_line(demo: Store) -> None:
     for args, message in [
         (("project",), "error: give an organisation's code or --system (the ICS as a whole), not both or neither"),
         (("project", "--system", "--hours", "96"), "error: hours must be from 1 to 72, got 96"),
-        (("project", "NOPE"), "error: unknown organisation 'NOPE' (known: DEMO-A, DEMO-B, DEMO-C, DEMO-CHS, DEMO-IUC, DEMO-MH; "),
+        (("project", "NOPE"),
+         "error: unknown organisation 'NOPE' (known: DEMO-A, DEMO-B, DEMO-C, DEMO-CHS, DEMO-IUC, DEMO-MH; "),
         (("try", "NOPE", "--change", "extra_crews=2"), "error: unknown organisation 'NOPE'"),
         (("try", "DEMO-A", "--card", "acute-2-huddle"), "error: action card 'acute-2-huddle' names no scenario change"),
         (("try", "DEMO-A", "--change", "extra_beds"), "error: --change 'extra_beds': write name=value"),

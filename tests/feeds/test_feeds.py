@@ -72,7 +72,8 @@ def web(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Store
     get_settings.cache_clear()
     store = small_ics(open_store(str(tmp_path / "uec.duckdb")))
     tokens = {name: create_token(store, f"{name}-feed", role=role, org_code=org)[1]
-              for name, role, org in (("a", "feed", "DEMO-A"), ("b", "feed", "DEMO-B"), ("viewer", "viewer", "DEMO-ICB"))}
+              for name, role, org in (("a", "feed", "DEMO-A"), ("b", "feed", "DEMO-B"),
+                                      ("viewer", "viewer", "DEMO-ICB"))}
     yield store, TestClient(create_app(store.url)), tokens
     get_settings.cache_clear()
 

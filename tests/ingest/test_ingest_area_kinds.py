@@ -92,7 +92,8 @@ def test_uec_ingest_loads_good_rows_and_quarantines_bad_ones(kind: str, store_ur
 def test_feeds_take_each_new_kind_from_its_own_organisation(store: Store) -> None:
     _reference(store)
     ok = {
-        "ed-area-states": ("DEMO-A", b"site_code,snapshot_time,area,spaces,patients\nRXA01,2026-12-01 10:00,resus,4,3\n"),
+        "ed-area-states": ("DEMO-A",
+                           b"site_code,snapshot_time,area,spaces,patients\nDEMO-A01,2026-12-01 10:00,resus,4,3\n"),
         "specialty-referrals": ("DEMO-A", b"referral_id,attendance_id,site_code,request_time\n"
                                        b"R1,A1,DEMO-A01,2026-12-01 10:00\n"),
         "calls-111-handling": ("N11", b"org_code,period_start,period_end,calls_offered,calls_answered,"

@@ -123,7 +123,8 @@ def test_parquet_with_typed_columns(store: Store, tmp_path: Path) -> None:
 
 
 def test_ragged_lines_are_quarantined_with_their_text(store: Store, tmp_path: Path) -> None:
-    f = write(tmp_path, "a.csv", HEADER + "A1,DEMO-A01,ed_type1,2024-06-01T10:00:00Z,,3,walk_in\nA2,DEMO-A01,extra,,,,,,\n")
+    f = write(tmp_path, "a.csv",
+              HEADER + "A1,DEMO-A01,ed_type1,2024-06-01T10:00:00Z,,3,walk_in\nA2,DEMO-A01,extra,,,,,,\n")
     r = ingest(store, "attendances", f)
     assert (r.rows_in, r.rows_loaded, r.rows_quarantined) == (2, 1, 1)
     row = store.query("SELECT reason, raw FROM quarantine")[0]

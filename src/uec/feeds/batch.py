@@ -11,7 +11,7 @@ write another's figures.
 >>> import tempfile, os
 >>> from uec.store import open_store
 >>> store = open_store(os.path.join(tempfile.mkdtemp(), "uec.duckdb"))
->>> body = b"org_code,period_start,period_length,metric_code,value,source\\nRXA,2024-04-01,day,opel_x,3,opel\\n"
+>>> body = b"org_code,period_start,period_length,metric_code,value,source\\nDEMO-A,2024-04-01,day,opel_x,3,opel\\n"
 >>> r = receive(store, "returns", body, content_type="text/csv", org_code="DEMO-A", actor_label="token:t")
 >>> (r.rows_in, r.rows_loaded, r.rows_quarantined)
 (1, 1, 0)

@@ -19,7 +19,7 @@ or not at all by :func:`uec.ingest.ingest`) the file is moved, by a rename withi
 >>> store = open_store(str(d / "uec.duckdb"))
 >>> inbox = d / "inbox"; inbox.mkdir()
 >>> _ = (inbox / "returns.csv").write_text(
-...     "org_code,period_start,period_length,metric_code,value,source\\nRXA,2024-04-01,day,opel_x,3,opel\\n")
+...     "org_code,period_start,period_length,metric_code,value,source\\nDEMO-A,2024-04-01,day,opel_x,3,opel\\n")
 >>> _ = (inbox / "notes.txt").write_text("hello")
 >>> [(o.name, o.outcome) for o in scan(store, inbox, settle=0)]
 [('notes.txt', 'rejected'), ('returns.csv', 'loaded')]

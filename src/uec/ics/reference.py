@@ -2,8 +2,8 @@
 
 Codes are made up and can never be real ODS codes: every one holds a hyphen (`DEMO-A`, site
 `DEMO-A01`), which ODS codes never do, so a real return loaded into a demo store cannot merge a real
-trust's figures into the demo ICS (issue 15). Nothing here is random: the same ICS appears whatever the seed, so a seed changes the
-patients, never the map.
+trust's figures into the demo ICS (issue 15). Nothing here is random: the same ICS appears whatever
+the seed, so a seed changes the patients, never the map.
 """
 
 from __future__ import annotations
@@ -18,8 +18,10 @@ LOCAL_AUTHORITY = "DEMO-LA"
 
 # trust, trust name, site, site name, catchment population, ED cubicles, SDEC chairs, acute frailty unit
 ACUTE: tuple[tuple[str, str, str, str, int, int, int, bool], ...] = (
-    ("DEMO-A", "Aldermoor Hospitals NHS Foundation Trust", "DEMO-A01", "Aldermoor General Hospital", 430_000, 44, 20, False),
-    ("DEMO-B", "Brookfield University Hospitals NHS Trust", "DEMO-B01", "Brookfield Royal Infirmary", 400_000, 41, 18, True),
+    ("DEMO-A", "Aldermoor Hospitals NHS Foundation Trust", "DEMO-A01", "Aldermoor General Hospital",
+     430_000, 44, 20, False),
+    ("DEMO-B", "Brookfield University Hospitals NHS Trust", "DEMO-B01", "Brookfield Royal Infirmary",
+     400_000, 41, 18, True),
     ("DEMO-C", "Castlegate and District NHS Foundation Trust", "DEMO-C01", "Castlegate District Hospital",
      370_000, 38, 16, False),
 )
@@ -131,8 +133,10 @@ def services(core: list[int], escalation: list[int]) -> list[Row]:
     for site, name, _, cubicles in UTCS:
         add(f"{site}-UTC", site, "utc", name, UTC_HOURS, cubicles, "cubicles")
     add("DEMO-CHS03-UCR", "DEMO-CHS03", "ucr", "Demoshire 2-hour Urgent Community Response", UCR_HOURS, 6, "teams")
-    add("DEMO-CHS03-P1", "DEMO-CHS03", "home_care", "Discharge to assess: home care packages (pathway 1)", None, 320, "packages")
-    add("DEMO-CHS04-P2", "DEMO-CHS04", "community_beds", "Discharge to assess: community beds (pathway 2)", None, 120, "beds")
+    add("DEMO-CHS03-P1", "DEMO-CHS03", "home_care", "Discharge to assess: home care packages (pathway 1)", None,
+        320, "packages")
+    add("DEMO-CHS04-P2", "DEMO-CHS04", "community_beds", "Discharge to assess: community beds (pathway 2)", None,
+        120, "beds")
     add("DEMO-CHS03-P3", "DEMO-CHS03", "care_home", "Discharge to assess: care home beds (pathway 3)", None, 90, "beds")
     add("DEMO-AMB01-AMB", "DEMO-AMB01", "ambulance", "Demoshire 999 emergency ambulance", None, 38, "crews")
     add("DEMO-IUC01-111", "DEMO-IUC01", "nhs111", "Demoshire NHS 111", None, 45, "call_handlers")

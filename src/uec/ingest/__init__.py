@@ -262,7 +262,7 @@ def ingest(store: Store, kind: str, path: Path | str, *, progress: Progress | No
     table, fmt = resolve_kind(kind)
     report("reading", 0.0)
     digest = _sha256(path) if path.is_file() else ""
-    read = read_file(path, all_text=fmt is not None)
+    read = read_file(path, all_text=fmt is not None, column_names=fmt.headerless if fmt else ())
     raw = read.data
     _check_columns(table, fmt, raw.column_names, path.name)
     if fmt is not None:

@@ -44,6 +44,9 @@ class Format:
     #: Groups of columns of which a file must have at least one (an organisation column under one
     #: of its names; at least one measure).
     one_of: tuple[tuple[str, ...], ...] = ()
+    #: The column names of a file published without a header line (the ODS files); empty when the
+    #: first line names the columns.
+    headerless: tuple[str, ...] = ()
 
 
 def _measures(c: Collection) -> list[tuple[str, str]]:
@@ -201,6 +204,14 @@ def _discharge_delays() -> Format:
     )
 
 
+def _ods(kind: str, role: str, title: str) -> Format:
+    return Format(
+        kind=kind, title=title, table="org_hierarchy", required_columns=("Organisation Code", "Name"),
+        mapping_sql=q.ods_hierarchy_sql(role), source="NHS England Organisation Data Service (ODS) CSV downloads",
+        headerless=q.ODS_COLUMNS,
+    )
+
+
 FORMATS: dict[str, Format] = {
     "hes-ae": Format(
         kind="hes-ae",
@@ -223,6 +234,8 @@ FORMATS: dict[str, Format] = {
     **{f.kind: f for f in (
         _ambsys(), _kh03(), _ae_monthly(), _ae_scotland(), _ae_wales(), _uec_sitrep("uec-sitrep", "day"),
         _uec_sitrep("uec-sitrep-monthly", "month"), _discharge_sitrep(), _discharge_delays(),
+        _ods("ods-trusts", "trust", "ODS NHS trusts file (etr.csv, no header line)"),
+        _ods("ods-sites", "site", "ODS NHS trust sites file (ets.csv, no header line)"),
     )},
 }
 
@@ -244,7 +257,7 @@ def resolve_kind(kind: str) -> tuple[Table, Format | None]:
     >>> resolve_kind("beds")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    uec.errors.UecError: unknown kind 'beds'; choose one of: organisations, sites, ..., discharge-delays
+    uec.errors.UecError: unknown kind 'beds'; choose one of: organisations, sites, ..., ods-trusts, ods-sites
     """
     if kind in FORMATS:
         fmt = FORMATS[kind]
@@ -263,11 +276,12 @@ class ReadResult:
     bad_lines: tuple[tuple[int | None, str, str], ...]  # (line number, text, reason)
 
 
-def read_file(path: Path, *, all_text: bool) -> ReadResult:
+def read_file(path: Path, *, all_text: bool, column_names: tuple[str, ...] = ()) -> ReadResult:
     """Read a CSV (optionally .gz) or Parquet file. CSV columns are all read as text.
 
     Lines with the wrong number of fields are not fatal: they come back in ``bad_lines`` so the
-    load can quarantine them with their reason.
+    load can quarantine them with their reason. ``column_names`` names the columns of a CSV that
+    has no header line (its first line is data).
     """
     if not path.exists():
         raise UecError(f"no such file: {path}")
@@ -284,7 +298,7 @@ def read_file(path: Path, *, all_text: bool) -> ReadResult:
                 )
             bad: list[tuple[int | None, str, str]] = []
         elif name.endswith((".csv", ".csv.gz", ".txt")):
-            data, bad = _read_csv(path)
+            data, bad = _read_csv(path, column_names)
         else:
             raise UecError(f"cannot tell the format of {path.name}: name it .csv, .csv.gz or .parquet")
     except UecError:
@@ -353,10 +367,10 @@ def _unbalanced_lines(data: bytes, limit: int = 3) -> list[int]:
     return found
 
 
-def _read_csv(path: Path) -> tuple[pa.Table, list[tuple[int | None, str, str]]]:
+def _read_csv(path: Path, column_names: tuple[str, ...] = ()) -> tuple[pa.Table, list[tuple[int | None, str, str]]]:
     import io
 
-    names = _header(path)
+    names = list(column_names) or _header(path)
     if len(set(names)) != len(names):
         dupes = sorted({n for n in names if names.count(n) > 1})
         raise UecError(f"{path.name} repeats column(s) {', '.join(dupes)}")
@@ -370,7 +384,8 @@ def _read_csv(path: Path) -> tuple[pa.Table, list[tuple[int | None, str, str]]]:
     raw = _file_bytes(path)
     data = pacsv.read_csv(
         io.BytesIO(raw),
-        read_options=pacsv.ReadOptions(use_threads=True, block_size=1 << 24, column_names=names, skip_rows=1),
+        read_options=pacsv.ReadOptions(use_threads=True, block_size=1 << 24, column_names=names,
+                                       skip_rows=0 if column_names else 1),
         parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid, newlines_in_values=False),
         convert_options=pacsv.ConvertOptions(
             column_types={n: pa.string() for n in names},
@@ -381,7 +396,7 @@ def _read_csv(path: Path) -> tuple[pa.Table, list[tuple[int | None, str, str]]]:
     )
     # Rows in must count what the file holds, not what the parser made of it: an unbalanced quote
     # makes the parser merge lines into one record, which no later check could see.
-    physical = count_records(raw)
+    physical = count_records(b"header\n" + raw if column_names else raw)
     if data.num_rows + len(bad) != physical:
         lines = _unbalanced_lines(raw)
         where = f" (a quote opened and not closed on line {', '.join(map(str, lines))})" if lines else ""

@@ -393,6 +393,45 @@ FROM typed
 """
 
 
+# --- the Organisation Data Service's published files (headerless CSVs) ------------------------
+
+#: The 27 columns of the ODS "etr" (NHS trusts) and "ets" (NHS trust sites) files, which have no
+#: header line. Positions follow NHS Digital's published layout of these files: code, name, National
+#: Grouping (the NHS England region), High Level Health Geography (the integrated care board),
+#: address, postcode, open and close dates (YYYYMMDD); in the sites file, column 15 is the parent
+#: organisation (the trust).
+ODS_COLUMNS: tuple[str, ...] = (
+    "Organisation Code", "Name", "National Grouping", "High Level Health Geography",
+    "Address Line 1", "Address Line 2", "Address Line 3", "Address Line 4", "Address Line 5", "Postcode",
+    "Open Date", "Close Date", "Null 1", "Null 2", "Parent Organisation Code", "Null 3", "Null 4",
+    "Contact Telephone Number", "Null 5", "Null 6", "Null 7", "Amended Record Indicator", "Null 8",
+    "GOR Code", "Null 9", "Null 10", "Null 11",
+)
+
+
+def _ods_date(col: str) -> str:
+    # ODS dates are YYYYMMDD; anything else is passed on as written, so validation names it.
+    return (f"""CASE WHEN regexp_matches(coalesce("{col}", ''), '^[0-9]{{8}}$') THEN """
+            f"""substr("{col}", 1, 4) || '-' || substr("{col}", 5, 2) || '-' || substr("{col}", 7, 2) """
+            f"""ELSE "{col}" END""")
+
+
+def ods_hierarchy_sql(role: str) -> str:
+    """Rows of ``org_hierarchy`` from an ODS trusts (``role='trust'``) or sites (``'site'``) file.
+
+    A trust's parent is its integrated care board; a site's is its trust (column 15, or the first
+    three characters of its code, which is how NHS trust site codes are made, when that is empty).
+    """
+    parent = ('"High Level Health Geography"' if role == "trust"
+              else 'coalesce("Parent Organisation Code", left("Organisation Code", 3))')
+    return f"""
+SELECT _row, "Organisation Code" AS org_code, "Name" AS name, {literal(role)} AS role,
+       {parent} AS parent_code, "National Grouping" AS region_code,
+       {_ods_date("Open Date")} AS open_date, {_ods_date("Close Date")} AS close_date
+FROM src
+"""
+
+
 # --- a load: validation in the private DuckDB ---------------------------------------------------
 
 

@@ -16,7 +16,8 @@ otherwise. Disclosure control prepares results for publication.
 ['ed-4hr', 'amb-c2-mean']
 """
 
-from uec.standards.engine import Level, Query, Result, Row, SourceChoice, compute, compute_many
+from uec.standards.areas import Membership
+from uec.standards.engine import Level, Query, Result, Row, SourceChoice, compute, compute_many, organisation_names
 from uec.standards.export import CSV_COLUMNS, format_value, write_csv
 from uec.standards.loaders import load_ambsys, load_kh03
 from uec.standards.model import (
@@ -45,6 +46,7 @@ __all__ = [
     "EventsRecipe",
     "Grain",
     "Level",
+    "Membership",
     "Part",
     "Query",
     "Result",
@@ -63,6 +65,7 @@ __all__ = [
     "load_ambsys",
     "load_catalogue",
     "load_kh03",
+    "organisation_names",
     "parse_period_arg",
     "reference_markdown",
     "round_count",

@@ -23,11 +23,12 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, get_args
 
 from uec.errors import UecError
+from uec.standards.areas import AGGREGATES, Hierarchy, Membership
 from uec.standards.model import BREAKDOWNS, EventsRecipe, Part, ReturnsRecipe, Standard, Target, catalogue
 from uec.standards.periods import (
     GRAINS,
@@ -52,6 +53,7 @@ __all__ = [
     "SourceChoice",
     "compute",
     "compute_many",
+    "organisation_names",
 ]
 
 Level = Literal["site", "org", "ics"]
@@ -153,6 +155,9 @@ class Result:
     rows: tuple[Row, ...]
     notes: tuple[str, ...] = ()
     disclosed: bool = False
+    #: For an area total over returns (the ICS level, or an organisation that is an ICB, region or
+    #: England): each period's members included and missing (see :mod:`uec.standards.areas`).
+    members: tuple[Membership, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         s = self.standard
@@ -160,6 +165,7 @@ class Result:
             "standard": s.id, "title": s.title, "unit": s.unit, "direction": s.direction,
             "query": self.query.as_dict(), "sdc": self.disclosed,
             "rows": [r.as_dict() for r in self.rows], "notes": list(self.notes),
+            "members": [c.as_dict() for c in self.members],
         }
 
 
@@ -283,7 +289,8 @@ _KNOWN_IN = {
     "site": (("sites", "site_code"), ("returns", "org_code"), ("attendances", "site_code"),
              ("spells", "site_code"), ("bed_states", "site_code"), ("ambulance_incidents", "destination_site")),
     "org": (("organisations", "org_code"), ("sites", "org_code"), ("returns", "org_code"),
-            ("ambulance_incidents", "org_code"), ("calls_111", "org_code"), ("ucr_referrals", "org_code")),
+            ("ambulance_incidents", "org_code"), ("calls_111", "org_code"), ("ucr_referrals", "org_code"),
+            ("org_hierarchy", "org_code"), ("org_hierarchy", "parent_code"), ("org_hierarchy", "region_code")),
 }
 
 
@@ -669,20 +676,7 @@ def _run_returns(store: Store, standards: Sequence[Standard], q: Query,
     lengths = nesting_lengths(q.period)
     if not recipes or not lengths:
         return {}
-    codes = sorted({c for r in recipes for c in r.codes})
-    relation, as_of = _returns_relation(store, q.as_of)
-    sql = (
-        f"SELECT org_code, period_start, period_length, metric_code, source, value FROM {relation} "
-        f"WHERE metric_code IN ({_in(codes)}) AND period_start >= :start_d AND period_start < :end_d "
-        f"AND period_length IN ({_in(lengths)}) AND ({scope[0]})"
-    )
-    # (org, first day, length, source) -> metric code -> value
-    returns: dict[tuple[str, dt.date, str, str], dict[str, float]] = defaultdict(dict)
-    for row in store.query(sql, {"start_d": q.start, "end_d": q.end, **scope[1], **as_of}):
-        day = row["period_start"] if isinstance(row["period_start"], dt.date) else dt.date.fromisoformat(
-            str(row["period_start"]))
-        values = returns[(row["org_code"], day, row["period_length"], row["source"])]
-        values[row["metric_code"]] = values.get(row["metric_code"], 0.0) + float(row["value"])
+    returns = _read_returns(store, recipes, q, scope)
     out: dict[str, dict[_Key, _Cell]] = {}
     for s in standards:
         # Recipes in order: a unit and period the first cannot serve (a Scottish site, a trust's
@@ -691,6 +685,29 @@ def _run_returns(store: Store, standards: Sequence[Standard], q: Query,
             for key, cell in _returns_cells(r, returns, q).items():
                 out.setdefault(s.id, {}).setdefault(key, cell)
     return out
+
+
+_ReturnsByUnit = dict[tuple[str, dt.date, str, str], dict[str, float]]
+
+
+def _read_returns(store: Store, recipes: Sequence[ReturnsRecipe], q: Query,
+                  scope: tuple[str, dict[str, Any]]) -> _ReturnsByUnit:
+    """The returns the recipes need: (org, first day, length, source) -> metric code -> value."""
+    lengths = nesting_lengths(q.period)
+    codes = sorted({c for r in recipes for c in r.codes})
+    relation, as_of = _returns_relation(store, q.as_of)
+    sql = (
+        f"SELECT org_code, period_start, period_length, metric_code, source, value FROM {relation} "
+        f"WHERE metric_code IN ({_in(codes)}) AND period_start >= :start_d AND period_start < :end_d "
+        f"AND period_length IN ({_in(lengths)}) AND ({scope[0]})"
+    )
+    returns: _ReturnsByUnit = defaultdict(dict)
+    for row in store.query(sql, {"start_d": q.start, "end_d": q.end, **scope[1], **as_of}):
+        day = row["period_start"] if isinstance(row["period_start"], dt.date) else dt.date.fromisoformat(
+            str(row["period_start"]))
+        values = returns[(row["org_code"], day, row["period_length"], row["source"])]
+        values[row["metric_code"]] = values.get(row["metric_code"], 0.0) + float(row["value"])
+    return returns
 
 
 def _returns_cells(r: ReturnsRecipe, returns: dict[tuple[str, dt.date, str, str], dict[str, float]],
@@ -779,6 +796,174 @@ def _returns_cells_by_code(r: ReturnsRecipe, returns: dict[tuple[str, dt.date, s
         den = sum(side(r.denominator, got) for got in orgs) if r.denominator else None
         cells[key] = _Cell(r.scale * sum(side(r.numerator, got) for got in orgs), den, None, den)
     return cells
+
+
+# --- area totals over returns --------------------------------------------------------------------
+
+_HIERARCHY_SQL = ("SELECT org_code, name, role, parent_code, region_code, open_date, close_date FROM org_hierarchy "
+                  "ORDER BY org_code")
+# The length a return's part periods have, as a reporting grain (a quarter made of months).
+_LENGTH_GRAIN: dict[str, Grain] = {"day": "day", "month": "month", "quarter": "quarter", "year": "fy"}
+
+
+def _hierarchy(store: Store) -> Hierarchy:
+    rows = store.query(_HIERARCHY_SQL)
+    return Hierarchy.build(
+        (r["org_code"], r["name"], r["role"], r["parent_code"], r["region_code"], r["open_date"], r["close_date"])
+        for r in rows)
+
+
+def _area_of(store: Store, q: Query) -> tuple[Hierarchy, str | None] | None:
+    """The hierarchy and the area whose returns total this query asks for, or ``None`` if it asks for
+    none (a site, or each organisation on its own row). A single organisation that is not an area (a
+    trust) is its own only member: its periods still say which of their months are missing."""
+    if q.level == "ics":
+        return _hierarchy(store), None
+    if q.level == "org" and q.org is not None:
+        return _hierarchy(store), q.org
+    return None
+
+
+def _area_scope(h: Hierarchy, area: str) -> tuple[str, dict[str, Any]]:
+    codes = sorted(h.below(area) | {area})
+    names = {f"a{i}": c for i, c in enumerate(codes)}
+    return f"org_code IN ({', '.join(':' + n for n in names)})", names
+
+
+def _reporters(store: Store, codes: Sequence[str],
+               scope: tuple[str, dict[str, Any]]) -> dict[tuple[str, str], set[str]]:
+    """(organisation, source) -> the metric codes it has sent in any period: who is expected in a total."""
+    sql = (f"SELECT DISTINCT org_code, source, metric_code FROM returns WHERE metric_code IN ({_in(codes)}) "
+           f"AND ({scope[0]})")
+    out: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for row in store.query(sql, scope[1]):
+        out[(row["org_code"], row["source"])].add(row["metric_code"])
+    return out
+
+
+def _server(recipes: Sequence[ReturnsRecipe]) -> Callable[[str, Collection[str]], bool]:
+    """Whether a return of a source holding some metric codes gives any of ``recipes`` a value (as
+    :func:`_returns_cells` decides): a member whose return lacks the recipe's counts (a trust that
+    sends no 4-hour count) is not in its total."""
+    # A joined recipe reads its codes from several collections, so one collection's return holds only
+    # part of them: it serves if it has any.
+    needs = [(frozenset(r.sources), r.value, frozenset(r.codes), r.complete and not r.join) for r in recipes]
+
+    def serves(source: str, have: Collection[str]) -> bool:
+        for srcs, value, codes, complete in needs:
+            if srcs and source not in srcs:
+                continue
+            if value:
+                if value in have:
+                    return True
+            elif codes.issubset(have) if complete else not codes.isdisjoint(have):
+                return True
+        return False
+
+    return serves
+
+
+def _part_periods(p: dt.date, lengths: set[str], q: Query) -> set[dt.date]:
+    """The part periods (months of a quarter) of period ``p``, when the returns are shorter. The whole
+    period counts, so a quarter cut short by the range asked for is said to be incomplete too."""
+    lo, hi = (q.start, q.end) if q.period == "range" else (p, period_end(p, q.period))
+    grains = {_LENGTH_GRAIN.get(length) for length in lengths}
+    if len(grains) != 1 or None in grains:
+        return set()
+    (grain,) = grains
+    assert grain is not None
+    return {d for d in iter_periods(lo, hi, grain) if d >= lo}
+
+
+def _run_area_returns(
+    store: Store, standards: Sequence[Standard], q: Query, scope: tuple[str, dict[str, Any]], h: Hierarchy,
+    area: str | None,
+) -> tuple[dict[str, dict[_Key, _Cell]], dict[str, list[Membership]]]:
+    """Cells of an area total over returns, made only of the members the hierarchy says make it
+    (never a parent added to its children), and for each period who is in and who is missing."""
+    recipes = [r for s in standards for r in s.returns]
+    if not recipes or not nesting_lengths(q.period):
+        return {}, {}
+    if area is not None:
+        scope = _area_scope(h, area)
+    returns = _read_returns(store, recipes, q, scope)
+    reporters = _reporters(store, sorted({c for r in recipes for c in r.codes}), scope)
+    as_total = replace(q, level="ics")
+    cells: dict[str, dict[_Key, _Cell]] = {}
+    members: dict[str, list[Membership]] = {}
+    for s in standards:
+        serves = _server(s.returns)
+        expected = {org for (org, source), sent in reporters.items() if serves(source, sent)}
+        parts: dict[dt.date, dict[str, set[dt.date]]] = defaultdict(lambda: defaultdict(set))
+        lengths: dict[dt.date, set[str]] = defaultdict(set)
+        for (org, day, length, source), values in returns.items():
+            p = return_period(day, length, q.period, q.start)
+            if p is not None and serves(source, values.keys()):
+                parts[p][org].add(day)
+                lengths[p].add(length)
+        chosen: set[tuple[str, dt.date]] = set()
+        for p, by_org in sorted(parts.items()):
+            lo, hi = (q.start, q.end) if q.period == "range" else (p, period_end(p, q.period))
+            m = h.members(area, lo, hi, present=set(by_org), expected=expected)
+            expected_parts = _part_periods(p, lengths[p], q)
+            have = set().union(*(by_org[c] for c in m.included)) if m.included else set()
+            partial: dict[str, tuple[dt.date, ...]] = {}
+            incomplete: tuple[dt.date, ...] = ()
+            if len(expected_parts) > 1:
+                incomplete = tuple(sorted(expected_parts - have))
+                partial = {c: tuple(sorted((have & expected_parts) - by_org[c])) for c in m.included
+                           if (have & expected_parts) - by_org[c]}
+            members.setdefault(s.id, []).append(
+                Membership(area, p, m.basis, m.included, m.missing, partial, incomplete))
+            chosen.update((c, p) for c in m.included)
+        mine = {k: v for k, v in returns.items()
+                if (k[0], return_period(k[1], k[2], q.period, q.start)) in chosen}
+        for r in s.returns:
+            for (_, period, grp), cell in _returns_cells(r, mine, as_total).items():
+                cells.setdefault(s.id, {}).setdefault((area, period, grp), cell)
+    return cells, members
+
+
+_ORG_NAMES_SQL = ("SELECT org_code, name, 0 AS o FROM organisations UNION ALL "
+                  "SELECT org_code, name, 1 AS o FROM org_hierarchy WHERE role <> 'site' ORDER BY o, org_code")
+
+
+def organisation_names(store: Store) -> dict[str, str]:
+    """Code -> name of every organisation a scope may name (not sites): the store's organisations,
+    the loaded hierarchy's trusts and areas, and England and the NHS England regions where the store
+    has their returns or places an organisation under them.
+
+    >>> import tempfile, os
+    >>> from uec.store import open_store
+    >>> organisation_names(open_store(os.path.join(tempfile.mkdtemp(), "uec.duckdb")))
+    {}
+    """
+    names: dict[str, str] = {}
+    for row in store.query(_ORG_NAMES_SQL):
+        names.setdefault(row["org_code"], row["name"])
+    h = _hierarchy(store)
+    # England and the regions are always known by name, but offered only where the store has their
+    # returns or the loaded hierarchy places an organisation under them.
+    placed = {a for c in names for a in h.lineage(c)[1:]}
+    sent = {r["org_code"] for r in store.query(
+        f"SELECT DISTINCT org_code FROM returns WHERE org_code IN ({_in(AGGREGATES)})")}
+    for code, name in h.names(roles=("country", "region", "icb", "trust")).items():
+        if code not in AGGREGATES or code in placed | sent:
+            names.setdefault(code, name)
+    return dict(sorted(names.items()))
+
+
+def _membership_notes(items: Sequence[Membership], names: dict[str, str], *, total: bool) -> list[str]:
+    """A note for each period whose total is short of a member or part period, or one saying an
+    area's own row was used throughout. A single organisation (``total`` false) gets only the first."""
+    if not items:
+        return []
+    if not total:
+        return [f"{c.code}, period from {c.period_start.isoformat()}: incomplete: no return for "
+                + ", ".join(d.isoformat() for d in c.incomplete) for c in items if c.incomplete]
+    if all(c.basis == "own row" and c.complete for c in items):
+        return [f"{items[0].code}: its own return in every period, not the sum of its members"]
+    return [c.describe(names) for c in items if not c.complete or c.basis == "own row"]
 
 
 # --- assembling rows ----------------------------------------------------------------------------
@@ -887,7 +1072,12 @@ def _run(store: Store, plan: _Plan, q: Query) -> list[Result]:
     )
     population = _populations(store, q) if needs_population else None
     with_returns = [s for s in plan.standards if plan.returns_usable(s)]
-    returns_cells = _run_returns(store, with_returns, q, _returns_scope(store, q)) if with_returns else {}
+    area = _area_of(store, q) if with_returns else None
+    members: dict[str, list[Membership]] = {}
+    if area is not None:
+        returns_cells, members = _run_area_returns(store, with_returns, q, _returns_scope(store, q), *area)
+    else:
+        returns_cells = _run_returns(store, with_returns, q, _returns_scope(store, q)) if with_returns else {}
     results: list[Result] = []
     seen: dict[str, bool] = {}
     for s in plan.standards:
@@ -905,15 +1095,21 @@ def _run(store: Store, plan: _Plan, q: Query) -> list[Result]:
                 if cell.support == 0 and s.statistic != "total":
                     continue
                 rows.append(_make_row(s, q, key, cell, "events"))
+        used: list[Membership] = []
         if plan.returns_usable(s):
             for key, cell in returns_cells.get(s.id, {}).items():
                 if plan.source == "auto" and (key[0], key[1]) in covered:
                     continue
                 rows.append(_make_row(s, q, key, cell, "returns"))
+            # Only the periods the returns served: a period covered by events is not a returns total.
+            used = [c for c in members.get(s.id, []) if (c.code, c.period_start) not in covered]
+            if used and area is not None:
+                h, code = area
+                notes.extend(_membership_notes(used, h.names(), total=code is None or h.is_area(code)))
         elif plan.source != "events" and s.returns and s.id not in plan.impossible:
             notes.append(f"{s.id}: returns have no breakdowns or hours, so only event data is used")
         if not rows and s.id not in plan.impossible:
             cause = _no_data_cause(store, s, plan, q, seen)
             notes.append(f"no {s.id} data in the store for this scope and range: {cause}")
-        results.append(Result(s, q, tuple(sorted(rows, key=_row_order)), tuple(notes)))
+        results.append(Result(s, q, tuple(sorted(rows, key=_row_order)), tuple(notes), members=tuple(used)))
     return results

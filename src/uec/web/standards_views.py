@@ -22,7 +22,17 @@ from pydantic import BaseModel
 
 from uec.errors import UecError
 from uec.spc import AssuranceIcon, Direction, Series, SpcError, VariationIcon, XmROptions, XmRResult, icon_svg, xmr
-from uec.standards import Result, Row, Standard, catalogue, compute, compute_many, disclose, format_value
+from uec.standards import (
+    Result,
+    Row,
+    Standard,
+    catalogue,
+    compute,
+    compute_many,
+    disclose,
+    format_value,
+    organisation_names,
+)
 from uec.store import Store, reading
 from uec.web import data
 from uec.web.chart import period_gaps, xmr_svg
@@ -33,6 +43,7 @@ __all__ = [
     "DETAIL_CSV_COLUMNS",
     "GRAINS",
     "MATRIX_CSV_COLUMNS",
+    "MembershipInfo",
     "StandardDetail",
     "StandardsMatrix",
     "detail_csv_rows",
@@ -47,7 +58,7 @@ __all__ = [
 AREAS: dict[str, str] = {"ed": "Emergency departments", "ambulance": "Ambulance", "flow": "Beds and flow"}
 
 #: The period grains the pages offer.
-GRAINS: tuple[str, ...] = ("month", "week", "day")
+GRAINS: tuple[str, ...] = ("month", "week", "day", "quarter", "fy")
 
 #: The inequality breakdowns shown on a standard's page, with their headings.
 BREAKDOWN_LABELS: dict[str, str] = {
@@ -180,6 +191,19 @@ class Breakdown(BaseModel):
     rows: list[BreakdownRow]
 
 
+class MembershipInfo(BaseModel):
+    """An area total over returns for one period: how it is made, who is in it and who is missing."""
+
+    period_start: str
+    label: str
+    basis: str
+    included: list[str]
+    missing: list[str]
+    partial: dict[str, list[str]]
+    incomplete: list[str]
+    complete: bool
+
+
 class StandardDetail(BaseModel):
     """One standard's page: definition, targets, the XmR chart's series, icons and breakdowns."""
 
@@ -210,6 +234,10 @@ class StandardDetail(BaseModel):
     messages: list[str]
     #: Where the series skips periods; the chart breaks there and says so (``messages`` too).
     gaps: list[GapInfo] = []
+    #: The organisation (``?org=``) the page is for, when it is for one rather than a site or the ICS.
+    org: str | None = None
+    #: For an area total over returns: each period's members included and missing.
+    members: list[MembershipInfo] = []
 
 
 # --- building the models ------------------------------------------------------------------------
@@ -224,6 +252,11 @@ def _icon(icon: VariationIcon | AssuranceIcon | None) -> Icon | None:
 def _period_label(start: dt.date | dt.datetime, grain: str) -> str:
     if grain == "month":
         return start.strftime("%b %Y")
+    if grain == "quarter":
+        # Calendar quarters (Jan, Apr, Jul, Oct): the last month is in the same year.
+        return f"{start.strftime('%b')}-{dt.date(start.year, start.month + 2, 1).strftime('%b %Y')}"
+    if grain == "fy":
+        return f"{start.year}/{(start.year + 1) % 100:02d}"
     text = f"{start.day} {start.strftime('%b %Y')}"
     return f"w/c {text}" if grain == "week" else text
 
@@ -383,28 +416,38 @@ def _standard_or_404(standard_id: str) -> Standard:
 @reading
 def standard_detail(
     store: Store, standard_id: str, period: str = "month", start: dt.date | None = None, site: str | None = None,
-    rebase: Sequence[dt.date] = (), baseline: int | None = None,
+    rebase: Sequence[dt.date] = (), baseline: int | None = None, org: str | None = None,
 ) -> StandardDetail:
-    """One standard for the whole ICS (or ``site``): its definition, chart series and breakdowns.
+    """One standard for the whole ICS (or ``site``, or organisation ``org``: a trust, an ICB, a region
+    or England): its definition, chart series and breakdowns.
 
     ``rebase`` and ``baseline`` are the SPC chart's options (see :func:`_chart`)."""
     s = _standard_or_404(standard_id)
     _check_grain(period)
     site_name = "Whole ICS"
+    if site is not None and org is not None:
+        raise HTTPException(400, "Give a site or an organisation, not both.")
     if site is not None:
         found = data.list_sites(store, site)
         if not found:
             raise HTTPException(404, f"There is no site with code {site} in the store.")
         site_name = found[0].name
+    if org is not None:
+        site_name = organisation_names(store).get(org, org)
     messages: list[str] = []
     rows: list[Row] = []
+    members: list[MembershipInfo] = []
     q_start = q_end = None
     try:
-        result = compute(store, s, period=period, start=start, site=site)
+        result = compute(store, s, period=period, start=start, site=site, org=org)
         rows = _series_rows(result.rows)
         messages.extend(result.notes)
         q_start, q_end = result.query.start.isoformat(), result.query.end.isoformat()
+        members = [MembershipInfo(label=_period_label(c.period_start, period), **{
+            k: v for k, v in c.as_dict().items() if k != "code"}) for c in result.members]
     except UecError as exc:
+        if org is not None and str(exc).startswith("unknown organisation"):
+            raise HTTPException(404, f"There is no organisation with code {org} in the store.") from None
         messages.append(str(exc))
     if baseline is not None and baseline < 2:
         raise HTTPException(400, "The baseline must be at least 2 points: limits need two.")
@@ -455,7 +498,7 @@ def standard_detail(
                 continue
             try:
                 res = compute(store, s, period=period, start=day, end=dt.date.fromisoformat(q_end) if q_end else None,
-                              site=site, breakdown=b)
+                              site=site, org=org, breakdown=b)
             except UecError as exc:
                 messages.append(str(exc))
                 continue
@@ -489,7 +532,7 @@ def standard_detail(
         site=site, site_name=site_name, period=period, start=q_start, end=q_end,
         rebase=[d.isoformat() for d in rebase], baseline=baseline,
         points=points, variation=variation, assurance=assurance, chart_svg=svg, chart_summary=summary,
-        breakdowns=breakdowns, messages=messages,
+        breakdowns=breakdowns, messages=messages, org=org, members=members,
         gaps=[] if chart is None else [
             GapInfo(after=points[g.index - 1].label, before=points[g.index].label, missing=g.missing, note=note)
             for g, note in zip(chart.gaps, chart.gap_notes, strict=True)],

@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
-from uec.standards import format_value
+from uec.standards import format_value, organisation_names
 from uec.web import data
 from uec.web.deps import CacheDep, StoreDep
 from uec.web.limits import MAX_BASELINE_POINTS, MAX_REBASE_DATES, BoundError, check_code, check_date, check_from
@@ -33,9 +33,11 @@ __all__ = ["detail_data", "matrix_data", "router"]
 
 router = APIRouter()
 
-By = Query("month", description="Period: month, week or day")
+By = Query("month", description="Period: month, week, day, quarter or fy (financial year from 1 April)")
 From = Query(None, alias="from", description="First local date, YYYY-MM-DD (at most 5 years ago, not before 1990)")
 Site = Query(None, description="A site code; the whole ICS if not given")
+Org = Query(None, description="An organisation code (a trust, an ICB, an NHS England region or Eng for England) "
+            "instead of a site; an area's total over returns names the members it includes and misses")
 Area = Query("all", description="Which standards: all, ed, ambulance or flow")
 Rebase = Query(None, description="Rebase the SPC chart: comma-separated dates, YYYY-MM-DD "
                f"(at most {MAX_REBASE_DATES})")
@@ -51,12 +53,13 @@ def matrix_data(store: StoreDep, cache: CacheDep, by: str = By, start: str | Non
                      compute=lambda: standards_matrix(store, by, first, area))
 
 
-def detail_data(store: StoreDep, cache: CacheDep, standard_id: str, by: str = By, start: str | None = From,
+def detail_data(store: StoreDep, cache: CacheDep, standard_id: str, by: str = By, start: str | None = From,  # noqa: PLR0913 - one per query parameter of the page
                 site: str | None = Site, rebase: str | None = Rebase,
-                baseline: int | None = Baseline) -> StandardDetail:
+                baseline: int | None = Baseline, org: str | None = Org) -> StandardDetail:
     """One standard, as its page shows it."""
     check_code("standard_id", standard_id)
     check_code("site", site)
+    check_code("org", org)
     first = check_from(parse_from(start))
     dates = parse_rebase(rebase)
     if len(dates) > MAX_REBASE_DATES:
@@ -66,7 +69,9 @@ def detail_data(store: StoreDep, cache: CacheDep, standard_id: str, by: str = By
     if baseline is not None and baseline > MAX_BASELINE_POINTS[1]:
         raise BoundError("baseline", f"must be between {MAX_BASELINE_POINTS[0]} and {MAX_BASELINE_POINTS[1]}.")
     return cache.get(store, "standard_detail", standard_id, by, first, site or None, tuple(dates), baseline,
-                     compute=lambda: standard_detail(store, standard_id, by, first, site or None, dates, baseline))
+                     org or None,
+                     compute=lambda: standard_detail(store, standard_id, by, first, site or None, dates, baseline,
+                                                     org or None))
 
 
 def _matrix_context(m: StandardsMatrix, args: Mapping[str, Any]) -> dict[str, Any]:
@@ -76,7 +81,8 @@ def _matrix_context(m: StandardsMatrix, args: Mapping[str, Any]) -> dict[str, An
 
 def _detail_context(d: StandardDetail, args: Mapping[str, Any]) -> dict[str, Any]:
     return {"d": d, "by": args["by"], "start": args["start"] or "", "grains": GRAINS,
-            "sites": data.list_sites(args["store"]), "nav": "standards", "fmt": format_value}
+            "sites": data.list_sites(args["store"]), "orgs": organisation_names(args["store"]),
+            "nav": "standards", "fmt": format_value}
 
 
 add_page(router, matrix_data, PageSpec(
