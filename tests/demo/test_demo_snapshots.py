@@ -96,3 +96,16 @@ def test_every_parameter_that_needs_them_has_a_value_on_the_demo(tmp_path: Path)
                       ("DEMO-MH", "mh-out-of-area-placements")):
         a = got[(code, pid)]
         assert a.value is not None and a.source == "events", (code, pid, a.note)
+
+
+def test_call_handling_over_a_span_shorter_than_an_hour() -> None:
+    # A projection of a quarter of an hour has one period; the hour's smoothing must not lengthen it.
+    from uec.system.snapshots import calls_111_handling
+
+    start = dt.datetime(2026, 12, 1, 10, tzinfo=dt.UTC)
+    calls = pa.table({"org_code": ["DEMO-IUC"] * 3,
+                      "call_time": pa.array([start + dt.timedelta(minutes=m) for m in (1, 5, 9)],
+                                            pa.timestamp("us", tz="UTC"))})
+    for minutes in (1, 15, 45):
+        h = calls_111_handling(calls, start, start + dt.timedelta(minutes=minutes), np.random.default_rng(1))
+        assert h.num_rows >= 1 and sum(h["calls_answered"].to_pylist()) == 3

@@ -269,7 +269,10 @@ def calls_111_handling(calls: pa.Table, start: dt.datetime, end: dt.datetime, rn
         for slot in range(168):
             sel = week_slot == slot
             expected[slot] = answered[sel].mean() if sel.any() else 0.0
-        smooth = np.convolve(answered, np.ones(4) / 4, mode="same")
+        # An hour's smoothing; a span shorter than that (a projection of under an hour) is its own
+        # smoothing, since np.convolve's "same" returns the longer of its two inputs.
+        k = min(4, answered.size)
+        smooth = np.convolve(answered, np.ones(k) / k, mode="same")
         load = smooth / minutes * HANDLE_MINUTES
         agents = np.ceil(expected[week_slot] / minutes * HANDLE_MINUTES * ROTA_FACTOR) + 1
         wait_p = _erlang_c(agents, load)
