@@ -202,12 +202,13 @@ def _drifting_backtest(total_error: float) -> pd.DataFrame:
 def test_auto_reconciliation_chooses_on_the_past_only() -> None:
     tree = {"t": ["a", "b"]}
     fc = _drifting_backtest(10.0)
-    chosen: dict[pd.Timestamp, str] = {}
+    chosen: dict[tuple[pd.Timestamp, int], str] = {}
     out = reconcile_backtest(fc, tree, "daily", "auto", chosen=chosen, min_errors=14)
-    origins = sorted(chosen)
-    # No scored past at the first origin: the first candidate; then the best on the past.
-    assert chosen[origins[0]] == AUTO_METHODS[0]
-    assert chosen[origins[-1]] == "bottom_up"
+    origins = sorted({o for o, _ in chosen})
+    # No scored past at the first origin: the first candidate; then the best on the past, for
+    # each horizon week (the second week is first scored at the third origin).
+    assert chosen[(origins[0], 0)] == chosen[(origins[1], 1)] == AUTO_METHODS[0]
+    assert chosen[(origins[-1], 0)] == chosen[(origins[-1], 1)] == "bottom_up"
     # The forecasts at each origin are that method's, and add up.
     bottom = reconcile_backtest(fc, tree, "daily", "bottom_up")
     last = out["origin"] == origins[-1]
@@ -217,13 +218,17 @@ def test_auto_reconciliation_chooses_on_the_past_only() -> None:
     # Actuals on or after an origin cannot change its choice or its forecasts.
     changed = fc.copy()
     changed.loc[changed["ds"] >= origins[5], "y"] *= 3.0
-    again: dict[pd.Timestamp, str] = {}
+    again: dict[tuple[pd.Timestamp, int], str] = {}
     moved = reconcile_backtest(changed, tree, "daily", "auto", chosen=again, min_errors=14)
     early = out["origin"] <= origins[5]
-    assert [again[o] for o in origins[:6]] == [chosen[o] for o in origins[:6]]
+    assert {k: v for k, v in again.items() if k[0] <= origins[5]} == {
+        k: v for k, v in chosen.items() if k[0] <= origins[5]
+    }
     assert np.allclose(out.loc[early, "mean"], moved.loc[early.to_numpy(), "mean"])
 
 
 def test_auto_reconciliation_rejects_unknown_candidates() -> None:
     with pytest.raises(ValueError, match="unknown reconciliation method"):
         reconcile_backtest(_drifting_backtest(1.0), {"t": ["a", "b"]}, "daily", "auto", candidates=("magic",))
+    with pytest.raises(ValueError, match="criterion"):
+        reconcile_backtest(_drifting_backtest(1.0), {"t": ["a", "b"]}, "daily", "auto", criterion="mape")

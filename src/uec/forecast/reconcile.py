@@ -49,7 +49,7 @@ import numpy as np
 import pandas as pd
 
 from uec.forecast.base import Array
-from uec.forecast.frame import Freq, step_of
+from uec.forecast.frame import Freq, season_length, step_of
 from uec.forecast.quantiles import QUANTILE_COLUMNS
 
 __all__ = [
@@ -214,7 +214,8 @@ def reconcile_backtest(  # noqa: PLR0913 - the backtest and hierarchy, then keyw
     min_errors: int = 30,
     residuals: pd.DataFrame | None = None,
     candidates: Sequence[str] = AUTO_METHODS,
-    chosen: dict[pd.Timestamp, str] | None = None,
+    chosen: dict[tuple[pd.Timestamp, int], str] | None = None,
+    criterion: str = "mse",
 ) -> pd.DataFrame:
     """Reconcile a backtest's forecasts (``unique_id, origin, ds, mean, q…, y``) origin by
     origin. MinT's error covariance at an origin uses only the errors of earlier origins'
@@ -224,12 +225,14 @@ def reconcile_backtest(  # noqa: PLR0913 - the backtest and hierarchy, then keyw
     used; an origin with fewer than ``min_errors`` such rows falls back to ``ols``. Begin the
     backtest some weeks before the period scored to give MinT a history.
 
-    ``method="auto"`` (the default) reconciles with each of ``candidates`` and, at each origin,
-    keeps the one whose reconciled forecasts from earlier origins had the lowest AvgRelMAE (the
-    geometric mean over series of MAE relative to the unreconciled forecasts) on the actuals
-    before that origin: chosen on the hierarchy's own past, as ``auto`` chooses models. An origin
-    with no scored past takes the first candidate. ``chosen``, if given, receives the method used
-    at each origin.
+    ``method="auto"`` (the default) reconciles with each of ``candidates`` and, at each origin
+    and for each horizon week, keeps the one whose reconciled forecasts from earlier origins, at
+    the same horizon week, scored best on the actuals before that origin: chosen on the
+    hierarchy's own past, as ``auto`` chooses models. The score (``criterion``) is ``"mse"``, the
+    mean squared error over every series (MinT's own objective, the trace of the reconciled
+    error covariance), or ``"avgrelmae"``, the geometric mean over series of MAE relative to the
+    unreconciled forecasts. With no scored past it takes the first candidate. ``chosen``, if
+    given, receives the method used at each (origin, horizon week from 0).
 
     ``residuals`` (``unique_id, ds, mean, y``: one-step-ahead forecasts of each base model, e.g.
     a backtest with horizon 1 at every step) makes ``W`` the covariance of those one-step
@@ -245,7 +248,7 @@ def reconcile_backtest(  # noqa: PLR0913 - the backtest and hierarchy, then keyw
     """
     if method == "auto":
         return _auto_backtest(
-            forecasts, hierarchy, freq, candidates, chosen,
+            forecasts, hierarchy, freq, candidates, chosen, criterion,
             error_steps=error_steps, min_errors=min_errors, residuals=residuals,
         )
     if method not in METHODS:
@@ -282,9 +285,12 @@ def _auto_backtest(
     hierarchy: Mapping[str, Sequence[str]],
     freq: Freq,
     candidates: Sequence[str],
-    chosen: dict[pd.Timestamp, str] | None,
+    chosen: dict[tuple[pd.Timestamp, int], str] | None,
+    criterion: str,
     **options: Any,
 ) -> pd.DataFrame:
+    if criterion not in ("mse", "avgrelmae"):
+        raise ValueError("criterion must be 'mse' or 'avgrelmae'")
     unknown = [c for c in candidates if c not in METHODS]
     if unknown or not candidates:
         raise ValueError(f"unknown reconciliation method(s) {unknown}: choose from {', '.join(METHODS)}")
@@ -299,19 +305,27 @@ def _auto_backtest(
     uid = base["unique_id"].to_numpy()
     base_err = np.abs(y - base["mean"].to_numpy(dtype=float))
     errs = {m: np.abs(y - v["mean"].to_numpy(dtype=float)) for m, v in variants.items()}
+    # Choose per horizon week: the methods differ most at short range, and a choice pooled over
+    # every step would be decided by the far weeks, where they nearly tie.
+    band = ((ds - origin) // step_of(freq)).astype(np.int64) // season_length(freq)
     pick = np.empty(len(base), dtype=object)
     for o in np.unique(origin):
         rows = origin == o
-        past = known & (origin < o) & (ds < o)
-        use = candidates[0]
-        if past.any():
-            scores = {m: _avg_rel_mae(errs[m][past], base_err[past], uid[past]) for m in candidates}
-            finite = {m: v for m, v in scores.items() if np.isfinite(v)}
-            if finite:
-                use = min(finite, key=lambda m: (finite[m], candidates.index(m)))
-        pick[rows] = use
-        if chosen is not None:
-            chosen[pd.Timestamp(o)] = use
+        seen = known & (origin < o) & (ds < o)
+        for b in np.unique(band[rows]):
+            past = seen & (band == b)
+            use = candidates[0]
+            if past.any():
+                if criterion == "mse":
+                    scores = {m: float(np.mean(errs[m][past] ** 2)) for m in candidates}
+                else:
+                    scores = {m: _avg_rel_mae(errs[m][past], base_err[past], uid[past]) for m in candidates}
+                finite = {m: v for m, v in scores.items() if np.isfinite(v)}
+                if finite:
+                    use = min(finite, key=lambda m: (finite[m], candidates.index(m)))
+            pick[rows & (band == b)] = use
+            if chosen is not None:
+                chosen[(pd.Timestamp(o), int(b))] = use
     out = base.copy()
     for m, v in variants.items():
         sel = pick == m
