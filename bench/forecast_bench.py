@@ -97,29 +97,31 @@ def models(names: list[str], protocols: list[str], refit: int, ex: Executor | No
 
 
 def hierarchy(
-    model: str, protocol: str, refit: int, ex: Executor | None, one_step: bool = False
+    model: str, protocol: str, refit: int, ex: Executor | None, one_step: bool = False, warm_weeks: int = 26
 ) -> dict[str, dict[str, float]]:
     areas = pd.read_csv(DATA / "swast_areas_daily.csv")
     total = areas.groupby("ds", as_index=False)["y"].sum().assign(unique_id="Total")
     frame = pd.concat([total, areas], ignore_index=True)
     tree = {"Total": sorted(areas["unique_id"].unique())}
     start, end = PROTOCOLS[protocol]
-    warm = (pd.Timestamp(start) - pd.Timedelta(weeks=26)).date().isoformat()
+    warm = (pd.Timestamp(start) - pd.Timedelta(weeks=warm_weeks)).date().isoformat()
     t0 = time.perf_counter()
     res = backtest(frame, "daily", 84, 7, warm, end, model, refit_every=refit, executor=ex)
     seconds = time.perf_counter() - t0
-    print(f"\nHierarchy ({protocol}, {model}, total = sum of 7 areas; 8 series backtested in {seconds:.0f} s)")
+    print(f"\nHierarchy ({protocol}, {model}, total = sum of 7 areas, backtest from {warm_weeks} weeks before;"
+          f" 8 series backtested in {seconds:.0f} s)")
     print("| forecasts | series | MASE h=7 | MASE h=28 | MASE h=84 | cov80 h=7 | cov95 h=7 | cov80 h=84 | cov95 h=84 |")
     print("|---" * 9 + "|")
     out: dict[str, dict[str, float]] = {}
     variants = {"unreconciled": res.forecasts}
     for method in METHODS:
         variants[method] = reconcile_backtest(res.forecasts, tree, "daily", method)
-    chosen: dict[pd.Timestamp, str] = {}
+    chosen: dict[tuple[pd.Timestamp, int], str] = {}
     variants["auto"] = reconcile_backtest(res.forecasts, tree, "daily", "auto", chosen=chosen)
-    picks = Counter(m for o, m in chosen.items() if o >= pd.Timestamp(start))
-    print(f"auto (the default) chose at the {sum(picks.values())} scored origins: "
-          + ", ".join(f"{m} {n}" for m, n in picks.most_common()))
+    for weeks, label in (((0,), "the first week"), (tuple(range(12)), "all 12 horizon weeks")):
+        picks = Counter(m for (o, w), m in chosen.items() if o >= pd.Timestamp(start) and w in weeks)
+        print(f"auto (the default) chose for {label} at the scored origins: "
+              + ", ".join(f"{m} {n}" for m, n in picks.most_common()))
     if one_step:
         year_before = (pd.Timestamp(start) - pd.Timedelta(days=365)).date().isoformat()
         base = model if model.endswith(":raw") or model in ("auto", "ensemble") else f"{model}:raw"
@@ -145,6 +147,7 @@ def main() -> None:
     parser.add_argument("--hierarchy-model", default="glm")
     parser.add_argument("--no-hierarchy", action="store_true")
     parser.add_argument("--one-step-residuals", action="store_true")
+    parser.add_argument("--warm-weeks", type=int, default=26)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     names = [n for n in args.models.split(",") if n]
@@ -156,7 +159,8 @@ def main() -> None:
         result["models"] = rows
         if not args.no_hierarchy:
             result["hierarchy"] = hier = hierarchy(
-                args.hierarchy_model, protocols[0], args.refit_every, pool, args.one_step_residuals
+                args.hierarchy_model, protocols[0], args.refit_every, pool, args.one_step_residuals,
+                args.warm_weeks,
             )
     print()
     for key, row in rows.items():

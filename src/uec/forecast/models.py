@@ -541,6 +541,16 @@ class _CalState:
     pool_horizon: int = 0  # the horizon of the internal test in ``pool``
 
 
+def _utc64(ds: pd.DatetimeIndex) -> NDArray[np.datetime64]:
+    """Times as naive UTC ``datetime64[ns]`` (hourly series are tz-aware, daily ones naive).
+
+    >>> _utc64(pd.DatetimeIndex(["2024-06-01 01:00"]).tz_localize("Europe/London"))[0]
+    np.datetime64('2024-06-01T00:00:00.000000000')
+    """
+    naive = ds.tz_convert(None) if ds.tz is not None else ds
+    return np.asarray(naive.to_numpy(), dtype="datetime64[ns]")
+
+
 class Calibrated(Model):
     """Any model with its intervals calibrated by horizon: split-conformal scaling of the
     quantile spread (:mod:`uec.forecast.calibrate`) measured on an internal rolling-origin test
@@ -602,7 +612,7 @@ class Calibrated(Model):
             seen = int(future.searchsorted(ds[-1], side="right"))
             idx = ds.get_indexer(future[done:seen])
             ok = idx >= 0
-            new_t.append(future[done:seen][ok].to_numpy().astype("datetime64[ns]"))
+            new_t.append(_utc64(future[done:seen][ok]))
             new_s.append(np.arange(done + 1, seen + 1)[ok])
             new_y.append(y[idx[ok]])
             new_q.append(q[done:seen][ok])
@@ -626,7 +636,7 @@ class Calibrated(Model):
             return False
         steps, ys, _, qs = _test_arrays(tests, state.train_y)
         idx = np.concatenate([np.arange(c, c + min(m.size, len(state.train_y) - c)) for c, m, _ in tests])
-        times = state.train_ds[idx].to_numpy().astype("datetime64[ns]")
+        times = _utc64(state.train_ds[idx])
         if state.pool is not None:  # points scored online since the fit are kept
             extra = state.pool[0] > times.max()
             times = np.concatenate([times, state.pool[0][extra]])
@@ -647,8 +657,8 @@ class Calibrated(Model):
             times, steps, ys, qs = state.pool
             weights = None
             if self.half_life is not None:
-                now = (state.last or state.train_ds[-1]).to_datetime64()
-                age = (now.astype("datetime64[ns]") - times) / np.timedelta64(1, "D")
+                now = _utc64(pd.DatetimeIndex([state.last or state.train_ds[-1]]))[0]
+                age = (now - times) / np.timedelta64(1, "D")
                 weights = 0.5 ** (np.maximum(age, 0.0) / self.half_life)
             state.factors[horizon] = spread_factors(
                 steps, ys, qs, QUANTILE_LEVELS, horizon=horizon, season=self.season, options=self.options,
