@@ -17,7 +17,9 @@ one without. Prints MASE at 7, 28 and 84 days and 80%/95% coverage at 7 and 84 d
 **Hierarchy**: the seven areas and their total (trust = sum of the areas; the published trust
 series also holds a few out-of-area calls a day, so the total here is the areas' sum), each
 forecast with ``--hierarchy-model`` (default ``glm``) from 26 weeks before the protocol's first
-origin (MinT's error history), then reconciled bottom-up, OLS and MinT (shrink and sample);
+origin (MinT's error history), then reconciled by each method (bottom-up, OLS, WLS structural
+and variance, MinT shrink and sample) and by ``auto``
+(at each origin and horizon week the method whose reconciled forecasts scored best on the past);
 printed on the total and on the areas. MinT's ``W`` comes from the backtest's own past errors at
 every step; with ``--one-step-residuals`` also from one-step-ahead residuals of each base model
 (a horizon-1 backtest at every day from a year before, ``raw`` model: the means are the same),
@@ -25,7 +27,7 @@ as the published MinT uses in-sample one-step residuals (slow: a forecast per da
 
 Done-when (issue 16): every model's 80% and 95% coverage at 7 days on stage 1 within 5 points
 of nominal, and the reconciled total beating the unreconciled one at 7 and 84 days (printed for
-each method).
+each method; ``mint_shrink`` is the default of ``reconcile_backtest``).
 
 Usage::
 
@@ -45,13 +47,14 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import argparse
 import json
 import time
+from collections import Counter
 from concurrent.futures import Executor, ProcessPoolExecutor
 from pathlib import Path
 
 import pandas as pd
 
 from uec.forecast import MODEL_NAMES, backtest, fold_summary
-from uec.forecast.reconcile import reconcile_backtest
+from uec.forecast.reconcile import METHODS, reconcile_backtest
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data" / "forecast"
@@ -94,24 +97,31 @@ def models(names: list[str], protocols: list[str], refit: int, ex: Executor | No
 
 
 def hierarchy(
-    model: str, protocol: str, refit: int, ex: Executor | None, one_step: bool = False
+    model: str, protocol: str, refit: int, ex: Executor | None, one_step: bool = False, warm_weeks: int = 26
 ) -> dict[str, dict[str, float]]:
     areas = pd.read_csv(DATA / "swast_areas_daily.csv")
     total = areas.groupby("ds", as_index=False)["y"].sum().assign(unique_id="Total")
     frame = pd.concat([total, areas], ignore_index=True)
     tree = {"Total": sorted(areas["unique_id"].unique())}
     start, end = PROTOCOLS[protocol]
-    warm = (pd.Timestamp(start) - pd.Timedelta(weeks=26)).date().isoformat()
+    warm = (pd.Timestamp(start) - pd.Timedelta(weeks=warm_weeks)).date().isoformat()
     t0 = time.perf_counter()
     res = backtest(frame, "daily", 84, 7, warm, end, model, refit_every=refit, executor=ex)
     seconds = time.perf_counter() - t0
-    print(f"\nHierarchy ({protocol}, {model}, total = sum of 7 areas; 8 series backtested in {seconds:.0f} s)")
+    print(f"\nHierarchy ({protocol}, {model}, total = sum of 7 areas, backtest from {warm_weeks} weeks before;"
+          f" 8 series backtested in {seconds:.0f} s)")
     print("| forecasts | series | MASE h=7 | MASE h=28 | MASE h=84 | cov80 h=7 | cov95 h=7 | cov80 h=84 | cov95 h=84 |")
     print("|---" * 9 + "|")
     out: dict[str, dict[str, float]] = {}
     variants = {"unreconciled": res.forecasts}
-    for method in ("bottom_up", "ols", "mint_shrink", "mint_sample"):
+    for method in METHODS:
         variants[method] = reconcile_backtest(res.forecasts, tree, "daily", method)
+    chosen: dict[tuple[pd.Timestamp, int], str] = {}
+    variants["auto"] = reconcile_backtest(res.forecasts, tree, "daily", "auto", chosen=chosen)
+    for weeks, label in (((0,), "the first week"), (tuple(range(12)), "all 12 horizon weeks")):
+        picks = Counter(m for (o, w), m in chosen.items() if o >= pd.Timestamp(start) and w in weeks)
+        print(f"auto chose for {label} at the scored origins: "
+              + ", ".join(f"{m} {n}" for m, n in picks.most_common()))
     if one_step:
         year_before = (pd.Timestamp(start) - pd.Timedelta(days=365)).date().isoformat()
         base = model if model.endswith(":raw") or model in ("auto", "ensemble") else f"{model}:raw"
@@ -137,6 +147,7 @@ def main() -> None:
     parser.add_argument("--hierarchy-model", default="glm")
     parser.add_argument("--no-hierarchy", action="store_true")
     parser.add_argument("--one-step-residuals", action="store_true")
+    parser.add_argument("--warm-weeks", type=int, default=26)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     names = [n for n in args.models.split(",") if n]
@@ -148,7 +159,8 @@ def main() -> None:
         result["models"] = rows
         if not args.no_hierarchy:
             result["hierarchy"] = hier = hierarchy(
-                args.hierarchy_model, protocols[0], args.refit_every, pool, args.one_step_residuals
+                args.hierarchy_model, protocols[0], args.refit_every, pool, args.one_step_residuals,
+                args.warm_weeks,
             )
     print()
     for key, row in rows.items():
@@ -159,7 +171,7 @@ def main() -> None:
               f"{'within 5 points' if ok else 'NOT within 5 points'}")
     if not args.no_hierarchy:
         base = hier["unreconciled/total"]
-        for method in ("mint_sample", "mint_shrink", "ols", "bottom_up"):
+        for method in ("auto", *METHODS):
             rec = hier[f"{method}/total"]
             wins = rec["mase7"] < base["mase7"] and rec["mase84"] < base["mase84"]
             print(f"hierarchy: {method} total MASE {rec['mase7']:.3f} / {rec['mase84']:.3f} at 7 / 84 days"

@@ -14,12 +14,14 @@ from uec.forecast import (
     AutoModel,
     BoostedQuantile,
     CalibrationOptions,
+    EmpiricalQuantile,
     EtsModel,
     MstlModel,
     apply_spread,
     make_model,
     spread_factors,
 )
+from uec.forecast.models import Calibrated
 from uec.forecast.statistical import ARIMA_ORDERS
 
 
@@ -158,6 +160,53 @@ def test_calibration_borrows_for_weeks_without_enough_points() -> None:
     assert np.allclose(factors[14:], factors[:7])
     with pytest.raises(ValueError, match="symmetric"):
         spread_factors(steps, y, q[:, :3], (0.1, 0.2, 0.9), horizon=7, season=7)
+
+
+def test_weighted_calibration_follows_the_recent_scores() -> None:
+    # Old scores say the model is too wide, recent ones too narrow: weights by age side with the
+    # recent, equal weights with the majority.
+    rng = np.random.default_rng(11)
+    steps = np.tile(np.arange(1, 8), 100)
+    y = np.concatenate([rng.normal(0, 0.3, 560), rng.normal(0, 3.0, 140)])
+    q = _normal_quantiles(np.zeros(700), 1.0)
+    age = np.arange(699, -1, -1, dtype=float)
+    plain = spread_factors(steps, y, q, QUANTILE_LEVELS, horizon=7, season=7)
+    recent = spread_factors(steps, y, q, QUANTILE_LEVELS, horizon=7, season=7, weights=0.5**(age / 60))
+    lo50 = QUANTILE_LEVELS.index(0.25)
+    assert plain[0, lo50] < 1.0 < recent[0, lo50]
+    even = spread_factors(steps, y, q, QUANTILE_LEVELS, horizon=7, season=7, weights=np.ones(700))
+    assert np.allclose(even, plain, rtol=0.05)
+
+
+@pytest.mark.parametrize("online", [True, False])
+def test_calibration_online_scores_the_forecasts_an_update_has_seen(online: bool) -> None:
+    # Demand steps up after the fit and the model lags it: an update that has seen the actuals
+    # above its last forecast widens the upper side (online), or keeps the factors (not).
+    ds = pd.date_range("2022-01-03", periods=421)
+    rng = np.random.default_rng(12)
+    y = rng.poisson(100.0, ds.size).astype(float)
+    y[400:] += 60.0
+    hist = pd.DataFrame({"ds": ds, "y": y})
+    model = Calibrated(EmpiricalQuantile("daily"), online=online).fit(hist.iloc[:400])
+    first = model.predict(7)
+    state = model._fitted["series"].state
+    factors = model.factors_for(state, 7)
+    assert factors is not None and state.pool is not None
+    before, scored = factors.copy(), state.pool[0].size
+    for end in (407, 414, 421):
+        model = model.update(hist.iloc[:end])
+        model.predict(7)
+    state = model._fitted["series"].state
+    after = model.factors_for(state, 7)
+    assert after is not None and state.pool is not None
+    hi = QUANTILE_LEVELS.index(0.9)
+    if online:
+        assert after[0, hi] > before[0, hi] * 1.5
+        assert state.pool[0].size == scored + 21  # three weeks scored since the fit
+        assert len(state.pending) == 1  # the latest forecast, not yet observed
+    else:
+        assert np.array_equal(after, before)
+    assert first["q0.50"].notna().all()
 
 
 def test_auto_calibrates_its_pick_on_history() -> None:

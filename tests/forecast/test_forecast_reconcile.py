@@ -7,7 +7,14 @@ import pandas as pd
 import pytest
 
 from uec.forecast.quantiles import QUANTILE_COLUMNS
-from uec.forecast.reconcile import projection, reconcile, reconcile_backtest, shrunk_covariance, summing_matrix
+from uec.forecast.reconcile import (
+    AUTO_METHODS,
+    projection,
+    reconcile,
+    reconcile_backtest,
+    shrunk_covariance,
+    summing_matrix,
+)
 
 
 def _fc(means: dict[str, float], ds: str = "2024-01-01") -> pd.DataFrame:
@@ -20,7 +27,7 @@ def _fc(means: dict[str, float], ds: str = "2024-01-01") -> pd.DataFrame:
 TREE = {"ics": ["t1", "t2"], "t1": ["s1", "s2"]}
 
 
-@pytest.mark.parametrize("method", ["bottom_up", "ols", "mint_shrink", "mint_sample"])
+@pytest.mark.parametrize("method", ["bottom_up", "ols", "wls_struct", "wls_var", "mint_shrink", "mint_sample"])
 def test_every_method_makes_totals_and_parts_agree(method: str) -> None:
     _, ids = summing_matrix(TREE)
     rng = np.random.default_rng(0)
@@ -39,7 +46,7 @@ def test_projection_reproduces_coherent_forecasts_and_bottom_up_keeps_bottom() -
     coherent = S @ np.array([3.0, 4.0, 5.0])
     rng = np.random.default_rng(1)
     errors = rng.normal(size=(40, 5))
-    for method in ("bottom_up", "ols", "mint_shrink"):
+    for method in ("bottom_up", "ols", "wls_struct", "wls_var", "mint_shrink", "mint_sample"):
         P = projection(S, method, errors)
         assert np.allclose(S @ P @ coherent, coherent)  # SPS = S: unbiased
     assert np.allclose(projection(S, "bottom_up") @ np.arange(5.0), [2.0, 3.0, 4.0])
@@ -161,3 +168,67 @@ def test_reconcile_backtest_can_take_one_step_residuals() -> None:
     again = reconcile_backtest(fc, tree, "daily", "mint_shrink", residuals=later)
     same = again[again["origin"] == origins[0]]["mean"].to_numpy()
     assert np.allclose(same, out[out["origin"] == origins[0]]["mean"].to_numpy())
+
+
+def test_wls_weights_follow_structure_and_error_variance() -> None:
+    S, _ = summing_matrix({"t": ["a", "b"]})
+    # Structural scaling: the total counts as two series, so it moves more than each part.
+    out = S @ projection(S, "wls_struct") @ np.array([12.0, 4.0, 5.0])
+    assert out.round(3).tolist() == [10.5, 4.75, 5.75]
+    # Variance scaling: a part forecast without error is kept as it is.
+    errors = np.random.default_rng(9).normal(size=(100, 3)) * np.array([3.0, 1e-6, 3.0])
+    out = S @ projection(S, "wls_var", errors) @ np.array([12.0, 4.0, 5.0])
+    assert out[1] == pytest.approx(4.0, abs=1e-6)
+
+
+def _drifting_backtest(total_error: float) -> pd.DataFrame:
+    # The total is forecast `total_error` off at every origin, the parts exactly: the methods
+    # that keep the parts (bottom-up) score best on the past.
+    rows = []
+    origins = pd.date_range("2024-01-01", periods=10, freq="7D")
+    rng = np.random.default_rng(5)
+    for o in origins:
+        for k in range(14):
+            ds = o + pd.Timedelta(days=k)
+            ya, yb = 50 + rng.normal(0, 1), 30 + rng.normal(0, 1)
+            for uid, mean, y in (("t", ya + yb + total_error, ya + yb), ("a", ya, ya), ("b", yb, yb)):
+                rows.append({"unique_id": uid, "origin": o, "ds": ds, "mean": mean, "y": y})
+    fc = pd.DataFrame(rows)
+    for c in QUANTILE_COLUMNS:
+        fc[c] = fc["mean"]
+    return fc
+
+
+def test_auto_reconciliation_chooses_on_the_past_only() -> None:
+    tree = {"t": ["a", "b"]}
+    fc = _drifting_backtest(10.0)
+    chosen: dict[tuple[pd.Timestamp, int], str] = {}
+    out = reconcile_backtest(fc, tree, "daily", "auto", chosen=chosen, min_errors=14)
+    origins = sorted({o for o, _ in chosen})
+    # No scored past at the first origin: the first candidate; then the best on the past, for
+    # each horizon week (the second week is first scored at the third origin).
+    assert chosen[(origins[0], 0)] == chosen[(origins[1], 1)] == AUTO_METHODS[0]
+    assert chosen[(origins[-1], 0)] == chosen[(origins[-1], 1)] == "bottom_up"
+    # The forecasts at each origin are that method's, and add up.
+    bottom = reconcile_backtest(fc, tree, "daily", "bottom_up")
+    last = out["origin"] == origins[-1]
+    assert np.allclose(out.loc[last, "mean"], bottom.loc[last.to_numpy(), "mean"])
+    wide = out.pivot_table(index=["origin", "ds"], columns="unique_id", values="mean")
+    assert np.allclose(wide["t"], wide["a"] + wide["b"])
+    # Actuals on or after an origin cannot change its choice or its forecasts.
+    changed = fc.copy()
+    changed.loc[changed["ds"] >= origins[5], "y"] *= 3.0
+    again: dict[tuple[pd.Timestamp, int], str] = {}
+    moved = reconcile_backtest(changed, tree, "daily", "auto", chosen=again, min_errors=14)
+    early = out["origin"] <= origins[5]
+    assert {k: v for k, v in again.items() if k[0] <= origins[5]} == {
+        k: v for k, v in chosen.items() if k[0] <= origins[5]
+    }
+    assert np.allclose(out.loc[early, "mean"], moved.loc[early.to_numpy(), "mean"])
+
+
+def test_auto_reconciliation_rejects_unknown_candidates() -> None:
+    with pytest.raises(ValueError, match="unknown reconciliation method"):
+        reconcile_backtest(_drifting_backtest(1.0), {"t": ["a", "b"]}, "daily", "auto", candidates=("magic",))
+    with pytest.raises(ValueError, match="criterion"):
+        reconcile_backtest(_drifting_backtest(1.0), {"t": ["a", "b"]}, "daily", "auto", criterion="mape")

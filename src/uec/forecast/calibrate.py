@@ -75,8 +75,13 @@ def spread_factors(
     horizon: int,
     season: int,
     options: CalibrationOptions | None = None,
+    weights: Array | None = None,
 ) -> Array:
     """Spread factors, shape (``horizon``, len(``levels``)), from an internal backtest.
+
+    ``weights`` (one per scored point) makes each factor a weighted quantile of the scores:
+    with weights that fall with a point's age this is the non-exchangeable conformal method of
+    Barber, Candès, Ramdas & Tibshirani (2023), which follows a distribution that drifts.
 
     ``steps`` (1-based horizon step), ``y`` (actual) and ``q`` (forecast quantiles, one row per
     scored point, columns = ``levels``, which must be symmetric around a 0.5 level) describe
@@ -114,7 +119,7 @@ def spread_factors(
                     # A zero-width side that missed needs any factor: above the cap (not inf,
                     # which np.quantile cannot interpolate).
                     r = np.where(width > 0, dist / width, np.where(dist > 0, 2.0 * high, 0.0))
-                c = float(np.quantile(r, 1.0 - 2.0 * lv[j]))
+                c = _quantile(r, 1.0 - 2.0 * lv[j], None if weights is None else weights[sel])
                 factors[w, j] = factors[w, lv.size - 1 - j] = min(max(c, low), high)
                 continue
             # Each side on its own: the lower quantile should have share τ of actuals below it,
@@ -126,7 +131,7 @@ def spread_factors(
                 dist = sign * (mw - yw)
                 with np.errstate(divide="ignore", invalid="ignore"):
                     r = np.where(width > 0, dist / width, np.sign(dist) * 2.0 * high)
-                c = float(np.quantile(r, 1.0 - min(lv[k], 1.0 - lv[k])))
+                c = _quantile(r, 1.0 - min(lv[k], 1.0 - lv[k]), None if weights is None else weights[sel])
                 factors[w, k] = min(max(c, low), high)
     if measured.any():
         # Weeks the internal test could not reach borrow the nearest measured week's factors.
@@ -135,6 +140,23 @@ def spread_factors(
             factors[gap] = factors[idx[np.argmin(np.abs(idx - gap))]]
     out: Array = np.repeat(factors, season, axis=0)[:horizon]
     return out
+
+
+def _quantile(values: Array, level: float, weights: Array | None) -> float:
+    """``np.quantile`` (linear), or with ``weights`` the weighted quantile interpolated between
+    the mid-points of each value's weight (equal weights give the Hazen quantile).
+
+    >>> _quantile(np.array([1.0, 2.0, 3.0, 4.0]), 0.5, np.ones(4))
+    2.5
+    >>> _quantile(np.array([1.0, 2.0, 3.0, 4.0]), 0.5, np.array([1.0, 1.0, 1.0, 5.0]))
+    3.5
+    """
+    if weights is None:
+        return float(np.quantile(values, level))
+    order = np.argsort(values, kind="stable")
+    v, w = values[order], weights[order]
+    cdf = (np.cumsum(w) - 0.5 * w) / np.sum(w)
+    return float(np.interp(level, cdf, v))
 
 
 def apply_spread(q: Array, factors: Array) -> Array:

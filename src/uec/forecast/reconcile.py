@@ -12,6 +12,15 @@ base forecasts ``ŷ`` of every series, a reconciled forecast is ``S P ŷ``:
   Every series' forecast is used, weighted by how reliable it has been.
 * ``mint_sample``: MinT with the plain sample covariance (needs many more errors than series).
 * ``ols``: ``W = I`` (no errors needed).
+* ``wls_struct``: ``W = diag(S 1)``, each series weighted by how many bottom series it sums
+  (Athanasopoulos, Ahmed & Hyndman 2009; no errors needed).
+* ``wls_var``: ``W = diag`` of the variances of past errors (Hyndman, Lee & Wang 2016).
+
+:func:`reconcile_backtest` also offers ``auto``: at each origin and horizon week, the method
+whose reconciled forecasts from earlier origins scored best on the actuals known at that origin
+(mean squared error, or AvgRelMAE, Davydenko & Fildes 2013), so the method is chosen per
+hierarchy on its own past, never on the period being forecast. On the SWAST areas it did not
+beat the unreconciled total (docs/forecasting.md), so the default stays ``mint_shrink``.
 
 Only the means are projected; each series' quantiles are moved by the same amount as its mean,
 so its interval keeps the base model's (calibrated) width and the reconciled means and medians
@@ -34,17 +43,30 @@ clarabel for two matrix formulas.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from uec.forecast.base import Array
-from uec.forecast.frame import Freq, step_of
+from uec.forecast.frame import Freq, season_length, step_of
 from uec.forecast.quantiles import QUANTILE_COLUMNS
 
-__all__ = ["METHODS", "projection", "reconcile", "reconcile_backtest", "shrunk_covariance", "summing_matrix"]
+__all__ = [
+    "AUTO_METHODS",
+    "METHODS",
+    "projection",
+    "reconcile",
+    "reconcile_backtest",
+    "shrunk_covariance",
+    "summing_matrix",
+]
 
-METHODS: tuple[str, ...] = ("bottom_up", "ols", "mint_shrink", "mint_sample")
+METHODS: tuple[str, ...] = ("bottom_up", "ols", "wls_struct", "wls_var", "mint_shrink", "mint_sample")
+#: What ``auto`` chooses among, in order of preference on a tie; the first is also its choice at
+#: an origin with no scored past (the literature's default, MinT shrink).
+AUTO_METHODS: tuple[str, ...] = ("mint_shrink", "mint_sample", "wls_var", "wls_struct", "ols", "bottom_up")
+_ERROR_METHODS = ("wls_var", "mint_shrink", "mint_sample")
 
 
 def summing_matrix(hierarchy: Mapping[str, Sequence[str]]) -> tuple[Array, list[str]]:
@@ -123,12 +145,22 @@ def projection(S: Array, method: str, errors: Array | None = None) -> Array:
     W: Array
     if method == "ols":
         W = np.eye(n_all)
-    elif method in ("mint_shrink", "mint_sample"):
+    elif method == "wls_struct":
+        W = np.diag(S.sum(axis=1))
+    elif method in _ERROR_METHODS:
         if errors is None or errors.shape[0] < 3 or errors.shape[1] != n_all:
             raise ValueError(f"{method} needs past forecast errors of every series (at least 3 rows)")
-        W = shrunk_covariance(errors) if method == "mint_shrink" else np.asarray(np.cov(errors.T), dtype=float)
+        if method == "mint_shrink":
+            W = shrunk_covariance(errors)
+        elif method == "mint_sample":
+            W = np.asarray(np.cov(errors.T), dtype=float)
+        else:
+            W = np.diag(np.maximum(errors.var(axis=0, ddof=1), 1e-9))
     else:
         raise ValueError(f"unknown reconciliation method {method!r}: choose from {', '.join(METHODS)}")
+    # A series whose past errors were all zero would make W singular; a ridge far below any
+    # error variance keeps it invertible, and that series then keeps its forecast.
+    W = W + np.eye(n_all) * 1e-9 * max(float(np.mean(np.diag(W))), 1e-12)
     Wi = np.linalg.pinv(W)
     out: Array = np.asarray(np.linalg.solve(S.T @ Wi @ S, S.T @ Wi), dtype=float)
     return out
@@ -172,7 +204,7 @@ def reconcile(
     return out
 
 
-def reconcile_backtest(
+def reconcile_backtest(  # noqa: PLR0913 - the backtest and hierarchy, then keyword-only options
     forecasts: pd.DataFrame,
     hierarchy: Mapping[str, Sequence[str]],
     freq: Freq,
@@ -181,6 +213,9 @@ def reconcile_backtest(
     error_steps: int | None = None,
     min_errors: int = 30,
     residuals: pd.DataFrame | None = None,
+    candidates: Sequence[str] = AUTO_METHODS,
+    chosen: dict[tuple[pd.Timestamp, int], str] | None = None,
+    criterion: str = "mse",
 ) -> pd.DataFrame:
     """Reconcile a backtest's forecasts (``unique_id, origin, ds, mean, q…, y``) origin by
     origin. MinT's error covariance at an origin uses only the errors of earlier origins'
@@ -189,6 +224,15 @@ def reconcile_backtest(
     total against 0.794 with the first week's errors only), so nothing after the origin is
     used; an origin with fewer than ``min_errors`` such rows falls back to ``ols``. Begin the
     backtest some weeks before the period scored to give MinT a history.
+
+    ``method="auto"`` reconciles with each of ``candidates`` and, at each origin
+    and for each horizon week, keeps the one whose reconciled forecasts from earlier origins, at
+    the same horizon week, scored best on the actuals before that origin: chosen on the
+    hierarchy's own past, as ``auto`` chooses models. The score (``criterion``) is ``"mse"``, the
+    mean squared error over every series (MinT's own objective, the trace of the reconciled
+    error covariance), or ``"avgrelmae"``, the geometric mean over series of MAE relative to the
+    unreconciled forecasts. With no scored past it takes the first candidate. ``chosen``, if
+    given, receives the method used at each (origin, horizon week from 0).
 
     ``residuals`` (``unique_id, ds, mean, y``: one-step-ahead forecasts of each base model, e.g.
     a backtest with horizon 1 at every step) makes ``W`` the covariance of those one-step
@@ -199,11 +243,16 @@ def reconcile_backtest(
     >>> fc = pd.DataFrame({"unique_id": ["t", "a", "b"], "origin": pd.Timestamp("2024-01-01"),
     ...     "ds": pd.Timestamp("2024-01-01"), "mean": [10.0, 4.0, 5.0], "y": [9.0, 4.0, 5.0]})
     >>> for c in QUANTILE_COLUMNS: fc[c] = fc["mean"]
-    >>> reconcile_backtest(fc, {"t": ["a", "b"]}, "daily")["mean"].round(3).tolist()
+    >>> reconcile_backtest(fc, {"t": ["a", "b"]}, "daily", "ols")["mean"].round(3).tolist()
     [9.667, 4.333, 5.333]
     """
+    if method == "auto":
+        return _auto_backtest(
+            forecasts, hierarchy, freq, candidates, chosen, criterion,
+            error_steps=error_steps, min_errors=min_errors, residuals=residuals,
+        )
     if method not in METHODS:
-        raise ValueError(f"unknown reconciliation method {method!r}: choose from {', '.join(METHODS)}")
+        raise ValueError(f"unknown reconciliation method {method!r}: choose from auto, {', '.join(METHODS)}")
     _, ids = summing_matrix(hierarchy)
     k = error_steps or int(1e9)
     step = step_of(freq)
@@ -221,7 +270,7 @@ def reconcile_backtest(
     for origin, block in frame.groupby("origin", sort=True):
         use = method
         errors = None
-        if method in ("mint_shrink", "mint_sample"):
+        if method in _ERROR_METHODS:
             past = err_wide[err_wide.index.get_level_values("ds") < origin]  # nothing from after it
             if len(past) >= min_errors:
                 errors = past.to_numpy()
@@ -229,3 +278,72 @@ def reconcile_backtest(
                 use = "ols"
         parts.append(reconcile(block.drop(columns="_step"), hierarchy, use, errors))
     return pd.concat(parts, ignore_index=True)
+
+
+def _auto_backtest(
+    forecasts: pd.DataFrame,
+    hierarchy: Mapping[str, Sequence[str]],
+    freq: Freq,
+    candidates: Sequence[str],
+    chosen: dict[tuple[pd.Timestamp, int], str] | None,
+    criterion: str,
+    **options: Any,
+) -> pd.DataFrame:
+    if criterion not in ("mse", "avgrelmae"):
+        raise ValueError("criterion must be 'mse' or 'avgrelmae'")
+    unknown = [c for c in candidates if c not in METHODS]
+    if unknown or not candidates:
+        raise ValueError(f"unknown reconciliation method(s) {unknown}: choose from {', '.join(METHODS)}")
+    # Sorted by origin, as reconcile_backtest returns its blocks, so every variant's rows line up
+    # with these by position.
+    base = forecasts.sort_values("origin", kind="stable").reset_index(drop=True)
+    variants = {m: reconcile_backtest(base, hierarchy, freq, m, **options) for m in candidates}
+    origin = pd.to_datetime(base["origin"]).to_numpy()
+    ds = pd.to_datetime(base["ds"]).to_numpy()
+    y = base["y"].to_numpy(dtype=float)
+    known = ~np.isnan(y)
+    uid = base["unique_id"].to_numpy()
+    base_err = np.abs(y - base["mean"].to_numpy(dtype=float))
+    errs = {m: np.abs(y - v["mean"].to_numpy(dtype=float)) for m, v in variants.items()}
+    # Choose per horizon week: the methods differ most at short range, and a choice pooled over
+    # every step would be decided by the far weeks, where they nearly tie.
+    band = ((ds - origin) // step_of(freq)).astype(np.int64) // season_length(freq)
+    pick = np.empty(len(base), dtype=object)
+    for o in np.unique(origin):
+        rows = origin == o
+        seen = known & (origin < o) & (ds < o)
+        for b in np.unique(band[rows]):
+            past = seen & (band == b)
+            use = candidates[0]
+            if past.any():
+                if criterion == "mse":
+                    scores = {m: float(np.mean(errs[m][past] ** 2)) for m in candidates}
+                else:
+                    scores = {m: _avg_rel_mae(errs[m][past], base_err[past], uid[past]) for m in candidates}
+                finite = {m: v for m, v in scores.items() if np.isfinite(v)}
+                if finite:
+                    use = min(finite, key=lambda m: (finite[m], candidates.index(m)))
+            pick[rows & (band == b)] = use
+            if chosen is not None:
+                chosen[(pd.Timestamp(o), int(b))] = use
+    out = base.copy()
+    for m, v in variants.items():
+        sel = pick == m
+        for c in ("mean", *QUANTILE_COLUMNS):
+            out.loc[sel, c] = v.loc[sel, c].to_numpy()
+    return out
+
+
+def _avg_rel_mae(err: Array, base_err: Array, uid: Array) -> float:
+    """Geometric mean over series of MAE / base MAE (series with a zero base MAE left out).
+
+    >>> round(_avg_rel_mae(np.array([1.0, 4.0]), np.array([2.0, 1.0]), np.array(["a", "b"])), 4)
+    1.4142
+    """
+    logs = []
+    for u in np.unique(uid):
+        sel = uid == u
+        b = float(np.mean(base_err[sel]))
+        if b > 0:
+            logs.append(np.log(max(float(np.mean(err[sel])), 1e-12) / b))
+    return float(np.exp(np.mean(logs))) if logs else float("nan")
