@@ -181,3 +181,38 @@ def test_occupancy_projection_names_its_sites_and_totals_the_ics(tmp_path_factor
     assert "Hilltop Urgent Treatment Centre: beds occupied at midnight" in page
     assert 'id="next-day-ics"' in page and "Whole ICS now" in page
     assert ">RAA01</a>" not in page  # named, not coded
+
+
+def test_the_111_site_page_shows_call_handling_where_the_data_has_it(store: Store) -> None:
+    # Two quarter-hours yesterday and one four days earlier: yesterday's shares and the 7 days' sums.
+    day = T + timedelta(days=1)
+    handling = [
+        {"org_code": "N11", "period_start": h(1), "period_end": h(0.75), "calls_offered": 40, "calls_answered": 38,
+         "calls_abandoned": 2, "answered_within_60s": 30},
+        {"org_code": "N11", "period_start": h(2), "period_end": h(1.75), "calls_offered": 10, "calls_answered": 10,
+         "calls_abandoned": 0, "answered_within_60s": 10},
+        {"org_code": "N11", "period_start": h(96), "period_end": h(95.75), "calls_offered": 50,
+         "calls_answered": 45, "calls_abandoned": 5, "answered_within_60s": 20},
+    ]
+    _load(store, {**_rows(), "calls_111_handling": handling})
+    page = site_page(store, "N1101", now=day)
+    assert page is not None and page.calls_111 is not None
+    c = page.calls_111
+    assert c.handling_yesterday is not None and c.handling_7_days is not None
+    assert (c.handling_yesterday.offered, c.handling_yesterday.abandoned) == (50, 2)
+    assert c.handling_yesterday.within_60s_share == pytest.approx(40 / 48)
+    assert (c.handling_7_days.offered, c.handling_7_days.answered, c.handling_7_days.abandoned) == (100, 93, 7)
+    assert c.not_available == []
+
+
+def test_the_111_site_page_renders_call_handling(tmp_path_factory: pytest.TempPathFactory) -> None:
+    handling = [{"org_code": "N11", "period_start": h(1), "period_end": h(0.75), "calls_offered": 40,
+                 "calls_answered": 38, "calls_abandoned": 2, "answered_within_60s": 19}]
+    path = write_fixture(tmp_path_factory.mktemp("handling") / "uec.duckdb",
+                         {**_rows(), "calls_111_handling": handling})
+    with TestClient(signed_in(create_app(path))) as c:
+        page = c.get("/sites/N1101")
+    assert page.status_code == 200
+    assert "Calls offered yesterday" in page.text and "Abandoned (7 days)" in page.text
+    assert "50.0%" in page.text  # 19 of 38 answered within 60 seconds
+    assert "Not available: these need NHS 111 call-handling records" not in page.text

@@ -221,6 +221,17 @@ def spells_now(store: Store, t: datetime, since: datetime) -> list[Row]:
     )
 
 
+def calls_111_handling_periods(store: Store, org_code: str, start: datetime, end: datetime) -> list[Row]:
+    """An NHS 111 provider's call handling periods starting in ``[start, end)``: ``(h, offered,
+    answered, abandoned, in_60)`` rows, one a period (the telephony counts, not the dispositions)."""
+    return store.query(
+        "SELECT period_start AS h, calls_offered AS offered, calls_answered AS answered,"
+        " calls_abandoned AS abandoned, answered_within_60s AS in_60 FROM calls_111_handling"
+        " WHERE org_code = :org AND period_start >= :start AND period_start < :end",
+        {"org": org_code, "start": start, "end": end},
+    )
+
+
 def calls_111_by_hour(store: Store, org_code: str, start: datetime, end: datetime) -> list[Row]:
     """An NHS 111 provider's calls answered in ``[start, end)`` as ``(k, h, n)`` rows: disposition,
     UTC hour, count; plus ``booked:<disposition>`` rows counting calls with a booked time slot."""

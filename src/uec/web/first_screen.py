@@ -169,6 +169,25 @@ class SiteChart(BaseModel):
     summary: str
 
 
+class CallHandling(BaseModel):
+    """An NHS 111 provider's telephony counts over some days (from ``calls_111_handling``)."""
+
+    offered: int
+    answered: int
+    abandoned: int
+    answered_within_60s: int
+
+    @property
+    def abandoned_share(self) -> float | None:
+        """Abandoned calls as a share of calls offered (the IUC KPI is under 3%)."""
+        return self.abandoned / self.offered if self.offered else None
+
+    @property
+    def within_60s_share(self) -> float | None:
+        """Calls answered within 60 seconds as a share of calls answered."""
+        return self.answered_within_60s / self.answered if self.answered else None
+
+
 class Calls111(BaseModel):
     """An NHS 111 provider's calls: answered by day and where they sent people."""
 
@@ -180,6 +199,10 @@ class Calls111(BaseModel):
     booked_7_days: int
     not_available: list[str] = Field(
         description="111 measures the data cannot give yet (they need call-handling records)")
+    handling_yesterday: CallHandling | None = Field(
+        default=None, description="Calls offered, answered, abandoned and answered within 60 s yesterday")
+    handling_7_days: CallHandling | None = Field(
+        default=None, description="The same over the last 7 days")
 
 
 class SitePage(data.SiteDetail):
@@ -443,10 +466,33 @@ def first_screen(store: Store, now: dt.datetime | None = None) -> FirstScreen:
     return FirstScreen(**ov.model_dump(), now=board, key_standards=standards)
 
 
+def _call_handling(store: Store, org_code: str, window: data.Window) -> tuple[CallHandling | None,
+                                                                                 CallHandling | None]:
+    """Yesterday's and the last 7 days' telephony counts, or ``None`` where no period of them is held."""
+    sums: dict[bool, list[int]] = {True: [0, 0, 0, 0], False: [0, 0, 0, 0]}
+    seen = {True: False, False: False}
+    for r in activity.calls_111_handling_periods(store, org_code, window.start_utc, window.end_utc):
+        day = _utc(r["h"]).astimezone(LONDON).date()
+        if day not in window.days:
+            continue
+        for yesterday in {False, day == window.reporting_day}:
+            seen[yesterday] = True
+            acc = sums[yesterday]
+            for i, k in enumerate(("offered", "answered", "abandoned", "in_60")):
+                acc[i] += int(r[k])
+
+    def made(yesterday: bool) -> CallHandling | None:
+        o, a, ab, in60 = sums[yesterday]
+        return CallHandling(offered=o, answered=a, abandoned=ab, answered_within_60s=in60) if seen[yesterday] else None
+
+    return made(True), made(False)
+
+
 def _calls_111(store: Store, org_code: str, window: data.Window) -> Calls111 | None:
     rows = activity.calls_111_by_hour(store, org_code, window.start_utc, window.end_utc)
     if not rows:
         return None
+    handling_yesterday, handling_7_days = _call_handling(store, org_code, window)
     per: dict[str, dict[dt.date, int]] = defaultdict(lambda: dict.fromkeys(window.days, 0))
     for r in rows:
         d = _utc(r["h"]).astimezone(LONDON).date()
@@ -462,7 +508,9 @@ def _calls_111(store: Store, org_code: str, window: data.Window) -> Calls111 | N
                                    yesterday=per[k][window.reporting_day], last_7_days=sum(per[k].values()))
                       for k in keys],
         booked_7_days=sum(sum(v.values()) for k, v in per.items() if k.startswith("booked:")),
-        not_available=["Calls offered", "Calls answered within 60 seconds", "Calls abandoned"],
+        not_available=[] if handling_7_days else ["Calls offered", "Calls answered within 60 seconds",
+                                                   "Calls abandoned"],
+        handling_yesterday=handling_yesterday, handling_7_days=handling_7_days,
     )
 
 
