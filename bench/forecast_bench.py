@@ -76,10 +76,11 @@ ALL_MODELS = ",".join(MODEL_NAMES)
 
 def _row(s: pd.DataFrame) -> dict[str, float]:
     s = s.set_index("h")
-    row = {f"mase{h}": float(s.loc[h, "mase_mean"]) for h in HORIZONS if h in s.index}
+    cell = {(h, c): float(v) for c in s.columns if c.endswith("_mean") for h, v in s[c].astype(float).items()}
+    row = {f"mase{h}": cell[h, "mase_mean"] for h in HORIZONS if h in s.index}
     for h in (7, 84):
-        row[f"cov80_{h}"] = float(s.loc[h, "coverage_80_mean"])
-        row[f"cov95_{h}"] = float(s.loc[h, "coverage_95_mean"])
+        row[f"cov80_{h}"] = cell[h, "coverage_80_mean"]
+        row[f"cov95_{h}"] = cell[h, "coverage_95_mean"]
     return row
 
 
