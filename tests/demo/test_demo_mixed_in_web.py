@@ -103,3 +103,23 @@ def test_a_feed_batch_and_a_watched_file_into_a_demo_store_warn(store: Store, ap
     [outcome] = scan(store, inbox)
     assert outcome.outcome == "loaded" and len(outcome.warnings) == 1
     assert outcome.warnings[0].startswith("warning: this store holds the demo ICS") and "(RRK)" in outcome.warnings[0]
+
+
+def test_uec_watch_prints_the_warning_line(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from uec.store import open_store
+
+    path = str(tmp_path / "demo.duckdb")
+    _demo(open_store(path))
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "returns.csv").write_text("org_code,period_start,period_length,metric_code,value,source\n"
+                                       "RRK,2024-04-01,day,opel_x,3,opel\n")
+    r = subprocess.run([sys.executable, "-m", "uec", "watch", str(inbox), "--once", "--settle", "0", "--store", path],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    warnings = [line for line in r.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and "(RRK)" in warnings[0] and "uec unload" in warnings[0], r.stderr
+    assert "returns.csv: loaded" in r.stdout

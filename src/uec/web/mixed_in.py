@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
 from uec.ingest.mixed_in import MixedIn, mixed_in
-from uec.store import open_store
+from uec.store import Store, open_store
 from uec.web.cache import AnswerCache
 
 __all__ = ["MixedInContext", "mixed_in_notice"]
@@ -52,9 +53,16 @@ class MixedInContext:
         self.app = app
         self.store_url = store_url
         self.cache = cache
+        # One store object for the app's life: opening one runs the schema check (a write on
+        # PostgreSQL), and it holds no connection between queries, so keeping it costs nothing.
+        self._store: Store | None = None
+        self._lock = threading.Lock()
 
     def _lookup(self) -> MixedIn | None:
-        store = open_store(self.store_url)
+        with self._lock:
+            if self._store is None:
+                self._store = open_store(self.store_url)
+            store = self._store
         return self.cache().get(store, "mixed-in", compute=lambda: mixed_in(store))
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
