@@ -26,14 +26,13 @@ import pyarrow as pa
 
 from uec.access import audit
 from uec.access.audit import Actor
-from uec.contract import table as contract_table
 from uec.demo._measure import measure
 from uec.demo._model import generate
 from uec.demo._tables import event_tables, reference_tables
-from uec.demo.queries import CODE_COLUMNS, codes_not_in_demo, has_demo_load
 from uec.errors import UecError
 from uec.ics import params as _params
 from uec.ics.reference import population_total
+from uec.ingest.mixed_in import is_demo_store, mixed_in_warning  # re-exported: the demo's own names for them
 from uec.store import Store
 from uec.store.queries import next_free_load_id
 from uec.system import demo_tables
@@ -268,51 +267,6 @@ def build_demo(
     return DemoSummary(seed=seed, start=data.start, end=data.end, days=days, population=data.population,
                        rows={k: v.num_rows for k, v in data.tables.items()}, calibration=checks,
                        seconds=time.perf_counter() - started)
-
-
-def is_demo_store(store: Store) -> bool:
-    """Whether ``store`` holds the demo ICS: ``build_demo`` marks each table it writes as a load of
-    kind ``demo``.
-
-    >>> import datetime, tempfile, os
-    >>> from uec.store import open_store
-    >>> with tempfile.TemporaryDirectory() as d:
-    ...     store = open_store(os.path.join(d, "uec.duckdb"))
-    ...     before = is_demo_store(store)
-    ...     _ = build_demo(store, days=1, end=datetime.date(2025, 1, 15))
-    ...     before, is_demo_store(store)
-    (False, True)
-    """
-    return has_demo_load(store)
-
-
-def mixed_in_warning(store: Store, table: str, load_id: int) -> str | None:
-    """A one-line warning when load ``load_id`` put rows for organisations or sites that the demo ICS
-    does not have into a demo store (real data mixed with synthetic); ``None`` otherwise.
-
-    Not an error: someone may mean to try their own extract beside the demo.
-
-    >>> import tempfile, os
-    >>> from uec.store import open_store
-    >>> with tempfile.TemporaryDirectory() as d:  # not a demo store: nothing to warn about
-    ...     print(mixed_in_warning(open_store(os.path.join(d, "uec.duckdb")), "attendances", 1))
-    None
-    """
-    if not is_demo_store(store):
-        return None
-    names = {f.name for f in contract_table(table).fields}
-    total, shown = 0, []
-    for column in CODE_COLUMNS:
-        if column in names:
-            n, codes = codes_not_in_demo(store, table, column, load_id)
-            total += n
-            shown += codes
-    if not total:
-        return None
-    more = ", ..." if total > len(shown) else ""
-    return (f"warning: this store holds the demo ICS, and load {load_id} added {table} rows for {total} "
-            f"organisation or site code(s) the demo does not have ({', '.join(shown[:5])}{more}): real and "
-            f"demo data are now mixed; remove them with `uec unload {load_id}` or use another --store")
 
 
 def _quiet(stage: str, fraction: float) -> None:

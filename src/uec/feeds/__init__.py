@@ -8,7 +8,7 @@ and atomic load as ``uec ingest``; both are audited.
 True
 """
 
-from uec.feeds.batch import MAX_BYTES, FeedRefused, feed_kinds, load_file, receive
+from uec.feeds.batch import MAX_BYTES, FeedRefused, feed_kinds, load_file, load_warnings, receive
 from uec.feeds.freshness import Freshness, expected_intervals, freshness
 from uec.feeds.watch import Outcome, kind_of, scan, watch
 
@@ -22,6 +22,7 @@ __all__ = [
     "freshness",
     "kind_of",
     "load_file",
+    "load_warnings",
     "receive",
     "scan",
     "watch",

@@ -39,9 +39,11 @@ from uec.errors import UecError
 from uec.feeds import queries
 from uec.ingest import LoadResult, ingest
 from uec.ingest.formats import resolve_kind
+from uec.ingest.mixed_in import mixed_in_warning
 from uec.store import Store
 
-__all__ = ["MAX_BYTES", "FeedRefused", "feed_kinds", "load_file", "owner_field", "parse", "receive", "refusals"]
+__all__ = ["MAX_BYTES", "FeedRefused", "feed_kinds", "load_file", "load_warnings", "owner_field", "parse", "receive",
+           "refusals"]
 
 #: The largest batch the endpoint takes. Reasoning (verified: false): a feed sends what changed in
 #: the last 15 minutes; the busiest demo site has ~40 attendances an hour, a large trust ~150, so a
@@ -177,6 +179,25 @@ def load_file(store: Store, kind: str, path: Path, *, actor: User | None = None,
     caller's other entries (a refused batch); the load's entry carries the load id.
     """
     return ingest(store, kind, path, actor=actor if actor is not None else actor_label)
+
+
+def load_warnings(store: Store, result: LoadResult) -> list[str]:
+    """What a feed batch or a watched file should be warned about once loaded: today only real data
+    put into a demo store (:func:`uec.ingest.mixed_in.mixed_in_warning`, worded as ``uec ingest`` says it).
+
+    >>> import tempfile, os
+    >>> from uec.store import open_store
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     store = open_store(os.path.join(d, "uec.duckdb"))
+    ...     load_warnings(store, receive(store, "returns", b"org_code,period_start,period_length,metric_code,"
+    ...                   b"value,source\\nDEMO-A,2024-04-01,day,opel_x,3,opel\\n", content_type="text/csv",
+    ...                   org_code="DEMO-A", actor_label="token:t"))
+    []
+    """
+    if result.load_id is None or result.already_loaded is not None or not result.rows_loaded:
+        return []
+    warning = mixed_in_warning(store, result.table, result.load_id)
+    return [warning] if warning else []
 
 
 def receive(store: Store, kind: str, body: bytes, *, content_type: str, org_code: str,

@@ -19,6 +19,7 @@ from uec.store import open_store
 __all__ = ["watch_command"]
 
 out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def _label(folder: Path) -> str:
@@ -47,6 +48,8 @@ def watch_command(
 
     def report(o: Outcome) -> None:
         out.print(f"{o.name}: {o.outcome} ({o.detail})")
+        for warning in o.warnings:  # as `uec ingest` says it: one `warning:` line on stderr
+            err.print(warning, markup=False, highlight=False)
 
     try:
         n = watch(open_store(store), folder, kind=kind, org_code=org, settle=settle, every=every, once=once,

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from uec.errors import UecError
-from uec.feeds.batch import feed_kinds, load_file, refusals
+from uec.feeds.batch import feed_kinds, load_file, load_warnings, refusals
 from uec.store import Store, StoreBusy
 
 __all__ = ["Outcome", "kind_of", "scan", "watch"]
@@ -56,6 +56,8 @@ class Outcome:
     name: str
     outcome: str  # loaded | rejected
     detail: str
+    #: Loaded, but worth knowing (each a ``warning:`` line, e.g. real data put into a demo store).
+    warnings: tuple[str, ...] = ()
 
 
 def kind_of(name: str, kinds: list[str] | None = None) -> str | None:
@@ -157,7 +159,8 @@ def scan(store: Store, inbox: Path, *, kind: str | None = None, org_code: str | 
         _write_atomic(target.with_name(target.name + ".result.json"), json.dumps(result.as_dict(), default=str))
         os.replace(path, target)
         out.append(Outcome(path.name, LOADED, f"load {result.load_id}: {result.rows_loaded} loaded, "
-                                              f"{result.rows_quarantined} quarantined"))
+                                              f"{result.rows_quarantined} quarantined",
+                           tuple(load_warnings(store, result))))
     return out
 
 

@@ -12,11 +12,16 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from uec.contract import EARLIEST_YEAR, LOCAL_TIME_ZONE, Field, Table, contract
+from uec.store import Store
 
 __all__ = [
     "AE_MONTHLY_SQL",
+    "CODE_COLUMNS",
     "HES_AE_SQL",
     "MAX_OFFSET_MINUTES",
+    "codes_not_in_demo",
+    "foreign_codes",
+    "has_demo_load",
     "local_to_utc_sql",
     "typed_select_sql",
 ]
@@ -759,3 +764,64 @@ CURRENT_VALUE_SQL = """
 SELECT r.value, r.load_id, l.file_name, l.loaded_at FROM returns r LEFT JOIN loads l ON l.load_id = r.load_id
 WHERE r.org_code = :org AND r.period_start = :start AND r.metric_code = :metric AND r.source = :source
 """
+
+
+# --- real data in a demo store (issue 15) -----------------------------------------------------
+# A demo store is one ``uec.demo.build_demo`` wrote: its loads have kind ``demo``. These find out
+# whether a store is one, and which organisations or sites a later load brought in that the demo
+# does not have. Kept here (not in uec.demo) so the feeds, which sit below the demo, can warn too.
+
+#: Where a table names its organisation or site, and the demo reference table and column it
+#: must match: the code columns of the contract (identifiers, never user input).
+CODE_COLUMNS = {"org_code": ("organisations", "org_code"), "site_code": ("sites", "site_code")}
+
+
+def has_demo_load(store: Store) -> bool:
+    """Whether ``build_demo`` wrote into ``store`` (a load of kind ``demo``).
+
+    >>> import tempfile, os
+    >>> from uec.store import open_store
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     has_demo_load(open_store(os.path.join(d, "uec.duckdb")))
+    False
+    """
+    return bool(store.query("SELECT count(*) AS n FROM loads WHERE kind = 'demo'")[0]["n"])
+
+
+def _not_in_demo(table: str, column: str) -> str:
+    """The rows of ``table`` whose ``column`` the demo's reference data lacks (``table`` and ``column``
+    are a contract table and one of :data:`CODE_COLUMNS`, never user input)."""
+    ref_table, ref_column = CODE_COLUMNS[column]
+    return (f"FROM {table} t WHERE t.{column} IS NOT NULL AND t.{column} NOT IN (SELECT r.{ref_column} "
+            f"FROM {ref_table} r WHERE r.load_id IN (SELECT load_id FROM loads WHERE kind = 'demo'))")
+
+
+def codes_not_in_demo(store: Store, table: str, column: str, load_id: int, limit: int = 5) -> tuple[int, list[str]]:
+    """How many distinct codes in ``table.column`` of load ``load_id`` the demo's reference data
+    lacks, and up to ``limit`` of them (sorted).
+
+    >>> import tempfile, os
+    >>> from uec.store import open_store
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     codes_not_in_demo(open_store(os.path.join(d, "uec.duckdb")), "returns", "org_code", 1)
+    (0, [])
+    """
+    missing = f"SELECT DISTINCT t.{column} AS code {_not_in_demo(table, column)} AND t.load_id = :load_id"
+    n = int(store.query(f"SELECT count(*) AS n FROM ({missing}) m", {"load_id": load_id})[0]["n"])
+    codes = [str(r["code"]) for r in store.query(f"{missing} ORDER BY code LIMIT {int(limit)}", {"load_id": load_id})]
+    return n, codes
+
+
+def foreign_codes(store: Store, table: str, column: str) -> list[tuple[int, str]]:
+    """Every (load, code) of ``table.column`` that a load other than the demo's brought in and the
+    demo's reference data lacks, sorted: the whole store's mixed-in codes in one statement.
+
+    >>> import tempfile, os
+    >>> from uec.store import open_store
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     foreign_codes(open_store(os.path.join(d, "uec.duckdb")), "returns", "org_code")
+    []
+    """
+    rows = store.query(f"SELECT DISTINCT t.load_id AS load_id, t.{column} AS code {_not_in_demo(table, column)} "
+                       "AND t.load_id NOT IN (SELECT load_id FROM loads WHERE kind = 'demo') ORDER BY load_id, code")
+    return [(int(r["load_id"]), str(r["code"])) for r in rows]

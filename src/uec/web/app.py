@@ -42,6 +42,7 @@ from uec.errors import UecError
 from uec.web import api_docs, display, scenario_jobs
 from uec.web.cache import AnswerCache, FreshnessHeaders
 from uec.web.limits import BoundError
+from uec.web.mixed_in import MixedInContext, mixed_in_notice
 from uec.web.responder import FieldErrors, render
 from uec.web.routes import ROUTERS
 from uec.web.routes import audit as audit_routes
@@ -192,10 +193,13 @@ def create_app(store_url: str | None = None, settings: Settings | None = None) -
         frontend_css=f"{FRONTEND_URL}/{_CSS}" if frontend else None,
         frontend_js=f"{FRONTEND_URL}/{_JS}" if frontend else None,
         service_name=SERVICE_NAME,
+        mixed_in_notice=mixed_in_notice,
     )
     app.state.settings = settings
     app.state.templates = env
     app.state.cache = AnswerCache(settings.cache_dir, settings.cache_size_mb * 1024 * 1024)
+    # Real data in a demo store: a warning on every page, worked out once per data version.
+    app.add_middleware(MixedInContext, store_url=settings.store, cache=lambda: app.state.cache)
     scenario_jobs.set_limits(settings.scenario_queue_limit)
     _install_error_handlers(app)
     # Access (uec.access): sessions, CSRF, security headers, sign-in and the audit trail.

@@ -3,7 +3,8 @@
 The sender is an API token with the ``feed`` role (permission ``send_feed``, scoped to the token's
 organisation). The body is CSV (``Content-Type: text/csv``) or JSON (``application/json``: a list
 of objects), at most :data:`uec.feeds.MAX_BYTES`. Answers: 200 with the load's counts and the
-reasons of any quarantined rows; 403 when a row is another organisation's (nothing loaded); 413
+reasons of any quarantined rows
+(and ``warnings``, e.g. real data put into a demo store); 403 when a row is another organisation's (nothing loaded); 413
 too large; 415 neither CSV nor JSON; 404 a kind no feed sends; 400 a malformed batch. A bearer request has
 no cookie, so CSRF does not apply (a browser cannot be made to send the token).
 """
@@ -20,7 +21,7 @@ from uec.access import allowed
 from uec.access.user import User
 from uec.access.web import AccessRefused, request_id
 from uec.errors import UecError
-from uec.feeds import MAX_BYTES, FeedRefused, receive
+from uec.feeds import MAX_BYTES, FeedRefused, load_warnings, receive
 from uec.feeds.queries import quarantined_rows
 from uec.store import StoreBusy
 from uec.web.deps import StoreDep, get_current_user
@@ -60,6 +61,8 @@ class FeedLoad(BaseModel):
     already_loaded: int | None
     unchecked: list[str]
     quarantined: list[QuarantinedRow]
+    #: Loaded, but worth knowing: e.g. real data put into a demo store (the line `uec ingest` prints).
+    warnings: list[str] = []
 
 
 async def _body(request: Request) -> bytes:
@@ -97,7 +100,9 @@ async def post_feed(kind: str, request: Request, store: StoreDep,
     except UecError as exc:
         return JSONResponse({"detail": str(exc)}, status_code=400)
     rows = quarantined_rows(store, result.load_id) if result.load_id and result.rows_quarantined else []
+    warnings = await run_in_threadpool(load_warnings, store, result)
     return FeedLoad(kind=kind, org_code=user.org_code, rows_in=result.rows_in, rows_loaded=result.rows_loaded,
                     rows_quarantined=result.rows_quarantined, load_id=result.load_id,
                     already_loaded=result.already_loaded, unchecked=list(result.unchecked),
-                    quarantined=[QuarantinedRow(row=r["row_number"], reason=r["reason"]) for r in rows])
+                    quarantined=[QuarantinedRow(row=r["row_number"], reason=r["reason"]) for r in rows],
+                    warnings=warnings)
