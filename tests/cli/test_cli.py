@@ -51,6 +51,7 @@ def test_ingest_status_quarantine_export_round_trip(store_url: str, tmp_path: Pa
     assert status["tables"] == {
         "organisations": 0, "org_hierarchy": 0, "sites": 0, "services": 0, "calls_111": 0, "ambulance_incidents": 0,
         "attendances": 2, "spells": 0, "bed_states": 0, "ucr_referrals": 0, "returns": 0,
+        "ed_area_states": 0, "specialty_referrals": 0, "calls_111_handling": 0, "capacity_states": 0,
     }
     assert status["loads"] == 1 and status["quarantined"] == 1
 

@@ -59,7 +59,7 @@ DEFAULT_SEED = 42
 GENERATORS = ("fast", "model")
 _LONDON = ZoneInfo("Europe/London")
 # The order tables are written in: reference data first, as a reader would expect.
-TABLE_ORDER = ("organisations", "sites", "services", "calls_111", "ambulance_incidents", "attendances",
+TABLE_ORDER = ("organisations", "org_hierarchy", "sites", "services", "calls_111", "ambulance_incidents", "attendances",
                "spells", "bed_states", "ucr_referrals", *DERIVED_TABLES)
 
 calibration = _params.calibration

@@ -98,6 +98,7 @@ def _finish(name: str, cols: dict[str, Any]) -> pa.Table:
 def reference_tables(g: Generated) -> dict[str, pa.Table]:
     rows = {
         "organisations": R.organisations(),
+        "org_hierarchy": R.hierarchy(),
         "sites": R.sites(),
         "services": R.services(list(g.world.core_beds), list(g.world.escalation_beds)),
     }

@@ -88,6 +88,29 @@ def organisations() -> list[Row]:
     return rows
 
 
+def hierarchy() -> list[Row]:
+    """Where the demo's NHS organisations and sites sit (``org_hierarchy``): sites in their trusts,
+    trusts in the integrated care board. The board's region is left empty, since the demo ICS is in
+    no real NHS England region, and the council is not an NHS organisation.
+
+    >>> rows = hierarchy()
+    >>> [(r["org_code"], r["role"], r["parent_code"]) for r in rows[:2]]
+    [('DEMO-ICB', 'icb', None), ('DEMO-A', 'trust', 'DEMO-ICB')]
+    >>> next(r["parent_code"] for r in rows if r["org_code"] == "DEMO-A01")
+    'DEMO-A'
+    """
+    rows: list[Row] = []
+    for org in organisations():
+        if org["org_type"] == "ics":
+            rows.append({"org_code": org["org_code"], "name": org["name"], "role": "icb", "parent_code": None})
+        elif org["org_type"] != "local_authority":
+            rows.append({"org_code": org["org_code"], "name": org["name"], "role": "trust", "parent_code": ICB})
+    nhs = {r["org_code"] for r in rows}
+    rows += [{"org_code": s["site_code"], "name": s["name"], "role": "site", "parent_code": s["org_code"]}
+             for s in sites() if s["org_code"] in nhs]
+    return rows
+
+
 def sites() -> list[Row]:
     # Only the acute sites carry a population: their catchments partition the ICS, so the column
     # sums to the ICS population; UTCs and bases serve people already counted there.

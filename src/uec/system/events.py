@@ -831,7 +831,8 @@ def reference_tables(p: SystemParams) -> dict[str, pa.Table]:
         elif row["service_type"] == "ambulance":
             row["capacity"] = max(p.crews.values()) + p.extra_crews
     out = {}
-    for name, rows in (("organisations", R.organisations()), ("sites", R.sites()), ("services", services)):
+    for name, rows in (("organisations", R.organisations()), ("org_hierarchy", R.hierarchy()), ("sites", R.sites()),
+                       ("services", services)):
         schema = contract_table(name).arrow_schema()
         out[name] = pa.Table.from_pylist(rows, schema=schema)
     return out
@@ -864,5 +865,5 @@ def demo_tables(seed: int, start: dt.date, days: int,
     report("writing events", 0.7)
     tables = contract_tables(built, result, np.random.SeedSequence(seed))
     report("events written", 1.0)
-    order = ("organisations", "sites", "services", *EVENT_TABLES)
+    order = ("organisations", "org_hierarchy", "sites", "services", *EVENT_TABLES)
     return {k: tables[k] for k in order}
