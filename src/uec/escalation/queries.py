@@ -17,7 +17,7 @@ Where a catalogue standard defines the same thing, its recipe's SQL (``where``, 
 used here verbatim, so a parameter and its standard cannot drift apart.
 
 >>> sorted(MEASURES)[:3]
-['community_bed_occupancy', 'escalation_beds_share', 'four_hour']
+['community_bed_occupancy', 'community_capacity_occupancy', 'escalation_beds_share']
 """
 
 from __future__ import annotations
