@@ -21,7 +21,7 @@ from uec.forecast import (
     make_model,
     spread_factors,
 )
-from uec.forecast.models import Calibrated
+from uec.forecast.models import Calibrated, SeasonalNaive
 from uec.forecast.statistical import ARIMA_ORDERS
 
 
@@ -160,6 +160,53 @@ def test_calibration_borrows_for_weeks_without_enough_points() -> None:
     assert np.allclose(factors[14:], factors[:7])
     with pytest.raises(ValueError, match="symmetric"):
         spread_factors(steps, y, q[:, :3], (0.1, 0.2, 0.9), horizon=7, season=7)
+
+
+def test_calibration_keeps_the_bias_correction_to_the_first_week() -> None:
+    # Forecasts biased low by one model sd at every step: measured on its own the lower side
+    # should shrink (few actuals fall below) and the upper side widen. In the first week the
+    # bias persists, so each side is measured on its own; from the second week on neither side
+    # is narrowed below the interval's joint factor, as a bias measured months back often has
+    # the other sign by the time a far forecast is scored.
+    rng = np.random.default_rng(3)
+    steps = np.tile(np.arange(1, 15), 100)
+    y = rng.normal(1.0, 1.0, steps.size)
+    q = _normal_quantiles(np.zeros(steps.size), 1.0)
+    lo, hi = QUANTILE_LEVELS.index(0.1), QUANTILE_LEVELS.index(0.9)
+    floored = spread_factors(steps, y, q, QUANTILE_LEVELS, horizon=14, season=7)
+    separate = spread_factors(steps, y, q, QUANTILE_LEVELS, horizon=14, season=7,
+                              options=CalibrationOptions(joint_floor_from=None))
+    joint = spread_factors(steps, y, q, QUANTILE_LEVELS, horizon=14, season=7,
+                           options=CalibrationOptions(sides="joint"))
+    assert separate[0, lo] < 0.7 < 1.3 < separate[0, hi]
+    assert np.allclose(floored[:7], separate[:7])  # the first week: each side on its own
+    assert np.allclose(floored[7:, lo], joint[7:, lo])  # the lower side held at the joint factor
+    assert np.allclose(floored[7:, hi], separate[7:, hi])  # the wider side stays as measured
+    assert np.all(floored[7:] >= joint[7:] - 1e-12)
+
+
+def test_seasonal_naive_daily_intervals_follow_the_time_of_year() -> None:
+    # Three years in which the week-to-week changes are large from October to December and
+    # small otherwise: a target in November gets a wider interval than one in May.
+    ds = pd.date_range("2020-01-01", "2022-12-31")
+    rng = np.random.default_rng(2)
+    volatile = np.asarray(ds.month >= 10)
+    y = 500.0 + np.cumsum(np.where(volatile, rng.normal(0, 12, ds.size), rng.normal(0, 2, ds.size)))
+    hist = pd.DataFrame({"ds": ds, "y": y})
+
+    def width(until: str, model: SeasonalNaive) -> float:
+        fc = model.fit(hist[hist["ds"] < until]).predict(7)
+        return float((fc["q0.90"] - fc["q0.10"]).mean())
+
+    assert width("2022-11-10", SeasonalNaive("daily")) > 3 * width("2022-05-10", SeasonalNaive("daily"))
+    # Pooled over the whole year (the earlier method) the two are much closer.
+    pooled = SeasonalNaive("daily", seasonal_window=None)
+    assert width("2022-11-10", pooled) < 2 * width("2022-05-10", pooled)
+    # Less than two years of history: every difference is used.
+    short = hist[hist["ds"] >= "2021-06-01"]
+    a = SeasonalNaive("daily").fit(short[short["ds"] < "2022-05-10"]).predict(7)
+    b = SeasonalNaive("daily", seasonal_window=None).fit(short[short["ds"] < "2022-05-10"]).predict(7)
+    assert np.allclose(a["q0.90"], b["q0.90"])
 
 
 def test_weighted_calibration_follows_the_recent_scores() -> None:

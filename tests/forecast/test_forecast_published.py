@@ -54,27 +54,33 @@ def stage1_runs(trust: pd.DataFrame) -> dict[str, pd.DataFrame]:
     # Refit every 4 weeks, updated weekly in between: the protocol as the benchmark runs it.
     return {
         name: backtest(trust, "daily", 84, 7, *STAGE1, name, refit_every=28).fold_summary([7, 28, 84]).set_index("h")
-        for name in ("snaive", "empirical", "glm", "ets", "arima")
+        for name in ("snaive", "empirical", "glm", "ets", "mstl", "arima", "ensemble", "auto")
     }
 
 
+# arima's forecasts fall behind the autumn rise in demand (it has no yearly terms): at 84 days
+# over a quarter of the actuals lie above its 90% quantile whatever the calibration measures on
+# (a half-year, a year or two of origins, weighted by time of year): 80% coverage 0.59-0.64.
+ARIMA_FAR = pytest.mark.xfail(strict=True, reason="arima's 84-day intervals cover about 0.64 at 80%")
+
+
 @pytest.mark.parametrize(
-    "name",
+    ("name", "h"),
     [
-        "snaive",
-        "empirical",
-        "glm",
-        "ets",
-        # arima's forecasts fall behind the autumn rise in demand; with calibration fixed at each
-        # refit its 80% interval covered 0.735, with the scores weighted by age and updated
-        # online (uec.forecast.models.Calibrated) 0.772.
-        "arima",
+        *[(name, h) for name in ("snaive", "empirical", "glm", "ets", "mstl", "ensemble", "auto") for h in (7, 84)],
+        # With calibration fixed at each refit arima's 80% interval covered 0.735 at 7 days; with
+        # the scores weighted by age and updated online (uec.forecast.models.Calibrated) 0.772.
+        ("arima", 7),
+        pytest.param("arima", 84, marks=ARIMA_FAR),
     ],
 )
-def test_stage1_calibrated_coverage_within_five_points(stage1_runs: dict[str, pd.DataFrame], name: str) -> None:
+def test_stage1_calibrated_coverage_within_five_points(
+    stage1_runs: dict[str, pd.DataFrame], name: str, h: int
+) -> None:
+    """Coverage over days 1..h of every fold, mean over the 27 folds, as the bench prints it."""
     s = stage1_runs[name]
-    assert abs(_num(s, 7, "coverage_80_mean") - 0.80) <= 0.05
-    assert abs(_num(s, 7, "coverage_95_mean") - 0.95) <= 0.05
+    assert abs(_num(s, h, "coverage_80_mean") - 0.80) <= 0.05
+    assert abs(_num(s, h, "coverage_95_mean") - 0.95) <= 0.05
 
 
 def test_stage1_glm_near_the_best_published_method(

@@ -62,6 +62,17 @@ class SeasonalNaive(Model):
     ``y[t] − y[t − j m]``; where history is too short for those, from the one-season differences
     scaled by sqrt(j).
 
+    **Daily series: the differences of the same time of year.** Once there are
+    ``seasonal_years`` (2) years of history, the interval of a target day comes from the
+    differences that ended within ``seasonal_window`` (28) days of the same day of the year
+    (at least ``min_residuals`` of them, else all). A week-old level is a poor guess in a
+    different way at each time of year: it misses the autumn rise, the Christmas dip and the
+    bank holidays, and is nearly right in a flat spring week. Differences pooled over the whole
+    year gave intervals too narrow for the autumn and winter and too wide for the spring (on
+    the SWAST stage-1 period, July to December 2017, the calibrated 80% interval covered 0.71
+    over days 1–84; with differences of the same time of year 0.77, and 0.80 against 0.76 on the
+    2019 test year, which was not looked at when this was chosen).
+
     >>> hist = pd.DataFrame({"ds": pd.date_range("2024-01-01", periods=8), "y": [1.0, 2, 3, 4, 5, 6, 7, 3]})
     >>> SeasonalNaive("daily").fit(hist).predict(1)[["mean", "q0.025", "q0.975"]].round(2)
        mean  q0.025  q0.975
@@ -70,32 +81,59 @@ class SeasonalNaive(Model):
 
     name = "snaive"
 
-    def __init__(self, freq: Freq = "daily", *, season: int | None = None, min_residuals: int = 30) -> None:
+    def __init__(
+        self,
+        freq: Freq = "daily",
+        *,
+        season: int | None = None,
+        min_residuals: int = 30,
+        seasonal_window: int | None = 28,
+        seasonal_years: float = 2.0,
+    ) -> None:
         super().__init__(freq)
         self._m = season or season_length(self.freq)
         self.min_residuals = min_residuals
+        # Only a daily series' week repeats within a year; an hourly week is judged on every
+        # week, and a monthly series' season is the year itself.
+        self.seasonal_window = seasonal_window if self.freq == "daily" else None
+        self.seasonal_years = seasonal_years
 
     @property
     def season(self) -> int:
         return self._m
 
-    def _fit_one(self, ds: pd.DatetimeIndex, y: Array) -> Array:
+    def _fit_one(self, ds: pd.DatetimeIndex, y: Array) -> tuple[pd.DatetimeIndex, Array]:
         if y.size <= self._m:
             raise ValueError(f"seasonal naive needs more than {self._m} observations, got {y.size}")
-        return y
+        return ds, y
 
     def _predict_one(self, state: Any, future: pd.DatetimeIndex) -> tuple[Array, Array]:
-        y: Array = state
+        ds, y = state
         m = self._m
         k = np.arange(len(future))
         mean = y[-m:][k % m]
         seasons_back = k // m + 1
         base = y[m:] - y[:-m]
         offsets = np.empty((len(future), _LEVELS.size))
+        by_season = (
+            self.seasonal_window is not None
+            and (ds[-1] - ds[0]).days >= 365.25 * self.seasonal_years
+        )
+        day = np.asarray(ds.day_of_year)
+        target_day = np.asarray(future.day_of_year)
         for j in np.unique(seasons_back):
             enough = y.size - j * m >= self.min_residuals or j == 1
             resid = y[j * m :] - y[: -j * m] if enough else base * np.sqrt(j)
-            offsets[seasons_back == j] = np.quantile(resid, _LEVELS)
+            rows = np.flatnonzero(seasons_back == j)
+            if not (by_season and enough):
+                offsets[rows] = np.quantile(resid, _LEVELS)
+                continue
+            ended = day[j * m :]  # the day of the year each difference ended on
+            for r in rows:
+                gap = np.abs(ended - target_day[r])
+                near = np.minimum(gap, 365 - gap) <= self.seasonal_window
+                pick = resid[near] if int(near.sum()) >= self.min_residuals else resid
+                offsets[r] = np.quantile(pick, _LEVELS)
         return mean, mean[:, None] + offsets
 
 
