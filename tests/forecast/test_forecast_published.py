@@ -58,20 +58,12 @@ def stage1_runs(trust: pd.DataFrame) -> dict[str, pd.DataFrame]:
     }
 
 
-# arima's forecasts fall behind the autumn rise in demand (it has no yearly terms): at 84 days
-# over a quarter of the actuals lie above its 90% quantile whatever the calibration measures on
-# (a half-year, a year or two of origins, weighted by time of year): 80% coverage 0.59-0.64.
-ARIMA_FAR = pytest.mark.xfail(strict=True, reason="arima's 84-day intervals cover about 0.64 at 80%")
-
-
 @pytest.mark.parametrize(
     ("name", "h"),
     [
-        *[(name, h) for name in ("snaive", "empirical", "glm", "ets", "mstl", "ensemble", "auto") for h in (7, 84)],
-        # With calibration fixed at each refit arima's 80% interval covered 0.735 at 7 days; with
-        # the scores weighted by age and updated online (uec.forecast.models.Calibrated) 0.772.
-        ("arima", 7),
-        pytest.param("arima", 84, marks=ARIMA_FAR),
+        (name, h)
+        for name in ("snaive", "empirical", "glm", "ets", "arima", "mstl", "ensemble", "auto")
+        for h in (7, 84)
     ],
 )
 def test_stage1_calibrated_coverage_within_five_points(
