@@ -153,7 +153,7 @@ def read_hierarchy(path: str | Path) -> dict[str, list[str]]:
         while node in parent and parent[node][0] not in seen[1:]:  # a cycle above start is found from there
             node = parent[node][0]
             if node == start:
-                raise ValueError(f"hierarchy has a cycle: {' → '.join([*reversed(seen), start])}")
+                raise ValueError(f"hierarchy has a cycle: {' → '.join([*seen, start])} (each a part of the next)")
             seen.append(node)
     return hierarchy
 
