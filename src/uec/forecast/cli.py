@@ -221,7 +221,8 @@ def backtest_command(
             tree = read_hierarchy(hierarchy)
             data, added = add_totals(data, tree)
             if added:
-                note = "\n".join(x for x in (note, f"added {', '.join(added)} as the sum of their parts") if x)
+                its = "its" if len(added) == 1 else "their"
+                note = "\n".join(x for x in (note, f"added {', '.join(added)} as the sum of {its} parts") if x)
         if note:
             Console(stderr=True, highlight=False).print(note)
         with forecast_executor(workers, dask) as executor, _progress_bar(as_json or quiet) as bar:
