@@ -23,9 +23,11 @@ hierarchy on its own past, never on the period being forecast. On the SWAST area
 beat the unreconciled total (docs/forecasting.md), so the default stays ``mint_shrink``.
 
 Only the means are projected; each series' quantiles are moved by the same amount as its mean,
-so its interval keeps the base model's (calibrated) width and the reconciled means and medians
-add up. A sum's quantiles are not the sum of its parts' quantiles, so no method can make every
-quantile add up; this keeps each series' intervals honest for that series.
+so its interval keeps the base model's (calibrated) width and the reconciled means add up. The
+medians add up only where each base median equals its mean (a skewed count model's do not:
+with ``glm`` on a small synthetic tree they were up to 1.3% apart). A sum's quantiles are not
+the sum of its parts' quantiles, so no method can make every quantile add up; this keeps each
+series' intervals honest for that series.
 
 This is a small implementation rather than Nixtla's ``hierarchicalforecast``: that library
 resolves with our pins (1.5.3 with pandas 3) but brings matplotlib, scikit-learn, qpsolvers and
