@@ -419,6 +419,7 @@ def serve(
     if n < 1:
         raise UecError(f"--workers must be at least 1, not {n}")
     s = _open(url)
+    _stop_if_interrupted()
     built = False
     if demo_if_empty and not any(s.counts().values()):
         err.print("The store is empty: building the demo ICS first (once).")
@@ -452,12 +453,22 @@ def serve(
     _serve_processes(url, host, port, n, worker)
 
 
+def _stop_if_interrupted() -> None:
+    """Stop (KeyboardInterrupt) if a Ctrl+C arrived whose own KeyboardInterrupt was swallowed on its
+    way, e.g. by pydantic-core while ``uec.config`` was imported (see :mod:`uec.interrupts`)."""
+    from uec import interrupts
+
+    if interrupts.interrupted():
+        raise KeyboardInterrupt
+
+
 def _serve_processes(url: str, host: str, port: int, n: int, worker: bool) -> None:
     """Uvicorn with ``n`` processes, and ``uec worker`` as a child that stops when the server does.
 
     Ctrl+C (SIGINT) or SIGTERM stops everything at any moment, start-up included: a signal that
-    arrives before uvicorn has installed its own handlers is held and handed to its supervisor, and
-    web processes get a bounded time to finish their requests.
+    arrived earlier but whose KeyboardInterrupt was swallowed stops it before any process starts, and
+    one that arrives before uvicorn has installed its own handlers is held and handed to it. Web
+    processes get a bounded time to finish their requests.
     """
     import signal
     import subprocess
@@ -465,6 +476,7 @@ def _serve_processes(url: str, host: str, port: int, n: int, worker: bool) -> No
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
+    from uec import interrupts
     from uec.config import get_settings
 
     # Uvicorn's worker processes build the app themselves (create_app with no argument): they find
@@ -472,12 +484,23 @@ def _serve_processes(url: str, host: str, port: int, n: int, worker: bool) -> No
     os.environ["UEC_STORE"] = url
     os.environ["UEC_WEB_RUNS_JOBS"] = "false"
     get_settings.cache_clear()
-    # Held from here until uvicorn takes over: Python's default SIGINT would raise KeyboardInterrupt
-    # wherever start-up happened to be, which may leave the worker child behind.
-    early: list[int] = []
-    previous = {sig: signal.signal(sig, lambda s, _f: early.append(s)) for sig in (signal.SIGINT, signal.SIGTERM)}
+    # Held from here until uvicorn takes over, never raised: a KeyboardInterrupt raised wherever
+    # start-up happened to be may be swallowed (as one was in pydantic-core: the server then ran on)
+    # or leave the worker child behind. A signal recorded earlier counts as held.
+    early: list[int] = [signal.SIGINT] if interrupts.interrupted() else []
+    server: uvicorn.Server | None = None  # the single-process server, once it exists
+
+    def hold(signum: int, _frame: object) -> None:
+        early.append(signum)
+        interrupts.record(signum)
+        if server is not None:
+            server.should_exit = True  # it stops as soon as it has started
+
+    previous = {sig: signal.signal(sig, hold) for sig in (signal.SIGINT, signal.SIGTERM)}
     child = None
     try:
+        if early:
+            return
         if worker:
             child = subprocess.Popen(
                 [sys.executable, "-m", "uec", "worker", "--store", url, "--parent-pid", str(os.getpid())]
@@ -492,14 +515,10 @@ def _serve_processes(url: str, host: str, port: int, n: int, worker: bool) -> No
         if n == 1:
             from uec.web import create_app
 
-            app_ = create_app(url)
-            # Uvicorn's single-process server installs its handlers once it runs, and treats a
-            # KeyboardInterrupt before that as a stop.
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
-            if early:
-                return
-            uvicorn.run(app_, **options)
+            server = uvicorn.Server(uvicorn.Config(create_app(url), **options))
+            # The server installs its own handlers once it runs; until then ours tells it to stop.
+            server.should_exit = bool(early)
+            server.run()
         else:
             config = uvicorn.Config("uec.web:create_app", factory=True, workers=n, **options)
             sock = config.bind_socket()
@@ -511,7 +530,7 @@ def _serve_processes(url: str, host: str, port: int, n: int, worker: bool) -> No
                 sock.close()
     finally:
         for sig, handler in previous.items():
-            if signal.getsignal(sig) is not handler:
+            if handler is not None:  # None: a handler set outside Python, which cannot be put back
                 signal.signal(sig, handler)
         if child is not None:
             child.terminate()
@@ -759,6 +778,10 @@ def _command_line_errors() -> tuple[type[Exception], ...]:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app, turning every user error (usage errors too) into one line and exit 2."""
+    from uec import interrupts
+
+    # `python -m uec` installed it before its imports; the `uec` script comes straight here.
+    interrupts.install()
     try:
         code = app(args=argv, prog_name="uec", standalone_mode=False)
     except _command_line_errors() as exc:
@@ -776,6 +799,10 @@ def main(argv: list[str] | None = None) -> None:
         err.print("interrupted")
         sys.exit(130)
     except Exception as exc:  # a bug: say so in one line, keep the traceback for those who ask
+        if interrupts.interrupted():
+            # Ctrl+C turned into another error on its way, e.g. DuckDB's "Query interrupted".
+            err.print("interrupted")
+            sys.exit(130)
         if os.environ.get("UEC_DEBUG"):
             raise
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
