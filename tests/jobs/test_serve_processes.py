@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -9,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -30,14 +32,37 @@ def _children(pid: int) -> dict[int, str]:
     return out
 
 
+# A server started from a terminal has Python's Ctrl+C handler. A test run started in the background
+# (`.ci/run &`, nohup, some CI runners) inherits SIGINT *ignored*, and Python then keeps ignoring it,
+# as it should for a background job: the Ctrl+C tests would test nothing and hang. So each server is
+# started through a small exec that puts SIGINT back to its default first (same pid), in its own
+# session, so that a test that fails can kill it with every process it started.
+_AS_FROM_A_TERMINAL = (
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+    "os.execv(sys.executable, [sys.executable, *sys.argv[1:]])"
+)
+
+
+def _start(args: list[str], cwd: Path, **kwargs: Any) -> subprocess.Popen[Any]:
+    """``python ARGS`` as if started from a terminal, in a new session (see above)."""
+    return subprocess.Popen([sys.executable, "-c", _AS_FROM_A_TERMINAL, *args], cwd=cwd, start_new_session=True,
+                            **kwargs)
+
+
+def _kill_all(server: subprocess.Popen[Any]) -> None:
+    """Kill the server and everything in its session (its web processes and worker too)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(server.pid, signal.SIGKILL)
+    server.wait(timeout=30)
+
+
 def test_serve_runs_several_web_processes_and_a_worker(tmp_path: Path) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     store = str(tmp_path / "uec.duckdb")
-    server = subprocess.Popen([sys.executable, "-m", "uec", "serve", "--store", store, "--port", str(port),
-                               "--workers", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                              cwd=tmp_path)
+    server = _start(["-m", "uec", "serve", "--store", store, "--port", str(port), "--workers", "2"], tmp_path,
+                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 120
         while True:
@@ -59,7 +84,11 @@ def test_serve_runs_several_web_processes_and_a_worker(tmp_path: Path) -> None:
         everyone = [*kids, server.pid]
     finally:
         server.send_signal(signal.SIGINT)  # Ctrl+C
-        server.wait(timeout=60)
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            _kill_all(server)
+            raise
     deadline = time.monotonic() + 30
     while any(_alive(p) for p in everyone) and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -85,9 +114,8 @@ def test_ctrl_c_during_start_up_stops_everything(tmp_path: Path, delay: float) -
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "uec", "serve", "--store", store, "--port", str(port),
-                               "--workers", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              cwd=tmp_path)
+    server = _start(["-m", "uec", "serve", "--store", store, "--port", str(port), "--workers", "2"], tmp_path,
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     seen: set[int] = set()
     deadline = time.monotonic() + delay
     while time.monotonic() < deadline and server.poll() is None:
@@ -98,7 +126,7 @@ def test_ctrl_c_during_start_up_stops_everything(tmp_path: Path, delay: float) -
     try:
         server.wait(timeout=60)
     except subprocess.TimeoutExpired:
-        server.kill()
+        _kill_all(server)
         raise AssertionError(f"`uec serve` ignored a Ctrl+C {delay} s into its start-up") from None
     stop = time.monotonic() + 30
     while any(_alive(p) for p in seen) and time.monotonic() < stop:
@@ -125,13 +153,11 @@ def test_a_swallowed_ctrl_c_still_stops_serve(tmp_path: Path) -> None:
         "from uec.cli import main\n"
         f"main(['serve', '--store', {str(tmp_path / 'uec.duckdb')!r}, '--port', '{port}', '--workers', '2'])\n"
     )
-    server = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                              text=True, cwd=tmp_path)
+    server = _start(["-c", script], tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         _, errors = server.communicate(timeout=60)
     except subprocess.TimeoutExpired:
-        server.kill()
-        server.communicate()
+        _kill_all(server)  # its web processes would otherwise hold the pipe open for ever
         raise AssertionError("`uec serve` ran on after a swallowed Ctrl+C") from None
     assert server.returncode == 130, errors
     assert "UEC Resilience on" not in errors  # stopped before starting the web processes or the worker
