@@ -11,6 +11,7 @@ miss one (``uec serve`` before it starts any process) can ask :func:`interrupted
 Only the standard library: ``python -m uec`` installs the handler before any heavy import.
 
 >>> import signal
+>>> before = signal.signal(signal.SIGINT, signal.default_int_handler)  # as started from a terminal
 >>> install()
 >>> try:
 ...     signal.raise_signal(signal.SIGINT)
@@ -21,7 +22,7 @@ True
 >>> forget()
 >>> interrupted()
 False
->>> _ = signal.signal(signal.SIGINT, signal.default_int_handler)  # Python's own again
+>>> _ = signal.signal(signal.SIGINT, before)  # as it was
 """
 
 from __future__ import annotations
