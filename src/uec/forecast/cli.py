@@ -278,6 +278,7 @@ def _reconciled(result: BacktestResult, tree: dict[str, list[str]], method: str,
                 added: list[str]) -> tuple[BacktestResult, dict[str, Any]]:
     """The backtest with its forecasts reconciled and rescored (the base mean kept as
     ``base_mean``), and the comparison of each total's scores before and after."""
+    from collections import Counter
     from dataclasses import replace
 
     from uec.forecast.backtest import score
@@ -290,25 +291,22 @@ def _reconciled(result: BacktestResult, tree: dict[str, list[str]], method: str,
     rec = replace(result, forecasts=fc, scorecard=score(fc, result.scales, result.freq))
     totals = []
     for t in tree:
-        entry: dict[str, Any] = {"unique_id": t, "n": 0}
-        for label, sc in (("base", result.scorecard), ("reconciled", rec.scorecard)):
-            row = sc[(sc["unique_id"] == t) & (sc["step"] == "all")]
+        rows = {label: sc[(sc["unique_id"] == t) & (sc["step"] == "all")]
+                for label, sc in (("base", result.scorecard), ("reconciled", rec.scorecard))}
+        entry: dict[str, Any] = {"unique_id": t, "n": int(rows["base"]["n"].iloc[0]) if len(rows["base"]) else 0}
+        for label, row in rows.items():  # the same rows are scored both times, so one n
             entry[label] = {m: _jsonable(row[m].iloc[0]) if len(row) else None for m in _COMPARED}
-            entry["n"] = int(row["n"].iloc[0]) if len(row) else 0  # the same rows are scored both times
         totals.append(entry)
     notes = []
     fallback = sum(1 for m in used.values() if m != method)
     if fallback:
         notes.append(f"{method}: {fallback} of {len(used)} origins reconciled with ols (fewer than 30 past errors);"
                      " an earlier --test-from gives it a history")
-    picks: dict[str, int] = {}
-    for m in chosen.values():
-        picks[m] = picks.get(m, 0) + 1
+    picks = Counter(chosen.values())
     if picks:
-        notes.append("auto chose (origin × horizon week): "
-                     + ", ".join(f"{m} {n}" for m, n in sorted(picks.items(), key=lambda kv: -kv[1])))
+        notes.append("auto chose (origin × horizon week): " + ", ".join(f"{m} {n}" for m, n in picks.most_common()))
     comparison = {"method": method, "hierarchy": tree, "added_totals": added, "origins_ols": fallback,
-                  "auto_chosen": picks or None, "totals": totals, "notes": notes}
+                  "auto_chosen": dict(picks) or None, "totals": totals, "notes": notes}
     return rec, comparison
 
 

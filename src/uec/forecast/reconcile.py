@@ -149,14 +149,17 @@ def read_hierarchy(path: str | Path) -> dict[str, list[str]]:
                              "a part can be under one total only")
         parent[part] = (total, row)
         hierarchy.setdefault(total, []).append(part)
-    # With one parent each, a cycle is a walk up the parents that comes back to where it began.
+    # With one parent each, a cycle is a walk up the parents that comes back to where it began
+    # (one that meets a cycle higher up is found when the walk starts on it).
     for start in hierarchy:
-        node, seen = start, [start]
-        while node in parent and parent[node][0] not in seen[1:]:  # a cycle above start is found from there
+        walk, node = [start], start
+        while node in parent:
             node = parent[node][0]
             if node == start:
-                raise ValueError(f"hierarchy has a cycle: {' → '.join([*seen, start])} (each a part of the next)")
-            seen.append(node)
+                raise ValueError(f"hierarchy has a cycle: {' → '.join([*walk, start])} (each a part of the next)")
+            if node in walk:
+                break
+            walk.append(node)
     return hierarchy
 
 
